@@ -8,7 +8,7 @@ GRADES      ?= grades
 JOBS        ?=
 ARGS        ?=
 
-.PHONY: venv test lint grade release bench gradescope nbgrader clean
+.PHONY: venv test lint grade release samples bench gradescope nbgrader clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,9 @@ grade: $(STAMP)
 
 release: $(STAMP)
 	$(PY) -m autograder release
+
+samples: $(STAMP)
+	$(PY) -m autograder.samples
 
 bench: $(STAMP)
 	$(PY) -m autograder.bench $(ARGS)

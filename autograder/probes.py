@@ -300,10 +300,11 @@ def probe_decay_param_groups(ns: dict, weight_decay: float) -> dict:
     return {"groups": out, "all": list(names.values())}
 
 
-def probe_compare_optimizers(ns: dict, epochs: int, seed: int, device: str) -> dict:
-    """Call compare_optimizers and return plain lists."""
+def probe_compare_optimizers(ns: dict, epochs: int = 30, seed: int = 42, device: str = "cpu",
+                             use_defaults: bool = False) -> dict:
+    """Call compare_optimizers (with no arguments when ``use_defaults``); return plain lists."""
     fn = _lookup(ns, "compare_optimizers")
-    result = fn(epochs=epochs, seed=seed, device=device)
+    result = fn() if use_defaults else fn(epochs=epochs, seed=seed, device=device)
     return {k: [float(v) for v in vals] for k, vals in dict(result).items()}
 
 

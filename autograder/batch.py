@@ -1,0 +1,691 @@
+"""``python -m autograder grade <dir> --out <dir>``: grade a whole class.
+
+Layouts accepted under ``<dir>`` (the student id is the file stem or the folder name):
+
+* ``<student>.ipynb`` (any ``*.ipynb`` directly in ``<dir>``);
+* ``<student>/adam_variants.ipynb`` and ``<student>/adam_variants/adam_variants.ipynb``
+  (nbgrader's ``submitted/`` layout); a student folder holding exactly one other
+  ``.ipynb`` is graded too. Anything else is listed as skipped, with the reason.
+
+Outputs under ``--out`` (see :func:`rebuild_outputs`): ``results/<id>.json`` (the
+full result, written atomically the moment it is known), ``grades.csv``,
+``gradebook.csv``, ``manual.csv``, ``feedback/<id>.html`` and ``report.html``;
+``errors/<id>.log`` holds the traceback when the kit itself failed on a submission,
+and ``logs/workers.log`` what the grading processes printed.
+
+Submissions are graded in parallel by ``--jobs`` worker processes (default: every
+core). Each worker grades one submission at a time with
+``autograder.engine.grade_one`` and keeps the engine's warm state between
+submissions. A worker that dies or overruns its hard limit is killed and
+replaced; its submission gets status ``error``. A rerun skips every submission
+whose notebook bytes, checks fingerprint and seed are unchanged (``--force``
+regrades), regrades results that are missing, corrupt or ``error``, and always
+rebuilds the CSVs, feedback and report from all results on disk, so a run
+killed at any point loses nothing that had finished.
+
+Exit status: 0 when every submission has a result that is not ``error``; 1 when
+some are ``error`` (rerun to retry them); 2 for bad arguments; 130 when
+interrupted (finished results are kept and the outputs rebuilt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import hashlib
+import importlib
+import io
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_ready
+from pathlib import Path
+from typing import Any
+
+from autograder import manual
+from autograder.atomic import remove_stale_temps, write_text_atomic
+from autograder.contract import NOTEBOOK_NAME, QUESTION_IDS
+from autograder.feedback import feedback_name, write_feedback
+from autograder.report import submission_seconds, write_report
+from autograder.results import SubmissionResult
+
+DEFAULT_GRADE_FN = "autograder.engine:grade_one"
+DEFAULT_TIMEOUT = 300.0
+DEFAULT_SEED = 0
+GRADES_COLUMNS = ("submission", "status", "total", "max_total", *QUESTION_IDS, "message")
+GRADEBOOK_COLUMNS = ("student_id", "total")
+MAX_CSV_MESSAGE = 500
+STARTUP_LIMIT = 300.0
+"""Seconds a new worker process may take to start (imports) before its first task."""
+
+
+# ---------------------------------------------------------------- discovery
+@dataclass(frozen=True)
+class Submission:
+    """One notebook to grade and the id it is graded under."""
+
+    id: str
+    path: Path
+
+
+def _visible(path: Path) -> bool:
+    return not path.name.startswith((".", "~")) and path.name != "__pycache__"
+
+
+def _folder_notebook(folder: Path) -> tuple[Path | None, str]:
+    """The notebook of a student folder, or None and why not."""
+    for candidate in (folder / NOTEBOOK_NAME, folder / folder.name / NOTEBOOK_NAME,
+                      folder / Path(NOTEBOOK_NAME).stem / NOTEBOOK_NAME):
+        if candidate.is_file():
+            return candidate, ""
+    notebooks = sorted(p for p in folder.rglob("*.ipynb")
+                       if ".ipynb_checkpoints" not in p.parts and _visible(p))
+    if len(notebooks) == 1:
+        return notebooks[0], ""
+    if not notebooks:
+        return None, f"folder without a notebook (expected {NOTEBOOK_NAME})"
+    names = ", ".join(str(p.relative_to(folder)) for p in notebooks[:5])
+    return None, f"{len(notebooks)} notebooks and none named {NOTEBOOK_NAME}: {names}"
+
+
+def discover(root: str | Path, exclude: Sequence[Path] = ()
+             ) -> tuple[list[Submission], list[tuple[str, str]]]:
+    """The submissions under ``root`` (sorted by id) and the skipped entries with reasons."""
+    root = Path(root)
+    excluded = {p.resolve() for p in exclude}
+    found: dict[str, Submission] = {}
+    skipped: list[tuple[str, str]] = []
+    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+        if not _visible(entry) or entry.resolve() in excluded:
+            continue
+        if entry.is_dir():
+            path, why = _folder_notebook(entry)
+            sid = entry.name
+        elif entry.suffix.lower() == ".ipynb":
+            path, why, sid = entry, "", entry.stem
+        else:
+            path, why, sid = None, "not a notebook (.ipynb)", entry.name
+        if path is None:
+            skipped.append((entry.name, why))
+        elif sid in found:
+            skipped.append((str(path.relative_to(root)),
+                            f"a second submission for {sid!r} "
+                            f"(graded: {found[sid].path.relative_to(root)})"))
+        else:
+            found[sid] = Submission(sid, path)
+    return list(found.values()), skipped
+
+
+def notebook_sha256(path: str | Path) -> str:
+    """SHA-256 of the notebook file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def checks_fingerprint() -> str:
+    """Which version of the hidden checks grades now: the same fingerprint the engine
+    stores in ``result.checks_sha256`` (``autograder.run_checks.checks_fingerprint``,
+    else the engine's), else a hash of the check sources."""
+    for module in ("autograder.run_checks", "autograder.engine.grade"):
+        try:
+            return str(importlib.import_module(module).checks_fingerprint())
+        except (ImportError, AttributeError):
+            continue
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for source in sorted([*(package / "checks").rglob("*.py"), package / "run_checks.py"]):
+        if source.is_file():
+            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- results on disk
+def result_path(out: Path, submission: str) -> Path:
+    return out / "results" / f"{submission}.json"
+
+
+def load_result(path: Path) -> SubmissionResult | None:
+    """A stored result, or None when it is missing or unreadable."""
+    try:
+        return SubmissionResult.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def is_current(result: SubmissionResult | None, nb_sha: str, checks_sha: str, seed: int,
+               device: str) -> bool:
+    """Whether a stored result still stands (same notebook, checks, seed and device)."""
+    return (
+        result is not None
+        and result.status != "error"
+        and result.notebook_sha256 == nb_sha
+        and result.checks_sha256 == checks_sha
+        and result.seed == seed
+        and (device == "auto" or result.device == device)
+    )
+
+
+# ---------------------------------------------------------------- worker processes
+def _resolve(ref: str) -> Callable[..., SubmissionResult]:
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name or "grade_one")
+
+
+def _safe_json(result: SubmissionResult) -> str:
+    try:
+        return result.to_json()
+    except (TypeError, ValueError) as exc:
+        result.artifacts = {}
+        result.message = (result.message + f" (plots left out: {exc})").strip()
+        return result.to_json()
+
+
+def grade_safely(grade_fn: Callable[..., SubmissionResult], path: Path, submission: str, *,
+                 seed: int, device: str, timeout: float, checks_sha: str
+                 ) -> tuple[str, str]:
+    """Grade one submission; never raises. Returns (result JSON, kit traceback or '')."""
+    start = time.perf_counter()
+    trace = ""
+    try:
+        result = grade_fn(path, submission_id=submission, seed=seed, device=device,
+                          total_timeout=timeout)
+        if not isinstance(result, SubmissionResult):
+            raise TypeError(f"grade_one returned {type(result).__name__}, not SubmissionResult")
+    except Exception as exc:  # one submission never stops the batch
+        trace = traceback.format_exc()
+        result = SubmissionResult.failed(
+            submission, "error",
+            f"the grader failed on this submission ({type(exc).__name__}: {str(exc)[:300]})",
+        )
+        result.seed = seed
+    result.submission = submission
+    result.timings["batch_seconds"] = round(time.perf_counter() - start, 3)
+    try:
+        result.notebook_sha256 = result.notebook_sha256 or notebook_sha256(path)
+    except OSError:
+        pass
+    result.checks_sha256 = result.checks_sha256 or checks_sha
+    return _safe_json(result), trace
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker (and what it started) when the batch process is gone (kill -9)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5.0)
+    with contextlib.suppress(OSError):
+        os.killpg(os.getpgid(0), signal.SIGKILL)
+    os._exit(1)
+
+
+def _worker_main(conn: Any, grade_ref: str, log: str | None = None) -> None:
+    """A worker: grade one task at a time (JSON over a pipe) until told to stop.
+
+    Its stdout and stderr (what the engine and the checks print) go to ``log``,
+    so that the progress display stays readable.
+    """
+    if log:
+        with contextlib.suppress(OSError):
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    with contextlib.suppress(OSError):
+        os.setsid()  # terminal signals go to the parent only; killpg reaches our children
+
+    def _terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, _terminate)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # tiny tensors: threads only contend
+        os.environ.setdefault(var, "1")
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    grade_fn = _resolve(grade_ref)
+    prewarm = getattr(importlib.import_module(grade_ref.partition(":")[0]), "prewarm", None)
+    if callable(prewarm):  # let the engine start its warm student process now
+        with contextlib.suppress(Exception):
+            prewarm()
+    while True:
+        try:
+            task = json.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            conn.send_bytes(b'{"started": true}')  # the hard limit counts from here
+        except OSError:
+            return
+        result_json, trace = grade_safely(
+            grade_fn, Path(task["path"]), task["id"], seed=task["seed"],
+            device=task["device"], timeout=task["timeout"], checks_sha=task["checks_sha"],
+        )
+        try:
+            conn.send_bytes(json.dumps({"result": result_json, "trace": trace}).encode())
+        except (BrokenPipeError, OSError):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx: Any, grade_ref: str, log: Path | None = None):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, daemon=True,
+                                args=(child, grade_ref, str(log) if log else None))
+        self.proc.start()
+        child.close()
+        self.task: Submission | None = None
+        self.started = 0.0
+        self.acked = False
+
+    def give(self, sub: Submission, payload: dict[str, Any]) -> None:
+        self.task, self.started, self.acked = sub, time.monotonic(), False
+        self.conn.send_bytes(json.dumps({**payload, "path": str(sub.path),
+                                         "id": sub.id}).encode())
+
+    def stop(self, grace: float = 3.0) -> None:
+        """Stop the worker and whatever it started (it leads its own process group)."""
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(grace)
+        with contextlib.suppress(OSError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(grace)
+        self.conn.close()
+
+
+# ---------------------------------------------------------------- progress
+class Progress:
+    """A one-line progress bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, total: int, stream: Any = None):
+        self.stream = stream or sys.stdout
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.total, self.done, self.failures = total, 0, 0
+        self.start = time.monotonic()
+
+    def update(self, result: SubmissionResult) -> None:
+        self.done += 1
+        self.failures += result.status != "graded"
+        score = (f"{result.total:g}/{result.max_total:g}" if result.status == "graded"
+                 else result.status)
+        line = f"graded {self.done}/{self.total} {result.submission}: {score} " \
+               f"({submission_seconds(result):.1f} s)"
+        if not self.tty:
+            print(line, file=self.stream, flush=True)
+            return
+        elapsed = time.monotonic() - self.start
+        left = elapsed / self.done * (self.total - self.done)
+        width = shutil.get_terminal_size((80, 20)).columns
+        bar_width = max(10, min(30, width - 60))
+        filled = int(bar_width * self.done / max(self.total, 1))
+        text = (f"[{'#' * filled}{'.' * (bar_width - filled)}] {self.done}/{self.total} "
+                f"failures {self.failures}  ~{int(left) // 60}:{int(left) % 60:02d} left  "
+                f"{result.submission}")
+        print("\r" + text[: width - 1].ljust(width - 1), end="", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.tty and self.done:
+            print(file=self.stream, flush=True)
+
+
+# ---------------------------------------------------------------- the batch
+@dataclass
+class BatchSummary:
+    """What one run did."""
+
+    graded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _store(out: Path, result_json: str, trace: str, summary: BatchSummary,
+           progress: Progress, scores: dict[str, float]) -> None:
+    """Write a finished result atomically, then its feedback page (while workers go on)."""
+    result = SubmissionResult.from_json(result_json)
+    write_text_atomic(result_path(out, result.submission), result_json)
+    log = out / "errors" / f"{result.submission}.log"
+    if trace:
+        write_text_atomic(log, trace)
+    elif log.exists():
+        log.unlink()
+    summary.graded.append(result.submission)
+    if result.status == "error":
+        summary.errors.append(result.submission)
+    progress.update(result)
+    try:  # the final rebuild finds the page up to date (and retries it if this failed)
+        write_feedback(result, out / "feedback", scores.get(result.submission), result_json)
+    except Exception as exc:  # noqa: BLE001 - a page must not stop the batch
+        summary.warnings.append(f"feedback of {result.submission}: {exc}")
+
+
+def _error_json(sub: Submission, message: str, seed: int) -> str:
+    result = SubmissionResult.failed(sub.id, "error", message)
+    result.seed = seed
+    return result.to_json()
+
+
+def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str, Any],
+              grade_ref: str, hard_limit: float, summary: BatchSummary,
+              progress: Progress, scores: dict[str, float], stop: _StopRequest) -> None:
+    """Grade ``todo`` with ``jobs`` worker processes; results are stored as they finish."""
+    ctx = multiprocessing.get_context("spawn")
+    log = out / "logs" / "workers.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    queue = list(reversed(todo))
+    workers = [_Worker(ctx, grade_ref, log) for _ in range(min(jobs, len(todo)))]
+    try:
+        while (queue or any(w.task for w in workers)) and not stop.hits:
+            for i, w in enumerate(workers):
+                if w.task is None and queue:
+                    sub = queue.pop()
+                    try:
+                        w.give(sub, payload)
+                    except OSError:  # the idle worker had died: replace it
+                        w.stop()
+                        workers[i] = w = _Worker(ctx, grade_ref, log)
+                        w.give(sub, payload)
+            busy = [w for w in workers if w.task]
+            ready = wait_ready([x for w in busy for x in (w.conn, w.proc.sentinel)], timeout=0.5)
+            now = time.monotonic()
+            for i, w in enumerate(workers):
+                if w.task is None:
+                    continue
+                sub = w.task
+                if w.conn in ready:
+                    try:
+                        reply = json.loads(w.conn.recv_bytes())
+                    except (EOFError, OSError, ValueError):
+                        reply = None
+                    if isinstance(reply, dict) and reply.get("started"):
+                        w.started, w.acked = now, True
+                        continue
+                    if isinstance(reply, dict):
+                        w.task = None
+                        _store(out, reply["result"], reply["trace"], summary, progress, scores)
+                        continue
+                limit = hard_limit if w.acked else hard_limit + STARTUP_LIMIT
+                if w.conn in ready or w.proc.sentinel in ready or now - w.started > limit:
+                    overran = now - w.started > limit and w.proc.is_alive()
+                    w.stop()
+                    code = w.proc.exitcode
+                    message = (f"grading took longer than the hard limit of {hard_limit:.0f} s "
+                               "and was stopped" if overran else
+                               f"the grading process died (exit code {code})")
+                    w.task = None
+                    _store(out, _error_json(sub, message, payload["seed"]), "", summary,
+                           progress, scores)
+                    if queue:
+                        workers[i] = _Worker(ctx, grade_ref, log)
+    finally:
+        for w in workers:
+            try:
+                if w.proc.is_alive() and w.task is None:
+                    w.conn.send_bytes(b"null")
+            except OSError:
+                pass
+        for w in workers:
+            w.proc.join(0.5 if w.task is None else 0)
+            w.stop()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+class _StopRequest:
+    """While grading, Ctrl-C or SIGTERM asks the batch to stop at the next safe point
+    (never in the middle of an import or a file write); a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.hits = 0
+        self.previous: dict[int, Any] = {}
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.hits += 1
+        if self.hits > 1:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> _StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = None,
+              timeout: float = DEFAULT_TIMEOUT, force: bool = False, device: str = "auto",
+              seed: int = DEFAULT_SEED, grade_fn: str = DEFAULT_GRADE_FN,
+              stream: Any = None, hard_limit: float | None = None) -> BatchSummary:
+    """Grade every submission under ``submissions`` into ``out`` and rebuild the outputs.
+
+    ``grade_fn`` names the grading function as ``module:function`` (it is imported
+    in each worker process) and defaults to ``autograder.engine:grade_one``.
+    ``timeout`` is the engine's limit per submission; a worker still busy after
+    ``hard_limit`` seconds (default ``1.5 * timeout + 120``) is killed and its
+    submission gets status ``error``.
+    """
+    stream = stream or sys.stdout
+    start = time.monotonic()
+    submissions, out = Path(submissions), Path(out)
+    jobs = max(1, jobs or default_jobs())
+    summary = BatchSummary()
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    for folder in ("results", "feedback", "errors", "."):
+        remove_stale_temps(out / folder)
+    subs, summary.skipped = discover(submissions, exclude=[out])
+    for name, why in summary.skipped:
+        print(f"skipped {name}: {why}", file=stream)
+    checks_sha = checks_fingerprint()
+    todo: list[Submission] = []
+    for sub in subs:
+        stored_path = result_path(out, sub.id)
+        stored = load_result(stored_path) if stored_path.exists() else None
+        if stored_path.exists() and stored is None:
+            summary.warnings.append(f"{stored_path} was unreadable; regraded")
+        try:
+            nb_sha = notebook_sha256(sub.path)
+        except OSError:  # unreadable: the engine says why
+            nb_sha = ""
+        if not force and nb_sha and is_current(stored, nb_sha, checks_sha, seed, device):
+            summary.unchanged.append(sub.id)
+        else:
+            todo.append(sub)
+    if summary.unchanged:
+        print(f"{len(summary.unchanged)} submissions unchanged since they were graded "
+              "(--force regrades them)", file=stream)
+    scores, _ = manual.load_scores(out / manual.FILE_NAME)
+    payload = {"seed": seed, "device": device, "timeout": timeout, "checks_sha": checks_sha}
+    progress = Progress(len(todo), stream)
+    with _StopRequest() as stop:
+        try:
+            if todo:
+                _run_pool(todo, out, jobs=jobs, payload=payload, grade_ref=grade_fn,
+                          hard_limit=hard_limit or timeout * 1.5 + 120.0, summary=summary,
+                          progress=progress, scores=scores, stop=stop)
+        except KeyboardInterrupt:
+            stop.hits += 1
+        finally:
+            progress.close()
+            summary.interrupted = stop.hits > 0
+            summary.warnings += rebuild_outputs(out, skipped=summary.skipped)
+            summary.seconds = time.monotonic() - start
+    return summary
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# ---------------------------------------------------------------- outputs
+def _csv_text(value: Any) -> str:
+    """A text cell: one line, and never read as a formula by a spreadsheet."""
+    text = " ".join(str(value).split())[:MAX_CSV_MESSAGE]
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _num(value: float) -> str:
+    return f"{round(float(value), 4):g}"
+
+
+def grades_rows(results: Sequence[SubmissionResult], scores: dict[str, float]
+                ) -> list[list[str]]:
+    """The rows of grades.csv (``total`` includes the staff score of the free response)."""
+    rows = []
+    for r in results:
+        points = [_num(r.questions[q].points) if q in r.questions else "" for q in QUESTION_IDS]
+        rows.append([_csv_text(r.submission), r.status,
+                     _num(r.total + scores.get(r.submission, 0.0)), _num(r.max_total),
+                     *points, _csv_text(r.message)])
+    return rows
+
+
+def _csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def load_all_results(out: Path) -> tuple[list[SubmissionResult], list[str]]:
+    """Every readable result under ``out/results``, sorted by submission, and warnings."""
+    results, warnings = [], []
+    for path in sorted((out / "results").glob("*.json")):
+        result = load_result(path)
+        if result is None:
+            warnings.append(f"{path} is unreadable and was left out (rerun to regrade it)")
+        else:
+            results.append(result)
+    return sorted(results, key=lambda r: r.submission), warnings
+
+
+def rebuild_outputs(out: str | Path, skipped: Sequence[tuple[str, str]] = ()) -> list[str]:
+    """Rebuild manual.csv (merge), grades.csv, gradebook.csv, feedback and report from disk.
+
+    ``gradebook.csv`` has the columns ``student_id,total`` (total = core + bonus +
+    staff score), one row per submission that the kit graded: a two-column file
+    that Moodle, Gradescope ("Upload grades" with an SID column) and Canvas (via
+    its import mapping) read. Submissions with status ``error`` are left out, so
+    that a kit failure never reaches a gradebook as a zero.
+    """
+    out = Path(out)
+    results, warnings = load_all_results(out)
+    warnings += manual.update_manual(out / manual.FILE_NAME,
+                                     {r.submission: r.free_response for r in results})
+    scores, score_warnings = manual.load_scores(out / manual.FILE_NAME)
+    warnings += score_warnings
+    write_text_atomic(out / "grades.csv", _csv(GRADES_COLUMNS, grades_rows(results, scores)),
+                      newline="")
+    book = [[_csv_text(r.submission), _num(r.total + scores.get(r.submission, 0.0))]
+            for r in results if r.status != "error"]
+    write_text_atomic(out / "gradebook.csv", _csv(GRADEBOOK_COLUMNS, book), newline="")
+    errors = [r.submission for r in results if r.status == "error"]
+    if errors:
+        warnings.append(f"{len(errors)} submissions are not in gradebook.csv because the kit "
+                        f"failed on them (see errors/); rerun to regrade: {', '.join(errors)}")
+    feedback_dir = out / "feedback"
+    keep = set()
+    for r in results:
+        keep.add(feedback_name(r.submission))
+        try:
+            write_feedback(r, feedback_dir, scores.get(r.submission),
+                           result_path(out, r.submission).read_text(encoding="utf-8"))
+        except Exception as exc:  # noqa: BLE001 - one page must not stop the others
+            warnings.append(f"feedback page of {r.submission} not written: {exc}")
+    for page in feedback_dir.glob("*.html"):
+        if page.name not in keep:
+            page.unlink()
+    write_report(out / "report.html", results, scores, skipped, warnings)
+    return warnings
+
+
+# ---------------------------------------------------------------- command line
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder grade",
+        description="Grade a folder of submissions into a grades folder (see make grade).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="outputs under --out: results/<id>.json, grades.csv, gradebook.csv "
+               "(student_id,total),\nmanual.csv (staff fill in 'score'; merged into totals "
+               "on the next run),\nfeedback/<id>.html, report.html, errors/<id>.log, "
+               "logs/workers.log\n"
+               "exit status: 0 all graded, 1 some kit errors (rerun), 2 bad arguments, "
+               "130 interrupted")
+    parser.add_argument("submissions", nargs="?", default="submissions",
+                        help="folder of <student>.ipynb or <student>/adam_variants.ipynb")
+    parser.add_argument("--out", default="grades", help="grades folder (default: grades)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help=f"parallel workers (default: all cores, here {default_jobs()})")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help="seconds allowed per submission (default: %(default)s)")
+    parser.add_argument("--force", action="store_true",
+                        help="regrade submissions that are unchanged since their last grading")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where the PyTorch checks run (default: auto)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help="seed of the hidden checks (default: %(default)s)")
+    parser.add_argument("--grade-fn", default=DEFAULT_GRADE_FN, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``grade`` command; returns the exit status (see the module docstring)."""
+    args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _main(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace) -> int:
+    if not Path(args.submissions).is_dir():
+        print(f"error: {args.submissions} is not a folder of submissions", file=sys.stderr)
+        return 2
+    if args.jobs is not None and args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        summary = run_batch(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
+                            force=args.force, device=args.device, seed=args.seed,
+                            grade_fn=args.grade_fn)
+    except KeyboardInterrupt:  # before grading began, or during the final rebuild
+        print("interrupted: finished results are kept; run again to grade the rest",
+              file=sys.stderr)
+        return 130
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    out = Path(args.out)
+    print(f"{len(summary.graded)} graded, {len(summary.unchanged)} unchanged, "
+          f"{len(summary.skipped)} skipped, {len(summary.errors)} kit errors "
+          f"in {summary.seconds:.1f} s -> {out / 'grades.csv'}, {out / 'report.html'}")
+    if summary.interrupted:
+        print("interrupted: finished results are kept; run again to grade the rest",
+              file=sys.stderr)
+        return 130
+    results, _ = load_all_results(out)
+    return 1 if any(r.status == "error" for r in results) else 0

@@ -1,0 +1,100 @@
+"""bonus_variants (10 extra points): Lion, LAMB, Adafactor's factored moment, blockwise int8."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.checks import oracles
+from autograder.checks.harness import Case, check_cases, close, draw, fail, numeric
+
+
+@pytest.mark.points(2)
+def test_lion_step(student, rng):
+    """u = sign(beta1 m + (1-beta1) g); decoupled decay scaled by lr; m updated with beta2."""
+    cases = []
+    for i, shape in enumerate(((), (6,), (3, 4), (2, 2, 2))):
+        dtype = np.float32 if i == 2 else np.float64
+        scale = float([1e-6, 1.0, 10.0, 1e-3][i])
+        m = draw(rng, shape, scale, dtype)
+        g = draw(rng, shape, scale, dtype)
+        kwargs = {"lr": float(rng.uniform(1e-4, 1e-2)), "weight_decay": float(rng.uniform(0, 1))}
+        if i % 2:
+            kwargs.update(beta1=float(rng.uniform(0.5, 0.95)), beta2=float(rng.uniform(0.9, 0.999)))
+        cases.append(Case((draw(rng, shape, 1.0, dtype), g, m), kwargs if i else {}))
+    check_cases(student, "lion_step", cases, oracles.lion, ("w_new", "m_new"))
+
+
+@pytest.mark.points(3)
+def test_lamb_step(student, rng):
+    """The Adam direction plus decay, scaled by one trust ratio ||w|| / ||u|| per array."""
+    cases = []
+    for i, shape in enumerate(((8,), (3, 4), (2, 3, 2))):
+        dtype = np.float32 if i == 1 else np.float64
+        w = draw(rng, shape, float(rng.choice([0.1, 1.0, 10.0])), dtype)
+        g = draw(rng, shape, 1.0, dtype)
+        m = draw(rng, shape, 1.0, dtype)
+        v = draw(rng, shape, 1.0, dtype, positive=True)
+        cases.append(Case((w, g, m, v, int(rng.integers(1, 100))),
+                          {"lr": float(rng.uniform(1e-3, 1e-1)),
+                           "weight_decay": float(rng.uniform(0, 0.1))} if i else {}))
+    z = np.zeros(5)
+    cases.append(Case((z, draw(rng, (5,), 1.0), z, z, 1), {"weight_decay": 0.0},
+                      what="a zero weight (trust ratio 1)"))
+    check_cases(student, "lamb_step", cases, oracles.lamb, ("w_new", "m_new", "v_new"))
+
+
+@pytest.mark.points(2)
+def test_factored_second_moment(student, rng):
+    """Running row/column means of grad**2 and outer(row, col) / mean(row)."""
+    cases = []
+    for n, k in ((3, 5), (6, 2), (4, 4)):
+        gs = np.abs(draw(rng, (n, k), float(rng.choice([1e-3, 1.0, 10.0]))))
+        row = np.abs(draw(rng, (n,), 1.0))
+        col = np.abs(draw(rng, (k,), 1.0))
+        cases.append(Case((gs, row, col), {"beta2": float(rng.uniform(0.9, 0.999))}
+                          if n == 6 else {}))
+    check_cases(student, "factored_second_moment", cases, oracles.factored,
+                ("v_approx", "row_new", "col_new"))
+
+
+@pytest.mark.points(2)
+def test_quantize_blockwise(student, rng):
+    """int8 codes in [-127, 127], per-block absmax scales, round trip within absmax/127."""
+    for shape, block in (((10, 13), 64), ((200,), int(rng.integers(16, 50))), ((3, 3), 4)):
+        x = rng.normal(size=shape) * float(rng.choice([1e-3, 1.0, 100.0]))
+        if x.size > block:
+            x.reshape(-1)[:block] = 0.0  # a whole block of zeros
+        args = (x, block) if block != 64 else (x,)
+        value = student.call("quantize_blockwise", *args)
+        if not isinstance(value, list) or len(value) != 2:
+            fail("`quantize_blockwise` should return (codes, scales).")
+        codes, scales = value
+        if not isinstance(codes, np.ndarray) or codes.dtype != np.int8 or codes.shape != (x.size,):
+            fail("`codes` should be a flat int8 array with one code per value.")
+        if np.abs(codes.astype(int)).max() > 127:
+            fail("Codes must lie in [-127, 127].")
+        exp_scales = oracles.block_absmax(x, block)
+        if not close(scales, exp_scales, 1e-6):
+            fail("`scales` should hold each block's absolute maximum (the last block may be "
+                 "shorter).")
+        per_value = np.repeat(exp_scales, block)[: x.size]
+        x_hat = codes.astype(np.float64) * per_value / 127
+        if np.any(np.abs(x_hat - x.reshape(-1)) > per_value / 127 + 1e-12):
+            fail("Decoding codes * absmax / 127 does not come back within absmax/127 of x.")
+
+
+@pytest.mark.points(1)
+def test_dequantize_blockwise(student, rng):
+    """codes * absmax / 127 per block, reshaped; a block of zeros comes back as zeros."""
+    shape, block = (5, 9), int(rng.integers(8, 20))
+    size = int(np.prod(shape))
+    codes = rng.integers(-127, 128, size=size).astype(np.int8)
+    n_blocks = -(-size // block)
+    scales = np.abs(rng.normal(size=n_blocks)) + 0.1
+    scales[0] = 0.0
+    codes[:block] = 0
+    got = numeric(student.call("dequantize_blockwise", codes, scales, list(shape), block))
+    expected = (codes.astype(np.float64) * np.repeat(scales, block)[:size] / 127).reshape(shape)
+    if got is None or got.shape != shape or not close(got, expected, 1e-6):
+        fail("`dequantize_blockwise` should return codes * absmax / 127 (per block), reshaped.")

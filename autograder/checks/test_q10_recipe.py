@@ -1,0 +1,119 @@
+"""q10_recipe (10 points): warmup_cosine_lr, clip_grad_norm, decay_param_groups, adam_memory_gb."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.checks import oracles
+from autograder.checks.harness import close, diagnose, fail, numeric
+
+MEMORY_KEYS = ("weights", "adam_m", "adam_v", "grads", "total")
+
+
+@pytest.mark.points(3)
+def test_warmup_cosine_lr(student, rng):
+    """Drawn schedules: step 0, the warmup, its end, the cosine, total_steps and beyond."""
+    runs = [(float(rng.uniform(1e-4, 1e-2)), int(rng.integers(200, 2000)),
+             int(rng.integers(5, 100)), float(rng.uniform(1e-6, 1e-5))),
+            (float(rng.uniform(0.1, 3.0)), int(rng.integers(20, 60)), int(rng.integers(2, 10)),
+             None)]
+    for lr_max, total, warmup, lr_min in runs:
+        steps = sorted({0, 1, warmup - 1, warmup, warmup + 1, (warmup + total) // 2, total - 1,
+                        total, total + 7, *rng.integers(0, total, size=4).tolist()})
+        kwargs = {} if lr_min is None else {"lr_min": lr_min}
+        for step in steps:
+            args = (int(step), lr_max, total, warmup)
+            got = student.call("warmup_cosine_lr", *args, **kwargs)
+            expected = oracles.warmup_cosine(*args, **kwargs)
+            if not close(got, expected, 1e-9):
+                phase = ("the warmup" if step < warmup else
+                         "after total_steps" if step >= total else "the cosine decay")
+                label = diagnose("warmup_cosine_lr",
+                                 lambda fn, a=args, kw=kwargs: [fn(*a, **kw)], [got], 1e-9)
+                fail(f"`warmup_cosine_lr` returns a wrong rate during {phase}.", label)
+
+
+def _grads(rng, n_scale: float) -> list[np.ndarray]:
+    shapes = [(3, 4), (5,), (2, 2, 2), ()]
+    return [np.asarray(rng.normal(size=s) * n_scale) for s in shapes]
+
+
+@pytest.mark.points(3)
+def test_clip_grad_norm(student, rng):
+    """One global norm, as torch.nn.utils.clip_grad_norm_; below and above max_norm; inputs kept."""
+    for n_scale, max_norm in ((float(rng.uniform(2, 20)), float(rng.uniform(0.5, 2.0))),
+                              (float(rng.uniform(1e-3, 1e-2)), float(rng.uniform(1.0, 5.0))),
+                              (float(rng.uniform(1, 3)), float(rng.uniform(2.0, 4.0)))):
+        grads = _grads(rng, n_scale)
+        result = student.call_inspect("clip_grad_norm", grads, max_norm)
+        if isinstance(result.args_after, list) and result.args_after:
+            after = result.args_after[0]
+            if not isinstance(after, list) or not all(
+                    np.array_equal(numeric(a), g) for a, g in zip(after, grads, strict=False)):
+                fail("`clip_grad_norm` changed the gradients passed in; return new arrays.")
+        value = result.value
+        if not isinstance(value, list) or len(value) != 2:
+            fail("`clip_grad_norm` should return (clipped, total_norm).")
+        clipped, total = value
+        exp_clipped, exp_total = oracles.torch_clip(grads, max_norm)
+        if not close(total, exp_total, 1e-6):
+            fail("`total_norm` should be the L2 norm of all gradients together.")
+        if not isinstance(clipped, list) or len(clipped) != len(grads) or not all(
+                close(a, e, 1e-6) for a, e in zip(clipped, exp_clipped, strict=True)):
+            fail("The clipped gradients differ from torch.nn.utils.clip_grad_norm_'s "
+                 "(scale by min(1, max_norm / (total_norm + 1e-6))).",
+                 diagnose("clip_grad_norm", lambda fn, g=grads, mn=max_norm: list(fn(g, mn)),
+                          [clipped, total], 1e-6)
+                 if isinstance(clipped, list) else "")
+
+
+@pytest.mark.points(2)
+def test_decay_param_groups(student, rng):
+    """Matrices (ndim >= 2) decay; biases and LayerNorm parameters do not; each exactly once."""
+    wd = float(rng.uniform(0.01, 0.3))
+    got = student.probe("decay_param_groups", weight_decay=wd)
+    ndims = oracles.decay_probe_model_ndims()
+    groups = got["groups"]
+    if len(groups) != 2:
+        fail("`decay_param_groups` should return two param groups.")
+    (decay, no_decay) = groups
+    if not (abs(decay["weight_decay"] - wd) <= 1e-12 and no_decay["weight_decay"] == 0.0):
+        fail("The first group should carry the given weight_decay and the second 0.0.")
+    listed = decay["params"] + no_decay["params"]
+    if sorted(listed) != sorted(ndims):
+        fail("Every parameter of the model must appear exactly once.",
+             "decay_group_missing_params")
+    if any(ndims[n] < 2 for n in decay["params"]):
+        fail("The decay group holds a parameter with ndim < 2.", "biases_in_decay_group")
+    if any(ndims[n] >= 2 for n in no_decay["params"]):
+        fail("The no-decay group holds a weight matrix or embedding (ndim >= 2); those decay.")
+
+
+@pytest.mark.fixed
+@pytest.mark.points(1)
+def test_adam_memory_chapter_table(student):
+    """7e9 parameters: 28/28/28/28/112 GB in fp32 and 14/28/28/14/84 GB mixed (chapter)."""
+    for mixed, table in oracles.CHAPTER_MEMORY_7B.items():
+        got = student.call("adam_memory_gb", 7e9, mixed) if mixed else \
+            student.call("adam_memory_gb", 7e9)
+        _check_memory(got, table, "the chapter's 7B model")
+
+
+@pytest.mark.points(1)
+def test_adam_memory_fresh(student, rng):
+    """Drawn model sizes, both precisions (keyword argument)."""
+    for mixed in (False, True):
+        n = int(rng.integers(10**6, 10**11))
+        got = student.call("adam_memory_gb", n, mixed_precision=mixed)
+        _check_memory(got, oracles.memory_gb(n, mixed), "a drawn model size")
+
+
+def _check_memory(got, table: dict, what: str) -> None:
+    if not isinstance(got, dict) or set(got) != set(MEMORY_KEYS):
+        fail(f"`adam_memory_gb` should return a dict with keys {', '.join(MEMORY_KEYS)}.")
+    for key in MEMORY_KEYS:
+        if not close(got[key], table[key], 1e-9):
+            gib = {k: v * 1e9 / 2**30 for k, v in table.items()}
+            label = "gb_as_gib" if all(close(got[k], gib[k], 1e-6) for k in MEMORY_KEYS) else ""
+            fail(f"`adam_memory_gb` gives a wrong `{key}` for {what}.", label)

@@ -1,0 +1,106 @@
+"""A warm spare: the next submission's student process, started ahead of time.
+
+Starting an interpreter and importing numpy, torch, matplotlib and IPython takes
+a couple of seconds. The pool keeps one sandbox (slot, folder, process) already
+warming up, so ``grade_one`` can start running cells at once; each sandbox serves
+exactly one submission and is then destroyed. A pool belongs to the process that
+made it: after a ``fork`` the child starts its own spares.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import threading
+from pathlib import Path
+
+from autograder.engine.session import Sandbox
+
+
+class WarmPool:
+    """Hands out fresh sandboxes, keeping ``spare`` of them pre-started."""
+
+    def __init__(self, spare: bool = True):
+        self.spare = spare
+        self._box: Sandbox | None = None
+        self._owner = os.getpid()
+        self._lock = threading.Lock()
+        self.history: list[tuple[int, int | None, str]] = []
+        """(slot number, uid, token) of the sandboxes handed out, newest last (at most 100)."""
+        self.last_workdir: Path | None = None
+
+    def acquire(self, memory_mb: int | None) -> Sandbox:
+        """A sandbox for one submission (the warm spare when it fits)."""
+        with self._lock:
+            box = self._take(memory_mb)
+            if box is None:
+                box = Sandbox.create(memory_mb)
+            self.history = [*self.history[-99:], (box.slot.number, box.slot.uid, box.slot.token)]
+            self.last_workdir = box.workdir
+            if self.spare:
+                try:
+                    self._box = Sandbox.create(memory_mb)
+                except Exception:  # noqa: BLE001 - a missing spare only costs time
+                    self._box = None
+            return box
+
+    def prewarm(self, memory_mb: int | None = 4096) -> None:
+        """Start the spare now (e.g. when a batch worker starts), if there is none."""
+        with self._lock:
+            if self._owner != os.getpid():
+                self._owner, self._box = os.getpid(), None
+            if self.spare and self._box is None:
+                self._box = Sandbox.create(memory_mb)
+
+    def _take(self, memory_mb: int | None) -> Sandbox | None:
+        if self._owner != os.getpid():  # forked: the spare belongs to the parent
+            self._owner = os.getpid()
+            self._box = None
+            return None
+        box, self._box = self._box, None
+        if box is None:
+            return None
+        if box.memory_mb == memory_mb and box.worker is not None and box.worker.alive():
+            return box
+        box.close()
+        return None
+
+    def spare_token(self) -> str | None:
+        """The token of the waiting spare's processes (tests use it to tell them apart)."""
+        box = self._box
+        return box.slot.token if box is not None and self._owner == os.getpid() else None
+
+    def spare_uid(self) -> int | None:
+        box = self._box
+        return box.slot.uid if box is not None and self._owner == os.getpid() else None
+
+    def close(self) -> None:
+        """Destroy the spare."""
+        with self._lock:
+            if self._box is not None and self._owner == os.getpid():
+                with contextlib.suppress(Exception):
+                    self._box.close()
+            self._box = None
+
+
+_default: WarmPool | None = None
+
+
+def default_pool() -> WarmPool:
+    """The module-level pool ``grade_one`` uses when given none."""
+    global _default
+    if _default is None or _default._owner != os.getpid():
+        _default = WarmPool(spare=True)
+    return _default
+
+
+def prewarm(memory_mb: int | None = 4096) -> None:
+    """Start the default pool's spare student process (the batch calls this per worker)."""
+    default_pool().prewarm(memory_mb)
+
+
+@atexit.register
+def _close_default() -> None:
+    if _default is not None:
+        _default.close()

@@ -1,0 +1,376 @@
+"""The grader's handle on one student process: spawn, talk, drain output, kill.
+
+One thread does everything: while waiting for a reply it ``select``s on the reply
+pipe and on the student's stdout/stderr pipes, so output is drained (the first
+few KB kept, the rest counted and discarded) and a submission that prints
+hundreds of MB neither blocks nor slows the grader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.engine import isolation
+
+READY_TIMEOUT = 120.0
+MAX_REPLY_BYTES = 16 * 1024 * 1024 + 1024
+CHUNK = 1 << 20
+
+
+class WorkerTimeout(Exception):
+    """The student process did not answer in time (it has been killed)."""
+
+
+class WorkerDied(Exception):
+    """The student process ended; ``str()`` says why."""
+
+
+class ReplyTooLarge(Exception):
+    """A reply line exceeded the size limit (it is being discarded)."""
+
+
+def describe_exit(returncode: int | None) -> str:
+    """A student-facing reason for a process exit status."""
+    if returncode is None:
+        return "the process stopped answering"
+    if returncode < 0:
+        sig = -returncode
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        if sig == signal.SIGKILL:
+            return f"killed by {name} (often the memory cap)"
+        if sig == signal.SIGSEGV:
+            return f"crashed with {name} (segmentation fault)"
+        return f"killed by {name}"
+    if returncode == 0:
+        return "the process exited (os._exit(0) or similar was called)"
+    return f"the process exited with status {returncode} (os._exit or a fatal error)"
+
+
+@dataclass
+class OutputSink:
+    """Keeps the first ``cap`` bytes of a stream of output, counts the rest."""
+
+    cap: int
+    kept: bytearray = field(default_factory=bytearray)
+    total: int = 0
+
+    def feed(self, data: bytes) -> None:
+        self.total += len(data)
+        room = self.cap - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+
+    def text(self) -> str:
+        out = self.kept.decode("utf-8", errors="replace")
+        if self.total > len(self.kept):
+            out += f"\n[... {self.total - len(self.kept)} more bytes of output not kept]"
+        return out
+
+    @property
+    def capped(self) -> bool:
+        return self.total > self.cap
+
+
+class WorkerProcess:
+    """One student interpreter (a zygote plus its serving child) in its sandbox folder.
+
+    See :mod:`autograder.engine.worker`. :meth:`respawn` replaces a crashed or
+    stuck serving child by a fresh fork of the warm zygote; :meth:`kill` ends
+    everything.
+    """
+
+    def __init__(self, slot: isolation.Slot, workdir: Path, memory_mb: int | None,
+                 output_cap: int = 16 * 1024, mask: bool = True):
+        """Start the interpreter (it warms up on its own; see :meth:`wait_ready`).
+
+        ``mask=False`` leaves the hidden folders visible inside the namespace, so
+        that only their 0700 permissions protect them (tests of that layer).
+        """
+        self.slot = slot
+        self.workdir = workdir
+        self.output_cap = output_cap
+        self.sink = OutputSink(output_cap)
+        self._reply_buf = bytearray()
+        self._event_buf = bytearray()
+        self._discarding = False
+        self._next_id = 1
+        self.generation = 1
+        self.child_pid: int | None = None
+        self.child_status: int | None = None
+        self.ready = False
+        self.info: dict = {}
+        cmd_r, self._cmd_w = os.pipe()
+        self._reply_r, reply_w = os.pipe()
+        ctl_r, self._ctl_w = os.pipe()
+        self._event_r, event_w = os.pipe()
+        argv = [sys.executable, "-I", "-m", "autograder.engine.worker",
+                "--cmd-fd", str(cmd_r), "--reply-fd", str(reply_w), "--ctl-fd", str(ctl_r),
+                "--event-fd", str(event_w), "--dir", str(workdir)]
+        if slot.uid is not None:
+            argv += ["--uid", str(slot.uid)]
+            for path in _needed_paths():
+                argv += ["--need", path]
+            for rel in (*isolation.MASKED_DIRS, *isolation.HIDDEN_FILES) if mask else ():
+                argv += ["--mask", str(isolation.ROOT / rel)]
+        if memory_mb:
+            argv += ["--memory-mb", str(memory_mb)]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(workdir),
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(workdir / ".matplotlib"),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "MALLOC_ARENA_MAX": "2",
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+            "LANG": "C.UTF-8",
+            isolation.TOKEN_VAR: slot.token,
+        }
+        child_fds = (cmd_r, reply_w, ctl_r, event_w)
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, pass_fds=child_fds, cwd=str(workdir), env=env,
+                start_new_session=True, close_fds=True,
+            )
+        finally:
+            for fd in child_fds:
+                os.close(fd)
+        self._out_fds = {self.proc.stdout.fileno(), self.proc.stderr.fileno()}
+        self.started = time.monotonic()
+        self.dead_reason: str | None = None
+
+    # ------------------------------------------------------------------ talking
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+        """Block until the serving child is ready (the first one: imports done)."""
+        if self.ready:
+            return
+        try:
+            payload = self._wait_reply(f"r{self.generation}", timeout)
+        except (WorkerDied, WorkerTimeout) as exc:
+            tail = self.sink.text()[-800:].strip()
+            what = str(exc) or f"no answer within {timeout:g} s"
+            raise WorkerDied(f"the student process did not start ({what})"
+                             + (f": {tail}" if tail else "")) from None
+        try:
+            self.info = json.loads(payload)
+        except (ValueError, RecursionError):
+            self.info = {}
+        self.ready = True
+
+    def request(self, message: dict, timeout: float) -> str:
+        """Send one command and return the reply's JSON text.
+
+        Raises WorkerTimeout (the serving child is then killed), WorkerDied or
+        ReplyTooLarge.
+        """
+        self.wait_ready()
+        req_id = self._next_id
+        self._next_id += 1
+        data = (json.dumps({**message, "id": req_id}) + "\n").encode()
+        try:
+            _write_all(self._cmd_w, data, deadline=time.monotonic() + timeout)
+        except (OSError, TimeoutError) as exc:
+            self.kill_child()
+            raise WorkerDied("the process stopped reading its commands") from exc
+        return self._wait_reply(str(req_id), timeout)
+
+    def _died(self) -> str | None:
+        """Why the serving child (or the whole process) has ended, or None."""
+        if self.proc.poll() is not None:
+            return describe_exit(self.proc.returncode)
+        if self.child_status is not None:
+            return describe_exit(os.waitstatus_to_exitcode(self.child_status))
+        return None
+
+    def _wait_reply(self, want: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self._pop_line(want)
+            if line is not None:
+                self.drain(0.0)
+                return line
+            reason = self._died()
+            if reason is not None and not _readable(self._reply_r):
+                self.drain(0.05)
+                self.kill_child()
+                self.dead_reason = reason
+                raise WorkerDied(reason)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill_child()
+                raise WorkerTimeout()
+            fds = [self._reply_r, self._event_r, *self._out_fds]
+            ready, _, _ = select.select(fds, [], [], min(remaining, 0.2))
+            for fd in ready:
+                data = os.read(fd, CHUNK)
+                if fd == self._reply_r:
+                    if data:
+                        self._feed_reply(data)
+                elif fd == self._event_r:
+                    self._feed_events(data)
+                elif data:
+                    self.sink.feed(data)
+                else:
+                    self._out_fds.discard(fd)
+
+    def _feed_events(self, data: bytes) -> None:
+        self._event_buf += data
+        while b"\n" in self._event_buf:
+            cut = self._event_buf.index(b"\n")
+            parts = bytes(self._event_buf[:cut]).split()
+            del self._event_buf[:cut + 1]
+            try:
+                if len(parts) == 3 and parts[0] == b"child" and int(parts[1]) == self.generation:
+                    self.child_pid = int(parts[2])
+                elif len(parts) == 3 and parts[0] == b"exit" and int(parts[1]) == self.child_pid:
+                    self.child_status = int(parts[2])
+            except ValueError:
+                continue
+
+    def _feed_reply(self, data: bytes) -> None:
+        self._reply_buf += data
+        if self._discarding:
+            cut = self._reply_buf.find(b"\n")
+            if cut < 0:
+                self._reply_buf.clear()
+                return
+            del self._reply_buf[:cut + 1]
+            self._discarding = False
+        if len(self._reply_buf) > MAX_REPLY_BYTES and b"\n" not in self._reply_buf:
+            self._reply_buf.clear()
+            self._discarding = True
+            raise ReplyTooLarge()
+
+    def _pop_line(self, want: str) -> str | None:
+        """The payload of the reply ``want`` if it has arrived; other lines are dropped."""
+        head_wanted = want.encode()
+        while True:
+            cut = self._reply_buf.find(b"\n")
+            if cut < 0:
+                return None
+            line = bytes(self._reply_buf[:cut])
+            del self._reply_buf[:cut + 1]
+            head, _, payload = line.partition(b" ")
+            if head == head_wanted:
+                return payload.decode("utf-8", errors="replace")
+            # a stale or forged line: ignore it
+
+    def drain(self, wait: float) -> None:
+        """Read whatever output is waiting (up to ``wait`` seconds of quiet)."""
+        while self._out_fds:
+            ready, _, _ = select.select(list(self._out_fds), [], [], wait)
+            if not ready:
+                return
+            for fd in ready:
+                data = os.read(fd, CHUNK)
+                if data:
+                    self.sink.feed(data)
+                else:
+                    self._out_fds.discard(fd)
+
+    def take_output(self) -> OutputSink:
+        """The output since the last call, and start a new sink."""
+        self.drain(0.0)
+        sink, self.sink = self.sink, OutputSink(self.output_cap)
+        return sink
+
+    # ------------------------------------------------------------------ restarts and ending
+
+    def alive(self) -> bool:
+        """Whether the zygote runs and the serving child has not ended."""
+        return self.proc.poll() is None and self.dead_reason is None \
+            and self.child_status is None
+
+    def kill_child(self) -> None:
+        """Kill the serving child and everything the submission started, not the zygote."""
+        if self.child_pid is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.child_pid, signal.SIGKILL)
+        isolation.kill_processes(uid=self.slot.uid, token=self.slot.token,
+                                 exclude={self.proc.pid})
+        self.ready = False
+
+    def respawn(self) -> bool:
+        """Replace the serving child by a fresh fork of the zygote; False if it is gone."""
+        self.kill_child()
+        if self.proc.poll() is not None:
+            return False
+        self.generation += 1
+        self.child_pid = self.child_status = None
+        self.dead_reason = None
+        self._reply_buf.clear()
+        self._discarding = False
+        try:
+            _write_all(self._ctl_w, f"fork {self.generation}\n".encode(),
+                       deadline=time.monotonic() + 5)
+        except (OSError, TimeoutError):
+            return False
+        return True
+
+    def kill(self) -> None:
+        """Kill the zygote, the child and everything they started; close the pipes."""
+        isolation.kill_processes(uid=self.slot.uid, token=self.slot.token,
+                                 session=self.proc.pid)
+        if self.child_pid is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.child_pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        isolation.kill_processes(uid=self.slot.uid, token=self.slot.token)
+        self.drain(0.0)
+        for fd in (self._cmd_w, self._reply_r, self._ctl_w, self._event_r):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._cmd_w = self._reply_r = self._ctl_w = self._event_r = -1
+        for stream in (self.proc.stdout, self.proc.stderr):
+            with contextlib.suppress(OSError):
+                stream.close()
+        self._out_fds.clear()
+        if self.dead_reason is None:
+            self.dead_reason = "killed by the grader"
+
+
+def _write_all(fd: int, data: bytes, deadline: float) -> None:
+    view = memoryview(data)
+    while view:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError()
+        _, writable, _ = select.select([], [fd], [], remaining)
+        if writable:
+            written = os.write(fd, view[:65536])
+            view = view[written:]
+
+
+def _readable(fd: int) -> bool:
+    ready, _, _ = select.select([fd], [], [], 0)
+    return bool(ready)
+
+
+def _needed_paths() -> list[str]:
+    """Folders the unprivileged student process must reach: interpreter, venv, package."""
+    import sysconfig
+
+    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
+             str(isolation.ROOT)}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        with contextlib.suppress(KeyError):
+            paths.add(os.path.realpath(sysconfig.get_paths()[key]))
+    return sorted(paths)

@@ -1,0 +1,247 @@
+"""The student process: IPython's shell serving the grader over a private pipe pair.
+
+Run as ``python -I -m autograder.engine.worker --cmd-fd R --reply-fd W --ctl-fd C
+--event-fd E --dir DIR`` (see :mod:`autograder.engine.process`). It confines itself
+first (:func:`autograder.engine.isolation.confine`: namespace, rlimits,
+unprivileged uid), imports numpy, torch, matplotlib (Agg) and IPython, and then
+acts as a *zygote*: it never runs student code itself, but forks a serving child
+on request (``fork G`` on the control pipe; the first one at once). The child
+starts its own session and answers one JSON command per line with one reply line
+``"<id> <json>"``; when it ends, the zygote reports ``exit <pid> <status>`` on the
+event pipe. A restart after a crash or time-out is therefore a ``fork`` (tens of
+milliseconds), not a new interpreter. Standard output and error belong to the
+student's code; the grader drains them separately.
+
+Nothing here is trusted by the grader: every reply is decoded and checked there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+
+def _summary(exc: BaseException | None) -> tuple[str, str]:
+    if exc is None:
+        return "", ""
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - student exceptions may lie in __str__
+        text = "<unprintable>"
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return type(exc).__name__[:100], first[:300]
+
+
+class Worker:
+    """Command loop over the shell's namespace."""
+
+    def __init__(self, cmd_fd: int, reply_fd: int):
+        self.cmd = os.fdopen(cmd_fd, "rb", buffering=0)
+        self.reply_fd = reply_fd
+        self.shell = None
+        self._buffer = b""
+
+    def warm(self) -> None:
+        """Import the heavy libraries and create the shell before the first command."""
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+        import numpy  # noqa: F401
+        import torch  # noqa: F401
+        from IPython.core.history import HistoryManager
+        from IPython.core.interactiveshell import InteractiveShell
+
+        import autograder.probes  # noqa: F401
+
+        HistoryManager.enabled = False
+        # ``%matplotlib inline`` (first line of many notebooks) needs a GUI hook the plain
+        # shell lacks; without this the whole first cell, imports included, would fail.
+        InteractiveShell.enable_gui = lambda self, gui=None: None
+        self.shell = InteractiveShell.instance(colors="NoColor")
+        self.shell.user_ns["__name__"] = "__main__"
+
+    def send(self, req_id: int | str, payload: str) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - the student may have replaced them
+                pass
+        data = f"{req_id} {payload}\n".encode()
+        view = memoryview(data)
+        while view:
+            written = os.write(self.reply_fd, view)
+            view = view[written:]
+
+    def read_command(self) -> dict | None:
+        while b"\n" not in self._buffer:
+            chunk = self.cmd.read(1 << 16)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def handle(self, msg: dict) -> str:
+        from autograder import probes
+
+        op = msg.get("op")
+        ns = self.shell.user_ns
+        if op == "ping":
+            return json.dumps({"ok": True, "pid": os.getpid(), "uid": os.getuid()})
+        if op == "run_cell":
+            return self.run_cell(msg["source"])
+        if op == "has":
+            return json.dumps({"ok": True, "value": msg["name"] in ns})
+        if op == "call":
+            return probes.run_call(ns, msg["name"], msg["args"], msg["kwargs"])
+        if op == "value":
+            return probes.run_value(ns, msg["name"])
+        if op == "probe":
+            return probes.run_probe(ns, msg["name"], msg["params"])
+        if op == "substitute":
+            return self.substitute(msg["names"], msg["source"])
+        return json.dumps({"ok": False, "kind": "raised", "message": f"unknown op {op!r}"})
+
+    def run_cell(self, source: str) -> str:
+        result = self.shell.run_cell(source, store_history=False, silent=False)
+        if result.error_before_exec is not None:
+            ename, evalue = _summary(result.error_before_exec)
+            return json.dumps({"status": "error", "ename": ename, "evalue": evalue})
+        if result.error_in_exec is not None:
+            ename, evalue = _summary(result.error_in_exec)
+            return json.dumps({"status": "error", "ename": ename, "evalue": evalue})
+        return json.dumps({"status": "ok"})
+
+    def substitute(self, names: list[str], source: str) -> str:
+        ns = self.shell.user_ns
+        scratch: dict[str, Any] = dict(ns)
+        try:
+            exec(compile(source, "<reference>", "exec"), scratch)  # noqa: S102 - instructor code
+            for name in names:
+                ns[name] = scratch[name]
+        except BaseException as exc:  # noqa: BLE001
+            ename, evalue = _summary(exc)
+            return json.dumps({"ok": False, "kind": "raised", "message": f"{ename}: {evalue}"})
+        return json.dumps({"ok": True})
+
+    def serve(self, generation: int) -> None:
+        os.write(self.reply_fd, b"\n")  # ends any partial line a killed predecessor left
+        self.send(f"r{generation}",
+                  json.dumps({"ready": True, "pid": os.getpid(), "uid": os.getuid()}))
+        while True:
+            msg = self.read_command()
+            if msg is None:
+                return
+            req_id = int(msg.get("id", -1))
+            try:
+                payload = self.handle(msg)
+            except BaseException as exc:  # noqa: BLE001 - keep serving whatever happens
+                ename, evalue = _summary(exc)
+                payload = json.dumps({"ok": False, "kind": "raised",
+                                      "message": f"{ename}: {evalue}"})
+            self.send(req_id, payload)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="autograder.engine.worker")
+    parser.add_argument("--cmd-fd", type=int, required=True)
+    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--ctl-fd", type=int, required=True)
+    parser.add_argument("--event-fd", type=int, required=True)
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--uid", type=int, default=-1)
+    parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--need", action="append", default=[])
+    parser.add_argument("--mask", action="append", default=[])
+    args = parser.parse_args(argv)
+
+    from autograder.engine.isolation import confine
+
+    notes = confine(args.dir, args.uid if args.uid >= 0 else None, args.memory_mb or None,
+                    args.need, args.mask)
+    for note in notes:
+        print(f"[sandbox] {note}", file=sys.stderr)
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(line_buffering=True)
+    sys.path.insert(0, args.dir)
+    worker = Worker(args.cmd_fd, args.reply_fd)
+    worker.warm()
+    zygote(worker, args.ctl_fd, args.event_fd)
+
+
+def _drain_stale(fd: int) -> None:
+    """Discard a command a killed predecessor never read."""
+    os.set_blocking(fd, False)
+    try:
+        while os.read(fd, 1 << 16):
+            pass
+    except BlockingIOError:
+        pass
+    finally:
+        os.set_blocking(fd, True)
+
+
+def _fork_child(worker: Worker, generation: int, ctl_fd: int, event_fd: int) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the serving child
+        os.setsid()
+        os.close(ctl_fd)
+        os.close(event_fd)
+        from autograder.engine.isolation import PR_SET_PDEATHSIG, _libc_fn
+
+        _libc_fn().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _drain_stale(worker.cmd.fileno())
+        worker.serve(generation)
+    except BaseException:  # noqa: BLE001 - the grader sees the exit status
+        os._exit(70)
+    os._exit(0)
+
+
+def zygote(worker: Worker, ctl_fd: int, event_fd: int) -> None:
+    """Fork serving children on request; report their exits; never run student code."""
+    import select
+
+    def event(text: str) -> None:
+        os.write(event_fd, (text + "\n").encode())
+
+    generation = 1
+    current = _fork_child(worker, generation, ctl_fd, event_fd)
+    event(f"child {generation} {current}")
+    buffer = b""
+    while True:
+        ready, _, _ = select.select([ctl_fd], [], [], 0.05)
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            if pid == current:
+                event(f"exit {pid} {status}")
+        if not ready:
+            continue
+        chunk = os.read(ctl_fd, 4096)
+        if not chunk:
+            return
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == b"fork":
+                generation = int(parts[1])
+                current = _fork_child(worker, generation, ctl_fd, event_fd)
+                event(f"child {generation} {current}")
+
+
+if __name__ == "__main__":
+    main()

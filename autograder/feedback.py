@@ -1,0 +1,248 @@
+"""One feedback page per submission: ``grades/feedback/<submission>.html``.
+
+A student reads it without help: the total, the score of every question, each
+failed check with its message, plots of their Adam trace and FlipNet losses
+against the reference, and the cells that did not run. It shows result
+messages only (never hidden inputs or check code), and every piece of text
+that came from the submission is escaped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from autograder.atomic import write_text_atomic
+from autograder.contract import ASSIGNMENT_ID, BONUS_POINTS, QUESTIONS
+from autograder.results import SubmissionResult
+from autograder.templates import (
+    Markup,
+    esc,
+    fmt_points,
+    join,
+    line_plot,
+    numbers,
+    page,
+    score_class,
+    table,
+    tag,
+)
+
+FEEDBACK_VERSION = "2"
+"""Bumped when the page layout changes, so that cached pages are rebuilt."""
+SOURCE_META = "autograder-source"
+
+
+def feedback_name(submission: str) -> str:
+    """The feedback file name of a submission."""
+    return f"{submission}.html"
+
+
+def feedback_href(submission: str) -> str:
+    """A relative link (from ``grades/``) to the feedback page."""
+    return "feedback/" + quote(feedback_name(submission))
+
+
+def _trace_series(trace: Any) -> tuple[list[float], list[float]] | None:
+    """(steps, weights) from an Adam trace: a list of {"t", "w"} dicts or of numbers."""
+    if isinstance(trace, (list, tuple)) and trace and all(isinstance(r, dict) for r in trace):
+        ws = numbers([r.get("w") for r in trace])
+        ts = numbers([r.get("t", i + 1) for i, r in enumerate(trace)])
+        return (ts, ws) if ws is not None and ts is not None else None
+    ws = numbers(trace)
+    return (list(range(1, len(ws) + 1)), ws) if ws is not None else None
+
+
+def adam_trace_plot(artifacts: dict[str, Any]) -> Markup:
+    """The student's Adam trace (w per step) against the reference; '' when absent."""
+    series = []
+    ref = _trace_series(artifacts.get("adam_trace_reference"))
+    mine = _trace_series(artifacts.get("adam_trace"))
+    if ref:
+        series.append(("reference", ref[0], ref[1], "k--o"))
+    if mine:
+        series.append(("your adam_trace()", mine[0], mine[1], "C1-s"))
+    if not mine:
+        return Markup("")
+    return line_plot(series, "Adam on f(w) = w², w0 = 5, lr = 0.01", "step t", "w after step")
+
+
+def flipnet_plot(artifacts: dict[str, Any]) -> Markup:
+    """The student's FlipNet loss curves against the reference; '' when absent."""
+    mine = artifacts.get("flipnet_curves")
+    ref = artifacts.get("flipnet_curves_reference")
+    if not isinstance(mine, dict):
+        return Markup("")
+    ref = ref if isinstance(ref, dict) else {}
+    series = []
+    for i, name in enumerate(sorted(set(mine) | set(ref), key=str)[:6]):
+        color = f"C{i}"
+        ref_ys = numbers(ref.get(name))
+        my_ys = numbers(mine.get(name))
+        if ref_ys:
+            series.append((f"reference {name}", list(range(1, len(ref_ys) + 1)), ref_ys,
+                           f"{color}--"))
+        if my_ys:
+            series.append((f"your {name}", list(range(1, len(my_ys) + 1)), my_ys, f"{color}-"))
+    if not any(label.startswith("your") for label, *_ in series):
+        return Markup("")
+    return line_plot(series, "FlipNet: mean loss per epoch", "epoch", "mean loss", logy=True)
+
+
+def _manual_note(manual_score: float | None) -> Markup:
+    if manual_score is None:
+        return tag("p", "Your free-response answer (why weight decay is \"done right\" in "
+                   "AdamW) is scored by course staff and has not been scored yet; the total "
+                   "above does not include it yet.", class_="muted")
+    return tag("p", f"The total includes {fmt_points(manual_score)} points that course staff "
+               "gave your free-response answer.", class_="muted")
+
+
+def _question_rows(result: SubmissionResult) -> list[list[Any]]:
+    rows = []
+    for q in QUESTIONS:
+        qr = result.questions.get(q.id)
+        if qr is None:
+            rows.append([q.id + (" (bonus)" if q.bonus else ""), "", fmt_points(q.points),
+                         "not graded", ""])
+            continue
+        passed = sum(1 for c in qr.checks if c.passed)
+        css = score_class(qr.points, qr.max_points)
+        rows.append([
+            q.id + (" (bonus)" if q.bonus else ""),
+            tag("span", fmt_points(qr.points), class_=css),
+            fmt_points(qr.max_points),
+            f"{passed} of {len(qr.checks)}" if qr.checks else "",
+            qr.note,
+        ])
+    return rows
+
+
+def _failures(result: SubmissionResult) -> Markup:
+    parts: list[Any] = []
+    for q in QUESTIONS:
+        qr = result.questions.get(q.id)
+        if qr is None:
+            continue
+        failed = [c for c in qr.checks if not c.passed]
+        if not failed and qr.points >= qr.max_points - 1e-9:
+            continue
+        if not failed and not qr.note:
+            continue
+        parts.append(tag("h3", f"{q.id}: {fmt_points(qr.points)} of "
+                               f"{fmt_points(qr.max_points)} points"))
+        if qr.note:
+            parts.append(tag("p", qr.note, class_="muted"))
+        items = []
+        for check in failed:
+            text = check.message or "This check did not pass."
+            lost = check.max_points - check.points
+            line = [esc(text)]
+            if lost > 0:
+                line.append(esc(f" (−{fmt_points(lost)} points)"))
+            if check.diagnosis:
+                line.append(Markup(" "))
+                line.append(tag("code", check.diagnosis, class_="diag",
+                                title="the kind of mistake we recognised"))
+            items.append(Markup(f"<li>{join(line, '')}</li>"))
+        if items:
+            parts.append(Markup(f'<ul class="checks">{join(items)}</ul>'))
+    if not parts:
+        return tag("p", "Every check passed. Well done!", class_="full")
+    return join(parts)
+
+
+def _cells(result: SubmissionResult) -> Markup:
+    bad = [c for c in result.cells if c.status not in ("ok", "skipped")]
+    if not bad:
+        return Markup("")
+    rows = [[c.index + 1, c.status, f"{c.seconds:.1f}",
+             tag("pre", (c.message or c.output or "").strip()[-1500:])] for c in bad]
+    return join([
+        tag("h2", "Cells that did not run cleanly"),
+        tag("p", "Cells are numbered from the top of the notebook, markdown cells included. "
+                 "A failing cell can make later questions fail too: fix the first one first.",
+            class_="muted"),
+        table(["cell", "status", "seconds", "message"], rows, numeric=(0, 2)),
+    ])
+
+
+def render_feedback(result: SubmissionResult, manual_score: float | None = None,
+                    meta: dict[str, str] | None = None) -> str:
+    """The feedback page of one result, as HTML text."""
+    total = result.total + (manual_score or 0.0)
+    bonus = result.questions.get("bonus_variants")
+    status_box: Markup = Markup("")
+    if result.status != "graded":
+        headline = {
+            "invalid": "Your file could not be read as a notebook, so nothing could be graded.",
+            "error": "The grader failed on your notebook. This is not your fault: course "
+                     "staff will regrade it.",
+        }.get(result.status, f"Status: {result.status}")
+        status_box = Markup(f'<div class="box bad">{tag("p", headline)}'
+                            f'{tag("pre", result.message) if result.message else ""}</div>')
+    elif result.message:
+        status_box = Markup(f'<div class="box warn">{tag("p", result.message)}</div>')
+    summary = join([
+        tag("h1", f"Feedback for {result.submission}"),
+        tag("p", f"Assignment {ASSIGNMENT_ID}", class_="muted"),
+        Markup('<div class="box">'),
+        tag("p", f"Total: {fmt_points(total)} of {fmt_points(result.max_total)} points"
+                 + (f" (including {fmt_points(bonus.points)} of {BONUS_POINTS} bonus points)"
+                    if bonus and bonus.points > 0 else "")),
+        _manual_note(manual_score),
+        Markup("</div>"),
+        status_box,
+    ])
+    plots = []
+    trace = adam_trace_plot(result.artifacts)
+    if trace:
+        plots += [tag("h2", "Your Adam trace against the reference"),
+                  tag("p", "The weight after each of the 8 Adam steps of question "
+                           "q5_adam_trace. Where the lines part, the first differing step "
+                           "shows where to look.", class_="muted"), trace]
+    curves = flipnet_plot(result.artifacts)
+    if curves:
+        plots += [tag("h2", "Your FlipNet losses against the reference"),
+                  tag("p", "Mean loss per epoch from compare_optimizers() (solid: yours, "
+                           "dashed: reference).", class_="muted"), curves]
+    body = join([
+        summary,
+        tag("h2", "Score per question"),
+        table(["question", "points", "of", "checks passed", "note"], _question_rows(result),
+              numeric=(1, 2)),
+        tag("h2", "What to fix"),
+        _failures(result),
+        *plots,
+        _cells(result),
+        tag("h2", "Free response"),
+        tag("pre", result.free_response.strip()) if result.free_response.strip()
+        else tag("p", "No answer was found in the free-response cell.", class_="muted"),
+        _manual_note(manual_score),
+        tag("p", f"Graded with seed {result.seed} on {result.device}.", class_="muted"),
+    ])
+    return page(f"Feedback: {result.submission}", body, meta)
+
+
+def source_key(result_json: str, manual_score: float | None) -> str:
+    """What a page depends on: the result, the manual score and the layout version."""
+    text = f"{FEEDBACK_VERSION}\n{manual_score!r}\n{result_json}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_feedback(result: SubmissionResult, folder: str | Path,
+                   manual_score: float | None = None, result_json: str | None = None) -> bool:
+    """Write the page unless an identical one is there; True when it was (re)written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / feedback_name(result.submission)
+    key = source_key(result_json if result_json is not None else result.to_json(), manual_score)
+    marker = f'<meta name="{SOURCE_META}" content="{key}">'
+    if target.exists():
+        with open(target, encoding="utf-8", errors="replace") as handle:
+            if marker in handle.read(600):
+                return False
+    write_text_atomic(target, render_feedback(result, manual_score, {SOURCE_META: key}))
+    return True

@@ -1,0 +1,269 @@
+"""Shared helpers of the otter and nbgrader tests, and fast tests of the in-kernel bridge.
+
+* :func:`samples`: the sample submissions (``submissions/*.ipynb`` where engineer
+  A's files exist; stand-ins made here from the solution notebook otherwise:
+  the solution itself, the released blank notebook, and the solution with
+  Adam's bias correction removed).
+* :func:`native_result`: per-question points from the native engine
+  (``autograder.engine.grade_one``) with the seed the in-kernel bridge uses.
+* :func:`leaks`: hidden check source lines, ``def test_`` and hidden numeric
+  literals found in a text (results.json, feedback HTML).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import os
+import re
+import sys
+import tempfile
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import in_kernel
+from autograder.check_catalog import CatalogError, catalog_from_rows
+from autograder.contract import POINTS, QUESTION_IDS
+from autograder.notebook import RELEASED_NOTEBOOK, ROOT, SOLUTION_NOTEBOOK, SUBMISSIONS_DIR
+from autograder.results import CheckResult, QuestionResult
+
+CHECKS_DIR = ROOT / "autograder" / "checks"
+SAMPLE_NAMES = ("correct", "blank", "no_bias_correction", "adamw_as_l2", "broken_syntax")
+MAX_SAMPLES = 5 if os.environ.get("ADAM_KIT_ALL_SAMPLES") else 3
+"""Samples graded by every grader (each costs three notebook runs; set
+``ADAM_KIT_ALL_SAMPLES=1`` for all five)."""
+
+
+# --------------------------------------------------------------------------- samples
+
+
+def _mistake_notebook() -> nbformat.NotebookNode:
+    """The solution notebook with Adam's bias correction removed (a q4 mistake)."""
+    nb = nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4)
+    changed = False
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "def adam_step(" in cell.source:
+            new = re.sub(r"m_hat = m_new / bias_correction\(beta1, t\)", "m_hat = m_new",
+                         cell.source)
+            new = re.sub(r"v_hat = v_new / bias_correction\(beta2, t\)", "v_hat = v_new", new)
+            changed = new != cell.source
+            cell.source = new
+    assert changed, "the solution's adam_step no longer has the expected lines"
+    return nb
+
+
+@functools.lru_cache(maxsize=1)
+def samples() -> dict[str, Path]:
+    """Sample submissions by name: A's files where present, stand-ins otherwise."""
+    found = {n: SUBMISSIONS_DIR / f"{n}.ipynb" for n in SAMPLE_NAMES
+             if (SUBMISSIONS_DIR / f"{n}.ipynb").is_file()}
+    tmp = Path(tempfile.mkdtemp(prefix="adam-e-samples-"))
+    if "correct" not in found:
+        found["correct"] = tmp / "correct.ipynb"
+        nbformat.write(nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4),
+                       str(found["correct"]))
+    if "blank" not in found:
+        found["blank"] = tmp / "blank.ipynb"
+        if RELEASED_NOTEBOOK.is_file():
+            found["blank"].write_bytes(RELEASED_NOTEBOOK.read_bytes())
+        else:
+            from autograder.release import release_notebook
+
+            nbformat.write(release_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), 4)),
+                           str(found["blank"]))
+    if "no_bias_correction" not in found and "adamw_as_l2" not in found:
+        found["no_bias_correction"] = tmp / "no_bias_correction.ipynb"
+        nbformat.write(_mistake_notebook(), str(found["no_bias_correction"]))
+    ordered = [n for n in SAMPLE_NAMES if n in found][:MAX_SAMPLES]
+    return {n: found[n] for n in ordered}
+
+
+@functools.cache
+def native_result(path: str) -> dict:
+    """The native engine's verdict on CPU with the in-kernel seed.
+
+    ``{"status": ..., "points": {qid: points}, "questions": {qid: QuestionResult}}``.
+    """
+    from autograder.engine import grade_one
+
+    result = grade_one(path, seed=in_kernel.grading_seed(), device="cpu")
+    return {
+        "status": result.status,
+        "points": {qid: round(result.questions[qid].points, 6) for qid in QUESTION_IDS},
+        "questions": result.questions,
+    }
+
+
+# --------------------------------------------------------------------------- leak detection
+
+
+def _visible_text(text: str) -> str:
+    """HTML without tags and entities (a no-op on JSON), so code split into spans matches."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+@functools.lru_cache(maxsize=1)
+def _public_lines() -> frozenset[str]:
+    """Lines students see anyway: the notebooks and the released public checks."""
+    texts = [SOLUTION_NOTEBOOK.read_text()]
+    if RELEASED_NOTEBOOK.is_file():
+        texts.append(RELEASED_NOTEBOOK.read_text())
+    for path in (ROOT / "autograder" / "public_checks.py", ROOT / "autograder" / "in_kernel.py"):
+        if path.is_file():
+            texts.append(path.read_text())
+    lines = set()
+    for text in texts:
+        for line in text.splitlines():
+            lines.add(line.strip().strip('",').replace('\\"', '"').replace("\\n", "").strip())
+    return frozenset(lines)
+
+
+@functools.lru_cache(maxsize=1)
+def hidden_lines() -> tuple[str, ...]:
+    """Distinctive lines of the hidden suite (long, not imports, not public)."""
+    public = _public_lines()
+    found = []
+    for path in sorted(CHECKS_DIR.glob("*.py")):
+        for line in path.read_text().splitlines():
+            s = line.strip()
+            if len(s) < 30 or s.startswith(("import ", "from ", "#")) or s in public:
+                continue
+            found.append(s)
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=1)
+def hidden_numbers() -> tuple[str, ...]:
+    """Numeric literals with 5+ significant digits in the hidden suite, not in public text."""
+    public = "\n".join(_public_lines())
+    chapter = ROOT.parent / "shared" / "seed" / "adam_and_its_variants.txt"
+    if chapter.is_file():
+        public += chapter.read_text()
+    numbers = set()
+    for path in sorted(CHECKS_DIR.glob("*.py")):
+        for match in re.finditer(r"(?<![\w.])-?\d+\.\d{4,}(?:e-?\d+)?", path.read_text()):
+            if match[0].lstrip("-") not in public:
+                numbers.add(match[0].lstrip("-"))
+    return tuple(sorted(numbers))
+
+
+def leaks(text: str, submission: Path | None = None) -> list[str]:
+    """What of the hidden suite ``text`` shows: source lines, ``def test_``, hidden numbers.
+
+    Lines of ``submission`` (the student's own code, shown back to them) do not count.
+    """
+    visible = _visible_text(text)
+    own = set()
+    if submission is not None:
+        own = {line.strip() for line in _visible_text(submission.read_text()).splitlines()}
+        own |= {line.strip() for cell in nbformat.read(str(submission), 4).cells
+                for line in cell.source.splitlines()}
+    found = [f"line: {line}" for line in hidden_lines()
+             if line in visible and line not in own and re.search(rf"(?<![\w.]){re.escape(line)}[ \t]*$", visible, re.M)]
+    if "def test_" in visible:
+        found.append("def test_")
+    found += [f"number: {n}" for n in hidden_numbers()
+              if re.search(rf"(?<![\d.]){re.escape(n)}(?!\d)", visible)]
+    return found
+
+
+# --------------------------------------------------------------------------- fast tests
+
+
+def test_leak_detector_finds_hidden_source_and_numbers():
+    """The grep of the slow tests can fail: a line of a check module is found."""
+    assert hidden_lines(), "no hidden check source to look for"
+    line = hidden_lines()[len(hidden_lines()) // 2]
+    assert leaks(f"<pre>{html.escape(line)}</pre>")
+    assert leaks("x = 1\ndef test_secret(student):\n")
+    assert not leaks("AssertionError: `adam_step` returns a wrong `w_new`.")
+
+
+def _qr(qid: str, *checks: tuple[str, bool, float]) -> QuestionResult:
+    rows = [CheckResult(name, qid, ok, pts if ok else 0.0, pts, message=f"{name} says no")
+            for name, ok, pts in checks]
+    return QuestionResult(qid, sum(r.points for r in rows), sum(r.max_points for r in rows), rows)
+
+
+@pytest.fixture
+def fake_run_checks(monkeypatch):
+    """A stand-in ``run_checks`` that records its calls and substitutes like the real one."""
+    import autograder.run_checks as rc
+
+    calls = []
+
+    def fake(student, *, seed, device="cpu", questions=None, source="", artifacts=None):
+        calls.append({"seed": seed, "device": device, "questions": questions, "source": source,
+                      "ns_value": student.namespace.get("adam_step")})
+        student.substitute(["adam_step"], "def adam_step(*a, **k):\n    return 'reference'\n")
+        assert student.namespace["adam_step"]() == "reference"
+        print("noise on stdout")
+        print("noise on stderr", file=sys.stderr)
+        qid = questions[0]
+        ok = student.namespace.get("GOOD", False)
+        return {qid: _qr(qid, ("test_one", True, 2.0), ("test_two", ok, 3.0))}
+
+    monkeypatch.setattr(rc, "run_checks", fake)
+    monkeypatch.setenv(in_kernel.SEED_ENV, "1234")
+    in_kernel.reset_cache()
+    yield calls
+    in_kernel.reset_cache()
+
+
+def test_hidden_check_passes_fails_and_restores(fake_run_checks):
+    def mine():
+        return "student"
+
+    ns = {"adam_step": mine, "GOOD": False}
+    err, out = io.StringIO(), io.StringIO()
+    with redirect_stderr(err), redirect_stdout(out):
+        in_kernel.question_result("q4_adam_step", ns)
+    assert err.getvalue() == "" and out.getvalue() == ""
+    assert ns["adam_step"] is mine, "the reference substitution must be undone"
+    assert fake_run_checks[0]["seed"] == 1234 and fake_run_checks[0]["device"] == "cpu"
+    assert fake_run_checks[0]["questions"] == ["q4_adam_step"]
+
+    # hidden_check reads the caller's globals outside IPython: call it through exec.
+    ns_globals = {"__name__": "nb", **ns}
+    exec("from autograder.in_kernel import hidden_check\n"
+         "hidden_check('q4_adam_step', 'test_one')", ns_globals)
+    with pytest.raises(AssertionError, match="test_two says no"):
+        exec("hidden_check('q4_adam_step', 'test_two')", ns_globals)
+    with pytest.raises(AssertionError, match="no check 'test_nope'"):
+        exec("hidden_check('q4_adam_step', 'test_nope')", ns_globals)
+    n_calls = len(fake_run_checks)
+    exec("hidden_check('q4_adam_step', 'test_one')", ns_globals)
+    assert len(fake_run_checks) == n_calls, "a question's checks run once while nothing changes"
+    ns_globals["adam_step"] = lambda: "rebound"
+    ns_globals["GOOD"] = True
+    exec("hidden_check('q4_adam_step', 'test_two')", ns_globals)
+    assert len(fake_run_checks) == n_calls + 1, "rebinding a contract name reruns the checks"
+
+
+def test_hidden_check_failure_hides_traceback_source(fake_run_checks):
+    ns = {"__name__": "nb", "GOOD": False}
+    exec("from autograder.in_kernel import hidden_check", ns)
+    try:
+        exec("hidden_check('q4_adam_step')", ns)
+    except AssertionError as exc:
+        rendered = exc._render_traceback_()
+    else:
+        raise AssertionError("a failed check must raise")
+    assert rendered == ["HiddenCheckFailed: test_two: test_two says no"]
+
+
+def test_catalog_checks_points_against_the_contract():
+    rows = [{"nodeid": f"t::{q}", "name": "test_all", "points": p, "question": q}
+            for q, p in POINTS.items()]
+    catalog = catalog_from_rows(rows)
+    assert [c.points for c in catalog["q4_adam_step"]] == [14.0]
+    rows[3]["points"] = 13
+    with pytest.raises(CatalogError, match="q4_adam_step"):
+        catalog_from_rows(rows)
+    rows[3] = {"nodeid": "t::x", "name": "test_x", "points": 14, "question": None,
+               "module": "autograder.checks.test_q4_adam_step"}
+    assert catalog_from_rows(rows)["q4_adam_step"][0].name == "test_x"
