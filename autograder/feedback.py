@@ -115,12 +115,14 @@ def _question_rows(result: SubmissionResult) -> list[list[Any]]:
             tag("span", fmt_points(qr.points), class_=css),
             fmt_points(qr.max_points),
             f"{passed} of {len(qr.checks)}" if qr.checks else "",
-            qr.note,
+            qr.note if result.status == "graded" else "",
         ])
     return rows
 
 
 def _failures(result: SubmissionResult) -> Markup:
+    if result.status != "graded":
+        return tag("p", "Nothing could be checked; see the message at the top.", class_="muted")
     parts: list[Any] = []
     for q in QUESTIONS:
         qr = result.questions.get(q.id)

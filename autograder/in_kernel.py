@@ -37,7 +37,6 @@ FALLBACK_SEED = 0
 """Used when neither ``$ADAM_KIT_SEED`` nor ``autograder.run_checks.DEFAULT_SEED`` exists."""
 
 
-
 class HiddenCheckFailed(AssertionError):
     """A hidden check failed; ``str(error)`` is the student-facing diagnosis.
 
@@ -49,7 +48,8 @@ class HiddenCheckFailed(AssertionError):
         return [f"{type(self).__name__}: {line}" for line in str(self).splitlines() or [""]]
 
 
-_CACHE: dict[tuple[int, str], tuple[tuple[tuple[str, int], ...], QuestionResult]] = {}
+_CACHE: dict[tuple[int, str], tuple[tuple[Any, ...], QuestionResult]] = {}
+"""(id(namespace), question) -> (the objects bound to the contract's names, result)."""
 
 
 def grading_seed() -> int:
@@ -101,7 +101,7 @@ def question_result(question_id: str, namespace: dict[str, Any] | None = None) -
     key = (id(namespace), question_id)
     fingerprint = _fingerprint(namespace)
     cached = _CACHE.get(key)
-    if cached is not None and cached[0] == fingerprint:
+    if cached is not None and _same(cached[0], fingerprint):
         return cached[1]
     everything = all(name in namespace for name in all_names())
     results = _run(None if everything else [question_id], namespace)
@@ -206,8 +206,16 @@ def _user_namespace(frame: Any) -> dict[str, Any]:
     return caller.f_globals if caller is not None else {}
 
 
-def _fingerprint(namespace: dict[str, Any]) -> tuple[tuple[str, int], ...]:
-    return tuple((name, id(namespace.get(name))) for name in all_names())
+_ABSENT = object()
+
+
+def _fingerprint(namespace: dict[str, Any]) -> tuple[Any, ...]:
+    """The objects bound to the contract's names (held, so their ids cannot be reused)."""
+    return tuple(namespace.get(name, _ABSENT) for name in all_names())
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 @contextlib.contextmanager
