@@ -30,7 +30,7 @@ from autograder.templates import (
     tag,
 )
 
-FEEDBACK_VERSION = "2"
+FEEDBACK_VERSION = "3"
 """Bumped when the page layout changes, so that cached pages are rebuilt."""
 SOURCE_META = "autograder-source"
 
@@ -55,17 +55,24 @@ def _trace_series(trace: Any) -> tuple[list[float], list[float]] | None:
     return (list(range(1, len(ws) + 1)), ws) if ws is not None else None
 
 
+def _same(a: list[float] | None, b: list[float] | None, rtol: float = 1e-6) -> bool:
+    """Whether two curves agree (then a plot shows nothing new and is left out)."""
+    if a is None or b is None or len(a) != len(b):
+        return False
+    return all(abs(x - y) <= rtol * max(1.0, abs(y)) for x, y in zip(a, b, strict=True))
+
+
 def adam_trace_plot(artifacts: dict[str, Any]) -> Markup:
-    """The student's Adam trace (w per step) against the reference; '' when absent."""
-    series = []
+    """The student's Adam trace (w per step) against the reference.
+
+    '' when the trace is absent or matches the reference (the plot helps only
+    when the lines part)."""
     ref = _trace_series(artifacts.get("adam_trace_reference"))
     mine = _trace_series(artifacts.get("adam_trace"))
-    if ref:
-        series.append(("reference", ref[0], ref[1], "k--o"))
-    if mine:
-        series.append(("your adam_trace()", mine[0], mine[1], "C1-s"))
-    if not mine:
+    if not mine or (ref and _same(mine[1], ref[1])):
         return Markup("")
+    series = [("reference", ref[0], ref[1], "k--o")] if ref else []
+    series.append(("your adam_trace()", mine[0], mine[1], "C1-s"))
     return line_plot(series, "Adam on f(w) = w², w0 = 5, lr = 0.01", "step t", "w after step")
 
 
@@ -76,6 +83,9 @@ def flipnet_plot(artifacts: dict[str, Any]) -> Markup:
     if not isinstance(mine, dict):
         return Markup("")
     ref = ref if isinstance(ref, dict) else {}
+    if ref and set(ref) == set(mine) and all(_same(numbers(mine[k]), numbers(ref[k]))
+                                             for k in ref):
+        return Markup("")
     series = []
     for i, name in enumerate(sorted(set(mine) | set(ref), key=str)[:6]):
         color = f"C{i}"
@@ -88,7 +98,7 @@ def flipnet_plot(artifacts: dict[str, Any]) -> Markup:
             series.append((f"your {name}", list(range(1, len(my_ys) + 1)), my_ys, f"{color}-"))
     if not any(label.startswith("your") for label, *_ in series):
         return Markup("")
-    return line_plot(series, "FlipNet: mean loss per epoch", "epoch", "mean loss", logy=True)
+    return line_plot(series, "FlipNet: mean loss per epoch", "epoch", "mean loss")
 
 
 def _manual_note(manual_score: float | None) -> Markup:
@@ -210,6 +220,13 @@ def render_feedback(result: SubmissionResult, manual_score: float | None = None,
         plots += [tag("h2", "Your FlipNet losses against the reference"),
                   tag("p", "Mean loss per epoch from compare_optimizers() (solid: yours, "
                            "dashed: reference).", class_="muted"), curves]
+    elif "flipnet_curves" in result.artifacts and "flipnet_curves_reference" in result.artifacts:
+        plots.append(tag("p", "Your FlipNet losses match the reference curves.",
+                         class_="muted"))
+    if not trace and "adam_trace" in result.artifacts and "adam_trace_reference" in \
+            result.artifacts and isinstance(result.artifacts["adam_trace"], list):
+        plots.insert(0, tag("p", "Your Adam trace matches the reference trace.",
+                            class_="muted"))
     body = join([
         summary,
         tag("h2", "Score per question"),

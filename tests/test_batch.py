@@ -208,6 +208,9 @@ def test_feedback_pages_are_valid_safe_and_hide_the_checks(graded) -> None:
     bob = (out / "feedback" / "bob.html").read_text()
     assert "q4_adam_step returned the wrong value." in bob and "sign_error" in bob
     assert bob.count("data:image/png;base64,") == 2  # the Adam trace and FlipNet plots
+    alice = (out / "feedback" / "alice.html").read_text()  # curves equal: no plots
+    assert "data:image/png" not in alice and "matches the reference trace" in alice
+    assert "Your FlipNet losses match the reference curves" in alice
     assert "NameError: name &#x27;foo&#x27; is not defined" in bob
     assert "has not been scored yet" in bob
     mallory = (out / "feedback" / "mallory.html").read_text()

@@ -88,8 +88,10 @@ def fake_grade(path: str | Path, submission_id: str, seed: int = 0, device: str 
                                "NameError: name 'foo' is not defined")]
     result.timings = {"total": 0.05}
     trace = [{"t": r["t"], "w": r["w"] * (1 if fraction >= 1 else 1.01)} for r in REFERENCE_TRACE]
+    curves = {k: [v * (1 if fraction >= 1 else 1.1) for v in vs]
+              for k, vs in REFERENCE_CURVES.items()}
     result.artifacts = {"adam_trace": trace, "adam_trace_reference": REFERENCE_TRACE,
-                        "flipnet_curves": REFERENCE_CURVES,
+                        "flipnet_curves": curves,
                         "flipnet_curves_reference": REFERENCE_CURVES}
     if hostile:
         result.artifacts["adam_trace"] = [{"t": HOSTILE, "w": HOSTILE}]

@@ -38,7 +38,8 @@ TOKEN_VAR = "AUTOGRADER_SANDBOX_TOKEN"
 
 HIDDEN_DIRS = ("autograder/checks", "solutions", "tests")
 """Hidden material made mode 0700 (root-owned) when the grader runs as root."""
-HIDDEN_FILES = ("docs/.solution_code_draft.py",)
+HIDDEN_FILES: tuple[str, ...] = ()
+"""Single hidden files (none at present); kept so a course can add its own."""
 MASKED_DIRS = (*HIDDEN_DIRS, "submissions", "grades")
 """Folders replaced by an empty read-only tmpfs inside the student's mount namespace."""
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")

@@ -109,7 +109,7 @@ def numbers(values: Any, limit: int = MAX_PLOT_POINTS) -> list[float] | None:
 
 def _png(fig: Any) -> Markup:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=80)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return Markup(f'<img class="plot" alt="plot" src="data:image/png;base64,{data}">')
 
@@ -127,7 +127,8 @@ def line_plot(series: Sequence[tuple[str, list[float], list[float], str]], title
               xlabel: str, ylabel: str, logy: bool = False) -> Markup:
     """A PNG line plot; each series is (label, xs, ys, matplotlib format string)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig, ax = plt.subplots(figsize=(7.0, 3.6))
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.9, bottom=0.15)
     try:
         for label, xs, ys, fmt in series:
             ax.plot(xs, ys, fmt, label=label, linewidth=1.6, markersize=4)
@@ -147,7 +148,8 @@ def histogram(values: list[float], title: str, xlabel: str, bins: int = 20,
               xmax: float | None = None) -> Markup:
     """A PNG histogram of ``values``."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    fig, ax = plt.subplots(figsize=(7.0, 3.4))
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.15)
     try:
         upper = max([*values, xmax or 0.0, 1.0])
         ax.hist(values, bins=bins, range=(0.0, upper), color="#4a7ab5", edgecolor="white")

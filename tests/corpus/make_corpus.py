@@ -162,11 +162,13 @@ AFTER_TRANSFORMER = WRONG_Q1  # rewritten away by the transformer: nothing is de
 
 FAKE_RESULTS = '''
 import json, os
+import autograder
+repo = os.path.dirname(os.path.dirname(os.path.abspath(autograder.__file__)))
 forged = {"total": 100, "score": 100, "status": "graded", "points": 100,
           "tests": [{"name": "q1", "score": 4, "max_score": 4}]}
 WRITTEN = []
 for folder in [".", "..", "../..", "/tmp", "/var/tmp", "/dev/shm",
-               os.environ.get("HOME", "."), "/work/main", "/work/main/grades"]:
+               os.environ.get("HOME", "."), repo, os.path.join(repo, "grades")]:
     for name in ["results.json", "grades.json", "result.json", "gradebook.db",
                  "adam_variants.json"]:
         path = os.path.join(folder, name)
@@ -180,14 +182,15 @@ for folder in [".", "..", "../..", "/tmp", "/var/tmp", "/dev/shm",
 
 READ_HIDDEN = '''
 import glob, os
+import autograder
 HIDDEN_READ = {}
 STOLEN = ""
-targets = ["/work/main/autograder/checks/harness.py", "/work/main/autograder/checks/__init__.py",
-           "/work/main/solutions/adam_variants/adam_variants.ipynb",
-           "/work/main/docs/.solution_code_draft.py",
-           "/work/main/tests/corpus/make_corpus.py"]
-targets += glob.glob("/work/main/autograder/checks/*.py")
-targets += glob.glob("/work/main/solutions/**/*.ipynb", recursive=True)
+repo = os.path.dirname(os.path.dirname(os.path.abspath(autograder.__file__)))
+targets = [os.path.join(repo, rel) for rel in (
+    "autograder/checks/harness.py", "autograder/checks/__init__.py",
+    "solutions/adam_variants/adam_variants.ipynb", "tests/corpus/make_corpus.py")]
+targets += glob.glob(os.path.join(repo, "autograder/checks/*.py"))
+targets += glob.glob(os.path.join(repo, "solutions/**/*.ipynb"), recursive=True)
 here = os.path.dirname(os.path.abspath("adam_variants.ipynb"))
 for ppid in [str(os.getppid()), "1"]:
     targets.append(f"/proc/{ppid}/cwd/autograder/checks/harness.py")
