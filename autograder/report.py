@@ -30,6 +30,7 @@ from autograder.templates import (
 )
 
 TOP = 15
+FAILING_FRACTION = 0.5
 
 
 def submission_seconds(result: SubmissionResult) -> float:
@@ -137,18 +138,21 @@ def render_report(results: Sequence[SubmissionResult], manual: dict[str, float] 
                     [[_link(r), f"{submission_seconds(r):.1f}", r.status] for r in slow],
                     numeric=(1,))]
     failing = [r for r in results
-               if r.status != "graded" or any(c.status in ("timeout", "died") for c in r.cells)]
-    parts.append(tag("h2", "Failing submissions"))
+               if r.status != "graded" or any(c.status in ("timeout", "died") for c in r.cells)
+               or r.total + manual.get(r.submission, 0.0) < FAILING_FRACTION * r.max_total]
+    parts += [tag("h2", "Failing submissions"),
+              tag("p", f"Not graded, a cell that timed out or crashed the process, or under "
+                       f"{FAILING_FRACTION:.0%} of the points.", class_="muted")]
     if failing:
         rows = []
         for r in failing:
             cells = Counter(c.status for c in r.cells if c.status not in ("ok", "skipped"))
-            rows.append([_link(r), r.status, ", ".join(f"{n} {k}" for k, n in cells.items()),
-                         esc(r.message, 300)])
-        parts.append(table(["submission", "status", "cells", "message"], rows))
+            rows.append([_link(r), r.status, fmt_points(r.total + manual.get(r.submission, 0.0)),
+                         ", ".join(f"{n} {k}" for k, n in cells.items()), esc(r.message, 300)])
+        parts.append(table(["submission", "status", "total", "cells", "message"], rows,
+                           numeric=(2,)))
     else:
-        parts.append(tag("p", "None: every submission was graded and no cell timed out.",
-                         class_="muted"))
+        parts.append(tag("p", "None.", class_="muted"))
     if skipped:
         parts += [tag("h2", "Files not graded"),
                   table(["file", "why"], [[f, why] for f, why in skipped])]

@@ -30,7 +30,7 @@ def esc(value: Any, limit: int = MAX_TEXT_CHARS) -> Markup:
     if isinstance(value, Markup):
         return value
     text = "" if value is None else str(value)
-    if len(text) > limit:
+    if len(text) > limit + 40:
         text = text[:limit] + f" … [{len(text) - limit} more characters cut]"
     return Markup(html.escape(text, quote=True))
 
