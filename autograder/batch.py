@@ -39,6 +39,7 @@ import io
 import json
 import multiprocessing
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -61,6 +62,7 @@ from autograder.results import SubmissionResult
 DEFAULT_GRADE_FN = "autograder.engine:grade_one"
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_SEED = 0
+SEED_FILE = "seed.txt"
 GRADES_COLUMNS = ("submission", "status", "total", "max_total", *QUESTION_IDS, "message")
 GRADEBOOK_COLUMNS = ("student_id", "total")
 MAX_CSV_MESSAGE = 500
@@ -646,10 +648,28 @@ def build_parser() -> argparse.ArgumentParser:
                         help="regrade submissions that are unchanged since their last grading")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where the PyTorch checks run (default: auto)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                        help="seed of the hidden checks (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the hidden checks' fresh inputs (default: the one recorded "
+                             f"in <out>/{SEED_FILE}, else a new random seed, recorded there)")
     parser.add_argument("--grade-fn", default=DEFAULT_GRADE_FN, help=argparse.SUPPRESS)
     return parser
+
+
+def batch_seed(out: Path, requested: int | None) -> int:
+    """The seed of this grades folder: ``requested``, else the recorded one, else a new one.
+
+    The hidden checks draw fresh inputs from it, so each grades folder probes with
+    inputs nobody saw before; it is recorded in ``<out>/seed.txt`` (and in every
+    result), so reruns skip unchanged submissions and any grade can be reproduced.
+    """
+    path = out / SEED_FILE
+    if requested is None:
+        with contextlib.suppress(OSError, ValueError):
+            return int(path.read_text().strip())
+        requested = secrets.randbelow(2**31)
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{requested}\n")
+    return requested
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -669,9 +689,10 @@ def _main(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
+    seed = batch_seed(Path(args.out), args.seed)
     try:
         summary = run_batch(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
-                            force=args.force, device=args.device, seed=args.seed,
+                            force=args.force, device=args.device, seed=seed,
                             grade_fn=args.grade_fn)
     except KeyboardInterrupt:  # before grading began, or during the final rebuild
         print("interrupted: finished results are kept; run again to grade the rest",

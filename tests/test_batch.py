@@ -476,3 +476,14 @@ def test_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
     assert_no_injection(parse_html((out / "report.html").read_text(encoding="utf-8")))
     again = batch.run_batch(subs, out, jobs=2, stream=open(os.devnull, "w"))
     assert again.graded == [] and sorted(again.unchanged) == ["blank", "garbage", "solution"]
+
+
+def test_batch_seed_is_fresh_per_grades_folder_and_recorded(tmp_path):
+    first, second = tmp_path / "grades_a", tmp_path / "grades_b"
+    seed_a = batch.batch_seed(first, None)
+    assert batch.batch_seed(first, None) == seed_a  # a rerun probes with the same inputs
+    assert (first / batch.SEED_FILE).read_text().strip() == str(seed_a)
+    seeds_b = {batch.batch_seed(tmp_path / f"grades_{i}", None) for i in range(5)}
+    assert len(seeds_b | {seed_a}) > 1  # new folders draw new seeds
+    assert batch.batch_seed(second, 1234) == 1234  # an explicit seed wins and is recorded
+    assert batch.batch_seed(second, None) == 1234
