@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import html
 import io
+import json
 import os
 import re
 import sys
@@ -143,12 +144,34 @@ def hidden_numbers() -> tuple[str, ...]:
     chapter = ROOT.parent / "shared" / "seed" / "adam_and_its_variants.txt"
     if chapter.is_file():
         public += chapter.read_text()
+    printed = _chapter_numbers()
     numbers = set()
     for path in sorted(CHECKS_DIR.glob("*.py")):
         for match in re.finditer(r"(?<![\w.])-?\d+\.\d{4,}(?:e-?\d+)?", path.read_text()):
-            if match[0].lstrip("-") not in public:
-                numbers.add(match[0].lstrip("-"))
+            literal = match[0].lstrip("-")
+            if literal not in public and float(literal) not in printed:
+                numbers.add(literal)
     return tuple(sorted(numbers))
+
+
+def _chapter_numbers() -> set[float]:
+    """Every number the chapter prints, from the kit's record of it (public, not hidden)."""
+    found: set[float] = set()
+
+    def walk(value) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, (int, float)):
+            found.add(float(value))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(json.loads((ROOT / "autograder" / "data" / "chapter_values.json").read_text()))
+    return found
 
 
 def leaks(text: str, submission: Path | None = None) -> list[str]:
