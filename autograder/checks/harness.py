@@ -238,5 +238,6 @@ def check_trajectory(student, name: str, w0: Any, grads: Sequence[Any], hp: dict
                                                       w0, grads, n_state, takes_t, hp)
                                 for x in s],
                     [x for s in got for x in s], tol)
-                fail(f"`{name}` drifts from {oracle_name} at step {i + 1} of {len(grads)} "
+                when = "at the first step" if i == 0 else "later in the run"
+                fail(f"`{name}` drifts from {oracle_name} {when} "
                      f"(`{out}` differs; {what}).", label)
