@@ -61,7 +61,6 @@ from autograder.results import SubmissionResult
 
 DEFAULT_GRADE_FN = "autograder.engine:grade_one"
 DEFAULT_TIMEOUT = 300.0
-DEFAULT_SEED = 0
 SEED_FILE = "seed.txt"
 GRADES_COLUMNS = ("submission", "status", "total", "max_total", *QUESTION_IDS, "message")
 GRADEBOOK_COLUMNS = ("student_id", "total")
@@ -476,7 +475,7 @@ class _StopRequest:
 
 def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = None,
               timeout: float = DEFAULT_TIMEOUT, force: bool = False, device: str = "auto",
-              seed: int = DEFAULT_SEED, grade_fn: str = DEFAULT_GRADE_FN,
+              seed: int | None = None, grade_fn: str = DEFAULT_GRADE_FN,
               stream: Any = None, hard_limit: float | None = None) -> BatchSummary:
     """Grade every submission under ``submissions`` into ``out`` and rebuild the outputs.
 
@@ -484,11 +483,13 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
     in each worker process) and defaults to ``autograder.engine:grade_one``.
     ``timeout`` is the engine's limit per submission; a worker still busy after
     ``hard_limit`` seconds (default ``1.5 * timeout + 120``) is killed and its
-    submission gets status ``error``.
+    submission gets status ``error``. ``seed`` defaults to the grades folder's
+    (see :func:`batch_seed`).
     """
     stream = stream or sys.stdout
     start = time.monotonic()
     submissions, out = Path(submissions), Path(out)
+    seed = batch_seed(out, seed)
     jobs = max(1, jobs or default_jobs())
     summary = BatchSummary()
     (out / "results").mkdir(parents=True, exist_ok=True)

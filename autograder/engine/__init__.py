@@ -4,7 +4,8 @@
 modules for the parts: :mod:`isolation` (uids, mounts, cleanup), :mod:`worker`
 (the student process), :mod:`process` (the grader's handle on it),
 :mod:`session` (cells, restarts, replay), :mod:`sandbox` (``SandboxStudent``),
-:mod:`pool` (a warm spare process) and :mod:`cli`.
+:mod:`pool` (a warm spare process), :mod:`zygote` (the warm parent every
+submission process is forked from, as root) and :mod:`cli`.
 """
 
 from __future__ import annotations

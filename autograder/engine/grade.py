@@ -90,10 +90,12 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
     name = submission_id or path.stem
     t_start = time.monotonic()
     timings: dict[str, float] = {}
+    seed = int(seed) if seed is not None else random.SystemRandom().randrange(2**31)
     try:
         sub = load_submission(path)
     except InvalidSubmission as exc:
         result = SubmissionResult.failed(name, "invalid", str(exc))
+        result.seed = seed
         if path.is_file():
             result.notebook_sha256 = _safe_sha(path)
         result.timings = {"read": round(time.monotonic() - t_start, 4)}
@@ -106,7 +108,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
                               free_response=sub.free_response)
     session: Session | None = None
     try:
-        result.seed = int(seed) if seed is not None else random.SystemRandom().randrange(2**31)
+        result.seed = seed
         result.device = resolve_device(device)
         result.checks_sha256 = checks_fingerprint()
         limits = Limits(cell_timeout=float(cell_timeout), call_timeout=float(call_timeout),

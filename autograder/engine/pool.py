@@ -1,7 +1,8 @@
 """A warm spare: the next submission's student process, started ahead of time.
 
 Starting an interpreter and importing numpy, torch, matplotlib and IPython takes
-a couple of seconds. The pool keeps one sandbox (slot, folder, process) already
+a couple of seconds (as root only once per grader process: each submission's
+process is then a fork of :mod:`autograder.engine.zygote`). The pool keeps one sandbox (slot, folder, process) already
 warming up, so ``grade_one`` can start running cells at once; each sandbox serves
 exactly one submission and is then destroyed. A pool belongs to the process that
 made it: after a ``fork`` the child starts its own spares.

@@ -92,11 +92,14 @@ class WorkerProcess:
     """
 
     def __init__(self, slot: isolation.Slot, workdir: Path, memory_mb: int | None,
-                 output_cap: int = 16 * 1024, mask: bool = True):
-        """Start the interpreter (it warms up on its own; see :meth:`wait_ready`).
+                 output_cap: int = 16 * 1024, mask: bool = True, use_zygote: bool = True):
+        """Start the process (it warms up on its own; see :meth:`wait_ready`).
 
-        ``mask=False`` leaves the hidden folders visible inside the namespace, so
-        that only their 0700 permissions protect them (tests of that layer).
+        As root the process is a fork of this grader's warm zygote
+        (:mod:`autograder.engine.zygote`), else (or when the zygote fails, or with
+        ``use_zygote=False``) a fresh interpreter. ``mask=False`` leaves the hidden
+        folders visible inside the namespace, so that only their 0700 permissions
+        protect them (tests of that layer).
         """
         self.slot = slot
         self.workdir = workdir
@@ -115,42 +118,85 @@ class WorkerProcess:
         self._reply_r, reply_w = os.pipe()
         ctl_r, self._ctl_w = os.pipe()
         self._event_r, event_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        self._out_fds = {out_r, err_r}
+        self._std_fds = (out_r, err_r)
+        self._event_eof = False
+        need = _needed_paths() if slot.uid is not None else []
+        masked = [str(isolation.ROOT / rel)
+                  for rel in (*isolation.MASKED_DIRS, *isolation.HIDDEN_FILES)
+                  ] if slot.uid is not None and mask else []
+        child_fds = (cmd_r, reply_w, ctl_r, event_w, out_w, err_w)
+        try:
+            self.proc = None
+            if slot.uid is not None and use_zygote:
+                self.proc = self._fork_from_zygote(child_fds, need, masked, memory_mb)
+            if self.proc is None:
+                self.proc = self._start_interpreter(child_fds, need, masked, memory_mb)
+        except BaseException:
+            for fd in (self._cmd_w, self._reply_r, self._ctl_w, self._event_r, out_r, err_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in child_fds:
+                os.close(fd)
+        self.started = time.monotonic()
+        self.dead_reason: str | None = None
+
+    def _start_interpreter(self, fds: tuple[int, ...], need: list[str], masked: list[str],
+                           memory_mb: int | None) -> subprocess.Popen:
+        cmd_r, reply_w, ctl_r, event_w, out_w, err_w = fds
         argv = [sys.executable, "-I", "-m", "autograder.engine.worker",
                 "--cmd-fd", str(cmd_r), "--reply-fd", str(reply_w), "--ctl-fd", str(ctl_r),
-                "--event-fd", str(event_w), "--dir", str(workdir)]
-        if slot.uid is not None:
-            argv += ["--uid", str(slot.uid)]
-            for path in _needed_paths():
-                argv += ["--need", path]
-            for rel in (*isolation.MASKED_DIRS, *isolation.HIDDEN_FILES) if mask else ():
-                argv += ["--mask", str(isolation.ROOT / rel)]
+                "--event-fd", str(event_w), "--dir", str(self.workdir)]
+        if self.slot.uid is not None:
+            argv += ["--uid", str(self.slot.uid)]
+        for path in need:
+            argv += ["--need", path]
+        for path in masked:
+            argv += ["--mask", path]
         if memory_mb:
             argv += ["--memory-mb", str(memory_mb)]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(workdir),
+            "HOME": str(self.workdir),
             "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(workdir / ".matplotlib"),
+            "MPLCONFIGDIR": str(self.workdir / ".matplotlib"),
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             "MALLOC_ARENA_MAX": "2",
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
             "LANG": "C.UTF-8",
-            isolation.TOKEN_VAR: slot.token,
+            isolation.TOKEN_VAR: self.slot.token,
         }
-        child_fds = (cmd_r, reply_w, ctl_r, event_w)
-        try:
-            self.proc = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, pass_fds=child_fds, cwd=str(workdir), env=env,
-                start_new_session=True, close_fds=True,
-            )
-        finally:
-            for fd in child_fds:
-                os.close(fd)
-        self._out_fds = {self.proc.stdout.fileno(), self.proc.stderr.fileno()}
-        self.started = time.monotonic()
-        self.dead_reason: str | None = None
+        return subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
+            pass_fds=(cmd_r, reply_w, ctl_r, event_w), cwd=str(self.workdir), env=env,
+            start_new_session=True, close_fds=True,
+        )
+
+    def _fork_from_zygote(self, fds: tuple[int, ...], need: list[str], masked: list[str],
+                          memory_mb: int | None) -> ForkedProcess | None:
+        """A fork of the warm zygote confined to this sandbox; None if it is unavailable."""
+        from autograder.engine import zygote
+
+        spec = {"dir": str(self.workdir), "uid": self.slot.uid, "memory_mb": memory_mb or 0,
+                "need": need, "mask": masked, "token": self.slot.token}
+        for _ in range(2):  # a zygote that died is started again once
+            try:
+                pid = zygote.shared().fork(spec, list(fds))
+            except (zygote.ZygoteError, OSError) as exc:
+                print(f"[engine] zygote unavailable ({exc}); starting a fresh interpreter",
+                      file=sys.stderr)
+                continue
+            return ForkedProcess(pid, self.slot.uid, self._pump_events)
+        return None
+
+    def _pump_events(self) -> None:
+        """Read the event pipe without blocking (the zygote's exit report comes there)."""
+        while self._event_r >= 0 and not self._event_eof and _readable(self._event_r):
+            self._feed_events(os.read(self._event_r, CHUNK))
 
     # ------------------------------------------------------------------ talking
 
@@ -213,7 +259,7 @@ class WorkerProcess:
             if remaining <= 0:
                 self.kill_child()
                 raise WorkerTimeout()
-            fds = [self._reply_r, self._event_r, *self._out_fds]
+            fds = [self._reply_r, *([] if self._event_eof else [self._event_r]), *self._out_fds]
             ready, _, _ = select.select(fds, [], [], min(remaining, 0.2))
             for fd in ready:
                 data = os.read(fd, CHUNK)
@@ -228,6 +274,11 @@ class WorkerProcess:
                     self._out_fds.discard(fd)
 
     def _feed_events(self, data: bytes) -> None:
+        if not data:  # every writer is gone: the whole process has ended
+            self._event_eof = True
+            if isinstance(self.proc, ForkedProcess) and self.proc.returncode is None:
+                self.proc.returncode = -signal.SIGKILL
+            return
         self._event_buf += data
         while b"\n" in self._event_buf:
             cut = self._event_buf.index(b"\n")
@@ -238,6 +289,10 @@ class WorkerProcess:
                     self.child_pid = int(parts[2])
                 elif len(parts) == 3 and parts[0] == b"exit" and int(parts[1]) == self.child_pid:
                     self.child_status = int(parts[2])
+                elif (len(parts) == 3 and parts[0] == b"zexit"
+                      and isinstance(self.proc, ForkedProcess)
+                      and int(parts[1]) == self.proc.pid and self.proc.returncode is None):
+                    self.proc.returncode = os.waitstatus_to_exitcode(int(parts[2]))
             except ValueError:
                 continue
 
@@ -339,12 +394,52 @@ class WorkerProcess:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._cmd_w = self._reply_r = self._ctl_w = self._event_r = -1
-        for stream in (self.proc.stdout, self.proc.stderr):
+        for fd in self._std_fds:
             with contextlib.suppress(OSError):
-                stream.close()
+                os.close(fd)
+        self._std_fds = ()
         self._out_fds.clear()
         if self.dead_reason is None:
             self.dead_reason = "killed by the grader"
+
+
+class ForkedProcess:
+    """The ``Popen``-like handle on a submission process forked by the zygote.
+
+    Its exit status arrives as ``zexit`` on the event pipe (read by ``pump``);
+    the zygote, not the grader, is its parent.
+    """
+
+    def __init__(self, pid: int, uid: int | None, pump):  # noqa: ANN001 - a callback
+        self.pid = pid
+        self.uid = uid
+        self.returncode: int | None = None
+        self._pump = pump
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._pump()
+        return self.returncode
+
+    def kill(self) -> None:
+        """SIGKILL it, if it still runs as the sandbox's uid (never a reused pid)."""
+        if self.poll() is not None:
+            return
+        try:
+            owner, _ = isolation._proc_owner_and_state(str(self.pid))
+        except OSError:
+            return
+        if owner == self.uid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+
+    def wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("zygote child", timeout)
+            time.sleep(0.01)
+        return self.returncode
 
 
 def _write_all(fd: int, data: bytes, deadline: float) -> None:

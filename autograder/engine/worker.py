@@ -12,6 +12,10 @@ event pipe. A restart after a crash or time-out is therefore a ``fork`` (tens of
 milliseconds), not a new interpreter. Standard output and error belong to the
 student's code; the grader drains them separately.
 
+As root the grader does not start this module per submission: its warm zygote
+(:mod:`autograder.engine.zygote`, imports done once per grader process) forks a
+process that confines itself the same way and then runs :func:`zygote` below.
+
 Nothing here is trusted by the grader: every reply is decoded and checked there.
 """
 
@@ -36,6 +40,20 @@ def _summary(exc: BaseException | None) -> tuple[str, str]:
     return type(exc).__name__[:100], first[:300]
 
 
+def preload() -> None:
+    """Import numpy, torch, matplotlib (Agg), IPython and the probes (seconds of CPU)."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+
+    import autograder.probes  # noqa: F401
+
+
 class Worker:
     """Command loop over the shell's namespace."""
 
@@ -47,17 +65,13 @@ class Worker:
 
     def warm(self) -> None:
         """Import the heavy libraries and create the shell before the first command."""
-        os.environ.setdefault("MPLBACKEND", "Agg")
-        import matplotlib
+        preload()
+        self.make_shell()
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot  # noqa: F401
-        import numpy  # noqa: F401
-        import torch  # noqa: F401
+    def make_shell(self) -> None:
+        """A fresh IPython shell (cheap once :func:`preload` has run)."""
         from IPython.core.history import HistoryManager
         from IPython.core.interactiveshell import InteractiveShell
-
-        import autograder.probes  # noqa: F401
 
         HistoryManager.enabled = False
         # ``%matplotlib inline`` (first line of many notebooks) needs a GUI hook the plain
