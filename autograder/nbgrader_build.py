@@ -351,7 +351,7 @@ def question_points(course_dir: str | Path, student_id: str) -> dict[str, float]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder.nbgrader_build [--course-dir DIR] [--force]``."""
+    """``python -m autograder.nbgrader_build [--course-dir DIR] [--force] [--submit DIR]``."""
     parser = argparse.ArgumentParser(prog="python -m autograder.nbgrader_build",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--course-dir", default=str(COURSE_DIR),
@@ -359,9 +359,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
     parser.add_argument("--tests-after-each-question", action="store_true",
                         help="put each question's test cells after the question, not at the end")
+    parser.add_argument("--submit", metavar="DIR",
+                        help="then place DIR/<student>.ipynb and DIR/<student>/adam_variants.ipynb "
+                             "as submitted/<student>/adam_variants/ (what nbgrader collect does)")
     args = parser.parse_args(argv)
     placement = "question" if args.tests_after_each_question else "end"
-    print(build_nbgrader_course(args.course_dir, force=args.force, placement=placement))
+    course = build_nbgrader_course(args.course_dir, force=args.force, placement=placement)
+    print(course)
+    if args.submit:
+        from autograder.batch import discover
+
+        submissions, skipped = discover(Path(args.submit))
+        for sub in submissions:
+            print(f"submitted {sub.id}: {submit(course, sub.id, sub.path)}")
+        for name, why in skipped:
+            print(f"skipped {name}: {why}")
     return 0
 
 
