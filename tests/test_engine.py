@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from _engine_support import CORPUS, ROOT, standin_run_checks
+from _engine_support import CORPUS, Q1_SOURCE, ROOT, standin_run_checks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder import contract
@@ -28,15 +28,6 @@ from autograder.engine.sandbox import SandboxStudent
 from autograder.engine.session import Cell, Limits, Sandbox, Session
 from autograder.engine.submission import InvalidSubmission, free_response, load_submission
 from autograder.student import StudentError
-
-Q1_SOURCE = '''
-def sgd_step(w, grad, lr):
-    return w - lr * grad
-
-def momentum_step(w, grad, velocity, lr, beta=0.9):
-    velocity_new = beta * velocity + grad
-    return w - lr * velocity_new, velocity_new
-'''
 
 
 def write_nb(path: Path, *sources: str, free: str | None = None) -> Path:

@@ -13,22 +13,13 @@ import secrets
 from pathlib import Path
 
 import nbformat
-from _engine_support import standin_run_checks
+from _engine_support import Q1_SOURCE, standin_run_checks
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder import contract
 from autograder.engine import isolation, zygote
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool
-
-Q1_SOURCE = '''
-def sgd_step(w, grad, lr):
-    return w - lr * grad
-
-def momentum_step(w, grad, velocity, lr, beta=0.9):
-    velocity_new = beta * velocity + grad
-    return w - lr * velocity_new, velocity_new
-'''
 
 REPORT = '''
 import os, random, numpy
