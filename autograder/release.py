@@ -12,8 +12,10 @@ preprocessors:
 2. :func:`strip_markdown_solution` replaces a ``<!-- BEGIN SOLUTION -->`` ...
    ``<!-- END SOLUTION -->`` region of a markdown cell by the answer placeholder.
 3. :func:`clear_outputs` drops outputs and execution counts.
-4. :func:`normalise_metadata` keeps only the kernel and language names and the
-   cell tags (and the solution's cell ids), so the output is deterministic.
+4. :func:`normalise_metadata` keeps only the kernel and language names, the
+   assignment id (``{"autograder": {"assignment": ...}}``, how the grader knows
+   the notebook) and the cell tags (and the solution's cell ids), so the output
+   is deterministic.
 
 :func:`release_notebook` chains them (pure: the input is not modified) and
 :func:`write_release` writes the student folder: the notebook and a copy of
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.contract import ASSIGNMENT_ID
 from autograder.notebook import RELEASE_DIR, SOLUTION_NOTEBOOK
 
 BEGIN_CODE = "### BEGIN SOLUTION"
@@ -182,6 +185,7 @@ def normalise_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             language="python",
         ),
         language_info=nbformat.NotebookNode(name="python"),
+        autograder=nbformat.NotebookNode(assignment=ASSIGNMENT_ID),
     )
     nb.nbformat, nb.nbformat_minor = 4, 5
     for index, cell in enumerate(nb.cells):

@@ -76,6 +76,13 @@ class SubmissionResult:
     checks_sha256: str = ""
     artifacts: dict[str, Any] = field(default_factory=dict)
     """Plain data for feedback plots, e.g. the student's Adam trace and FlipNet curves."""
+    late_penalty: float = 0.0
+    """Points the late policy took (set by the batch from the submission time; the engine
+    leaves it 0)."""
+    late_message: str = ""
+    """The late policy's one line about this submission ('' when on time)."""
+    limits: dict[str, str] = field(default_factory=dict)
+    """The sandbox and the limits that were in force (what, and how they were enforced)."""
     schema: int = SCHEMA_VERSION
 
     def recompute_total(self) -> float:

@@ -2,10 +2,11 @@
 
 Only JSON crosses the boundary: numbers, strings, booleans, None, lists and
 dicts with string keys, plus NumPy arrays and torch tensors written as
-``{"__ndarray__": [...flat...], "shape": [...], "dtype": "float32"}``. Nothing
-produced by student code is unpickled or imported into the grader; decoding
-rebuilds fresh NumPy arrays and Python builtins only, so an object that lies
-about equality can never reach a comparison.
+``{"__ndarray__": [...flat...], "shape": [...], "dtype": "float32"}`` (with
+``"torch": true`` when the value was a tensor). Nothing produced by student code
+is unpickled or imported into the grader; decoding rebuilds fresh NumPy arrays
+and Python builtins only (torch tensors only where the caller asks for them),
+so an object that lies about equality can never reach a comparison.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def encode(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, np.ndarray):
         return _encode_array(value)
     if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
-        return _encode_array(value.detach().cpu().numpy())
+        return {**_encode_array(value.detach().cpu().numpy()), "torch": True}
     if isinstance(value, (list, tuple)):
         return [encode(v, _depth + 1) for v in value]
     if isinstance(value, dict):
@@ -64,8 +65,11 @@ def _encode_array(arr: np.ndarray) -> dict:
     return {"__ndarray__": arr.ravel().tolist(), "shape": list(arr.shape), "dtype": dtype}
 
 
-def decode(obj: Any, _depth: int = 0) -> Any:
-    """Rebuild plain Python/NumPy values from JSON-decoded data, checking every type."""
+def decode(obj: Any, _depth: int = 0, tensors: bool = False) -> Any:
+    """Rebuild plain Python/NumPy values from JSON-decoded data, checking every type.
+
+    ``tensors``: arrays that were torch tensors come back as (CPU) torch tensors.
+    """
     if _depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
     if obj is None or type(obj) in (bool, int, str):
@@ -73,11 +77,16 @@ def decode(obj: Any, _depth: int = 0) -> Any:
     if type(obj) is float:
         return obj
     if type(obj) is list:
-        return [decode(v, _depth + 1) for v in obj]
+        return [decode(v, _depth + 1, tensors) for v in obj]
     if type(obj) is dict:
         if "__ndarray__" in obj:
-            return _decode_array(obj)
-        return {str(k): decode(v, _depth + 1) for k, v in obj.items()}
+            array = _decode_array(obj)
+            if tensors and obj.get("torch") is True:
+                import torch
+
+                return torch.from_numpy(array)
+            return array
+        return {str(k): decode(v, _depth + 1, tensors) for k, v in obj.items()}
     raise WireError(f"unexpected {type(obj).__name__} in message")
 
 
@@ -101,12 +110,12 @@ def dumps(value: Any) -> str:
     return json.dumps(encode(value), allow_nan=True, separators=(",", ":"))
 
 
-def loads(text: str | bytes) -> Any:
-    """Parse and decode one message, refusing oversized input."""
+def loads(text: str | bytes, tensors: bool = False) -> Any:
+    """Parse and decode one message, refusing oversized input (see :func:`decode`)."""
     if len(text) > MAX_MESSAGE_BYTES:
         raise WireError(f"message of {len(text)} bytes exceeds {MAX_MESSAGE_BYTES}")
     try:
         raw = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise WireError(f"not valid JSON: {exc}") from None
-    return decode(raw)
+    return decode(raw, tensors=tensors)

@@ -17,7 +17,7 @@ from _engine_support import Q1_SOURCE, standin_run_checks
 from nbformat.v4 import new_code_cell, new_notebook
 
 from autograder import contract
-from autograder.engine import isolation, zygote
+from autograder.engine import isolation, procs, zygote
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool
 
@@ -42,8 +42,15 @@ for folder in ("/tmp", "/dev/shm"):
 '''
 
 
+def _host_parent(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        return int(next(line.split()[1] for line in fh if line.startswith("PPid:")))
+
+
 def _notebook(path: Path, *sources: str) -> Path:
-    nbformat.write(new_notebook(cells=[new_code_cell(s) for s in sources]), str(path))
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources],
+                      metadata={"autograder": {"assignment": contract.ASSIGNMENT_ID}})
+    nbformat.write(nb, str(path))
     return path
 
 
@@ -73,6 +80,9 @@ def test_consecutive_submissions_are_isolated_and_the_zygote_runs_no_student_cod
     def suite(student, **kwargs):
         seen.append({name: student.value(name) for name in
                      ("PIDS", "UID", "MNT_NS", "SEEN_MARK", "SEEN_NAME", "DRAWS")})
+        init = student.session.worker.init_pid  # the sandbox's first process, on the host
+        keeper = _host_parent(init) if init else None
+        seen[-1]["HOST"] = [init, keeper, _host_parent(keeper) if keeper else None]
         return standin_run_checks(student, **kwargs)
 
     pool = WarmPool(spare=False)  # one grader process, submissions one after the other
@@ -88,18 +98,20 @@ def test_consecutive_submissions_are_isolated_and_the_zygote_runs_no_student_cod
     assert a["SEEN_NAME"] is True and b["SEEN_NAME"] is False
     assert a["SEEN_MARK"] is True and b["SEEN_MARK"] is False
     assert a["DRAWS"] != b["DRAWS"]  # the generators are re-seeded per submission
-    assert not set(a["PIDS"][:2]) & set(b["PIDS"][:2])
 
     if not isolation.running_as_root():  # documented: without root no zygote is used
+        assert not set(a["PIDS"][:2]) & set(b["PIDS"][:2])
         return
     z = zygote.shared()
-    # both students were forked from this grader's zygote: the serving child's parent is
-    # the submission's process, whose parent is the zygote ...
-    assert a["PIDS"][2] == b["PIDS"][2] == z.pid
-    # ... which is none of them, and is not confined like them
-    assert z.pid not in a["PIDS"][:2] + b["PIDS"][:2]
+    # inside its PID namespace each student sees only itself (2) and the sandbox's first
+    # process (1), whose parent is outside the namespace (0)
+    assert a["PIDS"] == b["PIDS"] == [2, 1, 0]
+    # on the host: the sandbox's first process is a child of its keeper, a fork of this
+    # grader's zygote; two submissions have two different sandboxes
+    assert a["HOST"][2] == b["HOST"][2] == z.pid
+    assert a["HOST"][0] != b["HOST"][0] and z.pid not in a["HOST"][:2] + b["HOST"][:2]
     assert a["UID"] == b["UID"] and a["UID"] >= isolation.UID_BASE
-    owner, _ = isolation._proc_owner_and_state(str(z.pid))
+    owner, _ = procs.owner_and_state(z.pid)
     assert owner == 0
     zygote_ns = os.readlink(f"/proc/{z.pid}/ns/mnt")
     assert zygote_ns == os.readlink("/proc/self/ns/mnt")

@@ -36,7 +36,9 @@ EXPECT: dict[str, dict] = {
                                         "exited (os._exit(0)")),
     "sys_exit.ipynb": dict(full={"q1_baselines", "q2_adagrad"}, cell=("error", "SystemExit")),
     "segfault.ipynb": dict(full={"q1_baselines", "q2_adagrad"}, cell=("died", "SIGSEGV")),
-    "memory_hog.ipynb": dict(full={"q1_baselines", "q2_adagrad"}, cell=("error", "MemoryError")),
+    "memory_hog.ipynb": dict(full={"q1_baselines", "q2_adagrad"},
+                             cell=("died", "ran out of memory") if isolation.running_as_root()
+                             else ("error", "MemoryError")),
     "print_flood.ipynb": dict(full={"q1_baselines", "q2_adagrad"},
                               cell=("output_capped", "output truncated")),
     "children.ipynb": dict(full={"q1_baselines", "q2_adagrad"}),
@@ -57,8 +59,6 @@ PROBED = ("HIDDEN_READ", "STOLEN", "CHILD_PIDS", "WRITTEN")
 
 @pytest.fixture(scope="module")
 def pool():
-    if isolation.running_as_root():
-        isolation.protect_hidden()
     p = WarmPool(spare=True)
     yield p
     p.close()
@@ -169,8 +169,8 @@ def test_hostile_notebook(name, pool):
         if isolation.running_as_root():
             assert set(attempts.values()) <= {"PermissionError", "FileNotFoundError",
                                               "read 0 chars"}
-    if name == "children.ipynb":
-        for pid in probed["CHILD_PIDS"]:
+    if name == "children.ipynb" and not isolation.running_as_root():
+        for pid in probed["CHILD_PIDS"]:  # as root they are pids of the sandbox's namespace
             assert not _alive(pid)
     if name == "fake_results.ipynb" and isolation.running_as_root():
         assert probed["WRITTEN"]  # it did write (inside its own namespace) ...

@@ -96,8 +96,9 @@ def test_release_is_pure_and_normalises_metadata() -> None:
     before = copy.deepcopy(nb)
     out = release.release_notebook(nb)
     assert nb == before
-    assert set(out.metadata) == {"kernelspec", "language_info"}
+    assert set(out.metadata) == {"kernelspec", "language_info", "autograder"}
     assert dict(out.metadata.language_info) == {"name": "python"}
+    assert dict(out.metadata.autograder) == {"assignment": "adam_variants"}
     assert out.cells[0].metadata == {} and out.cells[1].metadata == {"tags": ["q1"]}
     assert out.cells[1].outputs == [] and out.cells[1].execution_count is None
     assert [c.id for c in out.cells] == [c.id for c in nb.cells]

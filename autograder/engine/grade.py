@@ -10,8 +10,6 @@ status ``invalid``, a failure of the kit itself status ``error``.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import random
 import time
 import traceback
@@ -19,15 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from autograder.contract import NOTEBOOK_NAME, QUESTIONS
-from autograder.engine import isolation
 from autograder.engine.pool import WarmPool, default_pool
 from autograder.engine.sandbox import SandboxStudent
 from autograder.engine.session import Limits, Session
 from autograder.engine.submission import InvalidSubmission, load_submission
-from autograder.notebook import RELEASE_DIR
-from autograder.results import QuestionResult, SubmissionResult
+from autograder.results import CellRecord, QuestionResult, SubmissionResult
+from autograder.run_checks import checks_fingerprint
+from autograder.run_checks import run_checks as hidden_suite
 
-PUBLIC_CHECKS = RELEASE_DIR / "public_checks.py"
+MAX_CELL_LOG_BYTES = 256 * 1024
+"""The cells' outputs and messages kept in one result, all cells together."""
 
 
 def resolve_device(device: str) -> str:
@@ -41,39 +40,6 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def checks_fingerprint() -> str:
-    """sha256 over the hidden check modules (which version of the checks graded this).
-
-    Uses :func:`autograder.run_checks.checks_fingerprint` when the suite provides one.
-    """
-    try:
-        from autograder.run_checks import checks_fingerprint as suite_fingerprint
-
-        return str(suite_fingerprint())
-    except (ImportError, AttributeError):
-        pass
-    digest = hashlib.sha256()
-    folder = isolation.ROOT / "autograder" / "checks"
-    for path in sorted(folder.glob("*.py")) if folder.is_dir() else []:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    for name in ("run_checks.py", "reference_source.py"):
-        path = isolation.ROOT / "autograder" / name
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _run_checks(student: SandboxStudent, **kwargs: Any) -> dict[str, QuestionResult]:
-    """Call engineer B's ``run_checks`` with the keyword arguments it accepts."""
-    from autograder.run_checks import run_checks
-
-    accepted = inspect.signature(run_checks).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in accepted}
-    return run_checks(student, **kwargs)
-
-
 def grade_one(notebook: str | Path, *, submission_id: str | None = None,
               seed: int | None = None, device: str = "auto", cell_timeout: float = 60,
               call_timeout: float = 10, total_timeout: float = 300, memory_mb: int = 4096,
@@ -82,9 +48,10 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
 
     ``seed`` fixes the random probe inputs (a random one is drawn and recorded
     when None); ``device`` is ``auto``, ``cpu`` or ``cuda``; the timeouts are in
-    seconds, ``memory_mb`` caps the student process's address space (not applied
-    on ``cuda``, whose driver reserves huge virtual ranges). ``run_checks``
-    replaces :func:`autograder.run_checks.run_checks` (tests only).
+    seconds; ``memory_mb`` caps the memory of the whole submission (its cgroup, as
+    root; else each process's address space; on ``cuda`` no address-space cap
+    applies, as the driver reserves huge virtual ranges). ``run_checks`` replaces
+    :func:`autograder.run_checks.run_checks` (tests only).
     """
     path = Path(notebook)
     name = submission_id or path.stem
@@ -112,30 +79,26 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         result.device = resolve_device(device)
         result.checks_sha256 = checks_fingerprint()
         limits = Limits(cell_timeout=float(cell_timeout), call_timeout=float(call_timeout),
-                        total_timeout=float(total_timeout),
-                        memory_mb=None if result.device == "cuda" else int(memory_mb))
-        if isolation.running_as_root():
-            isolation.protect_hidden()
+                        total_timeout=float(total_timeout), memory_mb=int(memory_mb))
         t0 = time.monotonic()
-        box = (pool or default_pool()).acquire(limits.memory_mb)
+        box = (pool or default_pool()).acquire(limits.memory_mb, result.device)
         session = Session(box, limits)
-        isolation.install_file(sub.path, box.workdir, NOTEBOOK_NAME, box.slot)
-        if PUBLIC_CHECKS.is_file():
-            isolation.install_file(PUBLIC_CHECKS, box.workdir, PUBLIC_CHECKS.name, box.slot)
+        result.limits = {**box.limits_note, "time": f"{cell_timeout:g} s per cell, "
+                         f"{call_timeout:g} s per call, {total_timeout:g} s in all"}
         box.worker.wait_ready()
+        session.install(NOTEBOOK_NAME, sub.text)
         session.started = time.monotonic()  # the budget starts when the process is ready
         timings["start"] = time.monotonic() - t0
 
         t0 = time.monotonic()
-        result.cells = session.run_cells(sub.cells)
+        result.cells = cap_cell_logs(session.run_cells(sub.cells))
         timings["cells"] = time.monotonic() - t0
 
         t0 = time.monotonic()
         student = SandboxStudent(session)
-        runner = run_checks or _run_checks
-        kwargs = dict(seed=result.seed, device=result.device, source=sub.source,
-                      artifacts=result.artifacts)
-        questions = runner(student, **kwargs)
+        questions = (run_checks or hidden_suite)(
+            student, seed=result.seed, device=result.device, source=sub.source,
+            artifacts=result.artifacts)
         timings["checks"] = time.monotonic() - t0
         result.questions = {q.id: questions[q.id] for q in QUESTIONS if q.id in questions}
         for qid, q in questions.items():
@@ -150,6 +113,8 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
             notes.append(f"the student process was restarted {session.restarts} time(s)")
         if session.broken:
             notes.append(session.broken)
+        if box.cgroup is not None and box.cgroup.oom_kills():
+            notes.append(f"the memory cap killed {box.cgroup.oom_kills()} process(es)")
         result.message = "; ".join(notes)
     except Exception as exc:  # noqa: BLE001 - never let one submission stop the batch
         error = _kit_error(name, exc)
@@ -169,6 +134,25 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         timings["total"] = time.monotonic() - t_start
         result.timings = {k: round(v, 4) for k, v in timings.items()}
     return result
+
+
+def cap_cell_logs(cells: list[CellRecord], budget: int = MAX_CELL_LOG_BYTES
+                  ) -> list[CellRecord]:
+    """Keep the cells' outputs and messages within ``budget`` bytes in all (in order)."""
+    left = budget
+    for cell in cells:
+        for attr in ("message", "output"):
+            text = getattr(cell, attr)
+            size = len(text.encode("utf-8", errors="replace"))
+            if size > left:
+                kept = text.encode("utf-8", errors="replace")[:max(left, 0)]
+                setattr(cell, attr, kept.decode("utf-8", errors="ignore")
+                        + ("\n[... output dropped: the notebook's cell logs exceeded "
+                           f"{budget // 1024} KiB]" if attr == "output" else ""))
+                left = 0
+            else:
+                left -= size
+    return cells
 
 
 def _kit_error(name: str, exc: BaseException) -> SubmissionResult:

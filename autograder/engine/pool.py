@@ -31,17 +31,17 @@ class WarmPool:
         """(slot number, uid, token) of the sandboxes handed out, newest last (at most 100)."""
         self.last_workdir: Path | None = None
 
-    def acquire(self, memory_mb: int | None) -> Sandbox:
+    def acquire(self, memory_mb: int | None, device: str = "cpu") -> Sandbox:
         """A sandbox for one submission (the warm spare when it fits)."""
         with self._lock:
-            box = self._take(memory_mb)
+            box = self._take(memory_mb, device)
             if box is None:
-                box = Sandbox.create(memory_mb)
+                box = Sandbox.create(memory_mb, device)
             self.history = [*self.history[-99:], (box.slot.number, box.slot.uid, box.slot.token)]
             self.last_workdir = box.workdir
             if self.spare:
                 try:
-                    self._box = Sandbox.create(memory_mb)
+                    self._box = Sandbox.create(memory_mb, device)
                 except Exception:  # noqa: BLE001 - a missing spare only costs time
                     self._box = None
             return box
@@ -54,7 +54,7 @@ class WarmPool:
             if self.spare and self._box is None:
                 self._box = Sandbox.create(memory_mb)
 
-    def _take(self, memory_mb: int | None) -> Sandbox | None:
+    def _take(self, memory_mb: int | None, device: str) -> Sandbox | None:
         if self._owner != os.getpid():  # forked: the spare belongs to the parent
             self._owner = os.getpid()
             self._box = None
@@ -62,7 +62,8 @@ class WarmPool:
         box, self._box = self._box, None
         if box is None:
             return None
-        if box.memory_mb == memory_mb and box.worker is not None and box.worker.alive():
+        if box.memory_mb == memory_mb and box.device == device and box.worker is not None \
+                and box.worker.alive():
             return box
         box.close()
         return None

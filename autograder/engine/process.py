@@ -1,9 +1,18 @@
 """The grader's handle on one student process: spawn, talk, drain output, kill.
 
 One thread does everything: while waiting for a reply it ``select``s on the reply
-pipe and on the student's stdout/stderr pipes, so output is drained (the first
-few KB kept, the rest counted and discarded) and a submission that prints
-hundreds of MB neither blocks nor slows the grader.
+pipe, the event pipe and the student's stdout/stderr pipes, so output is drained
+(the first few KB kept, the rest counted and discarded) and a submission that
+prints hundreds of MB neither blocks nor slows the grader. While it waits it
+also answers the student process's *callbacks* (a substituted name calling its
+reference version, see :mod:`autograder.remote`) and watches for a stopped
+(SIGSTOP, SIGTSTP) serving process, which counts as a dead one.
+
+As root the student process lives in a sandbox of its own
+(:mod:`autograder.engine.jail`): a PID namespace whose processes are found
+through :func:`autograder.engine.procs.namespace_members`, and whose first
+process takes every other one with it when it is killed. Without root the
+processes are found by session and by a token in their environment.
 """
 
 from __future__ import annotations
@@ -16,14 +25,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.engine import isolation
+from autograder.engine import isolation, procs
+from autograder.engine.jail import JailSpec
 
 READY_TIMEOUT = 120.0
 MAX_REPLY_BYTES = 16 * 1024 * 1024 + 1024
 CHUNK = 1 << 20
+CALLBACK_HEAD = b"cb"
+"""Reply-pipe lines ``cb <json>`` are callback requests, not replies."""
 
 
 class WorkerTimeout(Exception):
@@ -58,6 +71,9 @@ def describe_exit(returncode: int | None) -> str:
     return f"the process exited with status {returncode} (os._exit or a fatal error)"
 
 
+STOPPED_REASON = "the process was stopped (SIGSTOP or SIGTSTP) and was replaced"
+
+
 @dataclass
 class OutputSink:
     """Keeps the first ``cap`` bytes of a stream of output, counts the rest."""
@@ -84,34 +100,42 @@ class OutputSink:
 
 
 class WorkerProcess:
-    """One student interpreter (a zygote plus its serving child) in its sandbox folder.
+    """One student interpreter (a zygote plus its serving child) in its sandbox.
 
     See :mod:`autograder.engine.worker`. :meth:`respawn` replaces a crashed or
-    stuck serving child by a fresh fork of the warm zygote; :meth:`kill` ends
-    everything.
+    stuck serving child by a fresh fork of the per-submission zygote;
+    :meth:`kill` ends everything.
     """
 
     def __init__(self, slot: isolation.Slot, workdir: Path, memory_mb: int | None,
-                 output_cap: int = 16 * 1024, mask: bool = True, use_zygote: bool = True):
+                 output_cap: int = 16 * 1024, jail: JailSpec | None = None,
+                 use_zygote: bool = True):
         """Start the process (it warms up on its own; see :meth:`wait_ready`).
 
-        As root the process is a fork of this grader's warm zygote
+        With a ``jail`` (root) the process is a fork of this grader's warm zygote
         (:mod:`autograder.engine.zygote`), else (or when the zygote fails, or with
-        ``use_zygote=False``) a fresh interpreter. ``mask=False`` leaves the hidden
-        folders visible inside the namespace, so that only their 0700 permissions
-        protect them (tests of that layer).
+        ``use_zygote=False``) a fresh interpreter; it confines itself as the spec
+        says before it serves. Without one it is a fresh interpreter under
+        rlimits, in ``workdir``.
         """
         self.slot = slot
         self.workdir = workdir
+        self.jail = jail
         self.output_cap = output_cap
         self.sink = OutputSink(output_cap)
+        self.on_callback: Callable[[str], str] | None = None
+        """Answers a callback request (JSON text) with a reply (JSON text)."""
         self._reply_buf = bytearray()
         self._event_buf = bytearray()
         self._discarding = False
         self._next_id = 1
         self.generation = 1
         self.child_pid: int | None = None
+        """The serving child's pid as its zygote sees it (inside the sandbox's namespace)."""
+        self._child_host: int | None = None
         self.child_status: int | None = None
+        self.init_pid: int | None = None
+        """Host pid of the sandbox's first process (the per-submission zygote), with a jail."""
         self.ready = False
         self.info: dict = {}
         cmd_r, self._cmd_w = os.pipe()
@@ -123,17 +147,13 @@ class WorkerProcess:
         self._out_fds = {out_r, err_r}
         self._std_fds = (out_r, err_r)
         self._event_eof = False
-        need = _needed_paths() if slot.uid is not None else []
-        masked = [str(isolation.ROOT / rel)
-                  for rel in (*isolation.MASKED_DIRS, *isolation.HIDDEN_FILES)
-                  ] if slot.uid is not None and mask else []
         child_fds = (cmd_r, reply_w, ctl_r, event_w, out_w, err_w)
         try:
             self.proc = None
-            if slot.uid is not None and use_zygote:
-                self.proc = self._fork_from_zygote(child_fds, need, masked, memory_mb)
+            if jail is not None and use_zygote:
+                self.proc = self._fork_from_zygote(child_fds, memory_mb)
             if self.proc is None:
-                self.proc = self._start_interpreter(child_fds, need, masked, memory_mb)
+                self.proc = self._start_interpreter(child_fds, memory_mb)
         except BaseException:
             for fd in (self._cmd_w, self._reply_r, self._ctl_w, self._event_r, out_r, err_r):
                 os.close(fd)
@@ -144,25 +164,14 @@ class WorkerProcess:
         self.started = time.monotonic()
         self.dead_reason: str | None = None
 
-    def _start_interpreter(self, fds: tuple[int, ...], need: list[str], masked: list[str],
-                           memory_mb: int | None) -> subprocess.Popen:
-        cmd_r, reply_w, ctl_r, event_w, out_w, err_w = fds
-        argv = [sys.executable, "-I", "-m", "autograder.engine.worker",
-                "--cmd-fd", str(cmd_r), "--reply-fd", str(reply_w), "--ctl-fd", str(ctl_r),
-                "--event-fd", str(event_w), "--dir", str(self.workdir)]
-        if self.slot.uid is not None:
-            argv += ["--uid", str(self.slot.uid)]
-        for path in need:
-            argv += ["--need", path]
-        for path in masked:
-            argv += ["--mask", path]
-        if memory_mb:
-            argv += ["--memory-mb", str(memory_mb)]
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.workdir),
+    def _environment(self) -> dict[str, str]:
+        home = "/submission" if self.jail is not None else str(self.workdir)
+        return {
+            "PATH": "/usr/bin:/bin" if self.jail is not None else
+            os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": home,
             "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(self.workdir / ".matplotlib"),
+            "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             "MALLOC_ARENA_MAX": "2",
@@ -170,19 +179,31 @@ class WorkerProcess:
             "LANG": "C.UTF-8",
             isolation.TOKEN_VAR: self.slot.token,
         }
+
+    def _start_interpreter(self, fds: tuple[int, ...], memory_mb: int | None
+                           ) -> subprocess.Popen:
+        cmd_r, reply_w, ctl_r, event_w, out_w, err_w = fds
+        argv = [sys.executable, "-I", "-m", "autograder.engine.worker",
+                "--cmd-fd", str(cmd_r), "--reply-fd", str(reply_w), "--ctl-fd", str(ctl_r),
+                "--event-fd", str(event_w), "--dir", str(self.workdir)]
+        if self.jail is not None:
+            spec_file = self.workdir / "jail.json"
+            spec_file.write_text(json.dumps(self.jail.to_dict()))
+            argv += ["--jail", str(spec_file)]
+        elif memory_mb:
+            argv += ["--memory-mb", str(memory_mb)]
         return subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
-            pass_fds=(cmd_r, reply_w, ctl_r, event_w), cwd=str(self.workdir), env=env,
-            start_new_session=True, close_fds=True,
+            pass_fds=(cmd_r, reply_w, ctl_r, event_w), cwd=str(self.workdir),
+            env=self._environment(), start_new_session=True, close_fds=True,
         )
 
-    def _fork_from_zygote(self, fds: tuple[int, ...], need: list[str], masked: list[str],
-                          memory_mb: int | None) -> ForkedProcess | None:
+    def _fork_from_zygote(self, fds: tuple[int, ...], memory_mb: int | None
+                          ) -> ForkedProcess | None:
         """A fork of the warm zygote confined to this sandbox; None if it is unavailable."""
         from autograder.engine import zygote
 
-        spec = {"dir": str(self.workdir), "uid": self.slot.uid, "memory_mb": memory_mb or 0,
-                "need": need, "mask": masked, "token": self.slot.token}
+        spec = {"jail": self.jail.to_dict(), "env": self._environment()}
         for _ in range(2):  # a zygote that died is started again once
             try:
                 pid = zygote.shared().fork(spec, list(fds))
@@ -190,7 +211,7 @@ class WorkerProcess:
                 print(f"[engine] zygote unavailable ({exc}); starting a fresh interpreter",
                       file=sys.stderr)
                 continue
-            return ForkedProcess(pid, self.slot.uid, self._pump_events)
+            return ForkedProcess(pid, self._pump_events)
         return None
 
     def _pump_events(self) -> None:
@@ -227,30 +248,47 @@ class WorkerProcess:
         req_id = self._next_id
         self._next_id += 1
         data = (json.dumps({**message, "id": req_id}) + "\n").encode()
+        self._send(data, time.monotonic() + timeout)
+        return self._wait_reply(str(req_id), timeout)
+
+    def _send(self, data: bytes, deadline: float) -> None:
         try:
-            _write_all(self._cmd_w, data, deadline=time.monotonic() + timeout)
+            _write_all(self._cmd_w, data, deadline=deadline)
         except (OSError, TimeoutError) as exc:
             self.kill_child()
             raise WorkerDied("the process stopped reading its commands") from exc
-        return self._wait_reply(str(req_id), timeout)
+
+    def _child_host_pid(self) -> int | None:
+        """The serving child's pid on the host (resolved once per child)."""
+        if self.child_pid is None:
+            return None
+        if self.jail is None:
+            return self.child_pid
+        if self._child_host is None and self.init_pid is not None:
+            self._child_host = procs.ns_to_host(self.init_pid, self.child_pid)
+        return self._child_host
 
     def _died(self) -> str | None:
-        """Why the serving child (or the whole process) has ended, or None."""
+        """Why the serving child (or the whole process) has ended or stopped, or None."""
         if self.proc.poll() is not None:
             return describe_exit(self.proc.returncode)
         if self.child_status is not None:
             return describe_exit(os.waitstatus_to_exitcode(self.child_status))
+        watched = [self._child_host_pid(), self.init_pid, self.proc.pid]
+        if any(pid is not None and procs.is_stopped(pid) for pid in watched):
+            return STOPPED_REASON
         return None
 
     def _wait_reply(self, want: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
         while True:
-            line = self._pop_line(want)
+            line = self._pop_line(want, deadline)
             if line is not None:
                 self.drain(0.0)
                 return line
             reason = self._died()
-            if reason is not None and not _readable(self._reply_r):
+            if reason is not None and (reason == STOPPED_REASON
+                                       or not _readable(self._reply_r)):
                 self.drain(0.05)
                 self.kill_child()
                 self.dead_reason = reason
@@ -273,6 +311,14 @@ class WorkerProcess:
                 else:
                     self._out_fds.discard(fd)
 
+    def _answer_callback(self, payload: bytes, deadline: float) -> None:
+        """Run a callback request through ``on_callback`` and send the answer back."""
+        if self.on_callback is None:
+            reply = json.dumps({"ok": False, "message": "no reference is substituted"})
+        else:
+            reply = self.on_callback(payload.decode("utf-8", errors="replace"))
+        self._send(b'{"op":"cb_reply","payload":' + reply.encode() + b"}\n", deadline)
+
     def _feed_events(self, data: bytes) -> None:
         if not data:  # every writer is gone: the whole process has ended
             self._event_eof = True
@@ -285,16 +331,21 @@ class WorkerProcess:
             parts = bytes(self._event_buf[:cut]).split()
             del self._event_buf[:cut + 1]
             try:
-                if len(parts) == 3 and parts[0] == b"child" and int(parts[1]) == self.generation:
-                    self.child_pid = int(parts[2])
-                elif len(parts) == 3 and parts[0] == b"exit" and int(parts[1]) == self.child_pid:
-                    self.child_status = int(parts[2])
-                elif (len(parts) == 3 and parts[0] == b"zexit"
-                      and isinstance(self.proc, ForkedProcess)
-                      and int(parts[1]) == self.proc.pid and self.proc.returncode is None):
-                    self.proc.returncode = os.waitstatus_to_exitcode(int(parts[2]))
+                self._event(parts)
             except ValueError:
                 continue
+
+    def _event(self, parts: list[bytes]) -> None:
+        if len(parts) == 2 and parts[0] == b"init" and self.init_pid is None:
+            self.init_pid = int(parts[1])
+        elif len(parts) == 3 and parts[0] == b"child" and int(parts[1]) == self.generation:
+            self.child_pid = int(parts[2])
+            self._child_host = None
+        elif len(parts) == 3 and parts[0] == b"exit" and int(parts[1]) == self.child_pid:
+            self.child_status = int(parts[2])
+        elif (len(parts) == 3 and parts[0] == b"zexit" and isinstance(self.proc, ForkedProcess)
+              and int(parts[1]) == self.proc.pid and self.proc.returncode is None):
+            self.proc.returncode = os.waitstatus_to_exitcode(int(parts[2]))
 
     def _feed_reply(self, data: bytes) -> None:
         self._reply_buf += data
@@ -310,8 +361,9 @@ class WorkerProcess:
             self._discarding = True
             raise ReplyTooLarge()
 
-    def _pop_line(self, want: str) -> str | None:
-        """The payload of the reply ``want`` if it has arrived; other lines are dropped."""
+    def _pop_line(self, want: str, deadline: float) -> str | None:
+        """The payload of the reply ``want`` if it has arrived; callbacks are answered on the
+        way, other lines are dropped."""
         head_wanted = want.encode()
         while True:
             cut = self._reply_buf.find(b"\n")
@@ -322,7 +374,9 @@ class WorkerProcess:
             head, _, payload = line.partition(b" ")
             if head == head_wanted:
                 return payload.decode("utf-8", errors="replace")
-            # a stale or forged line: ignore it
+            if head == CALLBACK_HEAD:
+                self._answer_callback(payload, deadline)
+            # anything else is a stale or forged line: ignored
 
     def drain(self, wait: float) -> None:
         """Read whatever output is waiting (up to ``wait`` seconds of quiet)."""
@@ -350,22 +404,33 @@ class WorkerProcess:
         return self.proc.poll() is None and self.dead_reason is None \
             and self.child_status is None
 
+    def _sandbox_processes(self, keep_init: bool) -> list[int]:
+        if self.init_pid is None:
+            return []
+        return [p for p in procs.namespace_members(self.init_pid)
+                if not (keep_init and p == self.init_pid)]
+
     def kill_child(self) -> None:
-        """Kill the serving child and everything the submission started, not the zygote."""
-        if self.child_pid is not None:
-            with contextlib.suppress(OSError):
-                os.killpg(self.child_pid, signal.SIGKILL)
-        isolation.kill_processes(uid=self.slot.uid, token=self.slot.token,
-                                 exclude={self.proc.pid})
+        """Kill the serving child and everything the submission started, not its zygote."""
+        if self.jail is not None:
+            procs.kill_all(lambda: self._sandbox_processes(keep_init=True))
+        else:
+            if self.child_pid is not None:
+                with contextlib.suppress(OSError):
+                    os.killpg(self.child_pid, signal.SIGKILL)
+            procs.kill_all(lambda: procs.find(token=(isolation.TOKEN_VAR, self.slot.token),
+                                              exclude={self.proc.pid}))
         self.ready = False
 
     def respawn(self) -> bool:
-        """Replace the serving child by a fresh fork of the zygote; False if it is gone."""
+        """Replace the serving child by a fresh fork of its zygote; False if it is gone."""
         self.kill_child()
         if self.proc.poll() is not None:
             return False
+        if self.init_pid is not None and procs.is_stopped(self.init_pid):
+            return False
         self.generation += 1
-        self.child_pid = self.child_status = None
+        self.child_pid = self.child_status = self._child_host = None
         self.dead_reason = None
         self._reply_buf.clear()
         self._discarding = False
@@ -378,16 +443,24 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Kill the zygote, the child and everything they started; close the pipes."""
-        isolation.kill_processes(uid=self.slot.uid, token=self.slot.token,
-                                 session=self.proc.pid)
-        if self.child_pid is not None:
+        if self.jail is not None:
+            self._pump_events()
+            if self.init_pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(self.init_pid, signal.SIGKILL)
             with contextlib.suppress(OSError):
-                os.killpg(self.child_pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            self.proc.kill()
+                self.proc.kill()
+            procs.kill_all(lambda: self._sandbox_processes(keep_init=False))
+        else:
+            session = self.proc.pid
+            token = (isolation.TOKEN_VAR, self.slot.token)
+            procs.kill_all(lambda: procs.find(token=token, session=session))
+            with contextlib.suppress(OSError):
+                self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        isolation.kill_processes(uid=self.slot.uid, token=self.slot.token)
+        if self.jail is None:
+            procs.kill_all(lambda: procs.find(token=(isolation.TOKEN_VAR, self.slot.token)))
         self.drain(0.0)
         for fd in (self._cmd_w, self._reply_r, self._ctl_w, self._event_r):
             if fd >= 0:
@@ -407,12 +480,12 @@ class ForkedProcess:
     """The ``Popen``-like handle on a submission process forked by the zygote.
 
     Its exit status arrives as ``zexit`` on the event pipe (read by ``pump``);
-    the zygote, not the grader, is its parent.
+    the zygote, not the grader, is its parent. It is the sandbox's keeper: it
+    stays outside the sandbox's namespaces and runs no student code.
     """
 
-    def __init__(self, pid: int, uid: int | None, pump):  # noqa: ANN001 - a callback
+    def __init__(self, pid: int, pump):  # noqa: ANN001 - a callback
         self.pid = pid
-        self.uid = uid
         self.returncode: int | None = None
         self._pump = pump
 
@@ -422,14 +495,8 @@ class ForkedProcess:
         return self.returncode
 
     def kill(self) -> None:
-        """SIGKILL it, if it still runs as the sandbox's uid (never a reused pid)."""
-        if self.poll() is not None:
-            return
-        try:
-            owner, _ = isolation._proc_owner_and_state(str(self.pid))
-        except OSError:
-            return
-        if owner == self.uid:
+        """SIGKILL it while it has not been reported ended (so never a reused pid)."""
+        if self.poll() is None:
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
 
@@ -457,15 +524,3 @@ def _write_all(fd: int, data: bytes, deadline: float) -> None:
 def _readable(fd: int) -> bool:
     ready, _, _ = select.select([fd], [], [], 0)
     return bool(ready)
-
-
-def _needed_paths() -> list[str]:
-    """Folders the unprivileged student process must reach: interpreter, venv, package."""
-    import sysconfig
-
-    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
-             str(isolation.ROOT)}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        with contextlib.suppress(KeyError):
-            paths.add(os.path.realpath(sysconfig.get_paths()[key]))
-    return sorted(paths)

@@ -12,25 +12,32 @@ restarted, the good cells replayed and the substitutions made so far re-applied.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.engine import isolation
+from autograder.engine import allowlist, cgroups, isolation, procs
+from autograder.engine.jail import DEVICES, JailSpec
 from autograder.engine.process import (
     ReplyTooLarge,
     WorkerDied,
     WorkerProcess,
     WorkerTimeout,
 )
+from autograder.reference_calls import ReferenceCalls
 from autograder.results import CellRecord
 from autograder.student import StudentError
 
+PUBLIC_CHECKS = Path(__file__).resolve().parent.parent / "public_checks.py"
+"""Copied into every sandbox's work folder (the notebook's ``check(...)`` cells import it)."""
 MAX_RESTARTS = 25
 MAX_TIMEOUTS_PER_NAME = 2
 CELL_OUTPUT_CAP = 8 * 1024
+MAX_PROCESSES = 256
+"""Processes and threads of one submission (cgroup ``pids.max``)."""
+DEFAULT_CGROUP_MB = 4096
+"""The memory cap per submission when none is given (e.g. on cuda, where no rlimit applies)."""
 
 
 @dataclass
@@ -53,56 +60,114 @@ class Limits:
 
 @dataclass
 class Sandbox:
-    """A slot, its folder and the process currently serving it."""
+    """A slot, its folder, its cgroup and the process currently serving it.
+
+    As root the folder is the sandbox's host-side stage (root only) and the
+    student process sees only the allow-list root built by
+    :mod:`autograder.engine.jail`; without root it is the student's working folder.
+    """
 
     slot: isolation.Slot
     workdir: Path
     memory_mb: int | None
+    device: str = "cpu"
+    jail: JailSpec | None = None
+    cgroup: cgroups.SubmissionCgroup | None = None
+    limits_note: dict[str, str] = field(default_factory=dict)
     worker: WorkerProcess | None = None
     closed: bool = False
 
     @classmethod
-    def create(cls, memory_mb: int | None) -> Sandbox:
-        """Lock a slot, make its folder and start a process (which warms up on its own)."""
+    def create(cls, memory_mb: int | None, device: str = "cpu") -> Sandbox:
+        """Lock a slot, make its folder (and cgroup) and start a process (it warms up on its
+        own)."""
         slot = isolation.acquire_slot()
         try:
             workdir = isolation.make_workdir(slot)
         except BaseException:
             slot.release()
             raise
-        box = cls(slot, workdir, memory_mb)
-        _seed_font_cache(workdir, slot)
+        box = cls(slot, workdir, memory_mb, device)
         try:
+            box._prepare()
             box.worker = box.spawn()
         except BaseException:
             box.close()
             raise
         return box
 
+    def _prepare(self) -> None:
+        """Stage the files every submission gets; as root, the cgroup and the jail spec."""
+        files = self.workdir / "files" if self.slot.uid is not None else self.workdir
+        files.mkdir(exist_ok=True)
+        if PUBLIC_CHECKS.is_file():
+            shutil.copyfile(PUBLIC_CHECKS, files / PUBLIC_CHECKS.name)
+        _seed_font_cache(files)
+        if self.slot.uid is None:
+            self.limits_note = {
+                "sandbox": "none (not run as root): the student process runs as the grader's "
+                           "user, in its own session and folder",
+                "memory": f"{self.memory_mb} MiB address space per process (rlimit)"
+                if self.memory_mb else "none",
+                "disk": "64 MiB per written file (rlimit)",
+            }
+            return
+        memory = (self.memory_mb or DEFAULT_CGROUP_MB) * 1024 * 1024
+        self.cgroup, why = cgroups.create(f"s{self.slot.number}", memory, MAX_PROCESSES)
+        allowed = allowlist.build(self.device)
+        self.jail = JailSpec(
+            stage=str(self.workdir), uid=self.slot.uid, expose=list(allowed.expose),
+            links=dict(allowed.links), cover=list(allowed.cover),
+            devices=[*DEVICES, *allowed.devices],
+            cgroup_procs=self.cgroup.procs_files if self.cgroup else [],
+            memory_mb=self._rlimit_mb() if self.cgroup is None else None)
+        self.limits_note = {
+            "sandbox": "allow-list root filesystem; PID, IPC, UTS, network and mount "
+                       f"namespaces; uid {self.slot.uid}",
+            "memory": self.cgroup.describe() if self.cgroup else
+            f"{self.memory_mb} MiB address space per process (rlimit; no cgroup: {why})",
+            "disk": f"tmpfs: {self.jail.workdir_mb} MiB work folder, {self.jail.tmp_mb} MiB "
+                    f"/tmp, {self.jail.shm_mb} MiB /dev/shm; {self.jail.fsize_mb} MiB per file",
+            "network": "none",
+        }
+        if self.cgroup is None:
+            self.limits_note["processes"] = f"{self.jail.nproc} per uid (rlimit)"
+
+    def _rlimit_mb(self) -> int | None:
+        """The address-space rlimit (never on cuda: its driver maps huge virtual ranges)."""
+        return None if self.device == "cuda" else self.memory_mb
+
     def spawn(self) -> WorkerProcess:
-        return WorkerProcess(self.slot, self.workdir, self.memory_mb, output_cap=CELL_OUTPUT_CAP)
+        return WorkerProcess(self.slot, self.workdir, self._rlimit_mb(),
+                             output_cap=CELL_OUTPUT_CAP, jail=self.jail)
 
     def restart(self) -> WorkerProcess:
-        """A fresh serving process: a new fork of the warm zygote, else a new interpreter.
-
-        Either way every process the submission started is killed first.
+        """A fresh serving process: a new fork of the per-submission zygote, else a whole new
+        sandbox process. Either way every process the submission started is killed first.
         """
         if self.worker is not None and self.worker.respawn():
             return self.worker
         if self.worker is not None:
             self.worker.kill()
+        if self.cgroup is not None:
+            self.cgroup.kill()
         self.worker = self.spawn()
         return self.worker
 
     def close(self) -> None:
-        """Kill everything the submission started, delete its folder, free the slot."""
+        """Kill everything the submission started, delete its folder and cgroup, free the
+        slot."""
         if self.closed:
             return
         self.closed = True
         try:
             if self.worker is not None:
                 self.worker.kill()
-            isolation.kill_processes(uid=self.slot.uid, token=self.slot.token)
+            if self.cgroup is not None:
+                self.cgroup.remove()
+            if self.slot.uid is None:
+                token = (isolation.TOKEN_VAR, self.slot.token)
+                procs.kill_all(lambda: procs.find(token=token))
         finally:
             isolation.remove_workdir(self.workdir)
             self.slot.release()
@@ -117,8 +182,13 @@ class Session:
     started: float = field(default_factory=time.monotonic)
     cells: list[CellRecord] = field(default_factory=list)
     good: list[Cell] = field(default_factory=list)
-    substitutions: list[tuple[list[str], str]] = field(default_factory=list)
+    installed: dict[str, str] = field(default_factory=dict)
+    """Files handed to the student process (name -> text), put back after a restart."""
+    references: ReferenceCalls | None = None
+    """The reference versions of the substituted names, run here in the grader."""
     restarts: int = 0
+    oom_kills: int = 0
+    """Processes the memory cap has killed so far."""
     broken: str | None = None
     """Why no process can be had any more (then every call fails with ``died``)."""
     log: list[str] = field(default_factory=list)
@@ -139,6 +209,15 @@ class Session:
         if self.broken:
             raise WorkerDied(self.broken)
         self.worker.wait_ready(timeout=max(30.0, min(120.0, self.remaining() + 30)))
+        self.worker.on_callback = self.references.handle if self.references else None
+
+    def install(self, name: str, text: str) -> None:
+        """Write a file into the student's work folder (the notebook itself)."""
+        self._ensure_ready()
+        self.worker.request({"op": "install", "name": name, "text": text},
+                            max(self.limits.call_timeout, 10.0))
+        self.worker.take_output()
+        self.installed[name] = text
 
     # ------------------------------------------------------------------ cells
 
@@ -175,9 +254,10 @@ class Session:
                               f"{label} {why}; it was skipped", out.text())
         except (WorkerDied, ReplyTooLarge) as exc:
             out = self.worker.take_output()
+            why = self._death(exc)
             self._recover(f"{label} killed the process")
             return CellRecord(cell.index, "died", time.monotonic() - t0,
-                              f"the kernel died while running {label}: {exc}; it was skipped",
+                              f"the kernel died while running {label}: {why}; it was skipped",
                               out.text())
         seconds = time.monotonic() - t0
         out = self.worker.take_output()
@@ -198,6 +278,16 @@ class Session:
                           f"{ename}: {evalue}" if evalue else ename, out.text())
 
     # ------------------------------------------------------------------ restarts
+
+    def _death(self, exc: Exception) -> str:
+        """Why the process died: the memory cap when the cgroup counted a new OOM kill."""
+        cgroup = self.sandbox.cgroup
+        kills = cgroup.oom_kills() if cgroup is not None else 0
+        if kills > self.oom_kills:
+            self.oom_kills = kills
+            return (f"it ran out of memory (the submission's cap is "
+                    f"{cgroup.memory_bytes // (1024 * 1024)} MiB for all its processes)")
+        return str(exc)
 
     def _mark_broken(self, why: str) -> None:
         self.broken = why
@@ -227,7 +317,11 @@ class Session:
                     return
 
     def _replay(self) -> bool:
-        """Re-run the good cells; a cell that now fails is dropped. True when done."""
+        """Put the files back, re-run the good cells (a cell that now fails is dropped) and
+        re-bind the substituted names. True when done."""
+        for name, text in self.installed.items():
+            self.worker.request({"op": "install", "name": name, "text": text},
+                                max(self.limits.call_timeout, 10.0))
         for cell in list(self.good):
             budget = min(self.limits.cell_timeout, max(self.remaining(), 1.0))
             try:
@@ -238,8 +332,8 @@ class Session:
                 return False
             finally:
                 self.worker.take_output()
-        for names, source in self.substitutions:
-            self.worker.request({"op": "substitute", "names": names, "source": source},
+        if self.references is not None:
+            self.worker.request({"op": "substitute", "names": self.references.names},
                                 max(self.limits.call_timeout, 5.0))
         return True
 
@@ -275,8 +369,9 @@ class Session:
             raise StudentError("timeout", f"{what} timed out after {budget:g} s") from None
         except WorkerDied as exc:
             self.worker.take_output()
+            why = self._death(exc)
             self._recover(f"{what} killed the process")
-            raise StudentError("died", f"the kernel died while running {what}: {exc}") from None
+            raise StudentError("died", f"the kernel died while running {what}: {why}") from None
         except ReplyTooLarge:
             self.worker.take_output()
             self._recover(f"{what} sent an oversized reply")
@@ -285,17 +380,21 @@ class Session:
         return payload
 
     def substitute(self, names: list[str], source: str) -> None:
-        """Replace ``names`` by the reference definitions; remembered for restarts."""
-        payload = self.call({"op": "substitute", "names": list(names), "source": source},
+        """Grade from now on with the reference versions of ``names``.
+
+        ``source`` (the reference definitions) runs here, in the grader; the student
+        process only gets stand-ins that call it (:mod:`autograder.remote`).
+        Remembered for restarts.
+        """
+        self.references = ReferenceCalls(list(names), source)
+        payload = self.call({"op": "substitute", "names": list(names)},
                             "the reference substitution", max(self.limits.call_timeout, 5.0))
         try:
             reply = json.loads(payload)
         except (ValueError, RecursionError):
             reply = {}
         if not isinstance(reply, dict) or reply.get("ok") is not True:
-            raise StudentError("raised", "the reference definitions could not be installed: "
-                                         f"{str(reply.get('message', '')) if isinstance(reply, dict) else ''}")
-        self.substitutions.append((list(names), source))
+            raise StudentError("raised", "the reference versions could not be substituted")
 
     def close(self) -> None:
         self.sandbox.close()
@@ -305,7 +404,7 @@ class Session:
 _FONT_CACHE: list[Path] | None = None
 
 
-def _seed_font_cache(workdir: Path, slot: isolation.Slot) -> None:
+def _seed_font_cache(folder: Path) -> None:
     """Give the student process matplotlib's font list so it need not rebuild it."""
     global _FONT_CACHE
     if _FONT_CACHE is None:
@@ -317,10 +416,7 @@ def _seed_font_cache(workdir: Path, slot: isolation.Slot) -> None:
             _FONT_CACHE = []
     if not _FONT_CACHE:
         return
-    dest = workdir / ".matplotlib"
+    dest = folder / ".matplotlib"
     dest.mkdir(exist_ok=True)
     for src in _FONT_CACHE:
         shutil.copyfile(src, dest / src.name)
-    if slot.uid is not None:
-        for path in (dest, *dest.iterdir()):
-            os.chown(path, slot.uid, slot.uid)

@@ -1,24 +1,33 @@
-"""Reading a submission file: validate it, hash it, split it into cells.
+"""Reading a submission file: bounded, link-free, validated, split into cells.
 
-Anything that is not a readable nbformat-4 notebook becomes an
-:class:`InvalidSubmission` with a student-facing message; nothing here executes
-or imports the submission.
+Anything that is not a readable nbformat-4 notebook of this assignment becomes
+an :class:`InvalidSubmission` with a student-facing message. The file is opened
+without following symbolic links and its size is checked before a byte of it is
+parsed; the notebook is read as plain JSON (no schema validation, which would
+cost the grader far more memory than the file's size), and only what grading
+needs is kept. Nothing here executes or imports the submission.
 """
 
 from __future__ import annotations
 
 import ast
+import errno
 import hashlib
 import json
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import nbformat
-
-from autograder.contract import FREE_RESPONSE_TAG
+from autograder.contract import ASSIGNMENT_ID, FREE_RESPONSE_TAG, QUESTION_IDS, all_names
 from autograder.engine.session import Cell
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+MAX_CELLS = 1000
+ASSIGNMENT_KEY = "autograder"
+"""Notebook metadata ``{"autograder": {"assignment": <id>}}`` names the assignment."""
 
 
 class InvalidSubmission(ValueError):
@@ -27,12 +36,14 @@ class InvalidSubmission(ValueError):
 
 @dataclass
 class Submission:
-    """A validated notebook: its code cells, free-response answer and hash."""
+    """A validated notebook: its code cells, free-response answer, text and hash."""
 
     path: Path
     sha256: str
     cells: list[Cell]
     free_response: str
+    text: str = ""
+    """The notebook file's text (what the student process gets as its notebook)."""
 
     @property
     def source(self) -> str:
@@ -66,21 +77,49 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_bounded(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """The bytes of a regular file, opened without following a link, at most ``limit``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InvalidSubmission(f"{path.name} is a symbolic link; submit the notebook "
+                                    "file itself") from None
+        if exc.errno == errno.ENOENT:
+            raise InvalidSubmission(f"{path.name}: no such file") from None
+        raise InvalidSubmission(f"{path.name} could not be opened: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidSubmission(f"{path.name} is not a regular file")
+        if info.st_size == 0:
+            raise InvalidSubmission(f"{path.name} is empty (0 bytes); submit the .ipynb notebook")
+        if info.st_size > limit:
+            raise InvalidSubmission(
+                f"{path.name} is {info.st_size / 1e6:.1f} MB; notebooks over "
+                f"{limit // (1024 * 1024)} MB are not graded (clear large outputs)")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidSubmission(f"{path.name} grew while it was read; not graded")
+    return data
+
+
+def _text(value: Any) -> str | None:
+    """A cell's source: a string or nbformat's list of lines; None when it is neither."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "".join(value)
+    return None
+
+
 def load_submission(path: str | Path) -> Submission:
     """Read and validate ``path``; raise InvalidSubmission with a clear message."""
     path = Path(path)
-    if not path.is_file():
-        raise InvalidSubmission(f"{path.name}: no such file")
-    size = path.stat().st_size
-    if size == 0:
-        raise InvalidSubmission(f"{path.name} is empty (0 bytes); submit the .ipynb notebook")
-    if size > MAX_NOTEBOOK_BYTES:
-        raise InvalidSubmission(
-            f"{path.name} is {size / 1e6:.1f} MB; notebooks over "
-            f"{MAX_NOTEBOOK_BYTES // (1024 * 1024)} MB are not graded (clear large outputs)")
-    raw = path.read_bytes()
+    raw = read_bounded(path)
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        data = json.loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError):
         hint = ""
         if raw.lstrip()[:1] in (b"#", b"i", b"d", b"f") or b"def " in raw[:4096]:
@@ -94,39 +133,75 @@ def load_submission(path: str | Path) -> Submission:
         raise InvalidSubmission(
             f"{path.name} uses notebook format {major!r}; only nbformat 4 is accepted "
             "(open and save it in a current Jupyter)")
-    try:
-        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
-        raise InvalidSubmission(f"{path.name} is not a readable notebook: {exc}") from None
-    cells = []
-    for index, cell in enumerate(nb.get("cells", [])):
+    raw_cells = data.get("cells")
+    if not isinstance(raw_cells, list) or not all(isinstance(c, dict) for c in raw_cells):
+        raise InvalidSubmission(f"{path.name} is not a readable notebook: its cells are not a "
+                                "list of cells")
+    if not raw_cells:
+        raise InvalidSubmission(f"{path.name} has no cells")
+    if len(raw_cells) > MAX_CELLS:
+        raise InvalidSubmission(f"{path.name} has {len(raw_cells)} cells; notebooks with more "
+                                f"than {MAX_CELLS} cells are not graded")
+    cells: list[Cell] = []
+    for index, cell in enumerate(raw_cells):
         if cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            if not isinstance(source, str):
+            source = _text(cell.get("source", ""))
+            if source is None:
                 raise InvalidSubmission(f"{path.name}: cell {index + 1} has no readable source")
             cells.append(Cell(index, source))
-    if not nb.get("cells"):
-        raise InvalidSubmission(f"{path.name} has no cells")
-    return Submission(path, sha256_file(path), cells, free_response(nb))
+    _check_assignment(path.name, data, raw_cells, cells)
+    return Submission(path, hashlib.sha256(raw).hexdigest(), cells, free_response(raw_cells),
+                      text)
 
 
-def free_response(nb: nbformat.NotebookNode) -> str:
+def _check_assignment(name: str, data: dict, raw_cells: list[dict], cells: list[Cell]) -> None:
+    """Refuse a notebook of another assignment: it must name this one in its metadata, carry
+    one of its question tags, or define one of its names."""
+    meta = data.get("metadata")
+    declared = meta.get(ASSIGNMENT_KEY) if isinstance(meta, dict) else None
+    declared = declared.get("assignment") if isinstance(declared, dict) else None
+    if declared == ASSIGNMENT_ID:
+        return
+    if isinstance(declared, str):
+        raise InvalidSubmission(f"{name} is not the {ASSIGNMENT_ID} notebook: it belongs to the "
+                                f"assignment {declared[:80]!r}")
+    for cell in raw_cells:
+        tags = cell.get("metadata", {}).get("tags") if isinstance(cell.get("metadata"), dict) \
+            else None
+        if isinstance(tags, list) and any(t in QUESTION_IDS for t in tags if isinstance(t, str)):
+            return
+    pattern = re.compile(r"^\s*(?:def|class)\s+(\w+)|^\s*(\w+)\s*=", re.MULTILINE)
+    names = set(all_names())
+    for cell in cells:
+        for match in pattern.finditer(cell.source):
+            if (match.group(1) or match.group(2)) in names:
+                return
+    raise InvalidSubmission(f"{name} is not the {ASSIGNMENT_ID} notebook: it defines none of "
+                            "the assignment's functions (sgd_step, adam_step, ...) and has none "
+                            "of its cells; submit the assignment's notebook")
+
+
+def free_response(cells: list[dict]) -> str:
     """The free-response answer: the markdown cell tagged ``free_response``.
 
     Fallback: the first non-empty markdown cell after one whose text contains
     "Free response".
     """
-    cells = nb.get("cells", [])
+    def tags(cell: dict) -> list:
+        meta = cell.get("metadata")
+        found = meta.get("tags") if isinstance(meta, dict) else None
+        return found if isinstance(found, list) else []
+
     for cell in cells:
-        tags = cell.get("metadata", {}).get("tags", []) or []
-        if cell.get("cell_type") == "markdown" and FREE_RESPONSE_TAG in tags:
-            return str(cell.get("source", "")).strip()
+        if cell.get("cell_type") == "markdown" and FREE_RESPONSE_TAG in tags(cell):
+            return (_text(cell.get("source", "")) or "").strip()
     for i, cell in enumerate(cells):
-        if cell.get("cell_type") == "markdown" and "free response" in str(
-                cell.get("source", "")).lower():
+        if cell.get("cell_type") == "markdown" and "free response" in (
+                _text(cell.get("source", "")) or "").lower():
             for later in cells[i + 1:]:
-                if later.get("cell_type") == "markdown" and str(later.get("source", "")).strip():
-                    return str(later["source"]).strip()
-                if later.get("cell_type") == "code" and str(later.get("source", "")).strip():
+                text = (_text(later.get("source", "")) or "").strip()
+                if later.get("cell_type") == "markdown" and text:
+                    return text
+                if later.get("cell_type") == "code" and text:
                     break
     return ""

@@ -1,20 +1,26 @@
 """The student process: IPython's shell serving the grader over a private pipe pair.
 
 Run as ``python -I -m autograder.engine.worker --cmd-fd R --reply-fd W --ctl-fd C
---event-fd E --dir DIR`` (see :mod:`autograder.engine.process`). It confines itself
-first (:func:`autograder.engine.isolation.confine`: namespace, rlimits,
-unprivileged uid), imports numpy, torch, matplotlib (Agg) and IPython, and then
-acts as a *zygote*: it never runs student code itself, but forks a serving child
-on request (``fork G`` on the control pipe; the first one at once). The child
-starts its own session and answers one JSON command per line with one reply line
-``"<id> <json>"``; when it ends, the zygote reports ``exit <pid> <status>`` on the
-event pipe. A restart after a crash or time-out is therefore a ``fork`` (tens of
-milliseconds), not a new interpreter. Standard output and error belong to the
-student's code; the grader drains them separately.
+--event-fd E --dir DIR [--jail SPEC.json]`` (see :mod:`autograder.engine.process`).
+It imports numpy, torch, matplotlib (Agg), IPython and the kit's student-side
+modules, then confines itself: with ``--jail`` (root) it enters the sandbox of
+:mod:`autograder.engine.jail` and continues as the sandbox's PID 1, without it
+only rlimits apply. It then acts as a *zygote*: it never runs student code
+itself, but forks a serving child on request (``fork G`` on the control pipe;
+the first one at once). The child starts its own session and answers one JSON
+command per line with one reply line ``"<id> <json>"``; when it ends, the zygote
+reports ``exit <pid> <status>`` on the event pipe. A restart after a crash or
+time-out is therefore a ``fork`` (tens of milliseconds), not a new interpreter.
+Standard output and error belong to the student's code; the grader drains them
+separately.
 
 As root the grader does not start this module per submission: its warm zygote
 (:mod:`autograder.engine.zygote`, imports done once per grader process) forks a
-process that confines itself the same way and then runs :func:`zygote` below.
+process that enters the sandbox the same way and then runs :func:`zygote` below.
+
+While a command runs, a substituted name may call its reference version in the
+grader (:mod:`autograder.remote`): the serving child writes ``cb <json>`` on the
+reply pipe and reads the answer as the next command line.
 
 Nothing here is trusted by the grader: every reply is decoded and checked there.
 """
@@ -41,7 +47,8 @@ def _summary(exc: BaseException | None) -> tuple[str, str]:
 
 
 def preload() -> None:
-    """Import numpy, torch, matplotlib (Agg), IPython and the probes (seconds of CPU)."""
+    """Import numpy, torch, matplotlib (Agg), IPython and the kit's student side (seconds of
+    CPU); after confinement nothing of the kit can be imported from disk any more."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
@@ -52,6 +59,7 @@ def preload() -> None:
     from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
 
     import autograder.probes  # noqa: F401
+    import autograder.remote  # noqa: F401
 
 
 class Worker:
@@ -62,11 +70,6 @@ class Worker:
         self.reply_fd = reply_fd
         self.shell = None
         self._buffer = b""
-
-    def warm(self) -> None:
-        """Import the heavy libraries and create the shell before the first command."""
-        preload()
-        self.make_shell()
 
     def make_shell(self) -> None:
         """A fresh IPython shell (cheap once :func:`preload` has run)."""
@@ -119,7 +122,9 @@ class Worker:
         if op == "probe":
             return probes.run_probe(ns, msg["name"], msg["params"])
         if op == "substitute":
-            return self.substitute(msg["names"], msg["source"])
+            return self.substitute(msg["names"])
+        if op == "install":
+            return self.install(msg["name"], msg["text"])
         return json.dumps({"ok": False, "kind": "raised", "message": f"unknown op {op!r}"})
 
     def run_cell(self, source: str) -> str:
@@ -132,17 +137,32 @@ class Worker:
             return json.dumps({"status": "error", "ename": ename, "evalue": evalue})
         return json.dumps({"status": "ok"})
 
-    def substitute(self, names: list[str], source: str) -> str:
+    def substitute(self, names: list[str]) -> str:
+        """Bind each name to a stand-in whose calls run the reference in the grader."""
+        from autograder import remote
+
         ns = self.shell.user_ns
-        scratch: dict[str, Any] = dict(ns)
-        try:
-            exec(compile(source, "<reference>", "exec"), scratch)  # noqa: S102 - instructor code
-            for name in names:
-                ns[name] = scratch[name]
-        except BaseException as exc:  # noqa: BLE001
-            ename, evalue = _summary(exc)
-            return json.dumps({"ok": False, "kind": "raised", "message": f"{ename}: {evalue}"})
+        for name in names:
+            ns[name] = remote.stand_in(name, self.callback)
         return json.dumps({"ok": True})
+
+    def install(self, name: str, text: str) -> str:
+        """Write a file the grader hands over (the notebook) into the work folder."""
+        if os.path.basename(name) != name or name.startswith("."):
+            return json.dumps({"ok": False, "kind": "raised", "message": "bad file name"})
+        with open(name, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return json.dumps({"ok": True})
+
+    def callback(self, request: str) -> Any:
+        """Send a reference call to the grader and wait for its answer (parsed JSON)."""
+        self.send("cb", request)
+        while True:
+            msg = self.read_command()
+            if msg is None:
+                raise EOFError("the grader closed the command pipe")
+            if msg.get("op") == "cb_reply":
+                return msg.get("payload")
 
     def serve(self, generation: int) -> None:
         os.write(self.reply_fd, b"\n")  # ends any partial line a killed predecessor left
@@ -169,25 +189,76 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ctl-fd", type=int, required=True)
     parser.add_argument("--event-fd", type=int, required=True)
     parser.add_argument("--dir", required=True)
-    parser.add_argument("--uid", type=int, default=-1)
+    parser.add_argument("--jail", help="the sandbox spec (JSON file; root only)")
     parser.add_argument("--memory-mb", type=int, default=0)
-    parser.add_argument("--need", action="append", default=[])
-    parser.add_argument("--mask", action="append", default=[])
     args = parser.parse_args(argv)
+    preload()
+    jail = None
+    if args.jail:
+        from autograder.engine.jail import JailSpec
 
-    from autograder.engine.isolation import confine
+        with open(args.jail) as fh:
+            jail = JailSpec.from_dict(json.load(fh))
+    serve_sandbox(args.cmd_fd, args.reply_fd, args.ctl_fd, args.event_fd, jail=jail,
+                  workdir=args.dir, memory_mb=args.memory_mb or None)
 
-    notes = confine(args.dir, args.uid if args.uid >= 0 else None, args.memory_mb or None,
-                    args.need, args.mask)
-    for note in notes:
-        print(f"[sandbox] {note}", file=sys.stderr)
+
+def serve_sandbox(cmd_fd: int, reply_fd: int, ctl_fd: int, event_fd: int, *,
+                  jail: Any = None, workdir: str = "", memory_mb: int | None = None) -> None:
+    """Confine this (already preloaded) process, then serve as the submission's zygote.
+
+    With ``jail`` (a :class:`autograder.engine.jail.JailSpec`): enter the sandbox
+    (this returns in its PID 1; the keeper never returns). Without: rlimits only,
+    in ``workdir``. Never returns.
+    """
+    from autograder.engine import jail as jail_module
+    from autograder.engine import syscalls
+
+    if jail is not None:
+        jail_module.enter(jail, event_fd)
+        workdir = jail_module.WORKDIR
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # PID 1 must not die of a stray signal
+    else:
+        _rlimits(memory_mb)
+        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.chdir(workdir)
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(line_buffering=True)
-    sys.path.insert(0, args.dir)
-    worker = Worker(args.cmd_fd, args.reply_fd)
-    worker.warm()
-    zygote(worker, args.ctl_fd, args.event_fd)
+    sys.path.insert(0, workdir)
+    _fresh_state(workdir)
+    worker = Worker(cmd_fd, reply_fd)
+    worker.make_shell()
+    zygote(worker, ctl_fd, event_fd)
+    os._exit(0)
+
+
+def _rlimits(memory_mb: int | None) -> None:
+    """Without root: no core files, 64 MiB per written file, the address-space cap."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    fsize = 64 * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    if memory_mb:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _fresh_state(workdir: str) -> None:
+    """What a fresh interpreter would have had: new random seeds, this folder for matplotlib."""
+    import random
+
+    import matplotlib
+    import numpy
+
+    random.seed()
+    numpy.random.seed()
+    mpl_dir = os.path.join(workdir, ".matplotlib")
+    matplotlib.get_configdir = matplotlib.get_cachedir = lambda: mpl_dir
+    texmanager = sys.modules.get("matplotlib.texmanager")
+    if texmanager is not None and hasattr(texmanager.TexManager, "_cache_dir"):
+        texmanager.TexManager._cache_dir = os.path.join(mpl_dir, "tex.cache")
 
 
 def _drain_stale(fd: int) -> None:
@@ -210,9 +281,10 @@ def _fork_child(worker: Worker, generation: int, ctl_fd: int, event_fd: int) -> 
         os.setsid()
         os.close(ctl_fd)
         os.close(event_fd)
-        from autograder.engine.isolation import PR_SET_PDEATHSIG, _libc_fn
+        from autograder.engine import syscalls
 
-        _libc_fn().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         _drain_stale(worker.cmd.fileno())
         worker.serve(generation)
     except BaseException:  # noqa: BLE001 - the grader sees the exit status

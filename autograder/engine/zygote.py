@@ -3,27 +3,26 @@
 Starting an interpreter and importing numpy, torch, matplotlib and IPython costs
 seconds of CPU. Instead of paying that per submission, each grader process starts
 one *zygote*: ``python -I -m autograder.engine.zygote --sock-fd S`` imports the
-heavy libraries once, before any confinement, and then only forks. It never runs
-student code and never reads anything a submission wrote.
+heavy libraries and the kit's student-side modules once, and then only forks. It
+never runs student code, never reads anything a submission wrote, and never
+imports the hidden checks or the solution.
 
 For each submission the grader sends, over a private ``SOCK_SEQPACKET`` socket,
-one JSON spec (folder, uid, memory cap, paths to keep and to mask, token) with the
-submission's own pipes attached (``SCM_RIGHTS``): command, reply, control, event,
-stdout, stderr. The zygote forks a child and answers ``{"pid": N}``. The child
-closes every other descriptor, starts its own session, sets the submission's
-environment, confines itself exactly as a freshly started worker does
-(:func:`autograder.engine.isolation.confine`: mount and network namespace with a
-private /tmp and the masked folders, rlimits including the memory cap, no new
-privileges, the slot uid), re-seeds the random generators, makes a fresh IPython
-shell and then is the per-submission process of :mod:`autograder.engine.worker`
-(which forks a serving child per restart). When it ends, the zygote reports
-``zexit <pid> <status>`` on that submission's event pipe.
+one JSON spec (the sandbox's :class:`~autograder.engine.jail.JailSpec` and the
+environment) with the submission's own pipes attached (``SCM_RIGHTS``): command,
+reply, control, event, stdout, stderr. The zygote forks a child and answers
+``{"pid": N}``. The child closes every other descriptor, starts its own session,
+sets the submission's environment and enters the sandbox
+(:func:`autograder.engine.worker.serve_sandbox`): it stays outside as the
+sandbox's keeper while its own child, PID 1 of the sandbox, builds the
+allow-list root, drops to the slot's uid and serves as the per-submission
+zygote of :mod:`autograder.engine.worker`. When the keeper ends, the zygote
+reports ``zexit <pid> <status>`` on that submission's event pipe.
 
 Each fork starts from the zygote's pristine memory: nothing one submission does
 (names, files in its private /tmp, modules it imported, RNG draws) can reach the
-next. Without root the grader keeps starting one interpreter per submission
-(see :mod:`autograder.engine.process`): there the token in the initial
-environment is what finds a submission's processes, and a fork cannot carry it.
+next. Without root the grader starts one interpreter per submission instead
+(see :mod:`autograder.engine.process`).
 """
 
 from __future__ import annotations
@@ -40,12 +39,12 @@ import socket
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 MAX_SPEC = 1 << 16
 N_FDS = 6
 """cmd_r, reply_w, ctl_r, event_w, stdout_w, stderr_w."""
-FORBIDDEN_MODULES = ("autograder.checks", "autograder.run_checks", "autograder.reference_source")
+FORBIDDEN_MODULES = ("autograder.checks", "autograder.run_checks", "autograder.reference_source",
+                     "autograder.reference_calls")
 """Hidden material that must never be in the zygote's (hence every student's) memory."""
 
 
@@ -53,13 +52,13 @@ FORBIDDEN_MODULES = ("autograder.checks", "autograder.run_checks", "autograder.r
 
 
 def _hidden_modules() -> list[str]:
-    from autograder.engine import isolation
+    from autograder.engine import allowlist
 
-    roots = [str(isolation.ROOT / rel) for rel in isolation.MASKED_DIRS]
+    hidden = [str(allowlist.REPOSITORY / name) for name in ("solutions", "tests")]
     found = []
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None) or ""
-        if name.startswith(FORBIDDEN_MODULES) or any(path.startswith(r + "/") for r in roots):
+        if name.startswith(FORBIDDEN_MODULES) or any(path.startswith(h + "/") for h in hidden):
             found.append(name)
     return found
 
@@ -72,13 +71,13 @@ def _child(spec: dict, fds: list[int], sock: socket.socket) -> None:
     """The submission's process (runs in the fork; never returns)."""
     code = 70
     try:
-        from autograder.engine import isolation, worker
+        from autograder.engine import syscalls, worker
+        from autograder.engine.jail import JailSpec
 
-        isolation._libc_fn().prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
         os.setsid()
         for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         cmd_r, reply_w, ctl_r, event_w, out_w, err_w = fds
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -91,22 +90,9 @@ def _child(spec: dict, fds: list[int], sock: socket.socket) -> None:
             if fd not in keep:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        workdir = spec["dir"]
-        os.environ.update({"HOME": workdir, "MPLCONFIGDIR": os.path.join(workdir, ".matplotlib"),
-                           isolation.TOKEN_VAR: spec["token"]})
-        notes = isolation.confine(workdir, spec["uid"], spec["memory_mb"] or None,
-                                  spec["need"], spec["mask"])
-        for note in notes:
-            print(f"[sandbox] {note}", file=sys.stderr)
-        sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
-        for stream in (sys.stdout, sys.stderr):
-            stream.reconfigure(line_buffering=True)
-        sys.path.insert(0, workdir)
-        _fresh_state(workdir)
-        serving = worker.Worker(cmd_r, reply_w)
-        serving.make_shell()
-        worker.zygote(serving, ctl_r, event_w)
-        code = 0
+        os.environ.clear()
+        os.environ.update(spec["env"])
+        worker.serve_sandbox(cmd_r, reply_w, ctl_r, event_w, jail=JailSpec.from_dict(spec["jail"]))
     except BaseException:  # noqa: BLE001 - the grader sees the exit status and stderr
         import traceback
 
@@ -117,22 +103,6 @@ def _child(spec: dict, fds: list[int], sock: socket.socket) -> None:
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
-
-
-def _fresh_state(workdir: str) -> None:
-    """What a fresh interpreter would have had: new random seeds, this folder for matplotlib."""
-    import random
-
-    import matplotlib
-    import numpy
-
-    random.seed()
-    numpy.random.seed()
-    mpl_dir = os.path.join(workdir, ".matplotlib")
-    matplotlib.get_configdir = matplotlib.get_cachedir = lambda: mpl_dir
-    texmanager = sys.modules.get("matplotlib.texmanager")
-    if texmanager is not None and hasattr(texmanager.TexManager, "_cache_dir"):
-        texmanager.TexManager._cache_dir = Path(mpl_dir, "tex.cache")
 
 
 def serve(sock: socket.socket) -> None:
@@ -200,9 +170,9 @@ def main(argv: list[str] | None = None) -> None:
             os.fstat(fd)
         except OSError:
             os.dup2(os.open(os.devnull, os.O_RDWR), fd)
-    from autograder.engine import isolation, worker
+    from autograder.engine import syscalls, worker
 
-    isolation._libc_fn().prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
     sock = socket.socket(fileno=args.sock_fd)
     worker.preload()
     hidden = _hidden_modules()

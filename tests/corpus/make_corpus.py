@@ -39,7 +39,8 @@ def notebook(*sources: str, free: str | None = None):
         cells.append(answer)
     return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3",
                                                                "display_name": "Python 3",
-                                                               "language": "python"}})
+                                                               "language": "python"},
+                                               "autograder": {"assignment": "adam_variants"}})
 
 
 WRONG_Q1 = '''
