@@ -7,8 +7,25 @@ SUBMISSIONS ?= submissions
 GRADES      ?= grades
 JOBS        ?=
 ARGS        ?=
+ROSTER      ?=
+TIMESTAMPS  ?=
 
-.PHONY: venv test lint grade release samples bench gradescope nbgrader clean
+# The variables a command line may set (make grade SUBMISSIONS=...). Any other name
+# given on the command line is a typo (make grade SUBMISSION=x would silently grade
+# submissions/), so make stops. Add a new variable here, one name per line.
+KNOWN_VARIABLES := PYTHON
+KNOWN_VARIABLES += SUBMISSIONS
+KNOWN_VARIABLES += GRADES
+KNOWN_VARIABLES += JOBS
+KNOWN_VARIABLES += ARGS
+KNOWN_VARIABLES += ROSTER
+KNOWN_VARIABLES += TIMESTAMPS
+UNKNOWN_VARIABLES := $(filter-out $(KNOWN_VARIABLES),$(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v))))
+ifneq ($(UNKNOWN_VARIABLES),)
+$(error unknown variable $(UNKNOWN_VARIABLES) on the command line; known: $(KNOWN_VARIABLES))
+endif
+
+.PHONY: venv test lint grade release samples bench gradescope nbgrader mutants clean
 
 venv: $(STAMP)
 
@@ -25,7 +42,7 @@ test: $(STAMP) lint
 	$(PY) -m pytest -q $(ARGS)
 
 grade: $(STAMP)
-	$(PY) -m autograder grade $(SUBMISSIONS) --out $(GRADES) $(if $(JOBS),--jobs $(JOBS),) $(ARGS)
+	$(PY) -m autograder grade $(SUBMISSIONS) --out $(GRADES) $(if $(JOBS),--jobs $(JOBS),) $(if $(ROSTER),--roster $(ROSTER),) $(if $(TIMESTAMPS),--timestamps $(TIMESTAMPS),) $(ARGS)
 
 release: $(STAMP)
 	$(PY) -m autograder release
@@ -35,6 +52,9 @@ samples: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m autograder.bench $(ARGS)
+
+mutants: $(STAMP)
+	$(PY) tests/mutation_report.py $(ARGS)
 
 gradescope: $(STAMP)
 	$(PY) -m autograder.otter_build

@@ -9,6 +9,10 @@ COMMANDS = {
     "release": ("autograder.release", "generate the student notebook from the solution"),
     "grade-one": ("autograder.engine.cli", "grade one submission notebook (JSON result)"),
     "grade": ("autograder.batch", "grade a folder of submissions into a grades folder"),
+    "gradescope": ("autograder.gradescope", "grade /autograder/submission (Gradescope's run_autograder)"),
+    "sandbox": ("autograder.engine.show", "run a cell in a fresh sandbox and print what it sees"),
+    "export": ("autograder.export", "write a grades folder as an LMS import file (canvas, moodle, csv)"),
+    "similarity": ("autograder.similarity", "compare the code of every pair of submissions"),
 }
 
 

@@ -6,12 +6,17 @@ Layouts accepted under ``<dir>`` (the student id is the file stem or the folder 
 * ``<student>/adam_variants.ipynb`` and ``<student>/adam_variants/adam_variants.ipynb``
   (nbgrader's ``submitted/`` layout); a student folder holding exactly one other
   ``.ipynb`` is graded too. Anything else is listed as skipped, with the reason.
+  A symbolic link is never followed: a linked notebook or student folder, or one
+  with a link on the way to its notebook, is an ``invalid`` result saying so.
 
-Outputs under ``--out`` (see :func:`rebuild_outputs`): ``results/<id>.json`` (the
+Outputs under ``--out`` (see ``autograder/outputs.py``): ``results/<id>.json`` (the
 full result, written atomically the moment it is known), ``grades.csv``,
-``gradebook.csv``, ``manual.csv``, ``feedback/<id>.html`` and ``report.html``;
-``errors/<id>.log`` holds the traceback when the kit itself failed on a submission,
-and ``logs/workers.log`` what the grading processes printed.
+``gradebook.csv``, ``manual.csv``, ``feedback/<id>.html``, ``similarity.csv``,
+``submission_times.csv`` and ``report.html``; ``errors/<id>.log`` holds the traceback
+when the kit itself failed on a submission, and ``logs/workers.log`` what the
+grading processes printed. ``--roster`` and ``--timestamps`` are kept as
+``roster.csv`` and ``timestamps.csv`` for later runs. One run at a time works in a
+grades folder (``autograder/lock.py``).
 
 Submissions are graded in parallel by ``--jobs`` worker processes (default: every
 core). Each worker grades one submission at a time with
@@ -24,18 +29,18 @@ rebuilds the CSVs, feedback and report from all results on disk, so a run
 killed at any point loses nothing that had finished.
 
 Exit status: 0 when every submission has a result that is not ``error``; 1 when
-some are ``error`` (rerun to retry them); 2 for bad arguments; 130 when
-interrupted (finished results are kept and the outputs rebuilt).
+some are ``error`` (rerun to retry them); 2 for bad arguments, an unusable roster
+or timestamps file, or a folder without submissions; 3 when another run is grading
+into the same folder (``--wait`` waits for it); 130 when interrupted (finished
+results are kept and the outputs rebuilt).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import hashlib
 import importlib
-import io
 import json
 import multiprocessing
 import os
@@ -48,23 +53,29 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
-from autograder import manual
+from autograder import manual, timestamps
 from autograder.atomic import remove_stale_temps, write_text_atomic
-from autograder.contract import NOTEBOOK_NAME, QUESTION_IDS
-from autograder.feedback import feedback_name, write_feedback
-from autograder.report import submission_seconds, write_report
+from autograder.contract import NOTEBOOK_NAME
+from autograder.engine.session import sweep_free_slots
+from autograder.feedback import write_feedback
+from autograder.final_grades import Inputs, final_grade, with_penalty
+from autograder.late import ON_TIME, LatePolicy
+from autograder.lock import GradesFolderBusy, grades_lock
+from autograder.outputs import load_all_results, load_result, rebuild_outputs, result_path
+from autograder.report import submission_seconds
 from autograder.results import SubmissionResult
+from autograder.roster import KEPT_FILE as ROSTER_FILE
+from autograder.roster import RosterError, RosterMatch, read_roster
+from autograder.similarity import SimilarityReport
 
 DEFAULT_GRADE_FN = "autograder.engine:grade_one"
 DEFAULT_TIMEOUT = 300.0
 SEED_FILE = "seed.txt"
-GRADES_COLUMNS = ("submission", "status", "total", "max_total", *QUESTION_IDS, "message")
-GRADEBOOK_COLUMNS = ("student_id", "total")
-MAX_CSV_MESSAGE = 500
 STARTUP_LIMIT = 300.0
 """Seconds a new worker process may take to start (imports) before its first task."""
 
@@ -76,45 +87,93 @@ class Submission:
 
     id: str
     path: Path
+    folder: Path | None = None
+    """The student folder (nbgrader's layout); None for ``<dir>/<student>.ipynb``."""
+    problem: str = ""
+    """Why it is ``invalid`` without being opened (a symbolic link); '' when it is gradable."""
 
 
 def _visible(path: Path) -> bool:
     return not path.name.startswith((".", "~")) and path.name != "__pycache__"
 
 
-def _folder_notebook(folder: Path) -> tuple[Path | None, str]:
-    """The notebook of a student folder, or None and why not."""
+def _link_message(link: Path, root: Path) -> str:
+    return f"{link.relative_to(root).as_posix()} is a symbolic link; submit the notebook file itself"
+
+
+def _first_link(folder: Path, path: Path) -> Path | None:
+    """The first symbolic link on the way from ``folder`` down to ``path`` (included)."""
+    here = folder
+    for part in path.relative_to(folder).parts:
+        here = here / part
+        if here.is_symlink():
+            return here
+    return None
+
+
+def _folder_notebook(folder: Path, root: Path) -> tuple[Path | None, str, str]:
+    """The notebook of a student folder: (path, problem, '') or (None, '', why it is skipped).
+
+    A symbolic link is never followed: one on the way to the notebook makes the
+    submission ``invalid`` with ``problem`` saying so."""
     for candidate in (folder / NOTEBOOK_NAME, folder / folder.name / NOTEBOOK_NAME,
                       folder / Path(NOTEBOOK_NAME).stem / NOTEBOOK_NAME):
-        if candidate.is_file():
-            return candidate, ""
-    notebooks = sorted(p for p in folder.rglob("*.ipynb")
-                       if ".ipynb_checkpoints" not in p.parts and _visible(p))
+        link = _first_link(folder, candidate) if os.path.lexists(candidate) or \
+            candidate.parent.is_symlink() else None
+        if link is not None:
+            return candidate, _link_message(link, root), ""
+        if os.path.lexists(candidate) and candidate.is_file():
+            return candidate, "", ""
+    notebooks: list[Path] = []
+    links: list[Path] = []
+    for here, dirs, files in os.walk(folder):  # never descends into a linked folder
+        base = Path(here)
+        dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints" and _visible(base / d))
+        links += [base / d for d in dirs if (base / d).is_symlink()]
+        for name in sorted(files):
+            path = base / name
+            if name.lower().endswith(".ipynb") and _visible(path):
+                (links if path.is_symlink() else notebooks).append(path)
     if len(notebooks) == 1:
-        return notebooks[0], ""
+        return notebooks[0], "", ""
+    if not notebooks and links:
+        return links[0], _link_message(links[0], root), ""
     if not notebooks:
-        return None, f"folder without a notebook (expected {NOTEBOOK_NAME})"
+        return None, "", f"folder without a notebook (expected {NOTEBOOK_NAME})"
     names = ", ".join(str(p.relative_to(folder)) for p in notebooks[:5])
-    return None, f"{len(notebooks)} notebooks and none named {NOTEBOOK_NAME}: {names}"
+    return None, "", f"{len(notebooks)} notebooks and none named {NOTEBOOK_NAME}: {names}"
 
 
 def discover(root: str | Path, exclude: Sequence[Path] = ()
              ) -> tuple[list[Submission], list[tuple[str, str]]]:
-    """The submissions under ``root`` (sorted by id) and the skipped entries with reasons."""
+    """The submissions under ``root`` (sorted by id) and the skipped entries with reasons.
+
+    A submission that is, or is reached through, a symbolic link is listed with its
+    ``problem`` set: it becomes an ``invalid`` result and is never opened."""
     root = Path(root)
     excluded = {p.resolve() for p in exclude}
     found: dict[str, Submission] = {}
     skipped: list[tuple[str, str]] = []
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
-        if not _visible(entry) or entry.resolve() in excluded:
+        if not _visible(entry):
             continue
-        if entry.is_dir():
-            path, why = _folder_notebook(entry)
-            sid = entry.name
-        elif entry.suffix.lower() == ".ipynb":
-            path, why, sid = entry, "", entry.stem
+        notebook_name = entry.suffix.lower() == ".ipynb"
+        if entry.is_symlink():
+            if not (notebook_name or entry.is_dir()):
+                skipped.append((entry.name, "not a notebook (.ipynb)"))
+                continue
+            path, problem, why = entry, _link_message(entry, root), ""
+            sid = entry.stem if notebook_name else entry.name
+            folder = None
+        elif entry.resolve() in excluded:
+            continue
+        elif entry.is_dir():
+            path, problem, why = _folder_notebook(entry, root)
+            sid, folder = entry.name, entry
+        elif notebook_name:
+            path, problem, why, sid, folder = entry, "", "", entry.stem, None
         else:
-            path, why, sid = None, "not a notebook (.ipynb)", entry.name
+            path, problem, why, sid, folder = None, "", "not a notebook (.ipynb)", entry.name, None
         if path is None:
             skipped.append((entry.name, why))
         elif sid in found:
@@ -122,7 +181,7 @@ def discover(root: str | Path, exclude: Sequence[Path] = ()
                             f"a second submission for {sid!r} "
                             f"(graded: {found[sid].path.relative_to(root)})"))
         else:
-            found[sid] = Submission(sid, path)
+            found[sid] = Submission(sid, path, folder, problem)
     return list(found.values()), skipped
 
 
@@ -149,18 +208,6 @@ def checks_fingerprint() -> str:
 
 
 # ---------------------------------------------------------------- results on disk
-def result_path(out: Path, submission: str) -> Path:
-    return out / "results" / f"{submission}.json"
-
-
-def load_result(path: Path) -> SubmissionResult | None:
-    """A stored result, or None when it is missing or unreadable."""
-    try:
-        return SubmissionResult.from_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return None
-
-
 def is_current(result: SubmissionResult | None, nb_sha: str, checks_sha: str, seed: int,
                device: str) -> bool:
     """Whether a stored result still stands (same notebook, checks, seed and device)."""
@@ -353,10 +400,14 @@ class BatchSummary:
     interrupted: bool = False
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    roster: RosterMatch | None = None
+    similarity: SimilarityReport | None = None
+    late: list[str] = field(default_factory=list)
+    """Submissions that lost points to the late policy."""
 
 
 def _store(out: Path, result_json: str, trace: str, summary: BatchSummary,
-           progress: Progress, scores: dict[str, float]) -> None:
+           progress: Progress | None, inputs: Inputs) -> None:
     """Write a finished result atomically, then its feedback page (while workers go on)."""
     result = SubmissionResult.from_json(result_json)
     write_text_atomic(result_path(out, result.submission), result_json)
@@ -368,9 +419,13 @@ def _store(out: Path, result_json: str, trace: str, summary: BatchSummary,
     summary.graded.append(result.submission)
     if result.status == "error":
         summary.errors.append(result.submission)
-    progress.update(result)
+    if progress is not None:
+        progress.update(result)
     try:  # the final rebuild finds the page up to date (and retries it if this failed)
-        write_feedback(result, out / "feedback", scores.get(result.submission), result_json)
+        grade = final_grade(result, inputs.scores.get(result.submission),
+                            inputs.lateness.get(result.submission, ON_TIME))
+        shown = with_penalty(result, grade)
+        write_feedback(shown, out / "feedback", grade.free_response, shown.to_json())
     except Exception as exc:  # noqa: BLE001 - a page must not stop the batch
         summary.warnings.append(f"feedback of {result.submission}: {exc}")
 
@@ -381,9 +436,15 @@ def _error_json(sub: Submission, message: str, seed: int) -> str:
     return result.to_json()
 
 
+def _invalid_json(sub: Submission, seed: int) -> str:
+    result = SubmissionResult.failed(sub.id, "invalid", sub.problem)
+    result.seed = seed
+    return result.to_json()
+
+
 def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str, Any],
               grade_ref: str, hard_limit: float, summary: BatchSummary,
-              progress: Progress, scores: dict[str, float], stop: _StopRequest) -> None:
+              progress: Progress, inputs: Inputs, stop: _StopRequest) -> None:
     """Grade ``todo`` with ``jobs`` worker processes; results are stored as they finish."""
     ctx = multiprocessing.get_context("spawn")
     log = out / "logs" / "workers.log"
@@ -418,7 +479,7 @@ def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str
                         continue
                     if isinstance(reply, dict):
                         w.task = None
-                        _store(out, reply["result"], reply["trace"], summary, progress, scores)
+                        _store(out, reply["result"], reply["trace"], summary, progress, inputs)
                         continue
                 limit = hard_limit if w.acked else hard_limit + STARTUP_LIMIT
                 if w.conn in ready or w.proc.sentinel in ready or now - w.started > limit:
@@ -430,7 +491,7 @@ def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str
                                f"the grading process died (exit code {code})")
                     w.task = None
                     _store(out, _error_json(sub, message, payload["seed"]), "", summary,
-                           progress, scores)
+                           progress, inputs)
                     if queue:
                         workers[i] = _Worker(ctx, grade_ref, log)
     finally:
@@ -443,6 +504,7 @@ def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str
         for w in workers:
             w.proc.join(0.5 if w.task is None else 0)
             w.stop()
+        sweep_free_slots()  # what the stopped workers' spare sandboxes left
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -473,10 +535,63 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
+class BatchInputError(ValueError):
+    """A roster, timestamps file or late policy that cannot be used (the message says why)."""
+
+
+def _kept_inputs(roster: str | Path | None, timestamps_csv: str | Path | None
+                 ) -> dict[str, bytes]:
+    """The files to keep in the grades folder, after checking that they can be read."""
+    kept: dict[str, bytes] = {}
+    if roster is not None:
+        try:
+            found = read_roster(roster)
+        except RosterError as exc:
+            raise BatchInputError(str(exc)) from None
+        if not found.students:
+            raise BatchInputError(f"the roster {roster} lists no student")
+        kept[ROSTER_FILE] = Path(roster).read_bytes()
+    if timestamps_csv is not None:
+        try:
+            timestamps.read_timestamps_csv(timestamps_csv)
+            kept[timestamps.KEPT_CSV] = Path(timestamps_csv).read_bytes()
+        except (OSError, ValueError) as exc:
+            raise BatchInputError(f"timestamps: {exc}") from None
+    return kept
+
+
+def _late_policy(policy: LatePolicy | None) -> LatePolicy:
+    if policy is not None:
+        return policy
+    try:
+        return LatePolicy.from_contract()
+    except ValueError as exc:
+        raise BatchInputError(f"the late policy in autograder/contract.py: {exc}") from None
+
+
+def _submission_times(out: Path, subs: Sequence[Submission], summary: BatchSummary
+                      ) -> dict[str, datetime]:
+    """Find when each submission was made, write submission_times.csv, return the times."""
+    kept = out / timestamps.KEPT_CSV
+    csv_times: dict[str, datetime] = {}
+    if kept.exists():
+        try:
+            csv_times = timestamps.read_timestamps_csv(kept)
+        except (OSError, ValueError) as exc:
+            summary.warnings.append(f"{kept}: {exc}; its times are left out")
+    times, warnings = timestamps.collect(
+        ((s.id, s.path, s.folder) for s in subs if not s.problem), csv_times)
+    summary.warnings += warnings
+    timestamps.write_times(out / timestamps.TIMES_FILE, times)
+    return {t.submission: t.submitted_at for t in times if t.submitted_at is not None}
+
+
 def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = None,
               timeout: float = DEFAULT_TIMEOUT, force: bool = False, device: str = "auto",
               seed: int | None = None, grade_fn: str = DEFAULT_GRADE_FN,
-              stream: Any = None, hard_limit: float | None = None) -> BatchSummary:
+              stream: Any = None, hard_limit: float | None = None,
+              roster: str | Path | None = None, timestamps_csv: str | Path | None = None,
+              late_policy: LatePolicy | None = None, wait: bool = False) -> BatchSummary:
     """Grade every submission under ``submissions`` into ``out`` and rebuild the outputs.
 
     ``grade_fn`` names the grading function as ``module:function`` (it is imported
@@ -485,53 +600,79 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
     ``hard_limit`` seconds (default ``1.5 * timeout + 120``) is killed and its
     submission gets status ``error``. ``seed`` defaults to the grades folder's
     (see :func:`batch_seed`).
+
+    ``roster`` and ``timestamps_csv`` are kept in ``out`` (``roster.csv``,
+    ``timestamps.csv``) for later runs; ``late_policy`` defaults to the one in
+    ``autograder/contract.py``. One run at a time works in ``out``: another one
+    raises ``GradesFolderBusy``, or is waited for when ``wait``. BatchInputError
+    says why a roster, timestamps file or late policy cannot be used.
     """
     stream = stream or sys.stdout
     start = time.monotonic()
     submissions, out = Path(submissions), Path(out)
-    seed = batch_seed(out, seed)
-    jobs = max(1, jobs or default_jobs())
-    summary = BatchSummary()
-    (out / "results").mkdir(parents=True, exist_ok=True)
-    for folder in ("results", "feedback", "errors", "."):
-        remove_stale_temps(out / folder)
-    subs, summary.skipped = discover(submissions, exclude=[out])
-    for name, why in summary.skipped:
-        print(f"skipped {name}: {why}", file=stream)
-    checks_sha = checks_fingerprint()
-    todo: list[Submission] = []
-    for sub in subs:
-        stored_path = result_path(out, sub.id)
-        stored = load_result(stored_path) if stored_path.exists() else None
-        if stored_path.exists() and stored is None:
-            summary.warnings.append(f"{stored_path} was unreadable; regraded")
-        try:
-            nb_sha = notebook_sha256(sub.path)
-        except OSError:  # unreadable: the engine says why
-            nb_sha = ""
-        if not force and nb_sha and is_current(stored, nb_sha, checks_sha, seed, device):
-            summary.unchanged.append(sub.id)
-        else:
-            todo.append(sub)
-    if summary.unchanged:
-        print(f"{len(summary.unchanged)} submissions unchanged since they were graded "
-              "(--force regrades them)", file=stream)
-    scores, _ = manual.load_scores(out / manual.FILE_NAME)
-    payload = {"seed": seed, "device": device, "timeout": timeout, "checks_sha": checks_sha}
-    progress = Progress(len(todo), stream)
-    with _StopRequest() as stop:
-        try:
-            if todo:
-                _run_pool(todo, out, jobs=jobs, payload=payload, grade_ref=grade_fn,
-                          hard_limit=hard_limit or timeout * 1.5 + 120.0, summary=summary,
-                          progress=progress, scores=scores, stop=stop)
-        except KeyboardInterrupt:
-            stop.hits += 1
-        finally:
-            progress.close()
-            summary.interrupted = stop.hits > 0
-            summary.warnings += rebuild_outputs(out, skipped=summary.skipped)
-            summary.seconds = time.monotonic() - start
+    policy = _late_policy(late_policy)
+    kept = _kept_inputs(roster, timestamps_csv)
+    with grades_lock(out, wait=wait, stream=stream):
+        summary = BatchSummary()
+        seed = batch_seed(out, seed)
+        jobs = max(1, jobs or default_jobs())
+        (out / "results").mkdir(parents=True, exist_ok=True)
+        for folder in ("results", "feedback", "errors", "."):
+            remove_stale_temps(out / folder)
+        for name, data in kept.items():
+            (out / name).write_bytes(data)
+        subs, summary.skipped = discover(submissions, exclude=[out])
+        for name, why in summary.skipped:
+            print(f"skipped {name}: {why}", file=stream)
+        times = _submission_times(out, subs, summary)
+        scores, _ = manual.load_scores(out / manual.FILE_NAME)
+        inputs = Inputs(scores, {s.id: policy.assess(times.get(s.id)) for s in subs})
+        checks_sha = checks_fingerprint()
+        todo: list[Submission] = []
+        for sub in subs:
+            stored_path = result_path(out, sub.id)
+            stored = load_result(stored_path) if stored_path.exists() else None
+            if stored_path.exists() and stored is None:
+                summary.warnings.append(f"{stored_path} was unreadable; regraded")
+            if sub.problem:  # never opened: invalid as it stands
+                if force or stored is None or (stored.status, stored.message) != \
+                        ("invalid", sub.problem):
+                    _store(out, _invalid_json(sub, seed), "", summary, None, inputs)
+                else:
+                    summary.unchanged.append(sub.id)
+                continue
+            try:
+                nb_sha = notebook_sha256(sub.path)
+            except OSError:  # unreadable: the engine says why
+                nb_sha = ""
+            if not force and nb_sha and is_current(stored, nb_sha, checks_sha, seed, device):
+                summary.unchanged.append(sub.id)
+            else:
+                todo.append(sub)
+        if summary.unchanged:
+            print(f"{len(summary.unchanged)} submissions unchanged since they were graded "
+                  "(--force regrades them)", file=stream)
+        payload = {"seed": seed, "device": device, "timeout": timeout, "checks_sha": checks_sha}
+        progress = Progress(len(todo), stream)
+        with _StopRequest() as stop:
+            try:
+                if todo:
+                    _run_pool(todo, out, jobs=jobs, payload=payload, grade_ref=grade_fn,
+                              hard_limit=hard_limit or timeout * 1.5 + 120.0, summary=summary,
+                              progress=progress, inputs=inputs, stop=stop)
+            except KeyboardInterrupt:
+                stop.hits += 1
+            finally:
+                progress.close()
+                summary.interrupted = stop.hits > 0
+                rebuilt = rebuild_outputs(
+                    out, skipped=summary.skipped, policy=policy,
+                    notebooks=[(s.id, s.path) for s in subs if not s.problem])
+                summary.warnings += rebuilt.warnings
+                summary.roster, summary.similarity = rebuilt.roster, rebuilt.similarity
+                summary.late = [g.submission for g in rebuilt.grades
+                                if g.late_penalty > 0 or g.not_accepted]
+                summary.seconds = time.monotonic() - start
     return summary
 
 
@@ -543,89 +684,6 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-# ---------------------------------------------------------------- outputs
-def _csv_text(value: Any) -> str:
-    """A text cell: one line, and never read as a formula by a spreadsheet."""
-    text = " ".join(str(value).split())[:MAX_CSV_MESSAGE]
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def _num(value: float) -> str:
-    return f"{round(float(value), 4):g}"
-
-
-def grades_rows(results: Sequence[SubmissionResult], scores: dict[str, float]
-                ) -> list[list[str]]:
-    """The rows of grades.csv (``total`` includes the staff score of the free response)."""
-    rows = []
-    for r in results:
-        points = [_num(r.questions[q].points) if q in r.questions else "" for q in QUESTION_IDS]
-        rows.append([_csv_text(r.submission), r.status,
-                     _num(r.total + scores.get(r.submission, 0.0)), _num(r.max_total),
-                     *points, _csv_text(r.message)])
-    return rows
-
-
-def _csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def load_all_results(out: Path) -> tuple[list[SubmissionResult], list[str]]:
-    """Every readable result under ``out/results``, sorted by submission, and warnings."""
-    results, warnings = [], []
-    for path in sorted((out / "results").glob("*.json")):
-        result = load_result(path)
-        if result is None:
-            warnings.append(f"{path} is unreadable and was left out (rerun to regrade it)")
-        else:
-            results.append(result)
-    return sorted(results, key=lambda r: r.submission), warnings
-
-
-def rebuild_outputs(out: str | Path, skipped: Sequence[tuple[str, str]] = ()) -> list[str]:
-    """Rebuild manual.csv (merge), grades.csv, gradebook.csv, feedback and report from disk.
-
-    ``gradebook.csv`` has the columns ``student_id,total`` (total = core + bonus +
-    staff score), one row per submission that the kit graded: a two-column file
-    that Moodle, Gradescope ("Upload grades" with an SID column) and Canvas (via
-    its import mapping) read. Submissions with status ``error`` are left out, so
-    that a kit failure never reaches a gradebook as a zero.
-    """
-    out = Path(out)
-    results, warnings = load_all_results(out)
-    warnings += manual.update_manual(out / manual.FILE_NAME,
-                                     {r.submission: r.free_response for r in results})
-    scores, score_warnings = manual.load_scores(out / manual.FILE_NAME)
-    warnings += score_warnings
-    write_text_atomic(out / "grades.csv", _csv(GRADES_COLUMNS, grades_rows(results, scores)),
-                      newline="")
-    book = [[_csv_text(r.submission), _num(r.total + scores.get(r.submission, 0.0))]
-            for r in results if r.status != "error"]
-    write_text_atomic(out / "gradebook.csv", _csv(GRADEBOOK_COLUMNS, book), newline="")
-    errors = [r.submission for r in results if r.status == "error"]
-    if errors:
-        warnings.append(f"{len(errors)} submissions are not in gradebook.csv because the kit "
-                        f"failed on them (see errors/); rerun to regrade: {', '.join(errors)}")
-    feedback_dir = out / "feedback"
-    keep = set()
-    for r in results:
-        keep.add(feedback_name(r.submission))
-        try:
-            write_feedback(r, feedback_dir, scores.get(r.submission),
-                           result_path(out, r.submission).read_text(encoding="utf-8"))
-        except Exception as exc:  # noqa: BLE001 - one page must not stop the others
-            warnings.append(f"feedback page of {r.submission} not written: {exc}")
-    for page in feedback_dir.glob("*.html"):
-        if page.name not in keep:
-            page.unlink()
-    write_report(out / "report.html", results, scores, skipped, warnings)
-    return warnings
-
-
 # ---------------------------------------------------------------- command line
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -634,10 +692,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="outputs under --out: results/<id>.json, grades.csv, gradebook.csv "
                "(student_id,total),\nmanual.csv (staff fill in 'score'; merged into totals "
-               "on the next run),\nfeedback/<id>.html, report.html, errors/<id>.log, "
-               "logs/workers.log\n"
-               "exit status: 0 all graded, 1 some kit errors (rerun), 2 bad arguments, "
-               "130 interrupted")
+               "on the next run),\nfeedback/<id>.html, report.html, similarity.csv, "
+               "submission_times.csv,\nerrors/<id>.log, logs/workers.log; LMS files: "
+               "python -m autograder export\n"
+               "exit status: 0 all graded, 1 some kit errors (rerun), 2 bad arguments or no "
+               "submissions,\n3 the grades folder is in use by another run, 130 interrupted")
     parser.add_argument("submissions", nargs="?", default="submissions",
                         help="folder of <student>.ipynb or <student>/adam_variants.ipynb")
     parser.add_argument("--out", default="grades", help="grades folder (default: grades)")
@@ -652,6 +711,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the hidden checks' fresh inputs (default: the one recorded "
                              f"in <out>/{SEED_FILE}, else a new random seed, recorded there)")
+    parser.add_argument("--roster", default=None, metavar="CSV",
+                        help="the class roster (an LMS export works; kept as <out>/roster.csv "
+                             "for later runs); lists missing and unknown submissions")
+    parser.add_argument("--timestamps", default=None, metavar="CSV",
+                        help="submission times, columns submission,submitted_at (kept as "
+                             "<out>/timestamps.csv); nbgrader's timestamp.txt and Gradescope's "
+                             "submission_metadata.json are read without it")
+    parser.add_argument("--wait", action="store_true",
+                        help="when another run is grading into --out, wait for it to finish "
+                             "(default: exit with status 3)")
     parser.add_argument("--grade-fn", default=DEFAULT_GRADE_FN, help=argparse.SUPPRESS)
     return parser
 
@@ -683,18 +752,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _print_summary(summary: BatchSummary, out: Path) -> None:
+    print(f"{len(summary.graded)} graded, {len(summary.unchanged)} unchanged, "
+          f"{len(summary.skipped)} skipped, {len(summary.errors)} kit errors "
+          f"in {summary.seconds:.1f} s -> {out / 'grades.csv'}, {out / 'report.html'}")
+    found = summary.roster
+    if found is not None:
+        students = len(found.by_submission) + len(found.missing)
+        print(f"roster: {len(found.by_submission)} of {students} students have a submission")
+        if found.missing:
+            print(f"  students without a submission ({len(found.missing)}): "
+                  + ", ".join(s.label for s in found.missing))
+        if found.unmatched_submissions:
+            print(f"  submissions matching no student ({len(found.unmatched_submissions)}): "
+                  + ", ".join(found.unmatched_submissions))
+    if summary.late:
+        print(f"late: {len(summary.late)} submissions lost points to the late policy: "
+              + ", ".join(summary.late))
+    if summary.similarity is not None:
+        flagged = summary.similarity.flagged
+        print(f"similarity: flagged {len(flagged)} of {len(summary.similarity)} pairs "
+              f"-> {out / 'similarity.csv'}"
+              + "".join(f"\n  {p.a} ~ {p.b}: {p.similarity:.2f}" for p in flagged[:10]))
+
+
 def _main(args: argparse.Namespace) -> int:
-    if not Path(args.submissions).is_dir():
+    submissions = Path(args.submissions)
+    if not submissions.is_dir():
         print(f"error: {args.submissions} is not a folder of submissions", file=sys.stderr)
         return 2
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
-    seed = batch_seed(Path(args.out), args.seed)
+    found, skipped = discover(submissions, exclude=[Path(args.out)])
+    if not found:
+        print(f"error: no submissions in {submissions}: expected <student>.ipynb or "
+              f"<student>/{NOTEBOOK_NAME}"
+              + (f" ({len(skipped)} other entries: "
+                 + ", ".join(f"{n} ({why})" for n, why in skipped[:5]) + ")" if skipped else ""),
+              file=sys.stderr)
+        return 2
     try:
-        summary = run_batch(args.submissions, args.out, jobs=args.jobs, timeout=args.timeout,
-                            force=args.force, device=args.device, seed=seed,
-                            grade_fn=args.grade_fn)
+        summary = run_batch(submissions, args.out, jobs=args.jobs, timeout=args.timeout,
+                            force=args.force, device=args.device, seed=args.seed,
+                            grade_fn=args.grade_fn, roster=args.roster,
+                            timestamps_csv=args.timestamps, wait=args.wait)
+    except BatchInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except GradesFolderBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:  # before grading began, or during the final rebuild
         print("interrupted: finished results are kept; run again to grade the rest",
               file=sys.stderr)
@@ -702,9 +810,7 @@ def _main(args: argparse.Namespace) -> int:
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     out = Path(args.out)
-    print(f"{len(summary.graded)} graded, {len(summary.unchanged)} unchanged, "
-          f"{len(summary.skipped)} skipped, {len(summary.errors)} kit errors "
-          f"in {summary.seconds:.1f} s -> {out / 'grades.csv'}, {out / 'report.html'}")
+    _print_summary(summary, out)
     if summary.interrupted:
         print("interrupted: finished results are kept; run again to grade the rest",
               file=sys.stderr)

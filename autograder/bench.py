@@ -84,8 +84,9 @@ def sample_notebooks(folder: Path = SUBMISSIONS_DIR) -> list[Path]:
     """The sample submissions; the solution and the released notebook when there are none."""
     if folder.is_dir():
         subs, _ = discover(folder)
-        if subs:
-            return [s.path for s in subs]
+        usable = [s.path for s in subs if not s.problem]
+        if usable:
+            return usable
     return [p for p in (SOLUTION_NOTEBOOK, RELEASED_NOTEBOOK) if p.is_file()]
 
 
@@ -160,19 +161,12 @@ def time_nbgrader(notebooks: Sequence[Path], course: Path) -> Measurement:
                   str(course)], cwd=ROOT)
     if build.returncode != 0 or not (course / "release" / ASSIGNMENT_ID).is_dir():
         return Measurement(name, note=f"nbgrader: not built ({_tail(build)})")
-    try:
-        from autograder.nbgrader_build import submit
-    except ImportError:
-        submit = None
+    from autograder.nbgrader_build import submit
+
     students = []
     for i, nb in enumerate(notebooks):
         student = f"s{i:03d}"
-        if submit is not None:
-            submit(course, student, nb)
-        else:
-            target = course / "submitted" / student / ASSIGNMENT_ID / NOTEBOOK_NAME
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(nb, target)
+        submit(course, student, nb)
         students.append(student)
     exe = Path(sys.executable).with_name("nbgrader")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "nbgrader"]

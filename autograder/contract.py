@@ -14,6 +14,24 @@ ASSIGNMENT_ID = "adam_variants"
 NOTEBOOK_NAME = "adam_variants.ipynb"
 CORE_POINTS = 100
 BONUS_POINTS = 10
+FREE_RESPONSE_POINTS = 5
+"""Most points course staff may give the free-response answer (``manual.csv``).
+
+The maximum of the assignment is CORE_POINTS; the bonus and the free response
+count on top of it as extra credit."""
+
+# The late policy (read by autograder/late.py; README "Late policy"). The penalty is
+# in points of the CORE_POINTS maximum, per started LATE_PENALTY_UNIT ("hour" or
+# "day") after the deadline, once a submission is more than LATE_GRACE_MINUTES late.
+DEADLINE = ""
+"""ISO 8601 with its UTC offset, e.g. "2026-03-13T23:59:00-05:00"; "" = no deadline."""
+LATE_GRACE_MINUTES = 15.0
+LATE_PENALTY_POINTS = 10.0
+LATE_PENALTY_UNIT = "day"
+LATE_PENALTY_CAP = 50.0
+"""Most points the penalty takes; the total never drops below 0."""
+LATE_CUTOFF_HOURS: float | None = None
+"""Hours after the deadline from which a submission is not accepted (total 0); None = never."""
 
 
 @dataclass(frozen=True)

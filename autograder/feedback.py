@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 from autograder.atomic import write_text_atomic
 from autograder.contract import ASSIGNMENT_ID, BONUS_POINTS, QUESTIONS
-from autograder.results import SubmissionResult
+from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
+from autograder.results import QuestionResult, SubmissionResult
 from autograder.templates import (
     Markup,
     esc,
@@ -30,7 +31,7 @@ from autograder.templates import (
     tag,
 )
 
-FEEDBACK_VERSION = "3"
+FEEDBACK_VERSION = "4"
 """Bumped when the page layout changes, so that cached pages are rebuilt."""
 SOURCE_META = "autograder-source"
 
@@ -110,6 +111,26 @@ def _manual_note(manual_score: float | None) -> Markup:
                "gave your free-response answer.", class_="muted")
 
 
+def _late_note(result: SubmissionResult) -> Markup:
+    """The late policy's line (the total above already has the penalty taken off)."""
+    if not result.late_message:
+        return Markup("")
+    return tag("p", f"Late: {result.late_message}. The total above is after taking "
+               f"{fmt_points(result.late_penalty)} points off.", class_="partial")
+
+
+def _unwritten(qr: QuestionResult) -> bool:
+    """A question with no points whose every failed check says its code is not written."""
+    failed = [c for c in qr.checks if not c.passed]
+    return bool(failed) and qr.points == 0 and all(
+        NOT_IMPLEMENTED in c.message or NOT_DEFINED in c.message for c in failed)
+
+
+def _has_section(qr: QuestionResult) -> bool:
+    """Whether the question gets its own part under "What to fix" (its note goes there)."""
+    return any(not c.passed for c in qr.checks) and not _unwritten(qr)
+
+
 def _question_rows(result: SubmissionResult) -> list[list[Any]]:
     rows = []
     for q in QUESTIONS:
@@ -125,7 +146,8 @@ def _question_rows(result: SubmissionResult) -> list[list[Any]]:
             tag("span", fmt_points(qr.points), class_=css),
             fmt_points(qr.max_points),
             f"{passed} of {len(qr.checks)}" if qr.checks else "",
-            qr.note if result.status == "graded" else "",
+            qr.note if result.status == "graded" and not _has_section(qr)
+            and not _unwritten(qr) else "",
         ])
     return rows
 
@@ -134,36 +156,56 @@ def _failures(result: SubmissionResult) -> Markup:
     if result.status != "graded":
         return tag("p", "Nothing could be checked; see the message at the top.", class_="muted")
     parts: list[Any] = []
+    unwritten = []
     for q in QUESTIONS:
         qr = result.questions.get(q.id)
         if qr is None:
             continue
-        failed = [c for c in qr.checks if not c.passed]
-        if not failed and qr.points >= qr.max_points - 1e-9:
+        if _unwritten(qr):
+            names = sorted({c.message.split("`")[1] for c in qr.checks
+                            if not c.passed and c.message.count("`") >= 2})
+            unwritten.append(Markup(f"<li>{esc(q.id)} ({fmt_points(qr.max_points)} points): "
+                                    f"{esc(', '.join(names) or 'its code')} not written yet"
+                                    "</li>"))
             continue
-        if not failed and not qr.note:
+        if not _has_section(qr):
             continue
         parts.append(tag("h3", f"{q.id}: {fmt_points(qr.points)} of "
                                f"{fmt_points(qr.max_points)} points"))
         if qr.note:
             parts.append(tag("p", qr.note, class_="muted"))
-        items = []
-        for check in failed:
-            text = check.message or "This check did not pass."
-            lost = check.max_points - check.points
-            line = [esc(text)]
-            if lost > 0:
-                line.append(esc(f" (−{fmt_points(lost)} points)"))
-            if check.diagnosis:
-                line.append(Markup(" "))
-                line.append(tag("code", check.diagnosis, class_="diag",
-                                title="the kind of mistake we recognised"))
-            items.append(Markup(f"<li>{join(line, '')}</li>"))
-        if items:
-            parts.append(Markup(f'<ul class="checks">{join(items)}</ul>'))
+        items = [_failure_line(group) for group in _same_message(qr)]
+        parts.append(Markup(f'<ul class="checks">{join(items)}</ul>'))
+    if unwritten:
+        parts.append(tag("h3", "Not written yet"))
+        parts.append(Markup(f'<ul class="checks">{join(unwritten)}</ul>'))
     if not parts:
         return tag("p", "Every check passed. Well done!", class_="full")
     return join(parts)
+
+
+def _same_message(qr: QuestionResult) -> list[list[Any]]:
+    """The question's failed checks, those with the very same message together."""
+    groups: dict[str, list[Any]] = {}
+    for check in qr.checks:
+        if not check.passed:
+            groups.setdefault(check.message or "This check did not pass.", []).append(check)
+    return list(groups.values())
+
+
+def _failure_line(checks: list[Any]) -> Markup:
+    text = checks[0].message or "This check did not pass."
+    lost = sum(c.max_points - c.points for c in checks)
+    line = [esc(text)]
+    if len(checks) > 1:
+        line.append(esc(f" ({len(checks)} checks)"))
+    if lost > 0:
+        line.append(esc(f" (−{fmt_points(lost)} points)"))
+    if checks[0].diagnosis:
+        line.append(Markup(" "))
+        line.append(tag("code", checks[0].diagnosis, class_="diag",
+                        title="the kind of mistake we recognised"))
+    return Markup(f"<li>{join(line, '')}</li>")
 
 
 def _cells(result: SubmissionResult) -> Markup:
@@ -184,7 +226,7 @@ def _cells(result: SubmissionResult) -> Markup:
 def render_feedback(result: SubmissionResult, manual_score: float | None = None,
                     meta: dict[str, str] | None = None) -> str:
     """The feedback page of one result, as HTML text."""
-    total = result.total + (manual_score or 0.0)
+    total = result.total + (manual_score or 0.0) - result.late_penalty
     bonus = result.questions.get("bonus_variants")
     status_box: Markup = Markup("")
     if result.status != "graded":
@@ -205,6 +247,7 @@ def render_feedback(result: SubmissionResult, manual_score: float | None = None,
                  + (f" (including {fmt_points(bonus.points)} of {BONUS_POINTS} bonus points)"
                     if bonus and bonus.points > 0 else "")),
         _manual_note(manual_score),
+        _late_note(result),
         Markup("</div>"),
         status_box,
     ])
@@ -212,21 +255,23 @@ def render_feedback(result: SubmissionResult, manual_score: float | None = None,
     trace = adam_trace_plot(result.artifacts)
     if trace:
         plots += [tag("h2", "Your Adam trace against the reference"),
-                  tag("p", "The weight after each of the 8 Adam steps of question "
-                           "q5_adam_trace. Where the lines part, the first differing step "
-                           "shows where to look.", class_="muted"), trace]
+                  tag("p", "The weight after each of the 8 steps of your adam_trace(), run "
+                           "with your own adam_step. Where the lines part, the first differing "
+                           "step shows where to look.", class_="muted"), trace]
     curves = flipnet_plot(result.artifacts)
     if curves:
         plots += [tag("h2", "Your FlipNet losses against the reference"),
-                  tag("p", "Mean loss per epoch from compare_optimizers() (solid: yours, "
-                           "dashed: reference).", class_="muted"), curves]
+                  tag("p", "Mean loss per epoch from your compare_optimizers(), run with your "
+                           "own FlipNet and train_flipnet (solid: yours, dashed: reference).",
+                      class_="muted"), curves]
     elif "flipnet_curves" in result.artifacts and "flipnet_curves_reference" in result.artifacts:
-        plots.append(tag("p", "Your FlipNet losses match the reference curves.",
-                         class_="muted"))
+        plots.append(tag("p", "Your FlipNet losses match the reference curves (your "
+                              "compare_optimizers(), run with your own FlipNet and "
+                              "train_flipnet).", class_="muted"))
     if not trace and "adam_trace" in result.artifacts and "adam_trace_reference" in \
             result.artifacts and isinstance(result.artifacts["adam_trace"], list):
-        plots.insert(0, tag("p", "Your Adam trace matches the reference trace.",
-                            class_="muted"))
+        plots.insert(0, tag("p", "Your Adam trace matches the reference trace (your "
+                                 "adam_trace(), run with your own adam_step).", class_="muted"))
     body = join([
         summary,
         tag("h2", "Score per question"),

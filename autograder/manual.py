@@ -5,11 +5,18 @@ Staff fill in scores (any spreadsheet; extra columns such as ``comment`` are
 kept) and the next ``make grade`` adds each score to that submission's total,
 without running anything again.
 
+A score is a number from 0 to ``FREE_RESPONSE_POINTS`` (``autograder/contract.py``).
+A row whose score is not such a number, that names no graded submission, or that
+repeats a submission of an earlier row is rejected with a message naming its row
+(as a spreadsheet numbers it: the header is row 1); every other row still counts.
+
 The file belongs to staff once it exists: a rerun only appends rows for new
 submissions and refreshes the answer of rows that have no score yet. A row
 with a score is never changed (a warning says when its answer has changed since).
 Excel habits are tolerated on reading: a byte-order mark, cp1252, ``;`` as
-separator and a decimal comma (``7,5``).
+separator and a decimal comma (``7,5``). Submission names and answers that a
+spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) are written with a
+leading ``'`` (``autograder/csv_cells.py``).
 """
 
 from __future__ import annotations
@@ -17,9 +24,12 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Collection
 from pathlib import Path
 
 from autograder.atomic import write_text_atomic
+from autograder.contract import FREE_RESPONSE_POINTS
+from autograder.csv_cells import guard, unguard
 
 COLUMNS = ("submission", "answer", "score")
 FILE_NAME = "manual.csv"
@@ -35,55 +45,85 @@ def _read_text(path: Path) -> tuple[str, list[str]]:
         ]
 
 
-def read_manual(path: str | Path) -> tuple[list[str], list[dict[str, str]], list[str]]:
-    """The file's columns, its rows and warnings; no file gives the default columns."""
-    path = Path(path)
+def _read_records(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
+    """The file's columns, its rows with their spreadsheet row numbers, and warnings."""
     if not path.exists():
         return list(COLUMNS), [], []
     text, warnings = _read_text(path)
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    fields = [f.strip() for f in (reader.fieldnames or [])]
-    reader.fieldnames = fields
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    fields = [f.strip() for f in next(reader, [])]
     missing = [c for c in ("submission", "score") if c not in fields]
     if missing:
         warnings.append(f"{path}: no column {', '.join(missing)}; its scores are ignored")
         return fields or list(COLUMNS), [], warnings
-    rows = [
-        {k: (v if isinstance(v, str) else "") for k, v in row.items() if k is not None}
-        for row in reader
-    ]
-    return fields, rows, warnings
+    records = []
+    for row_number, cells in enumerate(reader, start=2):
+        if any(cell.strip() for cell in cells):
+            records.append((row_number, {f: cells[i] if i < len(cells) else ""
+                                         for i, f in enumerate(fields) if f}))
+    return fields, records, warnings
 
 
-def parse_score(text: str) -> float | None:
-    """A staff score: None when blank; ValueError when it is not a number >= 0."""
+def read_manual(path: str | Path) -> tuple[list[str], list[dict[str, str]], list[str]]:
+    """The file's columns, its rows and warnings; no file gives the default columns."""
+    fields, records, warnings = _read_records(Path(path))
+    return fields, [row for _, row in records], warnings
+
+
+def submission_of(row: dict[str, str]) -> str:
+    """The submission a row is about (without the formula guard)."""
+    return unguard((row.get("submission") or "").strip())
+
+
+def parse_score(text: str, maximum: float = FREE_RESPONSE_POINTS) -> float | None:
+    """A staff score: None when blank; ValueError unless it is a number in [0, maximum]."""
     text = (text or "").strip()
     if not text:
         return None
-    value = float(text.replace(",", ".")) if text.count(",") == 1 and "." not in text \
-        else float(text)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{text!r} is not a score >= 0")
+    try:
+        value = float(text.replace(",", ".")) if text.count(",") == 1 and "." not in text \
+            else float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or not 0 <= value <= maximum:
+        raise ValueError(f"{text} is outside 0 to {maximum:g}, the free-response points")
     return value
 
 
-def load_scores(path: str | Path) -> tuple[dict[str, float], list[str]]:
-    """Staff scores by submission id, and warnings for cells that are not scores."""
-    _, rows, warnings = read_manual(path)
+def load_scores(path: str | Path, known: Collection[str] | None = None
+                ) -> tuple[dict[str, float], list[str]]:
+    """Staff scores by submission id, and a message for each rejected row.
+
+    ``known`` are the submissions graded; a row naming another one is rejected (None:
+    any name is accepted)."""
+    _, records, warnings = _read_records(Path(path))
     scores: dict[str, float] = {}
-    for row in rows:
-        sid = (row.get("submission") or "").strip()
+    first_row: dict[str, int] = {}
+    for row_number, row in records:
+        sid = submission_of(row)
+        where = f"{FILE_NAME} row {row_number}"
+        if not sid:
+            if (row.get("score") or "").strip():
+                warnings.append(f"{where}: a score without a submission name; rejected")
+            continue
+        if sid in first_row:
+            warnings.append(f"{where}: {sid!r} again (first in row {first_row[sid]}); "
+                            "rejected, the first row counts")
+            continue
+        first_row[sid] = row_number
         try:
             value = parse_score(row.get("score", ""))
         except ValueError as exc:
-            warnings.append(f"{FILE_NAME}: score of {sid!r} ignored: {exc}")
+            warnings.append(f"{where} ({sid!r}): score rejected: {exc}")
             continue
-        if sid and value is not None:
-            if sid in scores:
-                warnings.append(f"{FILE_NAME}: {sid!r} scored twice; the last score counts")
-            scores[sid] = value
+        if value is None:
+            continue
+        if known is not None and sid not in known:
+            warnings.append(f"{where}: no graded submission is named {sid!r}; score rejected")
+            continue
+        scores[sid] = value
     return scores, warnings
 
 
@@ -101,7 +141,9 @@ def update_manual(path: str | Path, answers: dict[str, str]) -> list[str]:
     for column in COLUMNS:
         if column not in fields:
             fields.append(column)
-    by_id = {(r.get("submission") or "").strip(): r for r in rows}
+    by_id: dict[str, dict[str, str]] = {}
+    for row in rows:  # the first row of a submission counts (load_scores says so)
+        by_id.setdefault(submission_of(row), row)
     changed = not path.exists()
     for sid in sorted(answers):
         answer = answers[sid]
@@ -113,12 +155,12 @@ def update_manual(path: str | Path, answers: dict[str, str]) -> list[str]:
             by_id[sid] = row
             changed = True
         elif (row.get("score") or "").strip():
-            if (row.get("answer") or "").strip() != answer.strip():
+            if unguard((row.get("answer") or "").strip()) != answer.strip():
                 warnings.append(
                     f"{FILE_NAME}: the answer of {sid!r} changed since it was scored; "
                     "the score is kept (clear it to rescore)"
                 )
-        elif row.get("answer", "") != answer:
+        elif row.get("answer", "") != guard(answer):
             row["answer"] = answer
             changed = True
     if changed:
@@ -131,5 +173,8 @@ def _write_atomic(path: Path, fields: list[str], rows: list[dict[str, str]]) -> 
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({f: row.get(f, "") for f in fields})
+        cells = {f: row.get(f, "") for f in fields}
+        for column in ("submission", "answer"):  # student text: never a formula
+            cells[column] = guard(unguard(cells[column]))
+        writer.writerow(cells)
     write_text_atomic(path, buffer.getvalue(), newline="")

@@ -2,26 +2,30 @@
 
 ``nbgrader_course/`` gets:
 
-* ``nbgrader_config.py``: course id, a 120 s cell timeout, missing test cells
-  put back at autograding, the kit's own stubs for solution regions
+* ``nbgrader_config.py``: the course id, missing test cells put back at
+  autograding, the kit's own stubs for solution regions
   (:class:`KitClearSolutions`, so the released notebook equals the kit's), and
-  ``ClearHiddenTests`` in ``generate_feedback`` so feedback pages never show
-  hidden test source (nbgrader issue #917);
+  autograding **through the kit's sandbox**: nbgrader's ``Execute`` is replaced
+  by :class:`autograder.nbgrader_grading.SandboxExecute` (no student code runs in
+  nbgrader's kernel), ``RecordBonus`` records the bonus as extra credit and
+  ``KitDeduplicateIds`` copes with copy-pasted cells; ``generate_feedback``
+  clears hidden tests (nbgrader issue #917);
 * ``source/adam_variants/adam_variants.ipynb``: the kit's solution notebook
-  with nbgrader metadata: every cell with a solution region is an answer cell
-  (the free-response markdown cell a manually graded answer worth 0 points, as
-  in the contract), and at the end (or, optionally, after each question's
-  public ``check(...)`` cell) one locked autograder test cell per hidden
-  check, worth that check's points, whose whole source is a hidden region
-  calling :func:`autograder.in_kernel.hidden_check`;
+  with nbgrader metadata: every cell with a solution region is an answer cell,
+  the free response a manually graded answer worth 0 points (staff give its
+  points, up to FREE_RESPONSE_POINTS, as extra credit), and at the end one
+  locked test cell per hidden check, worth that check's points (0 for bonus
+  checks, whose points are extra credit), whose source says that it is graded
+  by the kit (run by a stock nbgrader it fails instead of passing);
 * ``source/adam_variants/public_checks.py``, released next to the notebook;
 * ``release/adam_variants/`` and ``gradebook.db``, from
   ``nbgrader generate_assignment adam_variants --force``.
 
-Helpers for tests and benchmarks: :func:`submit` copies a kit-format notebook
-into ``submitted/<student>/adam_variants/`` (adding the nbgrader cells),
-:func:`autograde`, :func:`generate_feedback` and :func:`question_points`
-(per-question points read back with nbgrader's ``Gradebook`` API).
+Helpers for tests and staff: :func:`submit` places a kit-format notebook (the
+kit's own release, any nbformat 4 minor version, cells re-saved, added, moved
+or deleted) as ``submitted/<student>/adam_variants/adam_variants.ipynb`` with
+the test cells nbgrader needs; :func:`autograde`, :func:`generate_feedback` and
+:func:`question_points` (per-question points from nbgrader's gradebook).
 """
 
 from __future__ import annotations
@@ -41,38 +45,80 @@ import nbformat
 from nbgrader.preprocessors import ClearSolutions
 
 from autograder.check_catalog import CheckSpec, collect_checks
-from autograder.contract import ASSIGNMENT_ID, FREE_RESPONSE_TAG, NOTEBOOK_NAME, QUESTION_IDS
+from autograder.contract import (
+    ASSIGNMENT_ID,
+    FREE_RESPONSE_POINTS,
+    FREE_RESPONSE_TAG,
+    NOTEBOOK_NAME,
+    QUESTION_IDS,
+)
+from autograder.engine.submission import free_response_index
+from autograder.nbgrader_grading import BONUS_QUESTION, TEST_PREFIX, grade_id, is_test_cell
 from autograder.notebook import ROOT, SOLUTION_NOTEBOOK
 
 COURSE_DIR = ROOT / "nbgrader_course"
 COURSE_ID = ASSIGNMENT_ID
 NOTEBOOK_ID = Path(NOTEBOOK_NAME).stem
 PUBLIC_CHECKS = ROOT / "autograder" / "public_checks.py"
-CELL_TIMEOUT_S = 120
-TEST_PREFIX = "hidden__"
 _STAMP = ".adam_kit_build.sha256"
 
 CONFIG_TEMPLATE = '''\
-"""nbgrader configuration of the adam_variants course (written by autograder.nbgrader_build)."""
+"""nbgrader configuration of the {assignment} course (written by autograder.nbgrader_build).
+
+Autograding runs every submission in the kit's sandbox: the kit must be installed
+in the environment that runs nbgrader (pip install -e <the kit>), and nbgrader must
+run as root for the full sandbox (see the kit's README).
+"""
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.converters import GenerateAssignment
-from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, GetGrades
+from nbgrader.converters import Autograde, GenerateAssignment
+from nbgrader.preprocessors import (
+    ClearHiddenTests,
+    ClearSolutions,
+    DeduplicateIds,
+    Execute,
+    GetGrades,
+    OverwriteCells,
+    SaveAutoGrades,
+)
 
 from autograder.nbgrader_build import KitClearSolutions
+from autograder.nbgrader_grading import (
+    KitDeduplicateIds,
+    RecordBonus,
+    RestoreKitCells,
+    SandboxExecute,
+)
 
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
-c.CourseDirectory.db_assignments = [dict(name={assignment!r})]
-c.Execute.timeout = {timeout}
 c.OverwriteCells.add_missing_cells = True
 # The kit's stubs (raise NotImplementedError("<hint>"), NAME = None) instead of nbgrader's.
 c.GenerateAssignment.preprocessors = [
     KitClearSolutions if p is ClearSolutions else p
     for p in GenerateAssignment.class_traits()["preprocessors"].default()
 ]
+# Grade in the kit's sandbox instead of a kernel; the bonus as extra credit.
+_sanitize = []
+for p in Autograde.class_traits()["sanitize_preprocessors"].default():
+    if p is OverwriteCells:
+        _sanitize.append(RestoreKitCells)
+    _sanitize.append(KitDeduplicateIds if p is DeduplicateIds else p)
+c.Autograde.sanitize_preprocessors = _sanitize
+_autograde = []
+for p in Autograde.class_traits()["autograde_preprocessors"].default():
+    _autograde.append(SandboxExecute if p is Execute else p)
+    if p is SaveAutoGrades:
+        _autograde.append(RecordBonus)
+c.Autograde.autograde_preprocessors = _autograde
 # nbgrader #917: feedback shows hidden tests unless they are cleared here.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
 '''
+
+TEST_CELL = '''\
+### BEGIN HIDDEN TESTS
+raise RuntimeError("check {name} of {question} is graded in a sandbox; this course's "
+                   "nbgrader_config.py must autograde with the kit's SandboxExecute")
+### END HIDDEN TESTS'''
 
 
 class KitClearSolutions(ClearSolutions):
@@ -98,19 +144,9 @@ class KitClearSolutions(ClearSolutions):
 # --------------------------------------------------------------------------- the source notebook
 
 
-def grade_id(question_id: str, check_name: str) -> str:
-    """The nbgrader grade id of one hidden check's test cell."""
-    return TEST_PREFIX + question_id + "__" + re.sub(r"[^A-Za-z0-9_-]", "_", check_name)
-
-
 def test_cell_source(question_id: str, check_name: str) -> str:
-    """A test cell's source: one call of hidden_check, all inside a hidden region."""
-    return (
-        "### BEGIN HIDDEN TESTS\n"
-        f"from autograder.in_kernel import hidden_check; "
-        f"hidden_check({question_id!r}, {check_name!r})\n"
-        "### END HIDDEN TESTS"
-    )
+    """A test cell's source: a hidden region that fails when run outside the kit's sandbox."""
+    return TEST_CELL.format(question=question_id, name=check_name)
 
 
 def _meta(grade_id_: str, *, grade: bool, solution: bool, locked: bool,
@@ -122,72 +158,37 @@ def _meta(grade_id_: str, *, grade: bool, solution: bool, locked: bool,
     return meta
 
 
-def _question_of(cell: Any) -> str | None:
-    tags = cell.metadata.get("tags", [])
-    return next((t for t in tags if t in QUESTION_IDS), None)
+def source_notebook(solution: nbformat.NotebookNode, catalog: dict[str, list[CheckSpec]]
+                    ) -> nbformat.NotebookNode:
+    """The solution notebook with nbgrader metadata and, at the end, one test cell per check.
 
-
-def _public_check_question(cell: Any) -> str | None:
-    match = re.fullmatch(r"\s*check\(\s*[\"'](\w+)[\"']\s*\)\s*", cell.source)
-    return match[1] if match and match[1] in QUESTION_IDS else None
-
-
-def source_notebook(solution: nbformat.NotebookNode, catalog: dict[str, list[CheckSpec]],
-                    placement: str = "end") -> nbformat.NotebookNode:
-    """The solution notebook with nbgrader metadata and one test cell per hidden check.
-
-    ``placement="end"`` (the default) puts every test cell, in question order,
-    after the notebook's last cell: the checks then see the whole notebook, as
-    ``make grade`` and otter do, and run once for all questions.
-    ``placement="question"`` puts each question's test cells right after its
-    public ``check("<id>")`` cell (or its last tagged cell): nbgrader's usual
-    layout, but each question is then graded on the notebook *up to that
-    point*, in its own run of the suite (about twice as slow).
+    The kit grades the whole notebook at once (by names, as ``make grade`` does),
+    so every test cell goes after the last cell, in question order.
     """
-    if placement not in ("end", "question"):
-        raise ValueError(f"placement must be 'end' or 'question', not {placement!r}")
     nb = copy.deepcopy(solution)
-    last_tagged: dict[str, int] = {}
-    public_check: dict[str, int] = {}
     for index, cell in enumerate(nb.cells):
-        qid = _question_of(cell)
-        if qid is not None:
-            last_tagged[qid] = index
-        checked = _public_check_question(cell) if cell.cell_type == "code" else None
-        if checked is not None:
-            public_check[checked] = index
-        if "BEGIN SOLUTION" in cell.source:
-            ident = str(cell.get("id") or f"cell-{index:03d}")
-            if cell.cell_type == "markdown":
-                tag = FREE_RESPONSE_TAG if FREE_RESPONSE_TAG in cell.metadata.get(
-                    "tags", []) else f"answer_{ident}"
-                cell.metadata["nbgrader"] = _meta(tag, grade=True, solution=True,
-                                                  locked=False, points=0)
-            else:
-                cell.metadata["nbgrader"] = _meta(f"answer_{ident}", grade=False,
-                                                  solution=True, locked=False)
-    inserts: dict[int, list[Any]] = {}
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        if "BEGIN SOLUTION" not in cell.source:
+            continue
+        ident = str(cell.get("id") or f"cell-{index:03d}")
+        if cell.cell_type == "markdown":
+            free = FREE_RESPONSE_TAG in cell.metadata.get("tags", [])
+            cell.metadata["nbgrader"] = _meta(FREE_RESPONSE_TAG if free else f"answer_{ident}",
+                                              grade=True, solution=True, locked=False, points=0)
+        else:
+            cell.metadata["nbgrader"] = _meta(f"answer_{ident}", grade=False, solution=True,
+                                              locked=False)
     for qid in QUESTION_IDS:
-        cells = []
         for check in catalog[qid]:
             gid = grade_id(qid, check.name)
             cell = nbformat.v4.new_code_cell(test_cell_source(qid, check.name))
             cell.id = gid.replace("__", "-")[:64]
+            points = 0.0 if qid == BONUS_QUESTION else check.points
             cell.metadata["nbgrader"] = _meta(gid, grade=True, solution=False, locked=True,
-                                              points=check.points)
+                                              points=points)
             cell.metadata["tags"] = [qid]
-            cells.append(cell)
-        where = len(nb.cells) - 1
-        if placement == "question":
-            where = public_check.get(qid, last_tagged.get(qid, where))
-        inserts.setdefault(where, []).extend(cells)
-    out = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-        out.append(cell)
-        out.extend(inserts.get(index, []))
-    nb.cells = out
+            nb.cells.append(cell)
     nbformat.validate(nb)
     return nb
 
@@ -208,7 +209,9 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PATH": path}
 
 
-def _run_nbgrader(course_dir: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+def run_nbgrader(course_dir: Path, *args: str, timeout: float = 1800
+                 ) -> subprocess.CompletedProcess:
+    """Run an nbgrader command in the course folder; raise with its output when it fails."""
     exe = Path(sys.executable).with_name("nbgrader")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "nbgrader"]
     proc = subprocess.run([*cmd, *args], cwd=course_dir, capture_output=True, text=True,
@@ -219,8 +222,7 @@ def _run_nbgrader(course_dir: Path, *args: str, timeout: float = 1800) -> subpro
     return proc
 
 
-def build_nbgrader_course(course_dir: str | Path = COURSE_DIR, *, force: bool = False,
-                          placement: str = "end") -> Path:
+def build_nbgrader_course(course_dir: str | Path = COURSE_DIR, *, force: bool = False) -> Path:
     """Write the course directory and run ``nbgrader generate_assignment``; return its path.
 
     Idempotent: when the config, source notebook and support files are
@@ -228,15 +230,13 @@ def build_nbgrader_course(course_dir: str | Path = COURSE_DIR, *, force: bool = 
     is rewritten and nbgrader is not run again.
     """
     course_dir = Path(course_dir).resolve()
-    config = CONFIG_TEMPLATE.format(course_id=COURSE_ID, assignment=ASSIGNMENT_ID,
-                                    timeout=CELL_TIMEOUT_S)
+    config = CONFIG_TEMPLATE.format(course_id=COURSE_ID, assignment=ASSIGNMENT_ID)
     source_nb = source_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4),
-                                collect_checks(), placement)
+                                collect_checks())
     source_text = nbformat.writes(source_nb)
-    support = PUBLIC_CHECKS.read_bytes() if PUBLIC_CHECKS.exists() else b""
+    support = PUBLIC_CHECKS.read_bytes()
     digest = hashlib.sha256(
-        config.encode() + b"\0" + source_text.encode() + b"\0" + support
-    ).hexdigest()
+        config.encode() + b"\0" + source_text.encode() + b"\0" + support).hexdigest()
     stamp = course_dir / _STAMP
     released = course_dir / "release" / ASSIGNMENT_ID / NOTEBOOK_NAME
     if not force and released.exists() and stamp.exists() and stamp.read_text() == digest:
@@ -245,9 +245,8 @@ def build_nbgrader_course(course_dir: str | Path = COURSE_DIR, *, force: bool = 
     source_dir.mkdir(parents=True, exist_ok=True)
     (course_dir / "nbgrader_config.py").write_text(config)
     (source_dir / NOTEBOOK_NAME).write_text(source_text)
-    if support:
-        (source_dir / PUBLIC_CHECKS.name).write_bytes(support)
-    _run_nbgrader(course_dir, "generate_assignment", ASSIGNMENT_ID, "--force")
+    (source_dir / PUBLIC_CHECKS.name).write_bytes(support)
+    run_nbgrader(course_dir, "generate_assignment", ASSIGNMENT_ID, "--force")
     stamp.write_text(digest)
     return course_dir
 
@@ -255,71 +254,71 @@ def build_nbgrader_course(course_dir: str | Path = COURSE_DIR, *, force: bool = 
 # --------------------------------------------------------------------------- submissions
 
 
-def _is_test_cell(cell: Any) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
+def as_current_format(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Any nbformat 4 notebook as 4.5 with a unique id on every cell (4.4 files have none,
+    or carry ids nbformat 4.4 does not allow; re-saved ones may repeat them)."""
+    nb = copy.deepcopy(nb)
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    seen: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        ident = str(cell.get("id") or "")
+        if not re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", ident) or ident in seen:
+            ident = f"cell-{index:04d}"
+        cell["id"] = ident
+        seen.add(ident)
+    return nb
 
 
 def to_nbgrader_submission(student: nbformat.NotebookNode,
                            release: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A kit-format submission as the nbgrader-released notebook would have come back.
+    """A student's notebook as nbgrader's release would have come back.
 
-    Cells are matched to the nbgrader release by cell id; matched cells get the
-    release's nbgrader metadata. Test cells that end the release are appended
-    after the student's last cell; any other test cell goes after the student's
-    copy of the nearest release cell before it that the student still has. A
-    notebook that already has nbgrader test cells is returned as is.
+    A notebook that came from nbgrader's release carries its grade ids already
+    and is only normalised. A kit-format notebook (the kit's own release) gets
+    the free-response grade cell's metadata on its free-response answer (the
+    cell tagged ``free_response``, else the one after the "Free response"
+    heading) and every test cell of the release at its end: the kit grades by
+    names, so the student may have re-saved, moved, added or deleted cells.
     """
-    nb = copy.deepcopy(student)
-    if any(_is_test_cell(c) for c in nb.cells):
+    nb = as_current_format(student)
+    if any(is_test_cell(c) for c in nb.cells):
         return nb
-    by_id = {c.get("id"): c for c in release.cells if c.get("id")}
-    positions = {c.get("id"): i for i, c in enumerate(nb.cells) if c.get("id")}
-    for cell in nb.cells:
-        source_cell = by_id.get(cell.get("id"))
-        if source_cell is not None and "nbgrader" in source_cell.metadata \
-                and source_cell.cell_type == cell.cell_type:
-            cell.metadata["nbgrader"] = copy.deepcopy(source_cell.metadata["nbgrader"])
-    inserts: dict[int, list[Any]] = {}
-    last_plain = max((i for i, c in enumerate(release.cells) if not _is_test_cell(c)), default=-1)
-    anchor = -1
-    for index, cell in enumerate(release.cells):
-        if _is_test_cell(cell):
-            # trailing test cells go after the student's last cell, whatever it is
-            where = len(nb.cells) - 1 if index > last_plain else anchor
-            inserts.setdefault(where, []).append(copy.deepcopy(cell))
-        else:
-            pos = positions.get(cell.get("id"))
-            anchor = pos if pos is not None else anchor
-    cells = list(inserts.get(-1, []))
-    for index, cell in enumerate(nb.cells):
-        cells.append(cell)
-        cells.extend(inserts.get(index, []))
-    nb.cells = cells
-    return nb
+    answer = free_response_index(nb.cells)
+    template = next((c for c in release.cells if c.cell_type == "markdown"
+                     and c.metadata.get("nbgrader", {}).get("grade")), None)
+    if template is not None and answer is not None:
+        nb.cells[answer].metadata["nbgrader"] = copy.deepcopy(template.metadata["nbgrader"])
+    elif template is not None:  # no answer at all: the empty answer cell, for staff to see
+        nb.cells.append(copy.deepcopy(template))
+    nb.cells += [copy.deepcopy(c) for c in release.cells if is_test_cell(c)]
+    return as_current_format(nb)
 
 
 def submit(course_dir: str | Path, student_id: str, notebook: str | Path) -> Path:
-    """Copy ``notebook`` to ``submitted/<student_id>/adam_variants/adam_variants.ipynb``."""
+    """Copy ``notebook`` to ``submitted/<student_id>/adam_variants/adam_variants.ipynb``.
+
+    A file that is not a readable notebook goes in as it is (autograding then
+    reports it invalid for that student only)."""
     course_dir = Path(course_dir)
     release = nbformat.read(str(course_dir / "release" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
     target = course_dir / "submitted" / student_id / ASSIGNMENT_ID / NOTEBOOK_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         student = nbformat.read(str(notebook), as_version=4)
-    except Exception:  # noqa: BLE001 - unreadable notebooks go in as they are
-        shutil.copy2(notebook, target)
+    except Exception:  # noqa: BLE001 - nbformat raises many kinds
+        shutil.copyfile(notebook, target)
         return target
     nbformat.write(to_nbgrader_submission(student, release), str(target))
     return target
 
 
-def autograde(course_dir: str | Path, student_id: str | None = None) -> None:
-    """``nbgrader autograde adam_variants --force [--student ID]`` (students created on demand)."""
+def autograde(course_dir: str | Path, student_id: str | None = None
+              ) -> subprocess.CompletedProcess:
+    """``nbgrader autograde adam_variants --force --create [--student ID]``; its output."""
     args = ["autograde", ASSIGNMENT_ID, "--force", "--create"]
     if student_id is not None:
         args.append(f"--student={student_id}")
-    _run_nbgrader(Path(course_dir), *args)
+    return run_nbgrader(Path(course_dir), *args)
 
 
 def generate_feedback(course_dir: str | Path, student_id: str | None = None) -> Path:
@@ -327,12 +326,12 @@ def generate_feedback(course_dir: str | Path, student_id: str | None = None) -> 
     args = ["generate_feedback", ASSIGNMENT_ID, "--force"]
     if student_id is not None:
         args.append(f"--student={student_id}")
-    _run_nbgrader(Path(course_dir), *args)
+    run_nbgrader(Path(course_dir), *args)
     return Path(course_dir) / "feedback"
 
 
 def question_points(course_dir: str | Path, student_id: str) -> dict[str, float]:
-    """Per-question points of one student, read from the gradebook."""
+    """Per-question points of one student from the gradebook (extra credit included)."""
     from nbgrader.api import Gradebook
 
     db_url = "sqlite:///" + str((Path(course_dir) / "gradebook.db").resolve())
@@ -341,12 +340,10 @@ def question_points(course_dir: str | Path, student_id: str) -> dict[str, float]
     with Gradebook(db_url, COURSE_ID) as gb:
         notebook = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT_ID, student_id)
         for grade in notebook.grades:
-            name = grade.name
-            if not name.startswith(TEST_PREFIX):
-                continue
-            qid = name[len(TEST_PREFIX):].split("__", 1)[0]
-            if qid in points:
-                points[qid] += float(grade.score or 0.0)
+            if grade.name.startswith(TEST_PREFIX):
+                qid = grade.name[len(TEST_PREFIX):].split("__", 1)[0]
+                if qid in points:
+                    points[qid] += float(grade.score or 0.0)
     return {qid: round(value, 6) for qid, value in points.items()}
 
 
@@ -357,20 +354,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course-dir", default=str(COURSE_DIR),
                         help="the course directory (default: nbgrader_course/)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    parser.add_argument("--tests-after-each-question", action="store_true",
-                        help="put each question's test cells after the question, not at the end")
     parser.add_argument("--submit", metavar="DIR",
                         help="then place DIR/<student>.ipynb and DIR/<student>/adam_variants.ipynb "
                              "as submitted/<student>/adam_variants/ (what nbgrader collect does)")
     args = parser.parse_args(argv)
-    placement = "question" if args.tests_after_each_question else "end"
-    course = build_nbgrader_course(args.course_dir, force=args.force, placement=placement)
+    course = build_nbgrader_course(args.course_dir, force=args.force)
     print(course)
+    print(f"free response: a manually graded cell worth 0 points; give up to "
+          f"{FREE_RESPONSE_POINTS} points as extra credit in formgrader")
     if args.submit:
         from autograder.batch import discover
 
         submissions, skipped = discover(Path(args.submit))
         for sub in submissions:
+            if sub.problem:
+                print(f"skipped {sub.id}: {sub.problem}")
+                continue
             print(f"submitted {sub.id}: {submit(course, sub.id, sub.path)}")
         for name, why in skipped:
             print(f"skipped {name}: {why}")

@@ -1,23 +1,24 @@
-"""Build the Gradescope autograder zip with otter-grader 7 (``make gradescope``).
+"""Build the Gradescope autograder zip (``make gradescope``): an otter zip that grades in the
+kit's sandbox.
 
-The zip is made by ``otter generate`` itself from a staging directory holding:
+``otter generate`` makes the zip from a staging folder holding ``otter_config.json``
+(the kit's plugin :class:`autograder.otter_plugin.SandboxPlugin` with the one
+setting, ``visibility``) and ``tests/`` (one placeholder file per question: the
+plugin grades before otter's kernel runs anything and writes the kit's results,
+so no hidden check is in a test file). Then the zip gets, for Gradescope:
 
-* ``tests/<question>.py``: one OK-format test file per contract question; its
-  cases are the question's hidden checks (``hidden: True``, the check's points),
-  each case one call of :func:`autograder.in_kernel.hidden_check`, so the
-  checks themselves never appear in a test file;
-* ``adam_kit/``: the ``autograder`` package (hidden checks included) and the
-  solution notebook (the reference definitions for graded-with-reference
-  questions), and ``adam_kit_hidden.py``, which puts ``adam_kit`` on
-  ``sys.path``; otter copies support files next to the submission, where the
-  grading kernel imports them;
-* the released support files of the assignment (``public_checks.py``), so the
-  notebook's public ``check(...)`` cells run as they do for students;
-* ``requirements.txt``: torch CPU wheels (pinned, from PyTorch's CPU index)
-  and the kit's pinned dependencies, installed by otter's ``setup.sh``.
+* ``kit/``: the ``autograder`` package (hidden checks included), the solution
+  notebook and ``pyproject.toml``, installed by ``setup.sh``;
+* ``setup.sh``: Python 3.11, the pinned packages with CPU torch
+  (``requirements.txt``) and the kit, in ``/autograder/venv``; nothing else
+  (no conda, no browser, no TeX: grading needs none of them);
+* ``run_autograder``: ``python -m autograder gradescope``, which grades
+  ``/autograder/submission`` in the sandbox and writes
+  ``/autograder/results/results.json``.
 
-``otter run -a dist/adam_variants-autograder.zip SUBMISSION.ipynb`` grades a
-submission locally in the current environment (no setup runs there).
+``otter run -a dist/adam_variants-autograder.zip NOTEBOOK`` grades locally with
+the same plugin and writes the same results (otter ignores ``setup.sh``,
+``run_autograder`` and ``kit/``; the kit must be installed where it runs).
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
-from autograder.check_catalog import CheckSpec, collect_checks
 from autograder.contract import ASSIGNMENT_ID, QUESTION_IDS
-from autograder.notebook import RELEASE_DIR, ROOT, SOLUTION_NOTEBOOK
+from autograder.gradescope import DEFAULT_VISIBILITY, PLUGIN, VISIBILITIES
+from autograder.notebook import ROOT, SOLUTION_NOTEBOOK
 
 PACKAGE_DIR = ROOT / "autograder"
 DEFAULT_OUT_DIR = ROOT / "dist"
@@ -42,106 +44,94 @@ ZIP_NAME = f"{ASSIGNMENT_ID}-autograder.zip"
 TORCH_VERSION = "2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PYTHON_VERSION = "3.11"
-PINNED = ("numpy", "pytest", "nbformat", "matplotlib")
-"""Dependencies of the checks and of the notebook, pinned from requirements-lock.txt."""
-KIT_DIR = "adam_kit"
-"""Support-file folder holding the ``autograder`` package and the solution notebook."""
-SHIM = "adam_kit_hidden"
-SHIM_SOURCE = f'''"""Puts the kit shipped in ./{KIT_DIR} first on sys.path; re-exports hidden_check.
-
-The package sits one level down (not next to the notebook) because otter makes
-the submission folder a package (it writes an __init__.py there), which would
-give the hidden suite's modules the wrong import names.
-"""
-import os
-import sys
-
-_KIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "{KIT_DIR}")
-if os.path.isdir(_KIT) and _KIT not in sys.path:
-    sys.path.insert(0, _KIT)
-
-from autograder.in_kernel import hidden_check  # noqa: E402
-
-__all__ = ["hidden_check"]
-'''
+GRADING_PACKAGES = ("numpy", "ipython", "matplotlib", "pytest", "nbformat")
+"""What grading imports besides torch (pinned from requirements-lock.txt)."""
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
 
+SETUP_SH = f"""#!/usr/bin/env bash
+# Gradescope image set-up: what grading needs and nothing else.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends software-properties-common ca-certificates
+if ! command -v python{PYTHON_VERSION} >/dev/null; then
+    add-apt-repository -y ppa:deadsnakes/ppa
+    apt-get update
+fi
+apt-get install -y --no-install-recommends python{PYTHON_VERSION} python{PYTHON_VERSION}-venv
+rm -rf /var/lib/apt/lists/*
+python{PYTHON_VERSION} -m venv /autograder/venv
+/autograder/venv/bin/pip install --no-cache-dir --upgrade pip
+/autograder/venv/bin/pip install --no-cache-dir -r /autograder/source/requirements.txt
+/autograder/venv/bin/pip install --no-cache-dir --no-deps --no-build-isolation -e /autograder/source/kit
+"""
 
-def otter_test_file(question_id: str, checks: list[CheckSpec]) -> str:
-    """The OK-format test file of one question: one hidden case per check."""
-    cases = []
-    for check in checks:
-        code = (
-            f">>> from {SHIM} import hidden_check\n"
-            f">>> hidden_check({question_id!r}, {check.name!r})\n"
-        )
-        cases.append(
-            {"name": check.name, "code": code, "hidden": True, "locked": False,
-             "points": check.points}
-        )
-    spec = {
-        "name": question_id,
-        "points": None,
-        "suites": [
-            {"cases": cases, "scored": True, "setup": "", "teardown": "", "type": "doctest"}
-        ],
-    }
-    return f"OK_FORMAT = True\n\ntest = {pprint.pformat(spec, indent=1, width=100, sort_dicts=False)}\n"
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this as root in /autograder: grade the submission in the kit's sandbox.
+set -uo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+exec "$PYTHON" -m autograder gradescope --root "$ROOT"
+"""
+
+
+def placeholder_test(question_id: str) -> str:
+    """An OK-format test file for one question with no case: the plugin writes the results."""
+    spec = {"name": question_id, "points": None,
+            "suites": [{"cases": [], "scored": True, "setup": "", "teardown": "",
+                        "type": "doctest"}]}
+    return f"OK_FORMAT = True\n\ntest = {pprint.pformat(spec, indent=1, width=100)}\n"
 
 
 def requirements_text() -> str:
-    """requirements.txt for the grading image: torch CPU wheels and pinned kit dependencies."""
+    """requirements.txt of the grading image: CPU torch and the pinned grading packages."""
     lock = {}
-    lock_file = ROOT / "requirements-lock.txt"
-    if lock_file.exists():
-        for line in lock_file.read_text().splitlines():
-            name, sep, version = line.strip().partition("==")
-            if sep:
-                lock[name.lower()] = version
+    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
+        name, sep, version = line.strip().partition("==")
+        if sep:
+            lock[name.lower()] = version
+    missing = [n for n in GRADING_PACKAGES if n not in lock]
+    if missing:
+        raise RuntimeError(f"requirements-lock.txt does not pin {', '.join(missing)}")
     lines = [f"--extra-index-url {TORCH_CPU_INDEX}", f"torch=={TORCH_VERSION}"]
-    lines += [f"{n}=={lock[n]}" if n in lock else n for n in PINNED]
+    lines += [f"{n}=={lock[n]}" for n in GRADING_PACKAGES]
     return "\n".join(lines) + "\n"
 
 
-def otter_config(show_hidden: bool = False) -> dict:
-    """otter_config.json.
-
-    By default every question's results are ``"visibility": "hidden"`` on
-    Gradescope (staff only). With ``show_hidden`` they become
-    ``"after_published"`` (students see each check's diagnosis once grades are
-    published) and otter's "Public Tests" summary, which would read "All test
-    cases passed!" because no case is public, is left out.
-    """
-    config = {
-        "lang": "python",
-        "show_hidden": show_hidden,
-        "show_stdout": False,
-        "print_summary": True,
-    }
-    if show_hidden:
-        config["force_public_test_summary"] = False
-    return config
+def otter_config(visibility: str = DEFAULT_VISIBILITY,
+                 limits: dict[str, float] | None = None, seed: int | None = None) -> dict:
+    """otter_config.json: the kit's plugin with its setting (and, to reproduce a grade or in
+    tests, the engine's limits and a fixed seed; else the engine's defaults and a fresh seed
+    per submission)."""
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+    config: dict = {"visibility": visibility}
+    if limits:
+        config["limits"] = dict(limits)
+    if seed is not None:
+        config["seed"] = int(seed)
+    return {"lang": "python", "plugins": [{PLUGIN: config}], "show_stdout": False,
+            "print_summary": True}
 
 
-def stage(staging: Path, show_hidden: bool = False) -> None:
-    """Write everything ``otter generate`` needs into ``staging``."""
-    catalog = collect_checks()
+def stage(staging: Path, visibility: str = DEFAULT_VISIBILITY,
+          limits: dict[str, float] | None = None, seed: int | None = None) -> None:
+    """Write everything ``otter generate`` and the zip need into ``staging``."""
     tests = staging / "tests"
     tests.mkdir(parents=True)
     for qid in QUESTION_IDS:
-        (tests / f"{qid}.py").write_text(otter_test_file(qid, catalog[qid]))
+        (tests / f"{qid}.py").write_text(placeholder_test(qid))
     (staging / "requirements.txt").write_text(requirements_text())
-    (staging / "otter_config.json").write_text(json.dumps(otter_config(show_hidden), indent=2))
-    files = staging / "files_root"
-    shutil.copytree(PACKAGE_DIR, files / KIT_DIR / "autograder", ignore=_IGNORE)
-    (files / f"{SHIM}.py").write_text(SHIM_SOURCE)
-    solution = files / KIT_DIR / SOLUTION_NOTEBOOK.relative_to(ROOT)
+    (staging / "otter_config.json").write_text(
+        json.dumps(otter_config(visibility, limits, seed), indent=2))
+    kit = staging / "kit"
+    shutil.copytree(PACKAGE_DIR, kit / "autograder", ignore=_IGNORE)
+    solution = kit / SOLUTION_NOTEBOOK.relative_to(ROOT)
     solution.parent.mkdir(parents=True)
     shutil.copy2(SOLUTION_NOTEBOOK, solution)
-    if RELEASE_DIR.is_dir():
-        for path in sorted(RELEASE_DIR.iterdir()):
-            if path.is_file() and path.suffix != ".ipynb":
-                shutil.copy2(path, files / path.name)
+    shutil.copy2(ROOT / "pyproject.toml", kit / "pyproject.toml")
+    (staging / "setup.sh").write_text(SETUP_SH)
+    (staging / "run_autograder").write_text(RUN_AUTOGRADER)
 
 
 def _digest(staging: Path) -> str:
@@ -152,9 +142,27 @@ def _digest(staging: Path) -> str:
     return h.hexdigest()
 
 
+def _finish_zip(generated: Path, staging: Path, out: Path) -> None:
+    """otter's zip with Gradescope's two scripts replaced and the kit added."""
+    ours = {"setup.sh", "run_autograder", "requirements.txt"}
+    with zipfile.ZipFile(generated) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename in ours or item.filename in ("environment.yml", "run_otter.py"):
+                continue
+            dst.writestr(item, src.read(item.filename))
+        for name in sorted(ours):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o100644 if name.endswith(".txt") else 0o100755) << 16
+            dst.writestr(info, (staging / name).read_text())
+        for path in sorted((staging / "kit").rglob("*")):
+            if path.is_file():
+                dst.write(path, str(path.relative_to(staging)))
+
+
 def build_otter_zip(out_dir: str | Path = DEFAULT_OUT_DIR, *, force: bool = False,
-                    show_hidden: bool = False) -> Path:
-    """Build ``<out_dir>/adam_variants-autograder.zip`` with ``otter generate``; return its path.
+                    visibility: str = DEFAULT_VISIBILITY,
+                    limits: dict[str, float] | None = None, seed: int | None = None) -> Path:
+    """Build ``<out_dir>/adam_variants-autograder.zip``; return its path.
 
     Idempotent: when the zip exists and was built from identical inputs (a
     SHA-256 of the staged files is kept next to it), nothing is rebuilt.
@@ -165,42 +173,35 @@ def build_otter_zip(out_dir: str | Path = DEFAULT_OUT_DIR, *, force: bool = Fals
     stamp = out_dir / f".{ZIP_NAME}.sha256"
     with tempfile.TemporaryDirectory(prefix="adam-otter-") as tmp:
         staging = Path(tmp)
-        stage(staging, show_hidden=show_hidden)
+        stage(staging, visibility, limits, seed)
         digest = _digest(staging)
         if not force and zip_path.exists() and stamp.exists() and stamp.read_text() == digest:
             return zip_path
-        files = sorted(p.name for p in (staging / "files_root").iterdir())
-        for name in files:
-            shutil.move(str(staging / "files_root" / name), str(staging / name))
-        cmd = [
-            sys.executable, "-m", "otter", "generate",
-            "--tests-dir", "tests",
-            "--output-path", str(zip_path),
-            "--config", "otter_config.json",
-            "--requirements", "requirements.txt",
-            "--no-environment",
-            "--python-version", PYTHON_VERSION,
-            *files,
-        ]
+        generated = staging / "otter.zip"
+        cmd = [sys.executable, "-m", "otter", "generate", "--tests-dir", "tests",
+               "--output-path", str(generated), "--config", "otter_config.json",
+               "--requirements", "requirements.txt", "--overwrite-requirements",
+               "--no-environment", "--python-version", PYTHON_VERSION]
         proc = subprocess.run(cmd, cwd=staging, capture_output=True, text=True, check=False)
-        if proc.returncode != 0 or not zip_path.exists():
+        if proc.returncode != 0 or not generated.exists():
             raise RuntimeError(f"otter generate failed:\n{proc.stdout}\n{proc.stderr}")
+        _finish_zip(generated, staging, zip_path)
         stamp.write_text(digest)
     return zip_path
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder.otter_build [--out-dir DIR] [--force] [--show-hidden]``."""
+    """``python -m autograder.otter_build [--out-dir DIR] [--force] [--visibility V]``."""
     parser = argparse.ArgumentParser(prog="python -m autograder.otter_build",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", default=str(DEFAULT_OUT_DIR),
                         help="where to write the zip (default: dist/)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    parser.add_argument("--show-hidden", action="store_true",
-                        help="show hidden check results to students once grades are published")
+    parser.add_argument("--visibility", choices=VISIBILITIES, default=DEFAULT_VISIBILITY,
+                        help="when students see their per-question results on Gradescope "
+                             f"(default: {DEFAULT_VISIBILITY})")
     args = parser.parse_args(argv)
-    path = build_otter_zip(args.out_dir, force=args.force, show_hidden=args.show_hidden)
-    print(path)
+    print(build_otter_zip(args.out_dir, force=args.force, visibility=args.visibility))
     return 0
 
 

@@ -18,6 +18,10 @@ from typing import Any
 from autograder import wire
 
 MAX_MESSAGE_CHARS = 600
+NOT_IMPLEMENTED = "not implemented yet"
+"""Part of every message about a function that still raises NotImplementedError."""
+NOT_DEFINED = "is not defined in your notebook"
+"""Part of every message about a name the notebook does not define."""
 
 
 def _reply_ok(value: Any, args_after: list | None = None, kwargs_after: dict | None = None) -> str:
@@ -36,7 +40,7 @@ def _reply_error(kind: str, message: str) -> str:
 
 def _describe(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, NotImplementedError):
-        return "not_implemented", "not implemented yet (it raises NotImplementedError)"
+        return "not_implemented", f"{NOT_IMPLEMENTED} (it raises NotImplementedError)"
     last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     where = f" (line {last[0].lineno} of {last[0].name})" if last else ""
     return "raised", f"raised {type(exc).__name__}: {exc}{where}"
@@ -66,7 +70,7 @@ class _Missing(Exception):
 def run_call(ns: dict, name: str, args_json: str, kwargs_json: str) -> str:
     """Call ``ns[name](*args, **kwargs)`` on freshly decoded arguments."""
     if name not in ns:
-        return _reply_error("missing", f"`{name}` is not defined in your notebook.")
+        return _reply_error("missing", f"`{name}` {NOT_DEFINED}.")
     fn = ns[name]
     if not callable(fn):
         return _reply_error("raised", f"`{name}` is not a function.")
@@ -83,7 +87,7 @@ def run_call(ns: dict, name: str, args_json: str, kwargs_json: str) -> str:
 def run_value(ns: dict, name: str) -> str:
     """The value of a top-level constant."""
     if name not in ns:
-        return _reply_error("missing", f"`{name}` is not defined in your notebook.")
+        return _reply_error("missing", f"`{name}` {NOT_DEFINED}.")
     return _guard(lambda: _reply_ok(ns[name]))
 
 
@@ -98,7 +102,7 @@ def run_probe(ns: dict, probe: str, params_json: str) -> str:
         try:
             return _reply_ok(fn(ns, **params))
         except _Missing as missing:
-            return _reply_error("missing", f"`{missing.args[0]}` is not defined in your notebook.")
+            return _reply_error("missing", f"`{missing.args[0]}` {NOT_DEFINED}.")
 
     return _guard(go)
 
@@ -112,8 +116,15 @@ def _torch():
     return torch
 
 
+MAX_LOGGED_FORWARDS = 200
+
+
 def _reference_flipnet():
-    """A FlipNet built by the probe itself, so train_flipnet is probed on its own."""
+    """A FlipNet built by the probe itself, so train_flipnet is probed on its own.
+
+    It logs the inputs of its forward calls made with gradients enabled (rows of X, at most
+    ``MAX_LOGGED_FORWARDS`` calls): the grader reads the order and batch size of training from
+    the log, for its diagnosis only (points come from the losses and weights)."""
     torch = _torch()
     nn = torch.nn
 
@@ -123,8 +134,11 @@ def _reference_flipnet():
             self.layer1 = nn.Linear(4, 3)
             self.relu = nn.ReLU()
             self.layer2 = nn.Linear(3, 4)
+            self.forward_log: list[list[list[float]]] = []
 
         def forward(self, x):
+            if torch.is_grad_enabled() and len(self.forward_log) < MAX_LOGGED_FORWARDS:
+                self.forward_log.append(x.detach().cpu().reshape(-1, 4).double().tolist())
             return self.layer2(self.relu(self.layer1(x)))
 
     return ProbeFlipNet()
@@ -192,7 +206,8 @@ def probe_train_flipnet(ns: dict, state: dict, optimizer: dict, X: Any, Y: Any,
     Xt = torch.as_tensor(X, dtype=torch.float32)
     Yt = torch.as_tensor(Y, dtype=torch.float32)
     losses = train(model, opt, Xt, Yt, epochs) if pass_epochs else train(model, opt, Xt, Yt)
-    return {"losses": [float(v) for v in losses], "state": _state_to_plain(model)}
+    return {"losses": [float(v) for v in losses], "state": _state_to_plain(model),
+            "forward_inputs": model.forward_log}
 
 
 def _delegation_trap():
@@ -231,9 +246,10 @@ def probe_scratch_adamw(ns: dict, groups: list[dict], grads: list[list[Any]],
     """Run the student's ScratchAdamW on fixed parameters and gradients.
 
     ``groups``: ``[{"params": [array, ...], <hyperparameters>}]``; ``grads``: one
-    list per step with one array per parameter, in group order. Returns the
-    parameters after each step, the state's keys and values after the last
-    step, and whether torch's own Adam/AdamW was reached.
+    list per step with one array (or None: no gradient) per parameter, in group order.
+    Returns the parameters after each step, the state's keys and values after the last
+    step, and whether the tripwire on torch's own Adam/AdamW was reached (evidence that can
+    only cost points: the grader decides delegation from the source).
     """
     torch = _torch()
     cls = _lookup(ns, "ScratchAdamW")
@@ -252,7 +268,8 @@ def probe_scratch_adamw(ns: dict, groups: list[dict], grads: list[list[Any]],
         opt = cls(torch_groups)
         for step_grads in grads:
             for p, g in zip(tensors, step_grads, strict=True):
-                p.grad = torch.tensor(g, dtype=torch.float32, device=device)
+                p.grad = None if g is None else torch.tensor(g, dtype=torch.float32,
+                                                             device=device)
             if use_closure:
                 closure_values.append(opt.step(lambda: torch.tensor(1.5)))
             else:

@@ -1,16 +1,21 @@
 """Public self-checks for the "Adam and Its Variants" notebook.
 
 Call ``check("q4_adam_step")`` in a notebook cell: it looks up your functions in
-the notebook's namespace, runs a few basic checks (return shapes, scalar in
-scalar out, the first step of the chapter's trace) and prints one line per
-check. Passing them does not mean full marks: the hidden tests are thorough.
+the notebook's namespace, runs the question's public checks and prints one line
+per check. A failed check says where the difference shows and, when it
+recognises the mistake, names it in the same words as the hidden checks.
+Passing them does not mean full marks: the hidden checks probe every function
+with fresh inputs.
 
-This file ships to students: standard library, NumPy and PyTorch only, and only
-values the chapter itself prints.
+This file ships to students: standard library, NumPy and PyTorch only. Its
+expected values are the chapter's printed numbers, worked examples of the
+contract's formulas, properties every correct implementation has, and
+torch.optim run on fixed public inputs.
 """
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +25,204 @@ import numpy as np
 
 PASS, FAIL = "\u2714", "\u2718"
 NOT_IMPLEMENTED = "not implemented yet \u2014 replace the `raise NotImplementedError` with your code"
+
+
+MISTAKES: dict[str, str] = {
+    # ------------------------------------------------------------------ every step function
+    "step_sign_flipped": (
+        "the update seems to go uphill: the step is subtracted from w (w - lr * ...), not "
+        "added."),
+    "modifies_arguments": (
+        "the function changes an argument in place (for example m *= beta1 or w -= ...); "
+        "compute new arrays and leave the inputs unchanged."),
+    "eps_inside_sqrt": (
+        "eps seems to be inside the square root: the update divides by sqrt(...) + eps, "
+        "not sqrt(... + eps) (the difference shows with tiny gradients)."),
+    "decay_missing": (
+        "the weight decay seems to be missing: with weight_decay > 0 your update is the "
+        "plain Adam step."),
+    # ------------------------------------------------------------------ q1 momentum
+    "momentum_dampened": (
+        "the momentum update looks dampened by (1 - beta): PyTorch's convention is "
+        "velocity = beta * velocity + grad."),
+    "momentum_other_convention": (
+        "the velocity seems to include the learning rate (v = beta*v - lr*g, w = w + v); the "
+        "contract uses PyTorch's convention velocity = beta * velocity + grad, "
+        "w = w - lr * velocity."),
+    "momentum_velocity_negated": (
+        "the velocity seems to point downhill (v = beta*v - g, w = w + lr*v); in the "
+        "contract's convention it points uphill: velocity = beta * velocity + grad, "
+        "w = w - lr * velocity."),
+    "momentum_old_velocity": (
+        "the weight seems to be stepped with the velocity from before this step's update; "
+        "update the velocity first, then step w with the new velocity."),
+    # ------------------------------------------------------------------ q2, q3
+    "adagrad_accumulates_grad": (
+        "AdaGrad seems to accumulate g (or |g|) instead of g**2."),
+    "adagrad_old_accumulator": (
+        "the AdaGrad step seems to use the accumulator before adding this step's g**2."),
+    "v_from_abs_grad": (
+        "the second moment seems to be built from |g| instead of g**2."),
+    "v_from_grad": (
+        "the second moment seems to be built from g instead of g**2."),
+    "rho_swapped": (
+        "RMSprop's rho and 1 - rho look swapped: v_new = rho * v + (1 - rho) * grad**2."),
+    "rmsprop_bias_corrected": (
+        "RMSprop has no bias correction; the running average is used as it is."),
+    # ------------------------------------------------------------------ q4 Adam
+    "bias_correction_missing": (
+        "Adam's bias correction seems to be missing: m and v must be divided by "
+        "1 - beta1**t and 1 - beta2**t before the update."),
+    "bias_correction_off_by_one": (
+        "the bias correction looks off by one step: use 1 - beta**t with t the 1-based "
+        "step number (the first update has t=1)."),
+    "bias_correction_inverted": (
+        "`bias_correction` should return the divisor 1 - beta**t itself, not beta**t or "
+        "1 / (1 - beta**t)."),
+    "one_moment_corrected": (
+        "only one of the two moments is bias-corrected: both m and v need their own "
+        "correction."),
+    "eps_closed_form": (
+        "eps seems added to sqrt(v) before the bias correction (the closed form "
+        "lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v) + eps)); PyTorch and the "
+        "contract add eps to sqrt(v_hat), after the correction (it shows with tiny gradients "
+        "in the first steps)."),
+    # ------------------------------------------------------------------ q5 trace
+    "trace_step_sign": (
+        "`step` should be the positive amount subtracted from w (w before the step minus w "
+        "after it)."),
+    "trace_t_from_zero": (
+        "`t` should count the steps from 1, the t the bias correction uses."),
+    "trace_hats_uncorrected": (
+        "`m_hat` and `v_hat` should be the bias-corrected moments m / (1 - beta1**t) and "
+        "v / (1 - beta2**t), not m and v."),
+    "trace_w_before_step": (
+        "`w` should be the weight after the step, not before it."),
+    "trace_ignores_hyperparameters": (
+        "the trace seems to ignore some of its arguments (beta1, beta2 or eps): pass them "
+        "on to adam_step."),
+    # ------------------------------------------------------------------ q6 weight decay
+    "adamw_as_l2": (
+        "the AdamW decay seems folded into the gradient: that is Adam with L2, not "
+        "decoupled weight decay."),
+    "decay_after_step": (
+        "the weight decay seems applied to the already-updated weight; decay the weight "
+        "from before the step: w - lr*update - lr*weight_decay*w."),
+    "decay_not_scaled_by_lr": (
+        "the decoupled decay seems not scaled by the learning rate: subtract "
+        "lr * weight_decay * w."),
+    "l2_as_decoupled": (
+        "Adam with L2 seems implemented as decoupled decay; L2 adds weight_decay * w to the "
+        "gradient before the moments are updated."),
+    # ------------------------------------------------------------------ q7 Rosenbrock
+    "rosenbrock_dfdx_wrong": (
+        "df/dx looks wrong: both terms of (1 - x)**2 + 100 * (y - x**2)**2 depend on x; "
+        "differentiate each with the chain rule."),
+    "rosenbrock_dfdy_wrong": (
+        "df/dy looks wrong: only the term 100 * (y - x**2)**2 depends on y; differentiate it "
+        "with the chain rule."),
+    "path_ignores_hyperparameters": (
+        "`optimize_rosenbrock` seems to ignore the hyperparameters given in **hparams: pass "
+        "them on to the step function."),
+    "path_state_not_carried": (
+        "`optimize_rosenbrock` seems to restart the optimizer state (velocity, m, v) at "
+        "every step: keep it from one step to the next."),
+    # ------------------------------------------------------------------ q8 FlipNet
+    "flipnet_missing_relu": (
+        "FlipNet's forward pass seems to miss the ReLU between the two layers."),
+    "flipnet_layer_order": (
+        "FlipNet seems to create layer2 before layer1; create layer1 first, so that a seed "
+        "gives the chapter's weights."),
+    "flip_inputs_order": (
+        "X should list the 16 images in the chapter's order "
+        "(for a in [0,1] for b in [0,1] for c in [0,1] for d in [0,1])."),
+    "flip_targets_wrong": (
+        "Y should be X with its four pixels reversed: X[:, [3, 2, 1, 0]]."),
+    "flipnet_loss_summed": (
+        "the loss seems summed instead of averaged: use torch.mean((model(x) - y) ** 2)."),
+    "epoch_loss_not_averaged": (
+        "each epoch's loss should be the mean over the 16 steps, not their sum."),
+    "missing_zero_grad": (
+        "gradients seem to accumulate across steps: call optimizer.zero_grad() before "
+        "each backward()."),
+    "samples_out_of_order": (
+        "the samples seem to be fed in another order than 0, 1, ..., 15; feed them in order "
+        "in every epoch, without shuffling."),
+    "not_batch_size_one": (
+        "the model seems to see several samples in one step; use batch size 1: one sample "
+        "per step."),
+    "flipnets_not_identical": (
+        "the two FlipNets do not seem to start from identical weights: copy the first "
+        "model's weights into the second (load_state_dict or copy.deepcopy)."),
+    # ------------------------------------------------------------------ q9 ScratchAdamW
+    "state_names_wrong": (
+        "the per-parameter state should use PyTorch's names: step, exp_avg and exp_avg_sq."),
+    "closure_loss_not_returned": (
+        "step(closure) should call the closure (with gradients enabled) and return the loss "
+        "it returns."),
+    "grad_none_not_skipped": (
+        "a parameter whose .grad is None must be skipped (no decay, no state update), as "
+        "torch.optim.AdamW does."),
+    "group_hyperparameters_ignored": (
+        "each param group's own settings should be used (group['lr'], group['betas'], "
+        "group['eps'], group['weight_decay']), not the constructor's arguments."),
+    "delegates_to_torch": (
+        "ScratchAdamW must compute the update with tensor operations; the grader found code "
+        "that reaches torch's Adam/AdamW or hides what it calls, so its results cannot count."),
+    # ------------------------------------------------------------------ q10 recipe
+    "warmup_off_by_one": (
+        "the warmup looks off by one step: the rate is lr_max * step / warmup_steps, 0 at "
+        "step 0 and lr_max at step warmup_steps."),
+    "cosine_ignores_lr_min": (
+        "the cosine part seems to ignore lr_min: lr_min + 0.5*(lr_max - lr_min)*(1 + cos(...))."),
+    "clip_per_tensor": (
+        "the gradients seem clipped tensor by tensor; clip_grad_norm uses one global norm "
+        "over all of them."),
+    "clip_epsilon_missing": (
+        "the clip scale should be max_norm / (total_norm + 1e-6), as clip_grad_norm_ computes "
+        "it (the 1e-6 shows when the total norm is small)."),
+    "clip_scales_up": (
+        "gradients whose total norm is below max_norm must stay unchanged: the scale is "
+        "min(1, max_norm / (total_norm + 1e-6))."),
+    "biases_in_decay_group": (
+        "biases or normalisation parameters (ndim < 2) are in the decay group; they belong "
+        "in the group with weight_decay 0."),
+    "matrices_in_no_decay_group": (
+        "a weight matrix or embedding (ndim >= 2) is in the group without decay; those decay."),
+    "decay_group_missing_params": (
+        "some parameters are missing from the groups or appear twice; every parameter "
+        "must appear exactly once."),
+    "gb_as_gib": (
+        "the sizes look computed in GiB (2**30 bytes); the contract uses GB = 1e9 bytes."),
+    "mixed_precision_moments_halved": (
+        "in mixed precision Adam's m and v stay in fp32 (4 bytes each); only the weights and "
+        "the gradients take 2 bytes."),
+    # ------------------------------------------------------------------ q11
+    "answer_wrong": (
+        "the answer does not match what the computation shows; run it and read the numbers "
+        "rather than the text's printout."),
+    # ------------------------------------------------------------------ bonus
+    "lion_sign_of_momentum": (
+        "Lion's update direction should interpolate with beta1, sign(beta1*m + (1-beta1)*grad); "
+        "beta2 is only for the momentum's own update."),
+    "lion_momentum_updated_first": (
+        "Lion's sign should use the momentum from before this step: compute "
+        "u = sign(beta1*m + (1-beta1)*grad) first, then update m with beta2."),
+    "lamb_trust_ratio_per_element": (
+        "LAMB's trust ratio is one number per array (norm(w) / norm(u)), not per element."),
+    "lamb_no_trust_ratio": (
+        "LAMB's trust ratio norm(w) / norm(u) seems missing."),
+    "adafactor_no_normalisation": (
+        "the factored estimate must be divided by the mean of the row statistics."),
+    "adafactor_rows_cols_swapped": (
+        "rows and columns look swapped: row statistics are means over axis 1."),
+    "quantize_wrong_range": (
+        "int8 codes should use the range [-127, 127]: code = round(x / absmax * 127)."),
+    "quantize_one_block": (
+        "each block of `block` values needs its own absmax scale, not one for the whole array."),
+}
+"""Known mistakes: label -> the sentence that explains it. The hidden checks use the same
+sentences, so a mistake reads the same before and after submission."""
 
 
 class CheckFailed(AssertionError):
@@ -95,11 +298,98 @@ def _same_shape(results: tuple, shape: tuple[int, ...], names: str) -> None:
         )
 
 
+def normalise_answer(answer: Any) -> str:
+    """A q11 answer as the grader reads it: case, spaces and quotes do not matter."""
+    return "".join(str(answer).split()).lower().strip("\"'")
+
+
+# ---------------------------------------------------------------- worked examples
+def _flat(value: Any) -> list[float]:
+    """Every number of a result, in order (a dict's values by sorted key)."""
+    if isinstance(value, dict):
+        return [x for key in sorted(value) for x in _flat(value[key])]
+    if isinstance(value, (list, tuple)):
+        return [x for item in value for x in _flat(item)]
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return [float(x) for x in np.asarray(value, dtype=np.float64).ravel()]
+
+
+def _agree(got: list[float], expected: list[float], rtol: float) -> bool:
+    if len(got) != len(expected):
+        return False
+    for a, e in zip(got, expected, strict=True):
+        if np.isnan(e) or np.isinf(e):
+            if not (a == e or (np.isnan(a) and np.isnan(e))):
+                return False
+        elif not abs(a - e) <= rtol * abs(e) + 1e-15:
+            return False
+    return True
+
+
+def named_mistake(name: str, got: list[float], rtol: float = 1e-6,
+                  spans: list[tuple[int, int]] | None = None) -> str:
+    """The text " This looks like a known mistake: <sentence>" when ``got`` is what a known
+    mistake of ``name`` gives (the hidden checks' sentence), else "". With ``spans`` (one
+    slice of ``got`` per example), the mistake must explain every example that is wrong."""
+    expected = EXPECTED.get(name)
+    spans = spans or [(0, len(got))]
+    wrong = [(a, b) for a, b in spans
+             if expected is None or not _agree(got[a:b], expected[a:b], rtol)]
+    for key, outputs in KNOWN.get(name, {}).items():
+        if len(outputs) == len(got) and all(_agree(got[a:b], outputs[a:b], rtol)
+                                            for a, b in wrong):
+            return f" This looks like a known mistake: {MISTAKES[key.split('#')[0]]}"
+    return ""
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, np.ndarray):
+        return "np.array(" + _short(value.tolist()) + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return repr(value)
+
+
+def _call_text(name: str, args: tuple, kwargs: dict) -> str:
+    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _examples(name: str, rtol: float = 1e-6) -> Callable[[dict[str, Any]], None]:
+    """A check: ``name`` on its worked examples (EXAMPLES) against EXPECTED."""
+    def run(ns: dict[str, Any]) -> None:
+        fn = _get(ns, name)
+        got, spans = [], []
+        for args, kwargs in EXAMPLES[name]:
+            start = len(got)
+            got += _flat(fn(*copy.deepcopy(args), **copy.deepcopy(kwargs)))
+            spans.append((args, kwargs, start, len(got)))
+        expected = EXPECTED[name]
+        if _agree(got, expected, rtol):
+            return
+        for args, kwargs, a, b in spans:
+            if not _agree(got[a:b], expected[a:b], rtol):
+                raise CheckFailed(f"{_call_text(name, args, kwargs)} gives "
+                                  f"{_short(got[a:b])}, expected {_short(expected[a:b])}."
+                                  + named_mistake(name, got, rtol,
+                                                  [(a, b) for _, _, a, b in spans]))
+        raise CheckFailed(f"{name} returns {len(got)} numbers on its examples, expected "
+                          f"{len(expected)}.")
+
+    return run
+
+
 # ---------------------------------------------------------------- q1_baselines
 def _sgd_scalar(ns: dict[str, Any]) -> None:
     w = _get(ns, "sgd_step")(5.0, 10.0, 0.01)
     _expect(_is_scalar(w), f"scalar in should give a scalar out, got {type(w).__name__}")
-    _expect(_close(w, 4.9), f"sgd_step(5.0, 10.0, lr=0.01) should move w by lr*grad = 0.1, got {w}")
+    _expect(_close(w, 4.9), "sgd_step(5.0, 10.0, lr=0.01) should move w by lr*grad = 0.1, got "
+            f"{w}." + named_mistake("sgd_step", _flat(w)))
 
 
 def _sgd_eight(ns: dict[str, Any]) -> None:
@@ -153,35 +443,24 @@ def _rmsprop_scalar(ns: dict[str, Any]) -> None:
     _expect(float(v_new) > 0.0, "v should grow from 0 after a nonzero gradient")
 
 
-def _rmsprop_pure(ns: dict[str, Any]) -> None:
-    w, g, v = np.ones(3), np.full(3, 2.0), np.full(3, 0.5)
-    _get(ns, "rmsprop_step")(w, g, v, 0.01)
-    _expect(
-        np.all(w == 1.0) and np.all(g == 2.0) and np.all(v == 0.5),
-        "must not modify its arguments in place (return new arrays instead)",
-    )
+def _pure(name: str, n_args: int) -> Callable[[dict[str, Any]], None]:
+    """A check: ``name`` leaves its array arguments as they were."""
+    def run(ns: dict[str, Any]) -> None:
+        args = [np.array([1.0, 2.0, 0.5]) * (i + 1) for i in range(n_args)]
+        before = [a.copy() for a in args]
+        extra = (1,) if name == "adam_step" else ()
+        _get(ns, name)(*args, *([0.01] if name != "adam_step" else []), *extra)
+        _expect(all(np.array_equal(a, b) for a, b in zip(args, before, strict=True)),
+                "changed an argument in place." + f" This looks like a known mistake: "
+                f"{MISTAKES['modifies_arguments']}")
+
+    return run
 
 
 # ---------------------------------------------------------------- q4_adam_step
-def _bias_first(ns: dict[str, Any]) -> None:
-    bias_correction = _get(ns, "bias_correction")
-    b1, b2 = bias_correction(0.9, 1), bias_correction(0.999, 1)
-    _expect(_close(b1, 0.1) and _close(b2, 0.001),
-            f"at t=1 the chapter's table gives 0.100 (beta=0.9) and 0.001 (beta=0.999), "
-            f"got {b1} and {b2}")
-
-
 def _adam_triple(ns: dict[str, Any]) -> None:
     result = _get(ns, "adam_step")(np.ones(3), np.ones(3), np.zeros(3), np.zeros(3), 1)
     _same_shape(_tuple_of(result, 3, "(w_new, m_new, v_new)"), (3,), "w_new, m_new and v_new")
-
-
-def _adam_first(ns: dict[str, Any]) -> None:
-    result = _get(ns, "adam_step")(5.0, 10.0, 0.0, 0.0, 1, lr=0.01)
-    w, m, v = _tuple_of(result, 3, "(w_new, m_new, v_new)")
-    _expect(_close(m, 1.0) and _close(v, 0.1),
-            f"the chapter's first step (w=5, g=10, lr=0.01) has m=1.0, v=0.1, got m={m}, v={v}")
-    _expect(_close(w, 4.99), f"the chapter's first step gives w=4.99, got {w}")
 
 
 # ---------------------------------------------------------------- q5_adam_trace
@@ -238,6 +517,22 @@ def _rosenbrock_min(ns: dict[str, Any]) -> None:
             f"the gradient at the minimum (1, 1) is (0, 0), got {grad}")
 
 
+def _rosenbrock_autograd(ns: dict[str, Any]) -> None:
+    import torch
+
+    grad_fn = _get(ns, "rosenbrock_grad")
+    for x, y in ((-1.2, 1.0), (0.5, -0.3)):
+        p = torch.tensor([x, y], dtype=torch.float64, requires_grad=True)
+        ((1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2).backward()
+        got = _flat(grad_fn(x, y))
+        _expect(len(got) == 2, "should return the pair (df/dx, df/dy)")
+        for i, part in enumerate(("dfdx", "dfdy")):
+            _expect(_close(got[i], float(p.grad[i]), 1e-9),
+                    f"at ({x}, {y}) torch's autograd gives df/{part[-1]} = {float(p.grad[i]):.6g}, "
+                    f"got {got[i]:.6g}. This looks like a known mistake: "
+                    f"{MISTAKES[f'rosenbrock_{part}_wrong']}")
+
+
 def _rosenbrock_path(ns: dict[str, Any]) -> None:
     path = _get(ns, "optimize_rosenbrock")("sgd", 1e-4, 5)
     _expect(isinstance(path, np.ndarray) and path.shape == (6, 2),
@@ -254,6 +549,40 @@ def _flipnet_params(ns: dict[str, Any]) -> None:
     _expect(n == 31, f"FlipNet has 31 parameters in the chapter, got {n}")
 
 
+def _flipnet_relu(ns: dict[str, Any]) -> None:
+    import torch
+
+    model = _get(ns, "FlipNet")()
+    with torch.no_grad():
+        model.layer1.weight.zero_()
+        model.layer1.bias.fill_(-1.0)
+        out = model(torch.ones(4))
+    _expect(torch.allclose(out, model.layer2.bias.detach()),
+            "with every hidden pre-activation negative the ReLU outputs zeros, so the network "
+            "should output layer2's bias." + f" This looks like a known mistake: "
+            f"{MISTAKES['flipnet_missing_relu']}")
+
+
+def _flipnet_seeded(ns: dict[str, Any]) -> None:
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = _get(ns, "FlipNet")()
+        torch.manual_seed(0)
+        first, second = torch.nn.Linear(4, 3), torch.nn.Linear(3, 4)
+        torch.manual_seed(0)
+        swapped_second, swapped_first = torch.nn.Linear(3, 4), torch.nn.Linear(4, 3)
+    same = torch.equal(model.layer1.weight, first.weight) and torch.equal(
+        model.layer2.weight, second.weight)
+    swapped = torch.equal(model.layer1.weight, swapped_first.weight) and torch.equal(
+        model.layer2.weight, swapped_second.weight)
+    _expect(same, "after torch.manual_seed(0), FlipNet() should hold the weights of "
+            "nn.Linear(4, 3) then nn.Linear(3, 4) created after the same seed."
+            + (f" This looks like a known mistake: {MISTAKES['flipnet_layer_order']}"
+               if swapped else ""))
+
+
 def _flip_data(ns: dict[str, Any]) -> None:
     import torch
 
@@ -261,7 +590,8 @@ def _flip_data(ns: dict[str, Any]) -> None:
     _expect(isinstance(X, torch.Tensor) and tuple(X.shape) == (16, 4) and X.dtype == torch.float32,
             "X is a float32 tensor of shape (16, 4)")
     _expect(isinstance(Y, torch.Tensor) and torch.equal(Y, X[:, [3, 2, 1, 0]]),
-            "Y is X with its pixels reversed: X[:, [3, 2, 1, 0]]")
+            "Y is X with its pixels reversed: X[:, [3, 2, 1, 0]]." + " This looks like a known "
+            f"mistake: {MISTAKES['flip_targets_wrong']}")
 
 
 def _train_history(ns: dict[str, Any]) -> None:
@@ -275,6 +605,76 @@ def _train_history(ns: dict[str, Any]) -> None:
     _expect(isinstance(history, list) and len(history) == 2
             and all(isinstance(x, float) for x in history),
             "train_flipnet(..., epochs=2) returns a list of 2 floats")
+
+
+def _spy_data():
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        return torch.rand(16, 4), torch.rand(16, 4)
+
+
+def _train_mean_loss(ns: dict[str, Any]) -> None:
+    import torch
+
+    X, Y = _spy_data()
+    model = _get(ns, "FlipNet")()
+    with torch.no_grad():
+        mean_loss = float(torch.mean((model(X) - Y) ** 2))
+    history = _get(ns, "train_flipnet")(model, torch.optim.SGD(model.parameters(), lr=0.0), X, Y,
+                                        epochs=1)
+    got = float(history[0])
+    label = {4.0: "flipnet_loss_summed", 16.0: "epoch_loss_not_averaged"}.get(
+        round(got / mean_loss, 3) if mean_loss else 0.0)
+    _expect(_close(got, mean_loss), "with lr=0 the model does not change, so the epoch's loss "
+            f"should be the mean squared error over the 16 samples, {mean_loss:.6g}; got "
+            f"{got:.6g}." + (f" This looks like a known mistake: {MISTAKES[label]}" if label
+                            else ""))
+
+
+def _train_one_sample_per_step(ns: dict[str, Any]) -> None:
+    import torch
+
+    X, Y = _spy_data()
+    model = _get(ns, "FlipNet")()
+    fed: list = []
+    spying = [False]
+    model.register_forward_hook(
+        lambda _m, inputs, _out: fed.append(inputs[0].detach().reshape(-1, 4))
+        if torch.is_grad_enabled() and not spying[0] else None)
+    params = list(model.parameters())
+    problems: list[str] = []
+
+    class SpySGD(torch.optim.SGD):
+        """SGD(lr=0) that checks each step's gradient is one sample's, freshly computed."""
+
+        def step(self, closure=None):
+            x = fed[-1] if fed else None
+            if x is not None and x.shape[0] == 1:
+                row = [i for i in range(16) if torch.equal(X[i], x[0])]
+                if row:
+                    spying[0] = True
+                    with torch.set_grad_enabled(True):
+                        sample_loss = torch.mean((model(x[0]) - Y[row[0]]) ** 2)
+                        fresh = torch.autograd.grad(sample_loss, params)
+                    spying[0] = False
+                    if not all(torch.allclose(p.grad, g, atol=1e-7) or
+                               torch.allclose(p.grad, 4 * g, atol=1e-7)
+                               for p, g in zip(params, fresh, strict=True)):
+                        problems.append("missing_zero_grad")
+            return super().step(closure)
+
+    _get(ns, "train_flipnet")(model, SpySGD(params, lr=0.0), X, Y, epochs=2)
+    order = [[i for i in range(16) if torch.equal(X[i], x[0])][:1] if x.shape[0] == 1 else [-1]
+             for x in fed]
+    if any(x.shape[0] != 1 for x in fed):
+        problems.insert(0, "not_batch_size_one")
+    elif [o[0] if o else -2 for o in order] != list(range(16)) * 2:
+        problems.insert(0, "samples_out_of_order")
+    _expect(not problems, "training should take one step per sample, samples 0..15 in order, "
+            "each with the gradient of that sample's loss alone."
+            + (f" This looks like a known mistake: {MISTAKES[problems[0]]}" if problems else ""))
 
 
 def _compare_keys(ns: dict[str, Any]) -> None:
@@ -299,7 +699,86 @@ def _scratch_first(ns: dict[str, Any]) -> None:
             f"w=4.99, got {w.item()}")
     state = opt.state[w]
     _expect({"step", "exp_avg", "exp_avg_sq"} <= set(state),
-            "state per parameter holds step, exp_avg and exp_avg_sq")
+            "state per parameter holds step, exp_avg and exp_avg_sq." + " This looks like a "
+            f"known mistake: {MISTAKES['state_names_wrong']}")
+
+
+SCRATCH_EXAMPLE = {
+    "groups": [{"params": [[1.0, -2.0], [0.25]], "lr": 0.1, "weight_decay": 0.5},
+               {"params": [[0.5, 3.0]]}],
+    "grads": [[[0.5, -1e-6], [1.0], [1.0, -2.0]],
+              [[0.3, 2e-6], [-0.5], [-1.0, 0.5]],
+              [[-0.2, 1e-6], [0.25], [0.5, 0.5]]],
+}
+"""Two param groups (the first with its own lr and weight_decay), three steps, float32."""
+
+
+def _scratch_run(make: Callable[[list], Any], example: dict) -> list[float]:
+    """The parameters after running the optimizer ``make(groups)`` on ``example``."""
+    import torch
+
+    tensors = []
+    groups = []
+    for group in example["groups"]:
+        params = [torch.tensor(p, dtype=torch.float32, requires_grad=True) for p in group["params"]]
+        tensors += params
+        groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": params})
+    opt = make(groups)
+    for step in example["grads"]:
+        for p, g in zip(tensors, step, strict=True):
+            p.grad = None if g is None else torch.tensor(g, dtype=torch.float32)
+        opt.step()
+    return _flat([p.detach() for p in tensors])
+
+
+def _scratch_matches(ns: dict[str, Any]) -> None:
+    import torch
+
+    got = _scratch_run(_get(ns, "ScratchAdamW"), SCRATCH_EXAMPLE)
+    expected = _scratch_run(lambda groups: torch.optim.AdamW(groups, lr=1e-3, weight_decay=0.0),
+                            SCRATCH_EXAMPLE)
+    _expect(_agree(got, expected, 1e-5), "after three steps on two param groups the parameters "
+            f"are {_short(got)}, torch.optim.AdamW gives {_short(expected)}."
+            + named_mistake("ScratchAdamW", got, 1e-5))
+
+
+def _scratch_no_grad(ns: dict[str, Any]) -> None:
+    import torch
+
+    cls = _get(ns, "ScratchAdamW")
+    with_grad = torch.tensor([1.0, 2.0], requires_grad=True)
+    without = torch.tensor([3.0, -1.0], requires_grad=True)
+    opt = cls([with_grad, without], lr=0.1, weight_decay=0.5)
+    with_grad.grad = torch.tensor([0.5, 0.5])
+    try:
+        opt.step()
+    except Exception as err:  # noqa: BLE001 - reported as the check's reason
+        raise CheckFailed(f"step() raised {type(err).__name__} with a parameter whose .grad is "
+                          f"None. This looks like a known mistake: "
+                          f"{MISTAKES['grad_none_not_skipped']}") from None
+    _expect(torch.equal(without.detach(), torch.tensor([3.0, -1.0]))
+            and not opt.state.get(without), "a parameter whose .grad is None should stay "
+            "unchanged and get no state. This looks like a known mistake: "
+            f"{MISTAKES['grad_none_not_skipped']}")
+
+
+def _scratch_closure(ns: dict[str, Any]) -> None:
+    import torch
+
+    w = torch.tensor([1.0], requires_grad=True)
+    opt = _get(ns, "ScratchAdamW")([w])
+
+    def closure():
+        opt.zero_grad()
+        value = (w**2).sum()
+        value.backward()
+        return value
+
+    loss = opt.step(closure)
+    loss = loss.detach() if hasattr(loss, "detach") else loss
+    _expect(loss is not None and _close(float(loss), 1.0),
+            f"step(closure) should return the closure's loss (1.0 here), got {loss}. This looks "
+            f"like a known mistake: {MISTAKES['closure_loss_not_returned']}")
 
 
 # ---------------------------------------------------------------- q10_recipe
@@ -328,7 +807,12 @@ def _groups_cover(ns: dict[str, Any]) -> None:
             'two dicts with keys "params" and "weight_decay"')
     ids = [id(p) for g in groups for p in g["params"]]
     _expect(sorted(ids) == sorted(id(p) for p in model.parameters()),
-            "every parameter appears exactly once")
+            "every parameter appears exactly once." + " This looks like a known mistake: "
+            f"{MISTAKES['decay_group_missing_params']}")
+    biases = {id(model.layer1.bias), id(model.layer2.bias)}
+    _expect(not biases & {id(p) for p in groups[0]["params"]},
+            "FlipNet's biases belong in the second group (weight_decay 0). This looks like a "
+            f"known mistake: {MISTAKES['biases_in_decay_group']}")
 
 
 def _memory_table(ns: dict[str, Any]) -> None:
@@ -338,6 +822,30 @@ def _memory_table(ns: dict[str, Any]) -> None:
             f"keys {', '.join(expected)}")
     _expect(all(_close(mem[k], x) for k, x in expected.items()),
             f"the chapter's fp32 table for 7B parameters is 28/28/28/28/112 GB, got {mem}")
+
+
+def _quantize_roundtrip(ns: dict[str, Any]) -> None:
+    x = np.linspace(-1.0, 2.0, 100).reshape(10, 10)
+    codes, scales = _tuple_of(_get(ns, "quantize_blockwise")(x), 2, "(codes, scales)")
+    _expect(isinstance(codes, np.ndarray) and codes.dtype == np.int8 and codes.size == 100,
+            "codes is a flat int8 array with one code per value")
+    x_hat = _get(ns, "dequantize_blockwise")(codes, scales, x.shape)
+    _expect(np.shape(x_hat) == x.shape, "dequantize_blockwise restores the shape")
+    _expect(np.max(np.abs(x_hat - x)) <= 2.0 / 127 + 1e-12,
+            "every value comes back within absmax/127 of the original."
+            + (f" This looks like a known mistake: {MISTAKES['quantize_wrong_range']}"
+               if np.abs(codes.astype(int)).max() == 127
+               and np.max(np.abs(x_hat - x)) > 0.5 else ""))
+
+
+def _quantize_blocks(ns: dict[str, Any]) -> None:
+    x = np.concatenate([np.full(4, 0.5), np.full(4, -8.0), np.array([2.0, 1.0])])
+    _, scales = _tuple_of(_get(ns, "quantize_blockwise")(x, 4), 2, "(codes, scales)")
+    got = _flat(scales)
+    _expect(got == [0.5, 8.0, 2.0], "blocks of 4 values with absmax 0.5, 8 and 2 (the last "
+            f"block shorter) give scales [0.5, 8, 2], got {_short(got)}."
+            + (f" This looks like a known mistake: {MISTAKES['quantize_one_block']}"
+               if got == [8.0, 8.0, 8.0] else ""))
 
 
 # ---------------------------------------------------------------- q11_concepts
@@ -353,39 +861,10 @@ def _answer(name: str) -> Callable[[dict[str, Any]], None]:
         value = _get(ns, name)
         if value is None:
             raise _NotAnswered(", ".join(f'"{c}"' for c in _CHOICES[name]))
-        _expect(value in _CHOICES[name],
+        _expect(isinstance(value, str) and normalise_answer(value) in _CHOICES[name],
                 f"should be one of {', '.join(map(repr, _CHOICES[name]))}, got {value!r}")
 
     return run
-
-
-# ---------------------------------------------------------------- bonus_variants
-def _lion_pair(ns: dict[str, Any]) -> None:
-    result = _get(ns, "lion_step")(np.ones(5), np.ones(5), np.zeros(5))
-    _same_shape(_tuple_of(result, 2, "(w_new, m_new)"), (5,), "w_new and m_new")
-
-
-def _lamb_triple(ns: dict[str, Any]) -> None:
-    result = _get(ns, "lamb_step")(np.ones(5), np.ones(5), np.zeros(5), np.zeros(5), 1)
-    _same_shape(_tuple_of(result, 3, "(w_new, m_new, v_new)"), (5,), "w_new, m_new and v_new")
-
-
-def _factored_shapes(ns: dict[str, Any]) -> None:
-    result = _get(ns, "factored_second_moment")(np.ones((3, 4)), np.zeros(3), np.zeros(4))
-    v_approx, row, col = _tuple_of(result, 3, "(v_approx, row_new, col_new)")
-    _expect(np.shape(v_approx) == (3, 4) and np.shape(row) == (3,) and np.shape(col) == (4,),
-            "a (3, 4) gradient gives v_approx (3, 4), row (3,), col (4,)")
-
-
-def _quantize_roundtrip(ns: dict[str, Any]) -> None:
-    x = np.linspace(-1.0, 2.0, 100).reshape(10, 10)
-    codes, scales = _tuple_of(_get(ns, "quantize_blockwise")(x), 2, "(codes, scales)")
-    _expect(isinstance(codes, np.ndarray) and codes.dtype == np.int8 and codes.size == 100,
-            "codes is a flat int8 array with one code per value")
-    x_hat = _get(ns, "dequantize_blockwise")(codes, scales, x.shape)
-    _expect(np.shape(x_hat) == x.shape, "dequantize_blockwise restores the shape")
-    _expect(np.max(np.abs(x_hat - x)) <= 2.0 / 127 + 1e-12,
-            "every value comes back within absmax/127 of the original")
 
 
 CHECKS: dict[str, tuple[PublicCheck, ...]] = {
@@ -395,64 +874,416 @@ CHECKS: dict[str, tuple[PublicCheck, ...]] = {
         PublicCheck("momentum_step", "returns (w_new, velocity_new) of the input shape",
                     _momentum_pair),
         PublicCheck("momentum_step", "reaches 2.4421 after 8 steps on f(w)=w²", _momentum_eight),
+        PublicCheck("momentum_step", "follows PyTorch's convention on two worked examples",
+                    _examples("momentum_step")),
     ),
     "q2_adagrad": (
         PublicCheck("adagrad_step", "returns (w_new, accum_new) of the input shape",
                     _adagrad_pair),
         PublicCheck("adagrad_step", "accumulates 10,000 after 100 steps of gradient 10",
                     _adagrad_table),
+        PublicCheck("adagrad_step", "matches torch.optim.Adagrad on a tiny and a large gradient",
+                    _examples("adagrad_step")),
     ),
     "q3_rmsprop": (
         PublicCheck("rmsprop_step", "returns (w_new, v_new) of the input shape", _rmsprop_pair),
         PublicCheck("rmsprop_step", "gives scalars for scalars and steps downhill",
                     _rmsprop_scalar),
-        PublicCheck("rmsprop_step", "leaves its arguments unchanged", _rmsprop_pure),
+        PublicCheck("rmsprop_step", "leaves its arguments unchanged", _pure("rmsprop_step", 3)),
+        PublicCheck("rmsprop_step", "matches torch.optim.RMSprop on a tiny and a large gradient",
+                    _examples("rmsprop_step")),
     ),
     "q4_adam_step": (
-        PublicCheck("bias_correction", "matches the chapter's table at t=1", _bias_first),
+        PublicCheck("bias_correction", "matches the chapter's table at t=1 and t=5",
+                    _examples("bias_correction")),
         PublicCheck("adam_step", "returns (w_new, m_new, v_new)", _adam_triple),
-        PublicCheck("adam_step", "reproduces the chapter's first step", _adam_first),
+        PublicCheck("adam_step", "reproduces the chapter's first step and matches torch.optim.Adam "
+                    "on tiny gradients and at t=3", _examples("adam_step")),
+        PublicCheck("adam_step", "leaves its arguments unchanged", _pure("adam_step", 4)),
     ),
     "q5_adam_trace": (
         PublicCheck("adam_trace", "returns 8 rows with the trace's keys", _trace_shape),
         PublicCheck("adam_trace", "reproduces the chapter's t=1 row", _trace_first),
         PublicCheck("adam_trace", "ends at w=4.9200", _trace_last),
+        PublicCheck("adam_trace", "follows Adam with given hyperparameters",
+                    _examples("adam_trace")),
     ),
     "q6_weight_decay": (
         PublicCheck("adam_l2_step/adamw_step", "return (w_new, m_new, v_new)", _decay_triples),
         PublicCheck("adam_l2_step/adamw_step", "equal adam_step when weight_decay=0",
                     _decay_zero),
+        PublicCheck("adam_l2_step", "matches torch.optim.Adam(weight_decay=...)",
+                    _examples("adam_l2_step")),
+        PublicCheck("adamw_step", "matches torch.optim.AdamW", _examples("adamw_step")),
     ),
     "q7_rosenbrock": (
         PublicCheck("rosenbrock", "is 0 with zero gradient at the minimum (1, 1)",
                     _rosenbrock_min),
+        PublicCheck("rosenbrock_grad", "agrees with torch's autograd", _rosenbrock_autograd),
         PublicCheck("optimize_rosenbrock", "returns the path, start first", _rosenbrock_path),
+        PublicCheck("optimize_rosenbrock", "follows torch.optim for 3 steps of adam, momentum "
+                    "and rmsprop", _examples("optimize_rosenbrock")),
     ),
     "q8_flipnet": (
         PublicCheck("FlipNet", "has layer1, layer2 and 31 parameters", _flipnet_params),
+        PublicCheck("FlipNet", "puts a ReLU between the layers", _flipnet_relu),
+        PublicCheck("FlipNet", "creates layer1, then layer2", _flipnet_seeded),
         PublicCheck("make_flip_data", "returns the 16 images and their flips", _flip_data),
         PublicCheck("train_flipnet", "returns one float per epoch", _train_history),
+        PublicCheck("train_flipnet", "averages the per-sample mean squared errors",
+                    _train_mean_loss),
+        PublicCheck("train_flipnet", "takes one step per sample, in order, with fresh gradients",
+                    _train_one_sample_per_step),
         PublicCheck("compare_optimizers", "returns both loss curves", _compare_keys),
     ),
     "q9_scratch_adamw": (
         PublicCheck("ScratchAdamW", "takes the chapter's first Adam step", _scratch_first),
+        PublicCheck("ScratchAdamW", "matches torch.optim.AdamW on two param groups",
+                    _scratch_matches),
+        PublicCheck("ScratchAdamW", "skips a parameter without a gradient", _scratch_no_grad),
+        PublicCheck("ScratchAdamW", "returns the closure's loss", _scratch_closure),
     ),
     "q10_recipe": (
         PublicCheck("warmup_cosine_lr", "starts at 0 and peaks at warmup_steps", _schedule_ends),
+        PublicCheck("warmup_cosine_lr", "follows the schedule on worked examples",
+                    _examples("warmup_cosine_lr")),
         PublicCheck("clip_grad_norm", "returns (clipped, total_norm)", _clip_small),
+        PublicCheck("clip_grad_norm", "matches torch.nn.utils.clip_grad_norm_",
+                    _examples("clip_grad_norm")),
         PublicCheck("decay_param_groups", "splits FlipNet into two groups", _groups_cover),
         PublicCheck("adam_memory_gb", "reproduces the chapter's 7B fp32 table", _memory_table),
+        PublicCheck("adam_memory_gb", "reproduces the chapter's 7B tables (fp32 and mixed)",
+                    _examples("adam_memory_gb")),
     ),
     "q11_concepts": tuple(
         PublicCheck(name, "is one of the allowed answers", _answer(name)) for name in _CHOICES
     ),
     "bonus_variants": (
-        PublicCheck("lion_step", "returns (w_new, m_new)", _lion_pair),
-        PublicCheck("lamb_step", "returns (w_new, m_new, v_new)", _lamb_triple),
-        PublicCheck("factored_second_moment", "returns row/column statistics", _factored_shapes),
+        PublicCheck("lion_step", "follows the contract's formula on a worked example",
+                    _examples("lion_step")),
+        PublicCheck("lamb_step", "scales its first step by one trust ratio",
+                    _examples("lamb_step")),
+        PublicCheck("factored_second_moment", "follows the contract's formula on worked examples",
+                    _examples("factored_second_moment")),
         PublicCheck("quantize_blockwise", "round-trips within absmax/127", _quantize_roundtrip),
+        PublicCheck("quantize_blockwise", "keeps one absmax per block", _quantize_blocks),
     ),
 }
+
+
+EXAMPLES: dict[str, list[tuple[tuple, dict]]] = {
+    "sgd_step": [((5.0, 10.0, 0.01), {})],
+    "momentum_step": [((1.0, 2.0, 0.5, 0.1), {"beta": 0.9}), ((1.0, 2.0, 0.0, 0.1), {})],
+    "adagrad_step": [((1.0, -1e-6, 0.0, 0.1), {}), ((1.0, 3.0, 4.0, 0.1), {})],
+    "rmsprop_step": [((1.0, -1e-6, 0.0, 0.01), {}), ((1.0, 3.0, 4.0, 0.01), {"rho": 0.8})],
+    "bias_correction": [((0.9, 1), {}), ((0.999, 1), {}), ((0.9, 5), {})],
+    "adam_step": [((5.0, 10.0, 0.0, 0.0, 1), {"lr": 0.01}), ((1.0, -1e-6, 0.0, 0.0, 1), {}),
+                  ((1.0, 0.5, 0.2, 0.1, 3), {"lr": 0.01})],
+    "adam_l2_step": [((2.0, 0.5, 0.0, 0.0, 1), {"lr": 0.1, "weight_decay": 0.5}),
+                     ((2.0, 0.5, 0.2, 0.1, 3), {"lr": 0.1, "weight_decay": 0.5})],
+    "adamw_step": [((2.0, 0.5, 0.0, 0.0, 1), {"lr": 0.1, "weight_decay": 0.5}),
+                   ((2.0, 0.5, 0.2, 0.1, 3), {"lr": 0.1, "weight_decay": 0.5})],
+    "adam_trace": [((), {"w0": 1.0, "lr": 0.1, "steps": 2, "beta1": 0.5, "beta2": 0.9,
+                         "eps": 1e-3})],
+    "optimize_rosenbrock": [(("adam", 0.01, 3), {}), (("momentum", 1e-4, 3), {"beta": 0.5}),
+                            (("rmsprop", 1e-3, 3), {"rho": 0.5})],
+    "warmup_cosine_lr": [((0, 1e-3, 1000, 100), {}), ((1, 1e-3, 1000, 100), {}),
+                         ((100, 1e-3, 1000, 100), {}),
+                         ((550, 1e-3, 1000, 100), {"lr_min": 1e-4}),
+                         ((1200, 1e-3, 1000, 100), {"lr_min": 1e-4})],
+    "clip_grad_norm": [(([np.array([3.0, 4.0]), np.array([12.0])], 6.5), {}),
+                       (([np.array([3e-4, 4e-4])], 2.5e-4), {}),
+                       (([np.array([0.3]), np.array([0.4])], 10.0), {})],
+    "adam_memory_gb": [((7e9,), {}), ((7e9, True), {})],
+    "lion_step": [((np.array([1.0, 1.0, -1.0]), np.array([-8.5, -20.0, 0.5]),
+                    np.array([1.0, 1.0, 0.2])), {"lr": 0.1})],
+    "lamb_step": [((np.array([3.0, 4.0]), np.array([1.0, -1.0]), np.zeros(2), np.zeros(2), 1),
+                   {"lr": 0.01, "weight_decay": 0.0})],
+    "factored_second_moment": [((np.ones((3, 4)), np.zeros(3), np.zeros(4)), {}),
+                               ((np.array([[1.0, 4.0], [9.0, 16.0], [0.0, 1.0]]),
+                                 np.array([1.0, 2.0, 0.5]), np.array([0.5, 0.25])),
+                                {"beta2": 0.9})],
+}
+"""Worked examples of each function: (args, kwargs) per call. The expected numbers
+(EXPECTED) and what known mistakes give (KNOWN) are below; the kit's tests recompute
+both from torch.optim, the contract's formulas and the catalogue of known mistakes."""
+
+# BEGIN GENERATED TABLES (tests/public_tables.py --write)
+EXPECTED: dict[str, list[float]] = {
+    "sgd_step": [4.9],
+    "momentum_step": [0.755, 2.45, 0.8, 2.0],
+    "adagrad_step": [1.099009900990099, 1e-12, 0.9167949707969848, 13.0],
+    "rmsprop_step": [1.0306534300317156, 9.999999999999998e-14, 0.9865835921950012, 5.0],
+    "bias_correction": [0.09999999999999998, 0.0010000000000000009, 0.40950999999999993],
+    "adam_step": [4.99000000001, 0.9999999999999998, 0.10000000000000009, 1.000990099009901,
+                  -9.999999999999997e-08, 1.0000000000000009e-15, 0.9985318294392321, 0.23,
+                  0.10015],
+    "adam_l2_step": [1.9000000006666666, 0.14999999999999997, 0.002250000000000002,
+                     1.9791421804099496, 0.32999999999999996, 0.10215],
+    "adamw_step": [1.800000002, 0.04999999999999999, 0.0002500000000000002, 1.8853182943923208,
+                   0.23, 0.10015],
+    "adam_trace": [2.0, 1.0, 2.0, 0.09995002498750627, 1.0, 0.3999999999999999, 4.0,
+                   0.9000499750124937, 1.8000999500249875, 1.4000499750124937,
+                   1.8667333000166584, 0.09833107210574643, 2.0, 0.6840359830079961,
+                   3.600189384252612, 0.8017189029067473],
+    "optimize_rosenbrock": [-1.2, 1.0, -1.1900000000004638, 1.0099999999988636,
+                            -1.1800319627914446, 1.0199711121251558, -1.1701205476626875,
+                            1.029890618969127, -1.2, 1.0, -1.17844, 1.0088, -1.1493157557140965,
+                            1.0207984166719999, -1.1205260835383009, 1.0328001908012132, -1.2,
+                            1.0, -1.1985857864377196, 1.0014142135621458, -1.1974357036881216,
+                            1.0025646633355447, -1.196373006370407, 1.00362786152393],
+    "warmup_cosine_lr": [0.0, 1e-05, 0.001, 0.00055, 0.0001],
+    "clip_grad_norm": [1.4999998846153937, 1.9999998461538582, 5.999999538461575, 13.0,
+                       0.00014970059880239518, 0.0001996007984031936, 0.0005, 0.3, 0.4, 0.5],
+    "adam_memory_gb": [28.0, 28.0, 28.0, 112.0, 28.0, 28.0, 28.0, 14.0, 84.0, 14.0],
+    "lion_step": [0.9, 1.1, -1.1, 0.9049999999999999, 0.7899999999999998, 0.203],
+    "lamb_step": [2.9646446609406727, 4.035355339059327, 0.09999999999999998,
+                  -0.09999999999999998, 0.0010000000000000009, 0.0010000000000000009],
+    "factored_second_moment": [0.0010000000000000009, 0.0010000000000000009,
+                               0.0010000000000000009, 0.0010000000000000009,
+                               0.0010000000000000009, 0.0010000000000000009,
+                               0.0010000000000000009, 0.0010000000000000009,
+                               0.0010000000000000009, 0.0010000000000000009,
+                               0.0010000000000000009, 0.0010000000000000009,
+                               0.0010000000000000009, 0.0010000000000000009,
+                               0.0010000000000000009, 0.0010000000000000009,
+                               0.0010000000000000009, 0.0010000000000000009,
+                               0.0010000000000000009, 0.575, 0.6789893617021276, 1.525,
+                               1.8007978723404252, 0.25, 0.2952127659574468, 1.15, 3.05, 0.5,
+                               0.7833333333333332, 0.9249999999999998],
+}
+"""What each worked example gives when the function is right, flattened."""
+
+KNOWN: dict[str, dict[str, list[float]]] = {
+    "sgd_step": {
+        "step_sign_flipped": [5.1],
+    },
+    "momentum_step": {
+        "momentum_dampened": [0.935, 0.6499999999999999, 0.98, 0.19999999999999996],
+        "momentum_other_convention": [1.25, 0.25, 0.8, -0.2],
+        "momentum_velocity_negated": [0.845, -1.55, 0.8, -2.0],
+        "momentum_old_velocity": [0.95, 2.45, 1.0, 2.0],
+        "step_sign_flipped": [1.245, 2.45, 1.2, 2.0],
+    },
+    "adagrad_step": {
+        "adagrad_accumulates_grad": [float("nan"), -1e-06, 0.8866106585258032, 7.0],
+        "adagrad_accumulates_grad#2": [1.00009999900001, 1e-06, 0.8866106585258032, 7.0],
+        "eps_inside_sqrt": [1.0009999500037496, 1e-12, 0.9167949705982176, 13.0],
+        "adagrad_old_accumulator": [11.0, 1e-12, 0.8500000007499999, 13.0],
+    },
+    "rmsprop_step": {
+        "rho_swapped": [1.0104309734198302, 9e-13, 0.9893933983197017, 8.0],
+        "eps_inside_sqrt": [1.0000999995000037, 9.999999999999998e-14, 0.9865835921484176, 5.0],
+        "v_from_abs_grad": [1.0000316217766334, 9.999999999999997e-08, 0.9846103247976701, 3.8],
+        "v_from_grad": [float("nan"), -9.999999999999997e-08, 0.9846103247976701, 3.8],
+        "rmsprop_bias_corrected": [1.00990099009901, 9.999999999999998e-14, 0.994000000012, 5.0],
+    },
+    "bias_correction": {
+        "bias_correction_off_by_one": [0.18999999999999995, 0.001998999999999973,
+                                       0.46855899999999995],
+        "bias_correction_off_by_one#2": [0.0, 0.0, 0.3439],
+        "bias_correction_inverted": [0.9, 0.999, 0.5904900000000001],
+        "bias_correction_inverted#2": [10.000000000000002, 999.9999999999991,
+                                       2.4419428096993974],
+    },
+    "adam_step": {
+        "bias_correction_missing": [4.968377224398316, 0.9999999999999998, 0.10000000000000009,
+                                    1.0024025307335205, -9.999999999999997e-08,
+                                    1.0000000000000009e-15, 0.9927322104110979, 0.23, 0.10015],
+        "bias_correction_off_by_one": [4.992558631774851, 0.9999999999999998,
+                                       0.10000000000000009, 1.0007337624500492,
+                                       -9.999999999999997e-08, 1.0000000000000009e-15,
+                                       0.9986644060897061, 0.23, 0.10015],
+        "bias_correction_off_by_one#2": [float("nan"), 0.9999999999999998, 0.10000000000000009,
+                                         float("nan"), -9.999999999999997e-08,
+                                         1.0000000000000009e-15, 0.998289767501945, 0.23,
+                                         0.10015],
+        "one_moment_corrected": [4.683772243983162, 0.9999999999999998, 0.10000000000000009,
+                                 1.0240253073352041, -9.999999999999997e-08,
+                                 1.0000000000000009e-15, 0.9731815882328335, 0.23, 0.10015],
+        "one_moment_corrected#2": [4.999000000001, 0.9999999999999998, 0.10000000000000009,
+                                   1.00009900990099, -9.999999999999997e-08,
+                                   1.0000000000000009e-15, 0.9996021257780319, 0.23, 0.10015],
+        "eps_inside_sqrt": [4.9900000000005, 0.9999999999999998, 0.10000000000000009,
+                            1.0000099995000375, -9.999999999999997e-08, 1.0000000000000009e-15,
+                            0.998531829436912, 0.23, 0.10015],
+        "eps_closed_form": [4.990000000316228, 0.9999999999999998, 0.10000000000000009,
+                            1.000759746926648, -9.999999999999997e-08, 1.0000000000000009e-15,
+                            0.9985318294830852, 0.23, 0.10015],
+        "v_from_abs_grad": [4.968377223498316, 0.9999999999999998, 0.010000000000000009,
+                            1.0000009999900001, -9.999999999999997e-08, 1.0000000000000009e-09,
+                            0.9985336584801293, 0.23, 0.1004],
+        "v_from_grad": [4.968377223498316, 0.9999999999999998, 0.010000000000000009,
+                        float("nan"), -9.999999999999997e-08, -1.0000000000000009e-09,
+                        0.9985336584801293, 0.23, 0.1004],
+        "step_sign_flipped": [5.00999999999, 0.9999999999999998, 0.10000000000000009,
+                              0.999009900990099, -9.999999999999997e-08, 1.0000000000000009e-15,
+                              1.0014681705607678, 0.23, 0.10015],
+    },
+    "adam_l2_step": {
+        "l2_as_decoupled": [1.800000002, 0.04999999999999999, 0.0002500000000000002,
+                            1.8853182943923208, 0.23, 0.10015],
+        "decay_missing": [1.900000002, 0.04999999999999999, 0.0002500000000000002,
+                          1.9853182943923209, 0.23, 0.10015],
+        "bias_correction_missing": [1.6837723006498149, 0.14999999999999997,
+                                    0.002250000000000002, 1.8967488872484781,
+                                    0.32999999999999996, 0.10215],
+        "bias_correction_off_by_one": [1.9255863183447053, 0.14999999999999997,
+                                       0.002250000000000002, 1.9810256535780264,
+                                       0.32999999999999996, 0.10215],
+    },
+    "adamw_step": {
+        "adamw_as_l2": [1.9000000006666666, 0.14999999999999997, 0.002250000000000002,
+                        1.9791421804099496, 0.32999999999999996, 0.10215],
+        "decay_missing": [1.900000002, 0.04999999999999999, 0.0002500000000000002,
+                          1.9853182943923209, 0.23, 0.10015],
+        "decay_after_step": [1.8050000019, 0.04999999999999999, 0.0002500000000000002,
+                             1.886052379672705, 0.23, 0.10015],
+        "decay_not_scaled_by_lr": [0.9000000020000001, 0.04999999999999999,
+                                   0.0002500000000000002, 0.9853182943923209, 0.23, 0.10015],
+        "bias_correction_missing": [1.5837724339830357, 0.04999999999999999,
+                                    0.0002500000000000002, 1.8273221041109786, 0.23, 0.10015],
+        "bias_correction_off_by_one": [1.8255863197475122, 0.04999999999999999,
+                                       0.0002500000000000002, 1.8866440608970607, 0.23, 0.10015],
+    },
+    "adam_trace": {
+        "trace_step_sign": [2.0, 1.0, 2.0, -0.09995002498750627, 1.0, 0.3999999999999999, 4.0,
+                            0.9000499750124937, 1.8000999500249875, 1.4000499750124937,
+                            1.8667333000166584, -0.09833107210574643, 2.0, 0.6840359830079961,
+                            3.600189384252612, 0.8017189029067473],
+        "trace_t_from_zero": [2.0, 1.0, 2.0, 0.09995002498750627, 0.0, 0.3999999999999999, 4.0,
+                              0.9000499750124937, 1.8000999500249875, 1.4000499750124937,
+                              1.8667333000166584, 0.09833107210574643, 1.0, 0.6840359830079961,
+                              3.600189384252612, 0.8017189029067473],
+        "trace_hats_uncorrected": [2.0, 1.0, 1.0, 0.09995002498750627, 1.0, 0.3999999999999999,
+                                   0.3999999999999999, 0.9000499750124937, 1.8000999500249875,
+                                   1.4000499750124937, 1.4000499750124937, 0.09833107210574643,
+                                   2.0, 0.6840359830079961, 0.6840359830079961,
+                                   0.8017189029067473],
+        "trace_w_before_step": [2.0, 1.0, 2.0, 0.09995002498750627, 1.0, 0.3999999999999999,
+                                4.0, 1.0, 1.8000999500249875, 1.4000499750124937,
+                                1.8667333000166584, 0.09833107210574643, 2.0,
+                                0.6840359830079961, 3.600189384252612, 0.9000499750124937],
+        "trace_ignores_hyperparameters": [2.0, 0.19999999999999996, 2.0, 0.09999999950000005,
+                                          1.0, 0.0040000000000000036, 4.0, 0.9000000005,
+                                          1.800000001, 0.3600000000999999, 1.894736842631579,
+                                          0.0995877718082071, 2.0, 0.007236000003600007,
+                                          3.619809906753429, 0.8004122286917928],
+        "trace_ignores_hyperparameters#2": [2.0, 0.19999999999999996, 0.3999999999999999,
+                                            0.09999999950000005, 1.0, 0.0040000000000000036,
+                                            0.04000000000000004, 0.9000000005, 1.800000001,
+                                            0.3600000000999999, 0.48000000013333316,
+                                            0.0995877718082071, 2.0, 0.007236000003600007,
+                                            0.0380842105452632, 0.8004122286917928],
+    },
+    "optimize_rosenbrock": {
+        "path_ignores_hyperparameters": [-1.2, 1.0, -1.1900000000004638, 1.0099999999988636,
+                                         -1.1800319627914446, 1.0199711121251558,
+                                         -1.1701205476626875, 1.029890618969127, -1.2, 1.0,
+                                         -1.17844, 1.0088, -1.1406917557140965,
+                                         1.0243184166719999, -1.0936577542678771,
+                                         1.043822176974442, -1.2, 1.0, -1.1968377223402955,
+                                         1.003162277659032, -1.1945729315515219,
+                                         1.0054293870259816, -1.1926913621874247,
+                                         1.0073140160317193],
+        "path_state_not_carried": [-1.2, 1.0, -1.1900000000004638, 1.0099999999988636,
+                                   -1.1825586317653263, 1.017441368233238, -1.1761704957719403,
+                                   1.023829504225772, -1.2, 1.0, -1.17844, 1.0088,
+                                   -1.1600957557140965, 1.016398416672, -1.144377212991734,
+                                   1.0229868915870772, -1.2, 1.0, -1.1985857864377196,
+                                   1.0014142135621458, -1.1971715728754404, 1.002828427124289,
+                                   -1.1957573593131623, 1.0042426406864298],
+        "bias_correction_off_by_one": [-1.2, 1.0, -1.192558631764818, 1.0074413682344743,
+                                       -1.1839927060620659, 1.0160090396239578,
+                                       -1.174955471377302, 1.025051662293134, -1.2, 1.0,
+                                       -1.17844, 1.0088, -1.1493157557140965,
+                                       1.0207984166719999, -1.1205260835383009,
+                                       1.0328001908012132, -1.2, 1.0, -1.1985857864377196,
+                                       1.0014142135621458, -1.1974357036881216,
+                                       1.0025646633355447, -1.196373006370407, 1.00362786152393],
+        "bias_correction_off_by_one#2": [-1.2, 1.0, float("nan"), float("nan"), float("nan"),
+                                         float("nan"), float("nan"), float("nan"), -1.2, 1.0,
+                                         -1.17844, 1.0088, -1.1493157557140965,
+                                         1.0207984166719999, -1.1205260835383009,
+                                         1.0328001908012132, -1.2, 1.0, -1.1985857864377196,
+                                         1.0014142135621458, -1.1974357036881216,
+                                         1.0025646633355447, -1.196373006370407,
+                                         1.00362786152393],
+    },
+    "warmup_cosine_lr": {
+        "warmup_off_by_one": [1e-05, 2e-05, 0.001, 0.00055, 0.0001],
+        "warmup_off_by_one#2": [0.0, 9.900990099009901e-06, 0.0009900990099009901, 0.00055,
+                                0.0001],
+        "cosine_ignores_lr_min": [0.0, 1e-05, 0.001, 0.0005, 0.0001],
+        "cosine_ignores_lr_min#2": [0.0, 1e-05, 0.001, 0.0005, 0.0],
+    },
+    "clip_grad_norm": {
+        "clip_per_tensor": [3.0, 4.0, 6.499999458333379, 13.0, 0.00014970059880239518,
+                            0.0001996007984031936, 0.0005, 0.3, 0.4, 0.5],
+        "clip_epsilon_missing": [1.5, 2.0, 6.0, 13.0, 0.00015, 0.0002, 0.0005, 0.3, 0.4, 0.5],
+        "clip_scales_up": [1.4999998846153937, 1.9999998461538582, 5.999999538461575, 13.0,
+                           0.00014970059880239518, 0.0001996007984031936, 0.0005,
+                           5.999988000024, 7.999984000032, 0.5],
+    },
+    "adam_memory_gb": {
+        "gb_as_gib": [26.0770320892334, 26.0770320892334, 26.0770320892334, 104.3081283569336,
+                      26.0770320892334, 26.0770320892334, 26.0770320892334, 13.0385160446167,
+                      78.2310962677002, 13.0385160446167],
+        "mixed_precision_moments_halved": [28.0, 28.0, 28.0, 112.0, 28.0, 14.0, 14.0, 14.0,
+                                           56.0, 14.0],
+    },
+    "lion_step": {
+        "lion_sign_of_momentum": [0.9, 0.9, -1.1, 0.9049999999999999, 0.7899999999999998, 0.203],
+        "lion_momentum_updated_first": [1.1, 1.1, -1.1, 0.9049999999999999, 0.7899999999999998,
+                                        0.203],
+    },
+    "lamb_step": {
+        "lamb_trust_ratio_per_element": [2.97, 4.04, 0.09999999999999998, -0.09999999999999998,
+                                         0.0010000000000000009, 0.0010000000000000009],
+        "lamb_no_trust_ratio": [2.99000000999999, 4.00999999000001, 0.09999999999999998,
+                                -0.09999999999999998, 0.0010000000000000009,
+                                0.0010000000000000009],
+    },
+    "factored_second_moment": {
+        "adafactor_no_normalisation": [1.0000000000000019e-06, 1.0000000000000019e-06,
+                                       1.0000000000000019e-06, 1.0000000000000019e-06,
+                                       1.0000000000000019e-06, 1.0000000000000019e-06,
+                                       1.0000000000000019e-06, 1.0000000000000019e-06,
+                                       1.0000000000000019e-06, 1.0000000000000019e-06,
+                                       1.0000000000000019e-06, 1.0000000000000019e-06,
+                                       0.0010000000000000009, 0.0010000000000000009,
+                                       0.0010000000000000009, 0.0010000000000000009,
+                                       0.0010000000000000009, 0.0010000000000000009,
+                                       0.0010000000000000009, 0.9008333333333332,
+                                       1.0637499999999998, 2.389166666666666, 2.821249999999999,
+                                       0.3916666666666666, 0.4624999999999999, 1.15, 3.05, 0.5,
+                                       0.7833333333333332, 0.9249999999999998],
+    },
+    "ScratchAdamW": {
+        "decay_not_scaled_by_lr": [0.0028633587062358856, -0.2949971854686737,
+                                   -0.04110976681113243, 0.4988779127597809, 3.001671314239502],
+        "decay_after_step": [0.6384249329566956, -1.711676001548767, 0.0722285583615303,
+                             0.4988779127597809, 3.001671314239502],
+        "adamw_as_l2": [0.7166091203689575, -1.7006233930587769, 0.07058622688055038,
+                        0.4988779127597809, 3.001671314239502],
+        "decay_missing": [0.7549888491630554, -1.9889298677444458, 0.08932338654994965,
+                          0.4988779127597809, 3.001671314239502],
+        "bias_correction_missing": [-0.058428794145584106, -1.8550420999526978,
+                                    -0.3470953106880188, 0.4961964786052704, 3.006157159805298],
+        "bias_correction_off_by_one": [0.6673157215118408, -1.725008487701416,
+                                       0.09449572116136551, 0.4991421103477478,
+                                       3.001330852508545],
+        "eps_inside_sqrt": [0.6269012689590454, -1.7151316404342651, 0.06474879384040833,
+                            0.4988779127597809, 3.001671314239502],
+        "eps_closed_form": [0.626901388168335, -1.7226375341415405, 0.0647488534450531,
+                            0.4988779127597809, 3.001671314239502],
+        "group_hyperparameters_ignored": [0.9975498914718628, -1.9998892545700073,
+                                          0.2483932226896286, 0.4988779127597809,
+                                          3.001671314239502],
+    },
+}
+"""What each known mistake gives on the same examples (label#n: another way to make it)."""
+# END GENERATED TABLES
 
 
 def _run_one(item: PublicCheck, ns: dict[str, Any]) -> tuple[bool, str]:

@@ -83,6 +83,8 @@ class SubmissionResult:
     """The late policy's one line about this submission ('' when on time)."""
     limits: dict[str, str] = field(default_factory=dict)
     """The sandbox and the limits that were in force (what, and how they were enforced)."""
+    usage: dict[str, float] = field(default_factory=dict)
+    """What the submission used: ``memory_peak_mb``, ``oom_kills``, ``restarts``."""
     schema: int = SCHEMA_VERSION
 
     def recompute_total(self) -> float:

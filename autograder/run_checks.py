@@ -34,6 +34,7 @@ import numpy as np
 import pytest
 
 from autograder import contract
+from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import CheckResult, QuestionResult
 from autograder.student import StudentError
 
@@ -236,7 +237,7 @@ class _Plugin:
             twin = str(cuda.kwargs.get("twin") or (cuda.args[0] if cuda.args else ""))
         return {"name": item.name, "question": question_of(item.module.__name__),
                 "points": points, "passed": False, "skipped": False, "message": "",
-                "diagnosis": "", "done": False,
+                "detail": "", "diagnosis": "", "done": False,
                 "builds_on": list(builds.args) if builds else [], "twin": twin,
                 "module": item.module.__name__}
 
@@ -251,7 +252,7 @@ def _failure(excinfo, nodeid: str, staff_log: list[str]) -> dict:
 
     exc = excinfo.value if excinfo else None
     if isinstance(exc, CheckFailed):
-        return {"message": exc.message, "diagnosis": exc.diagnosis}
+        return {"message": exc.message, "detail": exc.detail, "diagnosis": exc.diagnosis}
     if isinstance(exc, StudentError):
         return {"message": exc.message, "diagnosis": ""}
     if isinstance(exc, pytest.fail.Exception):
@@ -344,23 +345,25 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
     results: dict[str, QuestionResult] = {}
     for q in contract.QUESTIONS:
         entries = by_question.get(q.id, [])
-        passed_names = {e["name"] for e in entries if e["passed"]}
+        by_name = {e["name"]: e for e in entries}
+        named: dict[str, str] = {}
         checks = []
         for e in entries:
-            passed, message = e["passed"], e["message"]
-            if e["skipped"]:
-                if e["twin"] and e["twin"] in passed_names:
-                    passed = True
-                    message = ("no GPU on the grading machine; credited because the same check "
-                               "passed on CPU.")
-                elif e["twin"]:
-                    message = "no GPU on the grading machine, and the CPU version failed."
-            elif not passed and e["builds_on"] and plugin.substituted_names:
-                message = f"{message} ({_builds_on_sentence(e['builds_on'], q.id)})"
+            passed, message, diagnosis = e["passed"], e["message"], e["diagnosis"]
+            if e["skipped"] and e["twin"]:
+                twin = by_name.get(e["twin"], {})
+                passed, message, diagnosis = _twin_outcome(twin)
+            if not passed and diagnosis:
+                if diagnosis in named:
+                    detail = e.get("detail") or message
+                    message = (f"{detail} This fails because of the same mistake as "
+                               f"`{named[diagnosis]}` above.")
+                else:
+                    named[diagnosis] = e["name"]
             checks.append(CheckResult(
                 name=e["name"], question=q.id, passed=bool(passed),
                 points=e["points"] if passed else 0.0, max_points=e["points"],
-                message=message, diagnosis=e["diagnosis"] if not passed else ""))
+                message=message, diagnosis=diagnosis if not passed else ""))
         note = ""
         if any(e["builds_on"] for e in entries):
             names = [n for e in entries for n in e["builds_on"]]
@@ -373,6 +376,18 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
         points = round(sum(c.points for c in checks), 6)
         results[q.id] = QuestionResult(q.id, points, float(q.points), checks, note)
     return results
+
+
+def _twin_outcome(twin: dict) -> tuple[bool, str, str]:
+    """A skipped cuda-only check counts as its CPU twin: (passed, message, diagnosis)."""
+    name = twin.get("name", "its CPU version")
+    if twin.get("passed"):
+        return True, f"no GPU on the grading machine; credited because `{name}` passed.", ""
+    message = twin.get("message", "")
+    if NOT_IMPLEMENTED in message or NOT_DEFINED in message:
+        return False, message, ""
+    return False, (f"Without a GPU this check counts as its CPU version `{name}`, which "
+                   "failed."), twin.get("diagnosis", "")
 
 
 def _builds_on_sentence(names: list[str], question_id: str) -> str:

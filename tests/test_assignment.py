@@ -288,7 +288,8 @@ def test_public_checks_catch_a_missing_bias_correction() -> None:
     (passed, total), lines = _run_check("q4_adam_step", ns)
     assert passed < total
     assert any(line.startswith("\u2718 adam_step:") and "4.99" in line for line in lines)
-    assert _run_check("q5_adam_trace", ns)[0][0] == 3  # the sample's trace is written inline
+    # the sample's trace is written inline, so every q5 check passes
+    assert _run_check("q5_adam_trace", ns)[0][0] == len(CHECKS["q5_adam_trace"])
 
 
 def test_check_never_raises_and_explains() -> None:
@@ -297,7 +298,7 @@ def test_check_never_raises_and_explains() -> None:
 
     ns = {"sgd_step": boom, "momentum_step": lambda *a, **k: "nonsense"}
     (passed, total), lines = _run_check("q1_baselines", ns)
-    assert passed == 0 and total == 4
+    assert passed == 0 and total == len(CHECKS["q1_baselines"])
     assert "ValueError" in lines[0] and "tuple" in lines[2]
     assert _run_check("q2_adagrad", {})[1][0].endswith("is not defined \u2014 run its cell first")
     assert tuple(check("no_such_question", namespace={})) == (0, 0)
@@ -311,8 +312,8 @@ def test_public_checks_ship_only_allowed_imports() -> None:
                for a in n.names}
     modules |= {n.module.split(".")[0] for n in ast.walk(tree)
                 if isinstance(n, ast.ImportFrom) and n.module}
-    assert modules <= {"__future__", "sys", "collections", "dataclasses", "typing", "numpy",
-                       "torch"}
+    assert modules <= {"__future__", "copy", "sys", "collections", "dataclasses", "typing",
+                       "numpy", "torch"}
 
 
 def test_check_import_cell_survives_without_public_checks(monkeypatch) -> None:

@@ -21,9 +21,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import batch, manual
+from autograder import batch, manual, outputs
 from autograder.contract import QUESTION_IDS, QUESTIONS
 from autograder.feedback import render_feedback
+from autograder.final_grades import final_grade
 from autograder.results import SubmissionResult
 
 TESTS = Path(__file__).resolve().parent
@@ -153,8 +154,8 @@ def test_grades_csv_has_exactly_the_columns(graded) -> None:
     _, out, summary = graded
     header, rows = read_csv(out / "grades.csv")
     assert header == ["submission", "status", "total", "max_total",
-                      *[q.id for q in QUESTIONS], "message"]
-    assert header[4] == "q1_baselines" and header[-2] == "bonus_variants"
+                      *[q.id for q in QUESTIONS], "free_response", "late_penalty", "message"]
+    assert header[4] == "q1_baselines" and header[-4] == "bonus_variants"
     by = {r["submission"]: r for r in rows}
     assert set(by) == {"alice", "bob", "carol", "dave", "erin", "frank", "mallory"}
     assert by["alice"]["status"] == "graded" and float(by["alice"]["total"]) == 100.0
@@ -429,7 +430,7 @@ def test_progress_bar_is_one_line_on_a_terminal() -> None:
 
 def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
     result = SubmissionResult.failed("=HYPERLINK(1)", "invalid", "=cmd|' /C calc'!A0\nline 2")
-    row = batch.grades_rows([result], {})[0]
+    row = outputs.grades_rows([final_grade(result)])[0]
     assert row[0] == "'=HYPERLINK(1)" and row[-1] == "'=cmd|' /C calc'!A0 line 2"
 
 
@@ -459,7 +460,7 @@ def test_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
     summary = batch.run_batch(subs, out, jobs=2, stream=open(os.devnull, "w"))
     assert summary.errors == [] and sorted(summary.graded) == ["blank", "garbage", "solution"]
     header, rows = read_csv(out / "grades.csv")
-    assert header == list(batch.GRADES_COLUMNS)
+    assert header == list(outputs.GRADES_COLUMNS)
     by = {r["submission"]: r for r in rows}
     assert by["garbage"]["status"] == "invalid"
     assert by["solution"]["status"] == "graded" and by["blank"]["status"] == "graded"

@@ -5,6 +5,8 @@ test_batch_standin:fake_grade``), so it stays light: no numpy, no torch. Its
 behaviour is steered by directives in the notebook's first code cell:
 
 * ``# FAKE score=<x>``  points of every core question = x * its max;
+* ``# FAKE bonus=<x>``  points of the bonus question = x * its max (default 0);
+* ``# FAKE cell=<status>``  the second cell's status (default ``error``; e.g. ``timeout``);
 * ``# FAKE raise``      raise RuntimeError (a kit failure);
 * ``# FAKE die``        end the worker process (os._exit);
 * ``# FAKE sleep=<s>``  sleep s seconds first;
@@ -72,10 +74,11 @@ def fake_grade(path: str | Path, submission_id: str, seed: int = 0, device: str 
         os._exit(3)
     hostile = "hostile" in d
     fraction = float(d.get("score", "1"))
+    bonus = float(d.get("bonus", "0"))
     result = SubmissionResult(submission=submission_id, status="graded", seed=seed,
                               device="cpu", notebook_sha256=sha)
     for q in QUESTIONS:
-        got = 0.0 if q.bonus else round(q.points * fraction, 3)
+        got = round(q.points * (bonus if q.bonus else fraction), 3)
         checks = [CheckResult(f"{q.id}_a", q.id, got >= q.points, got, float(q.points),
                               message="" if got >= q.points else
                               (HOSTILE if hostile else f"{q.id} returned the wrong value."),
@@ -84,7 +87,7 @@ def fake_grade(path: str | Path, submission_id: str, seed: int = 0, device: str 
     result.recompute_total()
     result.free_response = HOSTILE if hostile else f"Because decay is decoupled ({submission_id})."
     result.cells = [CellRecord(1, "ok", 0.01),
-                    CellRecord(2, "error", 0.02, message=HOSTILE if hostile else
+                    CellRecord(2, d.get("cell", "error"), 0.02, message=HOSTILE if hostile else
                                "NameError: name 'foo' is not defined")]
     result.timings = {"total": 0.05}
     trace = [{"t": r["t"], "w": r["w"] * (1 if fraction >= 1 else 1.01)} for r in REFERENCE_TRACE]

@@ -1,13 +1,19 @@
-"""nbgrader path: the course built by ``autograder.nbgrader_build`` grades like ``make grade``.
+"""nbgrader path: ``nbgrader autograde`` grades in the kit's sandbox, like ``make grade``.
 
-The course is built once in a temporary folder; every sample submission is
-copied in with :func:`autograder.nbgrader_build.submit`, graded with one
-``nbgrader autograde`` and read back from the gradebook. Expected points come
+The course is built once in a temporary folder with a fixed seed; the samples,
+the forger, an nbformat 4.4 file, a re-saved notebook with new cell ids and one
+with a copy-pasted test cell are submitted with
+:func:`autograder.nbgrader_build.submit`, graded with one ``nbgrader autograde``
+and read back from the gradebook and ``nbgrader export``. Expected points come
 from the native engine (:func:`autograder.engine.grade_one`).
 """
 
 from __future__ import annotations
 
+import csv
+import html
+import io
+import json
 import re
 import sys
 import time
@@ -15,30 +21,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_otter_nbgrader_common import leaks, native_result, samples
+from test_otter_nbgrader_common import SEED, leaks, native_result, samples
 
 from autograder import nbgrader_build as nbb
 from autograder.check_catalog import CheckSpec, collect_checks
 from autograder.contract import ASSIGNMENT_ID, NOTEBOOK_NAME, POINTS, QUESTION_IDS
+from autograder.nbgrader_grading import grade_id, is_test_cell
 from autograder.notebook import RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 
 SAMPLES = samples()
-
-
-def _is_test(cell) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
-
-
-def _kit_release() -> nbformat.NotebookNode:
-    if RELEASED_NOTEBOOK.is_file():
-        return nbformat.read(str(RELEASED_NOTEBOOK), as_version=4)
-    from autograder.release import release_notebook
-
-    return release_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4))
-
-
-# --------------------------------------------------------------------------- fast tests
 
 
 def _tiny_catalog() -> dict[str, list[CheckSpec]]:
@@ -46,154 +37,167 @@ def _tiny_catalog() -> dict[str, list[CheckSpec]]:
             for qid in QUESTION_IDS}
 
 
-@pytest.mark.parametrize("placement", ["end", "question"])
-def test_source_notebook_cells(placement):
+# --------------------------------------------------------------------------- fast tests
+
+
+def test_source_notebook_cells():
     solution = nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4)
-    nb = nbb.source_notebook(solution, _tiny_catalog(), placement)
-    tests = [c for c in nb.cells if _is_test(c)]
-    assert len(tests) == 2 * len(QUESTION_IDS)
+    nb = nbb.source_notebook(solution, _tiny_catalog())
+    tests = [c for c in nb.cells if is_test_cell(c)]
+    assert len(tests) == 2 * len(QUESTION_IDS) and nb.cells[-len(tests):] == tests
     for cell in tests:
         meta = cell.metadata["nbgrader"]
-        assert meta["locked"] and meta["points"] > 0
-        assert cell.source.startswith("### BEGIN HIDDEN TESTS\n")
-        assert cell.source.endswith("\n### END HIDDEN TESTS")
-        assert "hidden_check(" in cell.source
+        assert meta["locked"] and meta["grade_id"].startswith("hidden__")
+        assert cell.source.startswith("### BEGIN HIDDEN TESTS\nraise RuntimeError(")
+        assert "autograder" not in cell.source  # no grader module named in a student's notebook
     per_q = {qid: sum(c.metadata["nbgrader"]["points"] for c in tests
                       if c.metadata["nbgrader"]["grade_id"].startswith(f"hidden__{qid}__"))
              for qid in QUESTION_IDS}
-    assert per_q == {qid: pytest.approx(p) for qid, p in POINTS.items()}
-    others = [c for c in nb.cells if not _is_test(c)]
+    assert per_q == {qid: 0 if qid == "bonus_variants" else p for qid, p in POINTS.items()}
+    others = [c for c in nb.cells if not is_test_cell(c)]
     assert [c.source for c in others] == [c.source for c in solution.cells]
-    answers = [c for c in others if "BEGIN SOLUTION" in c.source]
-    assert answers and all(c.metadata["nbgrader"]["solution"] for c in answers)
-    if placement == "end":
-        assert all(_is_test(c) for c in nb.cells[len(solution.cells):])
-    else:
-        index = {c.get("id"): i for i, c in enumerate(nb.cells)}
-        first_q4 = next(i for i, c in enumerate(nb.cells) if _is_test(c)
-                        and "q4_adam_step" in c.source)
-        check_cell = next(c for c in solution.cells if c.source.strip() == 'check("q4_adam_step")')
-        assert first_q4 == index[check_cell.get("id")] + 1
+    free = [c for c in others if c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(free) == 1 and free[0].cell_type == "markdown"
+    assert free[0].metadata["nbgrader"]["points"] == 0  # staff give it as extra credit
 
 
-def test_submission_conversion_keeps_student_cells_and_adds_tests():
-    solution = nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4)
-    release = nbb.source_notebook(solution, _tiny_catalog(), "question")
-    student = _kit_release()
+def test_conversion_keeps_student_cells_and_appends_tests():
+    release = nbb.source_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4),
+                                  _tiny_catalog())
+    student = nbformat.read(str(RELEASED_NOTEBOOK), as_version=4)
     student.cells.insert(5, nbformat.v4.new_code_cell("extra = 1"))
-    converted = nbb.to_nbgrader_submission(student, release)
-    kept = [c for c in converted.cells if not _is_test(c)]
-    assert [c.source for c in kept] == [c.source for c in student.cells]
-    assert sum(_is_test(c) for c in converted.cells) == 2 * len(QUESTION_IDS)
-    position = {c.get("id"): i for i, c in enumerate(converted.cells)}
-    check_id = next(c.get("id") for c in student.cells
-                    if c.source.strip() == 'check("q4_adam_step")')
-    after = converted.cells[position[check_id] + 1]
-    assert _is_test(after) and "q4_adam_step" in after.metadata["nbgrader"]["grade_id"]
-    assert nbb.to_nbgrader_submission(converted, release).cells == converted.cells
-
-
-def test_submission_conversion_puts_trailing_tests_last():
-    solution = nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4)
-    release = nbb.source_notebook(solution, _tiny_catalog(), "end")
-    student = _kit_release()
-    student.cells.append(nbformat.v4.new_code_cell("late = 2"))
+    del student.cells[20]
+    for cell in student.cells:  # re-saved elsewhere: every id is new
+        cell.id = "x" + cell.id[::-1][:20]
     converted = nbb.to_nbgrader_submission(student, release)
     n = len(student.cells)
     assert [c.source for c in converted.cells[:n]] == [c.source for c in student.cells]
-    assert all(_is_test(c) for c in converted.cells[n:])
+    assert all(is_test_cell(c) for c in converted.cells[n:])
     assert len(converted.cells) == n + 2 * len(QUESTION_IDS)
+    free = [c for c in converted.cells if c.metadata.get("nbgrader", {}).get("grade")
+            and c.cell_type == "markdown"]
+    assert len(free) == 1 and "free_response" in free[0].metadata.get("tags", [])
+    nbformat.validate(converted)
+    assert nbb.to_nbgrader_submission(converted, release).cells == converted.cells
+
+
+def test_old_format_and_duplicate_ids_become_valid():
+    student = nbformat.read(str(RELEASED_NOTEBOOK), as_version=4)
+    student.nbformat_minor = 4  # a 4.4 file that still carries 4.5 ids (invalid in 4.4)
+    student.cells[1].id = student.cells[2].id
+    fixed = nbb.as_current_format(student)
+    nbformat.validate(fixed)
+    assert fixed.nbformat_minor == 5 and len({c.id for c in fixed.cells}) == len(fixed.cells)
 
 
 # --------------------------------------------------------------------------- the real course
 
 
+def _variants(tmp: Path) -> dict[str, Path]:
+    """The correct sample as nbformat 4.4, re-saved with new ids, and with a pasted cell."""
+    correct = nbformat.read(str(SAMPLES["correct"]), as_version=4)
+    old = tmp / "old_format.ipynb"
+    data = json.loads(nbformat.writes(correct))
+    data["nbformat_minor"] = 4
+    for cell in data["cells"]:
+        cell.pop("id", None)
+    old.write_text(json.dumps(data))
+    resaved = tmp / "resaved.ipynb"
+    again = nbformat.read(str(SAMPLES["correct"]), as_version=4)
+    for i, cell in enumerate(again.cells):
+        cell.id = f"new-{i:03d}"
+    nbformat.write(again, str(resaved))
+    return {"old_format": old, "resaved": resaved}
+
+
 @pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
-    """Built, every sample submitted, autograded in one run, feedback generated."""
+def course(tmp_path_factory) -> dict:
+    """Built, every notebook submitted, autograded in one run, feedback generated, exported."""
     course = nbb.build_nbgrader_course(tmp_path_factory.mktemp("nbgrader") / "course")
-    for name, path in SAMPLES.items():
+    with open(course / "nbgrader_config.py", "a") as fh:
+        fh.write(f"c.SandboxExecute.seed = {SEED}\n")
+    notebooks = {**SAMPLES, **_variants(tmp_path_factory.mktemp("variants"))}
+    for name, path in notebooks.items():
         nbb.submit(course, name, path)
+    pasted = course / "submitted" / "pasted" / ASSIGNMENT_ID / NOTEBOOK_NAME
+    pasted.parent.mkdir(parents=True)
+    nb = nbformat.read(str(course / "submitted" / "correct" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
+    copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[-1])))
+    copy.id = "pasted-copy"
+    nb.cells.insert(10, copy)  # a locked test cell copy-pasted into the middle
+    nbformat.write(nb, str(pasted))
+    notebooks["pasted"] = SAMPLES["correct"]
     t0 = time.monotonic()
-    nbb.autograde(course)
+    log = nbb.autograde(course)
     seconds = time.monotonic() - t0
-    sys.stderr.write(f"\nnbgrader autograde: {seconds:.1f} s for {len(SAMPLES)} submissions "
-                     f"({seconds / len(SAMPLES):.1f} s each)\n")
+    sys.stderr.write(f"\nnbgrader autograde: {seconds:.1f} s for {len(notebooks)} submissions "
+                     f"({seconds / len(notebooks):.1f} s each)\n")
     nbb.generate_feedback(course)
-    return course
+    nbb.run_nbgrader(course, "export")
+    return {"dir": course, "log": log.stdout + log.stderr, "notebooks": notebooks}
 
 
 @pytest.mark.slow
 def test_course_layout_and_points(course):
+    course_dir = course["dir"]
     catalog = collect_checks()
-    source = nbformat.read(str(course / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
-    tests = [c for c in source.cells if _is_test(c)]
-    assert len(tests) == sum(len(v) for v in catalog.values())
-    for qid in QUESTION_IDS:
-        pts = [c.metadata["nbgrader"]["points"] for c in tests
-               if c.metadata["nbgrader"]["grade_id"].startswith(f"hidden__{qid}__")]
-        assert sum(pts) == pytest.approx(POINTS[qid]), qid
-    assert (course / "nbgrader_config.py").is_file() and (course / "gradebook.db").is_file()
-    assert (course / "release" / ASSIGNMENT_ID / "public_checks.py").is_file()
+    source = nbformat.read(str(course_dir / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
+    tests = [c for c in source.cells if is_test_cell(c)]
+    assert [c.metadata["nbgrader"]["grade_id"] for c in tests] == \
+        [grade_id(qid, c.name) for qid in QUESTION_IDS for c in catalog[qid]]
+    config = (course_dir / "nbgrader_config.py").read_text()
+    assert "SandboxExecute" in config and "RecordBonus" in config
+    assert (course_dir / "release" / ASSIGNMENT_ID / "public_checks.py").is_file()
 
 
 @pytest.mark.slow
 def test_released_notebook_is_the_kits(course):
-    released = nbformat.read(str(course / "release" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
-    kit = _kit_release()
-    tests = [c for c in released.cells if _is_test(c)]
+    released = nbformat.read(str(course["dir"] / "release" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
+    kit = nbformat.read(str(RELEASED_NOTEBOOK), as_version=4)
+    tests = [c for c in released.cells if is_test_cell(c)]
     assert tests and all(c.source.strip() == "" for c in tests), "hidden tests must be removed"
-    cells = [(c.cell_type, c.source) for c in released.cells if not _is_test(c)]
+    cells = [(c.cell_type, c.source) for c in released.cells if not is_test_cell(c)]
     assert cells == [(c.cell_type, c.source) for c in kit.cells]
 
 
 @pytest.mark.slow
-def test_build_is_idempotent(course):
-    """A second build with unchanged inputs reruns nothing (retried if a file was edited)."""
-    stamp = course / ".adam_kit_build.sha256"
-    for _ in range(3):
-        nbb.build_nbgrader_course(course)
-        digest, before = stamp.read_text(), stamp.stat().st_mtime_ns
-        assert nbb.build_nbgrader_course(course) == course
-        if stamp.read_text() == digest:
-            assert stamp.stat().st_mtime_ns == before
-            return
-    raise AssertionError("the kit's files kept changing; cannot check idempotence")
+def test_points_match_the_native_engine(course):
+    for name, path in course["notebooks"].items():
+        native = native_result(str(path))
+        assert nbb.question_points(course["dir"], name) == native["points"], name
+    assert sum(nbb.question_points(course["dir"], "forger").values()) == 0
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(SAMPLES))
-def test_nbgrader_points_match_native_engine(name, course):
-    native = native_result(str(SAMPLES[name]))
-    points = nbb.question_points(course, name)
-    if native["status"] != "graded":
-        assert sum(points.values()) == 0
-        return
-    assert points == native["points"]
+def test_export_has_the_kits_maximum_and_the_bonus_as_extra_credit(course):
+    rows = {r["student_id"]: r for r in
+            csv.DictReader(io.StringIO((course["dir"] / "grades.csv").read_text()))}
+    assert {float(r["max_score"]) for r in rows.values()} == {100.0}
+    correct = native_result(str(SAMPLES["correct"]))["points"]
+    assert float(rows["correct"]["score"]) == pytest.approx(sum(correct.values()))
 
 
 @pytest.mark.slow
-def test_feedback_shows_no_hidden_tests(course):
-    pages = sorted((course / "feedback").glob(f"*/{ASSIGNMENT_ID}/*.html"))
-    assert len(pages) == len(SAMPLES)
+def test_only_really_changed_locked_cells_are_reported(course):
+    changed = re.findall(r"checksum' for cell (\S+) has changed", course["log"])
+    assert changed == [], changed[:5]
+    assert "Traceback" not in course["log"]
+
+
+@pytest.mark.slow
+def test_feedback_shows_diagnoses_and_no_hidden_tests(course):
+    pages = sorted((course["dir"] / "feedback").glob(f"*/{ASSIGNMENT_ID}/*.html"))
+    assert len(pages) == len(course["notebooks"])
     for page in pages:
         text = page.read_text()
-        assert "hidden_check" not in text and "HIDDEN TESTS" not in text, page
-        assert leaks(text, SAMPLES[page.parent.parent.name]) == [], page
-
-
-@pytest.mark.slow
-def test_feedback_shows_the_diagnosis(course):
-    mistaken = [n for n in SAMPLES if n not in ("correct", "blank")]
-    assert mistaken, "no sample with a mistake"
-    for name in mistaken:
-        page = (course / "feedback" / name / ASSIGNMENT_ID / NOTEBOOK_NAME).with_suffix(".html")
-        visible = re.sub(r"<[^>]+>", "", page.read_text())
-        import html
-
-        visible = html.unescape(visible)
-        native = native_result(str(SAMPLES[name]))
-        failed = [c for q in native["questions"].values() for c in q.checks if not c.passed]
-        assert failed, name
+        assert "HIDDEN TESTS" not in text and "RuntimeError" not in text, page
+        assert leaks(text, course["notebooks"][page.parent.parent.name]) == [], page
+    for name in ("adamw_as_l2", "no_bias_correction", "broken_syntax"):
+        if name not in SAMPLES:
+            continue
+        page = course["dir"] / "feedback" / name / ASSIGNMENT_ID / f"{Path(NOTEBOOK_NAME).stem}.html"
+        visible = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+        failed = [c for q in native_result(str(SAMPLES[name]))["questions"].values()
+                  for c in q.checks if not c.passed]
         for check in failed:
             assert check.message.splitlines()[0] in visible, (name, check.name)

@@ -1,11 +1,10 @@
-"""Shared helpers of the otter and nbgrader tests, and fast tests of the in-kernel bridge.
+"""Shared helpers of the Gradescope/otter and nbgrader tests.
 
-* :func:`samples`: the sample submissions (``submissions/*.ipynb`` where engineer
-  A's files exist; stand-ins made here from the solution notebook otherwise:
-  the solution itself, the released blank notebook, and the solution with
-  Adam's bias correction removed).
+* :func:`samples`: the sample submissions (``submissions/*.ipynb``; stand-ins made
+  here from the solution notebook where one is missing), plus the forger of the
+  trust corpus, which attacks a kernel-side grader.
 * :func:`native_result`: per-question points from the native engine
-  (``autograder.engine.grade_one``) with the seed the in-kernel bridge uses.
+  (``autograder.engine.grade_one``) with the seed the other paths are given.
 * :func:`leaks`: hidden check source lines, ``def test_`` and hidden numeric
   literals found in a text (results.json, feedback HTML).
 """
@@ -14,25 +13,23 @@ from __future__ import annotations
 
 import functools
 import html
-import io
 import json
 import os
 import re
-import sys
 import tempfile
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder import in_kernel
 from autograder.check_catalog import CatalogError, catalog_from_rows
 from autograder.contract import POINTS, QUESTION_IDS
 from autograder.notebook import RELEASED_NOTEBOOK, ROOT, SOLUTION_NOTEBOOK, SUBMISSIONS_DIR
-from autograder.results import CheckResult, QuestionResult
 
 CHECKS_DIR = ROOT / "autograder" / "checks"
+SEED = 1234
+"""The seed every path grades with in these tests (each path otherwise draws its own)."""
+FORGER = Path(__file__).resolve().parent / "corpus" / "trust" / "forger.ipynb"
 SAMPLE_NAMES = ("correct", "blank", "no_bias_correction", "adamw_as_l2", "broken_syntax")
 MAX_SAMPLES = 5 if os.environ.get("ADAM_KIT_ALL_SAMPLES") else 3
 """Samples graded by every grader (each costs three notebook runs; set
@@ -80,18 +77,18 @@ def samples() -> dict[str, Path]:
         found["no_bias_correction"] = tmp / "no_bias_correction.ipynb"
         nbformat.write(_mistake_notebook(), str(found["no_bias_correction"]))
     ordered = [n for n in SAMPLE_NAMES if n in found][:MAX_SAMPLES]
-    return {n: found[n] for n in ordered}
+    return {**{n: found[n] for n in ordered}, "forger": FORGER}
 
 
 @functools.cache
 def native_result(path: str) -> dict:
-    """The native engine's verdict on CPU with the in-kernel seed.
+    """The native engine's verdict on CPU with the tests' seed.
 
     ``{"status": ..., "points": {qid: points}, "questions": {qid: QuestionResult}}``.
     """
     from autograder.engine import grade_one
 
-    result = grade_one(path, seed=in_kernel.grading_seed(), device="cpu")
+    result = grade_one(path, seed=SEED, device="cpu")
     return {
         "status": result.status,
         "points": {qid: round(result.questions[qid].points, 6) for qid in QUESTION_IDS},
@@ -113,9 +110,7 @@ def _public_lines() -> frozenset[str]:
     texts = [SOLUTION_NOTEBOOK.read_text()]
     if RELEASED_NOTEBOOK.is_file():
         texts.append(RELEASED_NOTEBOOK.read_text())
-    for path in (ROOT / "autograder" / "public_checks.py", ROOT / "autograder" / "in_kernel.py"):
-        if path.is_file():
-            texts.append(path.read_text())
+    texts.append((ROOT / "autograder" / "public_checks.py").read_text())
     lines = set()
     for text in texts:
         for line in text.splitlines():
@@ -204,79 +199,6 @@ def test_leak_detector_finds_hidden_source_and_numbers():
     assert leaks(f"<pre>{html.escape(line)}</pre>")
     assert leaks("x = 1\ndef test_secret(student):\n")
     assert not leaks("AssertionError: `adam_step` returns a wrong `w_new`.")
-
-
-def _qr(qid: str, *checks: tuple[str, bool, float]) -> QuestionResult:
-    rows = [CheckResult(name, qid, ok, pts if ok else 0.0, pts, message=f"{name} says no")
-            for name, ok, pts in checks]
-    return QuestionResult(qid, sum(r.points for r in rows), sum(r.max_points for r in rows), rows)
-
-
-@pytest.fixture
-def fake_run_checks(monkeypatch):
-    """A stand-in ``run_checks`` that records its calls and substitutes like the real one."""
-    import autograder.run_checks as rc
-
-    calls = []
-
-    def fake(student, *, seed, device="cpu", questions=None, source="", artifacts=None):
-        calls.append({"seed": seed, "device": device, "questions": questions, "source": source,
-                      "ns_value": student.namespace.get("adam_step")})
-        student.substitute(["adam_step"], "def adam_step(*a, **k):\n    return 'reference'\n")
-        assert student.namespace["adam_step"]() == "reference"
-        print("noise on stdout")
-        print("noise on stderr", file=sys.stderr)
-        qid = questions[0]
-        ok = student.namespace.get("GOOD", False)
-        return {qid: _qr(qid, ("test_one", True, 2.0), ("test_two", ok, 3.0))}
-
-    monkeypatch.setattr(rc, "run_checks", fake)
-    monkeypatch.setenv(in_kernel.SEED_ENV, "1234")
-    in_kernel.reset_cache()
-    yield calls
-    in_kernel.reset_cache()
-
-
-def test_hidden_check_passes_fails_and_restores(fake_run_checks):
-    def mine():
-        return "student"
-
-    ns = {"adam_step": mine, "GOOD": False}
-    err, out = io.StringIO(), io.StringIO()
-    with redirect_stderr(err), redirect_stdout(out):
-        in_kernel.question_result("q4_adam_step", ns)
-    assert err.getvalue() == "" and out.getvalue() == ""
-    assert ns["adam_step"] is mine, "the reference substitution must be undone"
-    assert fake_run_checks[0]["seed"] == 1234 and fake_run_checks[0]["device"] == "cpu"
-    assert fake_run_checks[0]["questions"] == ["q4_adam_step"]
-
-    # hidden_check reads the caller's globals outside IPython: call it through exec.
-    ns_globals = {"__name__": "nb", **ns}
-    exec("from autograder.in_kernel import hidden_check\n"
-         "hidden_check('q4_adam_step', 'test_one')", ns_globals)
-    with pytest.raises(AssertionError, match="test_two says no"):
-        exec("hidden_check('q4_adam_step', 'test_two')", ns_globals)
-    with pytest.raises(AssertionError, match="no check 'test_nope'"):
-        exec("hidden_check('q4_adam_step', 'test_nope')", ns_globals)
-    n_calls = len(fake_run_checks)
-    exec("hidden_check('q4_adam_step', 'test_one')", ns_globals)
-    assert len(fake_run_checks) == n_calls, "a question's checks run once while nothing changes"
-    ns_globals["adam_step"] = lambda: "rebound"
-    ns_globals["GOOD"] = True
-    exec("hidden_check('q4_adam_step', 'test_two')", ns_globals)
-    assert len(fake_run_checks) == n_calls + 1, "rebinding a contract name reruns the checks"
-
-
-def test_hidden_check_failure_hides_traceback_source(fake_run_checks):
-    ns = {"__name__": "nb", "GOOD": False}
-    exec("from autograder.in_kernel import hidden_check", ns)
-    try:
-        exec("hidden_check('q4_adam_step')", ns)
-    except AssertionError as exc:
-        rendered = exc._render_traceback_()
-    else:
-        raise AssertionError("a failed check must raise")
-    assert rendered == ["HiddenCheckFailed: test_two: test_two says no"]
 
 
 def test_catalog_checks_points_against_the_contract():

@@ -3,8 +3,10 @@
 ``VARIANTS[function]`` maps a diagnosis label to a NumPy implementation of the
 function *with that one mistake*. When a submission's result disagrees with the
 oracle, a check evaluates these variants on the same inputs and reports the
-first whose result matches. ``DIAGNOSES[label]`` is the plain sentence shown to
-the student; it never mentions hidden inputs.
+first whose result agrees with the student everywhere. ``DIAGNOSES[label]`` is
+the plain sentence shown to the student (it never mentions hidden inputs); it is
+:data:`autograder.public_checks.MISTAKES`, so the public self-checks name a
+mistake in the same words.
 """
 
 from __future__ import annotations
@@ -14,92 +16,14 @@ from collections.abc import Callable
 import numpy as np
 
 from autograder.checks.oracles import f64
+from autograder.public_checks import MISTAKES
 
-DIAGNOSES: dict[str, str] = {
-    "bias_correction_missing": (
-        "Adam's bias correction seems to be missing: m and v must be divided by "
-        "1 - beta1**t and 1 - beta2**t before the update."),
-    "bias_correction_off_by_one": (
-        "the bias correction looks off by one step: use 1 - beta**t with t the 1-based "
-        "step number (the first update has t=1)."),
-    "one_moment_corrected": (
-        "only one of the two moments is bias-corrected: both m and v need their own "
-        "correction."),
-    "eps_inside_sqrt": (
-        "eps seems to be inside the square root: the update divides by sqrt(v_hat) + eps, "
-        "not sqrt(v_hat + eps) (the difference shows with tiny gradients)."),
-    "v_from_abs_grad": (
-        "the second moment seems to be built from |g| instead of g**2."),
-    "v_from_grad": (
-        "the second moment seems to be built from g instead of g**2."),
-    "rho_swapped": (
-        "RMSprop's rho and 1 - rho look swapped: v_new = rho * v + (1 - rho) * grad**2."),
-    "rmsprop_bias_corrected": (
-        "RMSprop has no bias correction; the running average is used as it is."),
-    "momentum_dampened": (
-        "the momentum update looks dampened by (1 - beta): PyTorch's convention is "
-        "velocity = beta * velocity + grad."),
-    "momentum_other_convention": (
-        "the velocity seems to include the learning rate (v = beta*v - lr*g); the contract "
-        "uses PyTorch's convention velocity = beta * velocity + grad, w = w - lr * velocity."),
-    "adagrad_accumulates_grad": (
-        "AdaGrad seems to accumulate g (or |g|) instead of g**2."),
-    "adagrad_old_accumulator": (
-        "the AdaGrad step seems to use the accumulator before adding this step's g**2."),
-    "adamw_as_l2": (
-        "the AdamW decay seems folded into the gradient: that is Adam with L2, not "
-        "decoupled weight decay."),
-    "decay_after_step": (
-        "the weight decay seems applied to the already-updated weight; decay the weight "
-        "from before the step: w - lr*update - lr*weight_decay*w."),
-    "decay_not_scaled_by_lr": (
-        "the decoupled decay seems not scaled by the learning rate: subtract "
-        "lr * weight_decay * w."),
-    "l2_as_decoupled": (
-        "Adam with L2 seems implemented as decoupled decay; L2 adds weight_decay * w to the "
-        "gradient before the moments are updated."),
-    "flipnet_loss_summed": (
-        "the loss seems summed instead of averaged: use torch.mean((model(x) - y) ** 2)."),
-    "epoch_loss_not_averaged": (
-        "each epoch's loss should be the mean over the 16 steps, not their sum."),
-    "missing_zero_grad": (
-        "gradients seem to accumulate across steps: call optimizer.zero_grad() before "
-        "each backward()."),
-    "flipnets_not_identical": (
-        "the two FlipNets do not seem to start from identical weights: copy the first "
-        "model's weights into the second (load_state_dict or copy.deepcopy)."),
-    "warmup_off_by_one": (
-        "the warmup looks off by one step: the rate is lr_max * step / warmup_steps, 0 at "
-        "step 0 and lr_max at step warmup_steps."),
-    "cosine_ignores_lr_min": (
-        "the cosine part seems to ignore lr_min: lr_min + 0.5*(lr_max - lr_min)*(1 + cos(...))."),
-    "clip_per_tensor": (
-        "the gradients seem clipped tensor by tensor; clip_grad_norm uses one global norm "
-        "over all of them."),
-    "biases_in_decay_group": (
-        "biases or normalisation parameters (ndim < 2) are in the decay group; they belong "
-        "in the group with weight_decay 0."),
-    "decay_group_missing_params": (
-        "some parameters are missing from the groups or appear twice; every parameter "
-        "must appear exactly once."),
-    "gb_as_gib": (
-        "the sizes look computed in GiB (2**30 bytes); the contract uses GB = 1e9 bytes."),
-    "lion_sign_of_momentum": (
-        "Lion's update should be the sign of beta1*m + (1-beta1)*grad, computed before m is "
-        "updated with beta2."),
-    "lamb_trust_ratio_per_element": (
-        "LAMB's trust ratio is one number per array (norm(w) / norm(u)), not per element."),
-    "lamb_no_trust_ratio": (
-        "LAMB's trust ratio norm(w) / norm(u) seems missing."),
-    "adafactor_no_normalisation": (
-        "the factored estimate must be divided by the mean of the row statistics."),
-    "adafactor_rows_cols_swapped": (
-        "rows and columns look swapped: row statistics are means over axis 1."),
-}
+DIAGNOSES: dict[str, str] = MISTAKES
+"""Label -> sentence; the public self-checks word their diagnoses the same way."""
 
 
 def _adam(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, *, bc1=True, bc2=True,
-          t_shift=0, eps_inside=False, square="sq"):
+          t_shift=0, eps_mode="outside", square="sq"):
     g = f64(g)
     g2 = {"sq": g * g, "abs": np.abs(g), "raw": g}[square]
     m_new = beta1 * f64(m) + (1 - beta1) * g
@@ -108,7 +32,12 @@ def _adam(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, *, bc1=True,
     with np.errstate(all="ignore"):
         m_hat = m_new / f64(1 - beta1**tt) if bc1 else m_new
         v_hat = v_new / f64(1 - beta2**tt) if bc2 else v_new
-        denom = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
+        if eps_mode == "inside":
+            denom = np.sqrt(v_hat + eps)
+        elif eps_mode == "closed_form":  # lr_t * m / (sqrt(v) + eps) == m_hat / (sqrt(v_hat) + eps')
+            denom = np.sqrt(v_hat) + eps / np.sqrt(f64(1 - beta2**tt))
+        else:
+            denom = np.sqrt(v_hat) + eps
         return f64(w) - lr * m_hat / denom, m_new, v_new
 
 
@@ -117,15 +46,22 @@ def _adam_family(**flags) -> Callable:
         w, g, m, v, t, lr, beta1, beta2, eps, **flags)
 
 
+def _adam_ascends(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    w_new, m_new, v_new = _adam(w, g, m, v, t, lr, beta1, beta2, eps)
+    return 2 * f64(w) - w_new, m_new, v_new
+
+
 ADAM_VARIANTS: dict[str, Callable] = {
     "bias_correction_missing": _adam_family(bc1=False, bc2=False),
     "bias_correction_off_by_one": _adam_family(t_shift=1),
     "bias_correction_off_by_one#2": _adam_family(t_shift=-1),
     "one_moment_corrected": _adam_family(bc2=False),
     "one_moment_corrected#2": _adam_family(bc1=False),
-    "eps_inside_sqrt": _adam_family(eps_inside=True),
+    "eps_inside_sqrt": _adam_family(eps_mode="inside"),
+    "eps_closed_form": _adam_family(eps_mode="closed_form"),
     "v_from_abs_grad": _adam_family(square="abs"),
     "v_from_grad": _adam_family(square="raw"),
+    "step_sign_flipped": _adam_ascends,
 }
 """A key ``label#2`` registers a second variant under the same label."""
 
@@ -136,6 +72,8 @@ def _decay_variant(mode: str) -> Callable:
         if mode == "l2":
             return _adam(w, g + weight_decay * w, m, v, t, lr, beta1, beta2, eps)
         w_adam, m_new, v_new = _adam(w, g, m, v, t, lr, beta1, beta2, eps)
+        if mode == "none":
+            return w_adam, m_new, v_new
         if mode == "decoupled":
             return w_adam - lr * weight_decay * w, m_new, v_new
         if mode == "after":
@@ -154,7 +92,8 @@ def _with_adam_bugs(kind: str) -> dict[str, Callable]:
     out = {}
     for label, flags in (("bias_correction_missing", {"bc1": False, "bc2": False}),
                          ("bias_correction_off_by_one", {"t_shift": 1}),
-                         ("eps_inside_sqrt", {"eps_inside": True})):
+                         ("eps_inside_sqrt", {"eps_mode": "inside"}),
+                         ("eps_closed_form", {"eps_mode": "closed_form"})):
         def step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
                  _flags=flags):
             w, g = f64(w), f64(g)
@@ -196,20 +135,110 @@ def _adagrad(square="sq", eps_inside=False, old=False) -> Callable:
 
 def _momentum(mode: str) -> Callable:
     def step(w, g, vel, lr, beta=0.9):
-        g, vel = f64(g), f64(vel)
+        w, g, vel = f64(w), f64(g), f64(vel)
         if mode == "dampened":
             v_new = beta * vel + (1 - beta) * g
-            return f64(w) - lr * v_new, v_new
-        v_new = beta * vel - lr * g
-        return f64(w) + v_new, v_new
+            return w - lr * v_new, v_new
+        if mode == "lr_inside":
+            v_new = beta * vel - lr * g
+            return w + v_new, v_new
+        if mode == "negated":
+            v_new = beta * vel - g
+            return w + lr * v_new, v_new
+        if mode == "old_velocity":
+            return w - lr * vel, beta * vel + g
+        if mode == "ascends":
+            v_new = beta * vel + g
+            return w + lr * v_new, v_new
+        raise KeyError(mode)
 
     return step
 
 
-def _lion_sign_of_m(w, g, m, lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0):
-    w, g, m = f64(w), f64(g), f64(m)
-    m_new = beta2 * m + (1 - beta2) * g
-    return w - lr * (np.sign(m_new) + weight_decay * w), m_new
+def _bias_correction(mode: str) -> Callable:
+    def bc(beta, t):
+        if mode == "plus_one":
+            return 1 - beta ** (t + 1)
+        if mode == "minus_one":
+            return 1 - beta ** (t - 1)
+        if mode == "power":
+            return beta**t
+        return 1 / (1 - beta**t)
+
+    return bc
+
+
+# ---------------------------------------------------------------------- q5: the trace
+def _trace_variant(mode: str) -> Callable:
+    """adam_trace with one mistake in how it records or threads its rows (Adam itself right)."""
+    def trace(w0=5.0, lr=0.01, steps=8, beta1=0.9, beta2=0.999, eps=1e-8):
+        if mode == "ignores_hp":  # nothing but lr reaches adam_step, nor the recorded hats
+            beta1, beta2, eps = 0.9, 0.999, 1e-8
+        step_hp = (0.9, 0.999, 1e-8) if mode == "step_ignores_hp" else (beta1, beta2, eps)
+        w, m, v = float(w0), 0.0, 0.0
+        rows = []
+        for t in range(1, int(steps) + 1):
+            g = 2.0 * w
+            w_new, m, v = (float(x) for x in _adam(w, g, m, v, t, lr, *step_hp))
+            m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+            row = {"t": t, "grad": g, "m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat,
+                   "step": w - w_new, "w": w_new}
+            if mode == "step_sign":
+                row["step"] = w_new - w
+            elif mode == "t_from_zero":
+                row["t"] = t - 1
+            elif mode == "hats":
+                row["m_hat"], row["v_hat"] = m, v
+            elif mode == "w_before":
+                row["w"] = w
+            rows.append(row)
+            w = w_new
+        return rows
+
+    return trace
+
+
+# ---------------------------------------------------------------------- q7: the paths
+def _path_variant(mode: str) -> Callable:
+    """optimize_rosenbrock with one mistake in how it drives the (correct) step functions."""
+    from autograder.checks import oracles
+
+    def run(optimizer, lr, steps, start=(-1.2, 1.0), **hparams):
+        hp = {} if mode == "ignores_hp" else dict(hparams)
+        w = f64(start).copy()
+        state = [np.zeros(2), np.zeros(2)]
+        path = [w.copy()]
+        for t in range(1, int(steps) + 1):
+            if mode == "reset":
+                state = [np.zeros(2), np.zeros(2)]
+            g = np.array(oracles.rosenbrock_grad(float(w[0]), float(w[1])))
+            if optimizer == "sgd":
+                w = oracles.sgd(w, g, lr)
+            elif optimizer == "momentum":
+                w, state[0] = oracles.momentum(w, g, state[0], lr, **hp)
+            elif optimizer == "rmsprop":
+                w, state[0] = oracles.rmsprop(w, g, state[0], lr, **hp)
+            else:
+                tt = t + 1 if mode == "t_plus_one" else t - 1 if mode == "t_from_zero" else t
+                w, state[0], state[1] = _adam(w, g, state[0], state[1], tt, lr, **hp)
+            path.append(f64(w).copy())
+        return np.array(path)
+
+    return run
+
+
+# ---------------------------------------------------------------------- q10, bonus
+def _lion(mode: str) -> Callable:
+    def step(w, g, m, lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0):
+        w, g, m = f64(w), f64(g), f64(m)
+        m_new = beta2 * m + (1 - beta2) * g
+        if mode == "beta2_sign":
+            u = np.sign(beta2 * m + (1 - beta2) * g)
+        else:  # the momentum updated first, then interpolated with the gradient
+            u = np.sign(beta1 * m_new + (1 - beta1) * g)
+        return w - lr * (u + weight_decay * w), m_new
+
+    return step
 
 
 def _lamb(mode: str) -> Callable:
@@ -254,27 +283,51 @@ def _warmup_variant(mode: str) -> Callable:
         if step < warmup_steps:
             return lr_max * step / warmup_steps
         if step >= total_steps:
-            return lr_min if mode != "no_min" else 0.0
+            return 0.0 if mode == "no_min_anywhere" else lr_min
         frac = (step - warmup_steps) / (total_steps - warmup_steps)
-        if mode == "no_min":
+        if mode in ("no_min", "no_min_anywhere"):
             return 0.5 * lr_max * (1 + math.cos(math.pi * frac))
         return lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(math.pi * frac))
 
     return lr_at
 
 
-def _clip_per_tensor(grads, max_norm):
-    out = []
-    for g in grads:
-        n = float(np.sqrt(np.sum(f64(g) ** 2)))
-        out.append(f64(g) * min(1.0, max_norm / (n + 1e-6)))
-    total = float(np.sqrt(sum(np.sum(f64(g) ** 2) for g in grads)))
-    return out, total
+def _clip_variant(mode: str) -> Callable:
+    def clip(grads, max_norm):
+        gs = [f64(g) for g in grads]
+        total = float(np.sqrt(sum(np.sum(g**2) for g in gs)))
+        if mode == "per_tensor":
+            return [g * min(1.0, max_norm / (float(np.sqrt(np.sum(g**2))) + 1e-6)) for g in gs], \
+                total
+        if mode == "no_eps":
+            return [g * min(1.0, max_norm / total) for g in gs], total
+        return [g * (max_norm / (total + 1e-6)) for g in gs], total  # scales up as well
+
+    return clip
+
+
+def _memory_variant(mode: str) -> Callable:
+    def memory(n_params, mixed_precision=False):
+        if mode == "gib":
+            low = 2 if mixed_precision else 4
+            sizes = {"weights": low, "adam_m": 4, "adam_v": 4, "grads": low}
+            out = {k: n_params * b / 2**30 for k, b in sizes.items()}
+        else:  # every buffer halved in mixed precision
+            b = 2 if mixed_precision else 4
+            out = {k: n_params * b / 1e9 for k in ("weights", "adam_m", "adam_v", "grads")}
+        out["total"] = sum(out.values())
+        return out
+
+    return memory
 
 
 VARIANTS: dict[str, dict[str, Callable]] = {
+    "sgd_step": {"step_sign_flipped": lambda w, g, lr: f64(w) + lr * f64(g)},
     "momentum_step": {"momentum_dampened": _momentum("dampened"),
-                      "momentum_other_convention": _momentum("lr_inside")},
+                      "momentum_other_convention": _momentum("lr_inside"),
+                      "momentum_velocity_negated": _momentum("negated"),
+                      "momentum_old_velocity": _momentum("old_velocity"),
+                      "step_sign_flipped": _momentum("ascends")},
     "adagrad_step": {"adagrad_accumulates_grad": _adagrad(square="raw"),
                      "adagrad_accumulates_grad#2": _adagrad(square="abs"),
                      "eps_inside_sqrt": _adagrad(eps_inside=True),
@@ -284,23 +337,45 @@ VARIANTS: dict[str, dict[str, Callable]] = {
                      "v_from_abs_grad": _rmsprop(square="abs"),
                      "v_from_grad": _rmsprop(square="raw"),
                      "rmsprop_bias_corrected": _rmsprop(bias=True)},
+    "bias_correction": {"bias_correction_off_by_one": _bias_correction("plus_one"),
+                        "bias_correction_off_by_one#2": _bias_correction("minus_one"),
+                        "bias_correction_inverted": _bias_correction("power"),
+                        "bias_correction_inverted#2": _bias_correction("inverse")},
     "adam_step": ADAM_VARIANTS,
     "adam_l2_step": {"l2_as_decoupled": _decay_variant("decoupled"),
+                     "decay_missing": _decay_variant("none"),
                      **_with_adam_bugs("l2")},
     "adamw_step": {"adamw_as_l2": _decay_variant("l2"),
+                   "decay_missing": _decay_variant("none"),
                    "decay_after_step": _decay_variant("after"),
                    "decay_after_step#2": _decay_variant("after_mul"),
                    "decay_not_scaled_by_lr": _decay_variant("unscaled"),
                    **_with_adam_bugs("decoupled")},
-    "lion_step": {"lion_sign_of_momentum": _lion_sign_of_m},
+    "adam_trace": {"trace_step_sign": _trace_variant("step_sign"),
+                   "trace_t_from_zero": _trace_variant("t_from_zero"),
+                   "trace_hats_uncorrected": _trace_variant("hats"),
+                   "trace_w_before_step": _trace_variant("w_before"),
+                   "trace_ignores_hyperparameters": _trace_variant("ignores_hp"),
+                   "trace_ignores_hyperparameters#2": _trace_variant("step_ignores_hp")},
+    "optimize_rosenbrock": {"path_ignores_hyperparameters": _path_variant("ignores_hp"),
+                            "path_state_not_carried": _path_variant("reset"),
+                            "bias_correction_off_by_one": _path_variant("t_plus_one"),
+                            "bias_correction_off_by_one#2": _path_variant("t_from_zero")},
+    "lion_step": {"lion_sign_of_momentum": _lion("beta2_sign"),
+                  "lion_momentum_updated_first": _lion("updated_first")},
     "lamb_step": {"lamb_trust_ratio_per_element": _lamb("elementwise"),
                   "lamb_no_trust_ratio": _lamb("none")},
     "factored_second_moment": {"adafactor_no_normalisation": _factored("plain"),
                                "adafactor_rows_cols_swapped": _factored("swapped")},
     "warmup_cosine_lr": {"warmup_off_by_one": _warmup_variant("off_by_one"),
                          "warmup_off_by_one#2": _warmup_variant("off_by_one_le"),
-                         "cosine_ignores_lr_min": _warmup_variant("no_min")},
-    "clip_grad_norm": {"clip_per_tensor": _clip_per_tensor},
+                         "cosine_ignores_lr_min": _warmup_variant("no_min"),
+                         "cosine_ignores_lr_min#2": _warmup_variant("no_min_anywhere")},
+    "clip_grad_norm": {"clip_per_tensor": _clip_variant("per_tensor"),
+                       "clip_epsilon_missing": _clip_variant("no_eps"),
+                       "clip_scales_up": _clip_variant("scales_up")},
+    "adam_memory_gb": {"gb_as_gib": _memory_variant("gib"),
+                       "mixed_precision_moments_halved": _memory_variant("halved")},
 }
 
 

@@ -16,12 +16,47 @@ All NumPy oracles compute in float64.
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+MEMO_SIZE = 4096
+"""Oracle results kept per function (the inputs of a check depend only on the grading seed,
+so a grader that grades many submissions with one seed computes each oracle once)."""
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for plain inputs (arrays by dtype, shape and bytes)."""
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
+    if isinstance(value, (float, int, str, bool, type(None), np.generic)):
+        return (type(value).__name__, value)
+    raise TypeError(f"cannot memoise an input of type {type(value).__name__}")
+
+
+def memoised(fn: Callable) -> Callable:
+    """Cache ``fn`` on its (plain) inputs; every call gets its own copy of the result."""
+    cache: dict = {}
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        key = (_frozen(args), _frozen(kwargs))
+        if key not in cache:
+            if len(cache) >= MEMO_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[key] = fn(*args, **kwargs)
+        return copy.deepcopy(cache[key])
+
+    return wrapper
 
 # --------------------------------------------------------------------------- the chapter's numbers
 # Section 1 comparison table ("SGD 4.2538", "SGD + Momentum 2.4421"): f(w)=w^2, w0=5, lr=0.01.
@@ -108,6 +143,19 @@ def adamw(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay
     return w_adam - lr * weight_decay * f64(w), m_new, v_new
 
 
+def adam_trace_rows(w0=5.0, lr=0.01, steps=8, beta1=0.9, beta2=0.999, eps=1e-8) -> list[dict]:
+    """Adam on f(w)=w^2 (grad 2w) from :func:`adam`, one dict per step with the trace's keys."""
+    w, m, v = float(w0), 0.0, 0.0
+    rows = []
+    for t in range(1, steps + 1):
+        g = 2.0 * w
+        w_new, m, v = (float(x) for x in adam(w, g, m, v, t, lr, beta1, beta2, eps))
+        rows.append({"t": t, "grad": g, "m": m, "v": v, "m_hat": m / (1 - beta1**t),
+                     "v_hat": v / (1 - beta2**t), "step": w - w_new, "w": w_new})
+        w = w_new
+    return rows
+
+
 def lion(w, g, m, lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0):
     """u = sign(b1 m + (1-b1) g); w' = w - lr (u + wd w); m' = b2 m + (1-b2) g."""
     w, g, m = f64(w), f64(g), f64(m)
@@ -156,6 +204,7 @@ def warmup_cosine(step, lr_max, total_steps, warmup_steps, lr_min=0.0) -> float:
     return lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(math.pi * frac))
 
 
+@memoised
 def torch_clip(grads: list[np.ndarray], max_norm: float) -> tuple[list[np.ndarray], float]:
     """torch.nn.utils.clip_grad_norm_ on float64 copies of ``grads``."""
     import torch
@@ -212,6 +261,7 @@ def _make_torch_opt(kind: str, params, hp: dict):
     raise KeyError(kind)
 
 
+@memoised
 def torch_trajectory(kind: str, w0: np.ndarray, grads: list[np.ndarray],
                      hp: dict) -> list[list[np.ndarray]]:
     """Run torch.optim ``kind`` in float64 on pre-drawn gradients.
@@ -246,6 +296,7 @@ def rosenbrock_grad(x: float, y: float) -> tuple[float, float]:
     return float(p.grad[0]), float(p.grad[1])
 
 
+@memoised
 def torch_rosenbrock_path(optimizer: str, lr: float, steps: int, start: tuple[float, float],
                           hp: dict) -> np.ndarray:
     """The path of torch.optim on Rosenbrock (autograd gradients), start first."""
@@ -261,6 +312,34 @@ def torch_rosenbrock_path(optimizer: str, lr: float, steps: int, start: tuple[fl
         opt.step()
         path.append(p.detach().numpy().copy())
     return np.array(path)
+
+
+@memoised
+def torch_adamw(groups: list[dict], grads: list[list], device: str) -> dict:
+    """torch.optim.AdamW (float32, on ``device``) on the probe's param groups and gradients
+    (None: no gradient at that step); per step every parameter, and the final state."""
+    import torch
+
+    tensors, torch_groups = [], []
+    for group in groups:
+        params = [torch.tensor(p, dtype=torch.float32, device=device, requires_grad=True)
+                  for p in group["params"]]
+        tensors += params
+        spec = {k: (tuple(v) if k == "betas" else v) for k, v in group.items() if k != "params"}
+        torch_groups.append({**spec, "params": params})
+    opt = torch.optim.AdamW(torch_groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                            weight_decay=0.0)
+    history = []
+    for step_grads in grads:
+        for p, g in zip(tensors, step_grads, strict=True):
+            p.grad = None if g is None else torch.tensor(g, dtype=torch.float32, device=device)
+        opt.step()
+        history.append([p.detach().cpu().double().numpy() for p in tensors])
+    state = [{"step": float(opt.state[p]["step"]),
+              "exp_avg": opt.state[p]["exp_avg"].detach().cpu().double().numpy(),
+              "exp_avg_sq": opt.state[p]["exp_avg_sq"].detach().cpu().double().numpy()}
+             if p in opt.state else {} for p in tensors]
+    return {"history": history, "state": state}
 
 
 # --------------------------------------------------------------------------- FlipNet
@@ -289,12 +368,19 @@ def ref_flipnet():
     return RefFlipNet()
 
 
-def flipnet_state(seed: int) -> dict[str, np.ndarray]:
-    """A FlipNet's initial weights right after ``torch.manual_seed(seed)``."""
+def flipnet_state(seed: int, layer2_first: bool = False) -> dict[str, np.ndarray]:
+    """A FlipNet's initial weights right after ``torch.manual_seed(seed)`` (``layer2_first``:
+    as a network that creates its layers in the other order would have them)."""
     import torch
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
+        if layer2_first:
+            second = torch.nn.Linear(3, 4)
+            first = torch.nn.Linear(4, 3)
+            layers = {"layer1": first, "layer2": second}
+            return {f"{n}.{k}": v.detach().double().numpy() for n, layer in layers.items()
+                    for k, v in layer.state_dict().items()}
         model = ref_flipnet()
     return {k: v.detach().double().numpy() for k, v in model.state_dict().items()}
 
@@ -343,6 +429,7 @@ def train(model, opt, X, Y, epochs: int, *, summed: bool = False, zero_grad: boo
     return history
 
 
+@memoised
 def train_from_state(state: dict, spec: dict, epochs: int, device: str = "cpu",
                      **flags: bool) -> dict:
     """Train a FlipNet loaded with ``state``; returns losses and the final weights."""

@@ -6,22 +6,47 @@ import numpy as np
 import pytest
 
 from autograder.checks import oracles
-from autograder.checks.harness import Case, check_cases, close, draw, fail, numeric
+from autograder.checks.harness import Case, check_cases, close, draw, fail, numeric, uniform
+
+
+def _sign_sensitive(rng, m: np.ndarray, beta1: float, beta2: float) -> np.ndarray:
+    """Gradients against the momentum whose ratio |g|/|m| puts the Lion mistakes on the other
+    side of zero: half the elements between beta1*beta2/(1 - beta1*beta2) and
+    beta1/(1 - beta1) (there the sign flips when m is updated before the interpolation),
+    half between beta1/(1 - beta1) and beta2/(1 - beta2) (there it flips when beta2
+    interpolates)."""
+    low, mid, high = (beta1 * beta2 / (1 - beta1 * beta2), beta1 / (1 - beta1),
+                      beta2 / (1 - beta2))
+    ratio = np.where(np.arange(m.size).reshape(m.shape) % 2 == 0,
+                     low + (mid - low) * rng.uniform(0.2, 0.8, size=m.shape),
+                     mid + (high - mid) * rng.uniform(0.2, 0.8, size=m.shape))
+    return -ratio * m
 
 
 @pytest.mark.points(2)
 def test_lion_step(student, rng):
-    """u = sign(beta1 m + (1-beta1) g); decoupled decay scaled by lr; m updated with beta2."""
+    """u = sign(beta1 m + (1-beta1) g); decoupled decay scaled by lr; m updated with beta2;
+    gradients placed where the order of the two momentum formulas flips the sign."""
     cases = []
-    for i, shape in enumerate(((), (6,), (3, 4), (2, 2, 2))):
-        dtype = np.float32 if i == 2 else np.float64
-        scale = float([1e-6, 1.0, 10.0, 1e-3][i])
-        m = draw(rng, shape, scale, dtype)
-        g = draw(rng, shape, scale, dtype)
-        kwargs = {"lr": float(rng.uniform(1e-4, 1e-2)), "weight_decay": float(rng.uniform(0, 1))}
-        if i % 2:
-            kwargs.update(beta1=float(rng.uniform(0.5, 0.95)), beta2=float(rng.uniform(0.9, 0.999)))
-        cases.append(Case((draw(rng, shape, 1.0, dtype), g, m), kwargs if i else {}))
+    situations = (((), 1e-6, np.float64, {}, "Python floats with the defaults"),
+                  ((6,), 1.0, np.float64, "betas", "given betas and weight decay"),
+                  ((3, 4), 10.0, np.float32, "decay", "float32 arrays with weight decay"),
+                  ((2, 2, 2), 1e-3, np.float64, "betas", "small values with given betas"))
+    for shape, scale, dtype, hp, what in situations:
+        kwargs = {}
+        if hp:
+            kwargs = {"lr": uniform(rng, 1e-4, 1e-2), "weight_decay": uniform(rng, 0.1, 1.0)}
+        if hp == "betas":
+            kwargs.update(beta1=uniform(rng, 0.5, 0.95), beta2=uniform(rng, 0.9, 0.999))
+        cases.append(Case((draw(rng, shape, 1.0, dtype), draw(rng, shape, scale, dtype),
+                           draw(rng, shape, scale, dtype)), kwargs, what=what))
+    for shape, hp, what in (((8,), {}, "gradients against the momentum, the defaults"),
+                            ((6,), {"beta1": uniform(rng, 0.6, 0.9),
+                                    "beta2": uniform(rng, 0.95, 0.995)},
+                             "gradients against the momentum, given betas")):
+        m = draw(rng, shape, 1.0)
+        g = _sign_sensitive(rng, m, hp.get("beta1", 0.9), hp.get("beta2", 0.99))
+        cases.append(Case((draw(rng, shape, 1.0), g, m), hp, what=what))
     check_cases(student, "lion_step", cases, oracles.lion, ("w_new", "m_new"))
 
 
@@ -73,15 +98,23 @@ def test_quantize_blockwise(student, rng):
         if not isinstance(codes, np.ndarray) or codes.dtype != np.int8 or codes.shape != (x.size,):
             fail("`codes` should be a flat int8 array with one code per value.")
         if np.abs(codes.astype(int)).max() > 127:
-            fail("Codes must lie in [-127, 127].")
+            fail("Codes must lie in [-127, 127].", "quantize_wrong_range")
         exp_scales = oracles.block_absmax(x, block)
         if not close(scales, exp_scales, 1e-6):
+            one = numeric(scales)
+            label = "quantize_one_block" if one is not None and one.size == 1 or (
+                one is not None and np.allclose(one, np.abs(x).max())) else ""
             fail("`scales` should hold each block's absolute maximum (the last block may be "
-                 "shorter).")
+                 "shorter).", label)
         per_value = np.repeat(exp_scales, block)[: x.size]
         x_hat = codes.astype(np.float64) * per_value / 127
         if np.any(np.abs(x_hat - x.reshape(-1)) > per_value / 127 + 1e-12):
-            fail("Decoding codes * absmax / 127 does not come back within absmax/127 of x.")
+            scaled = np.round(x.reshape(-1) / np.where(per_value > 0, per_value, 1) * 255)
+            label = "quantize_wrong_range" if any(np.array_equal(codes, c) for c in (
+                np.clip(scaled, -127, 127).astype(np.int8),
+                scaled.astype(np.int64).astype(np.int8))) else ""
+            fail("Decoding codes * absmax / 127 does not come back within absmax/127 of x.",
+                 label)
 
 
 @pytest.mark.points(1)

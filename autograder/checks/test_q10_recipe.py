@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from autograder.checks import oracles
-from autograder.checks.harness import close, diagnose, fail, numeric
+from autograder.checks.harness import (
+    Case,
+    close,
+    diagnose,
+    draw,
+    fail,
+    mismatch_message,
+    numeric,
+    uniform,
+)
 
 MEMORY_KEYS = ("weights", "adam_m", "adam_v", "grads", "total")
 
@@ -14,64 +23,80 @@ MEMORY_KEYS = ("weights", "adam_m", "adam_v", "grads", "total")
 @pytest.mark.points(3)
 def test_warmup_cosine_lr(student, rng):
     """Drawn schedules: step 0, the warmup, its end, the cosine, total_steps and beyond."""
-    runs = [(float(rng.uniform(1e-4, 1e-2)), int(rng.integers(200, 2000)),
-             int(rng.integers(5, 100)), float(rng.uniform(1e-6, 1e-5))),
-            (float(rng.uniform(0.1, 3.0)), int(rng.integers(20, 60)), int(rng.integers(2, 10)),
+    runs = [(uniform(rng, 1e-4, 1e-2), int(rng.integers(200, 2000)),
+             int(rng.integers(5, 100)), uniform(rng, 1e-6, 1e-5)),
+            (uniform(rng, 0.1, 3.0), int(rng.integers(20, 60)), int(rng.integers(2, 10)),
              None)]
+    cases = []
     for lr_max, total, warmup, lr_min in runs:
         steps = sorted({0, 1, warmup - 1, warmup, warmup + 1, (warmup + total) // 2, total - 1,
                         total, total + 7, *rng.integers(0, total, size=4).tolist()})
         kwargs = {} if lr_min is None else {"lr_min": lr_min}
         for step in steps:
-            args = (int(step), lr_max, total, warmup)
-            got = student.call("warmup_cosine_lr", *args, **kwargs)
-            expected = oracles.warmup_cosine(*args, **kwargs)
-            if not close(got, expected, 1e-9):
-                phase = ("the warmup" if step < warmup else
-                         "after total_steps" if step >= total else "the cosine decay")
-                label = diagnose("warmup_cosine_lr",
-                                 lambda fn, a=args, kw=kwargs: [fn(*a, **kw)], [got], 1e-9)
-                fail(f"`warmup_cosine_lr` returns a wrong rate during {phase}.", label)
+            phase = ("the warmup" if step < warmup else
+                     "after total_steps" if step >= total else "the cosine decay")
+            cases.append(Case((int(step), lr_max, total, warmup), kwargs, what=phase))
+    got = [[student.call("warmup_cosine_lr", *c.args, **c.kwargs)] for c in cases]
+    wrong = [c for c, g in zip(cases, got, strict=True)
+             if not close(g[0], oracles.warmup_cosine(*c.args, **c.kwargs), 1e-9)]
+    if wrong:
+        label = diagnose("warmup_cosine_lr",
+                         [lambda fn, c=c: [fn(*c.args, **c.kwargs)] for c in cases], got,
+                         [1e-9] * len(cases))
+        phases = list(dict.fromkeys(c.what for c in wrong))
+        fail(f"`warmup_cosine_lr` returns a wrong rate during {' and '.join(phases)}.", label)
 
 
 def _grads(rng, n_scale: float) -> list[np.ndarray]:
     shapes = [(3, 4), (5,), (2, 2, 2), ()]
-    return [np.asarray(rng.normal(size=s) * n_scale) for s in shapes]
+    return [np.asarray(draw(rng, s, n_scale)) for s in shapes]
 
 
 @pytest.mark.points(3)
 def test_clip_grad_norm(student, rng):
-    """One global norm, as torch.nn.utils.clip_grad_norm_; below and above max_norm; inputs kept."""
-    for n_scale, max_norm in ((float(rng.uniform(2, 20)), float(rng.uniform(0.5, 2.0))),
-                              (float(rng.uniform(1e-3, 1e-2)), float(rng.uniform(1.0, 5.0))),
-                              (float(rng.uniform(1, 3)), float(rng.uniform(2.0, 4.0)))):
+    """One global norm, as torch.nn.utils.clip_grad_norm_: far above max_norm, below it, and a
+    small norm above a smaller max_norm (where the 1e-6 matters); inputs kept."""
+    situations = ((uniform(rng, 2, 20), uniform(rng, 0.5, 2.0), "a total norm above max_norm"),
+                  (uniform(rng, 1e-3, 1e-2), uniform(rng, 1.0, 5.0),
+                   "a total norm below max_norm"),
+                  (uniform(rng, 2e-4, 5e-4), uniform(rng, 1e-4, 3e-4),
+                   "a small total norm above a smaller max_norm"),
+                  (uniform(rng, 1, 3), uniform(rng, 2.0, 4.0), "a total norm near max_norm"))
+    cases, got = [], []
+    for n_scale, max_norm, what in situations:
         grads = _grads(rng, n_scale)
         result = student.call_inspect("clip_grad_norm", grads, max_norm)
         if isinstance(result.args_after, list) and result.args_after:
             after = result.args_after[0]
             if not isinstance(after, list) or not all(
                     np.array_equal(numeric(a), g) for a, g in zip(after, grads, strict=False)):
-                fail("`clip_grad_norm` changed the gradients passed in; return new arrays.")
+                fail("`clip_grad_norm` changed the gradients passed in.", "modifies_arguments")
         value = result.value
-        if not isinstance(value, list) or len(value) != 2:
-            fail("`clip_grad_norm` should return (clipped, total_norm).")
-        clipped, total = value
-        exp_clipped, exp_total = oracles.torch_clip(grads, max_norm)
+        if not isinstance(value, list) or len(value) != 2 or not isinstance(value[0], list):
+            fail("`clip_grad_norm` should return (clipped, total_norm), clipped a list.")
+        cases.append(Case((grads, max_norm), what=what))
+        got.append(value)
+    wrong = []
+    for case, (clipped, total) in zip(cases, got, strict=True):
+        exp_clipped, exp_total = oracles.torch_clip(*case.args)
+        outs = []
         if not close(total, exp_total, 1e-6):
-            fail("`total_norm` should be the L2 norm of all gradients together.")
-        if not isinstance(clipped, list) or len(clipped) != len(grads) or not all(
+            outs.append("total_norm")
+        if len(clipped) != len(exp_clipped) or not all(
                 close(a, e, 1e-6) for a, e in zip(clipped, exp_clipped, strict=True)):
-            fail("The clipped gradients differ from torch.nn.utils.clip_grad_norm_'s "
-                 "(scale by min(1, max_norm / (total_norm + 1e-6))).",
-                 diagnose("clip_grad_norm", lambda fn, g=grads, mn=max_norm: list(fn(g, mn)),
-                          [clipped, total], 1e-6)
-                 if isinstance(clipped, list) else "")
+            outs.append("clipped")
+        if outs:
+            wrong.append((case, outs, [o for o in ("clipped", "total_norm") if o not in outs]))
+    if wrong:
+        label = diagnose("clip_grad_norm", [lambda fn, c=c: list(fn(*c.args)) for c in cases],
+                         got, [1e-6] * len(cases))
+        fail(mismatch_message("clip_grad_norm", wrong, len(cases)), label)
 
 
 @pytest.mark.points(2)
 def test_decay_param_groups(student, rng):
     """Matrices (ndim >= 2) decay; biases and LayerNorm parameters do not; each exactly once."""
-    wd = float(rng.uniform(0.01, 0.3))
+    wd = uniform(rng, 0.01, 0.3)
     got = student.probe("decay_param_groups", weight_decay=wd)
     ndims = oracles.decay_probe_model_ndims()
     groups = got["groups"]
@@ -87,7 +112,8 @@ def test_decay_param_groups(student, rng):
     if any(ndims[n] < 2 for n in decay["params"]):
         fail("The decay group holds a parameter with ndim < 2.", "biases_in_decay_group")
     if any(ndims[n] >= 2 for n in no_decay["params"]):
-        fail("The no-decay group holds a weight matrix or embedding (ndim >= 2); those decay.")
+        fail("The no-decay group holds a parameter with ndim >= 2.",
+             "matrices_in_no_decay_group")
 
 
 @pytest.mark.fixed
@@ -97,7 +123,7 @@ def test_adam_memory_chapter_table(student):
     for mixed, table in oracles.CHAPTER_MEMORY_7B.items():
         got = student.call("adam_memory_gb", 7e9, mixed) if mixed else \
             student.call("adam_memory_gb", 7e9)
-        _check_memory(got, table, "the chapter's 7B model")
+        _check_memory(got, table, 7e9, mixed, "the chapter's 7B model")
 
 
 @pytest.mark.points(1)
@@ -106,14 +132,15 @@ def test_adam_memory_fresh(student, rng):
     for mixed in (False, True):
         n = int(rng.integers(10**6, 10**11))
         got = student.call("adam_memory_gb", n, mixed_precision=mixed)
-        _check_memory(got, oracles.memory_gb(n, mixed), "a drawn model size")
+        _check_memory(got, oracles.memory_gb(n, mixed), n, mixed, "a drawn model size")
 
 
-def _check_memory(got, table: dict, what: str) -> None:
+def _check_memory(got, table: dict, n_params: float, mixed: bool, what: str) -> None:
     if not isinstance(got, dict) or set(got) != set(MEMORY_KEYS):
         fail(f"`adam_memory_gb` should return a dict with keys {', '.join(MEMORY_KEYS)}.")
     for key in MEMORY_KEYS:
         if not close(got[key], table[key], 1e-9):
-            gib = {k: v * 1e9 / 2**30 for k, v in table.items()}
-            label = "gb_as_gib" if all(close(got[k], gib[k], 1e-6) for k in MEMORY_KEYS) else ""
+            label = diagnose("adam_memory_gb",
+                             [lambda fn: [fn(n_params, mixed)[k] for k in MEMORY_KEYS]],
+                             [[got[k] for k in MEMORY_KEYS]], [1e-6])
             fail(f"`adam_memory_gb` gives a wrong `{key}` for {what}.", label)

@@ -7,18 +7,18 @@ import pytest
 
 from autograder.checks import oracles
 from autograder.checks.harness import fail
-
-
-def normalise(answer) -> str:
-    """Case- and whitespace-insensitive form of an answer."""
-    return "".join(str(answer).split()).lower().strip("\"'")
+from autograder.probes import NOT_IMPLEMENTED
+from autograder.public_checks import normalise_answer
 
 
 def _answer(student, name: str, choices: tuple[str, ...]) -> str:
     value = student.value(name)
+    if value is None:
+        fail(f"`{name}` {NOT_IMPLEMENTED}: it is still None; set it to one of "
+             f"{', '.join(repr(c) for c in choices)}.")
     if not isinstance(value, str):
         fail(f"`{name}` should be a string, one of {', '.join(repr(c) for c in choices)}.")
-    answer = normalise(value)
+    answer = normalise_answer(value)
     if answer not in choices:
         fail(f"`{name}` should be one of {', '.join(repr(c) for c in choices)}.")
     return answer
@@ -69,7 +69,7 @@ def test_1d_winner(student):
     """ANSWER_1D_WINNER: the lowest loss after 8 steps on f(w)=w^2."""
     if _answer(student, "ANSWER_1D_WINNER", ("sgd", "momentum", "adam")) != race_winner():
         fail("`ANSWER_1D_WINNER` is not the optimizer with the lowest loss after 8 steps; "
-             "compare your three runs.")
+             "compare your three runs.", "answer_wrong")
 
 
 @pytest.mark.fixed
@@ -78,7 +78,7 @@ def test_flipnet_winner(student):
     """ANSWER_FLIPNET_WINNER: the lower last-epoch loss of compare_optimizers() on CPU."""
     if _answer(student, "ANSWER_FLIPNET_WINNER", ("momentum", "adam")) != flipnet_winner():
         fail("`ANSWER_FLIPNET_WINNER` does not match the last epoch of compare_optimizers() "
-             "run with its defaults; run it rather than trusting the text's printout.")
+             "run with its defaults.", "answer_wrong")
 
 
 @pytest.mark.fixed
@@ -86,4 +86,5 @@ def test_flipnet_winner(student):
 def test_decoupled(student):
     """ANSWER_DECOUPLED: which update applies the same proportional decay to every weight."""
     if _answer(student, "ANSWER_DECOUPLED", ("adam_l2", "adamw")) != decoupled_answer():
-        fail("`ANSWER_DECOUPLED` names the wrong update; compare the two with a zero gradient.")
+        fail("`ANSWER_DECOUPLED` names the wrong update; compare the two with a zero gradient.",
+             "answer_wrong")

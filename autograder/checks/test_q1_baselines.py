@@ -7,16 +7,17 @@ import pytest
 
 from autograder.checks import oracles
 from autograder.checks.harness import (
-    SCALES,
-    SHAPES,
     Case,
+    Run,
     as_outputs,
     check_cases,
-    check_trajectory,
+    check_runs,
     close,
+    diagnose,
     draw,
     fail,
     numeric,
+    uniform,
 )
 
 
@@ -27,6 +28,17 @@ def _scalar(name: str, value) -> float:
     return float(x.reshape(()))
 
 
+def _eight_steps(step, with_velocity: bool) -> list[float]:
+    """Eight steps on f(w)=w^2 from w=5 with lr=0.01 (the chapter's race), as a list."""
+    w, vel = 5.0, 0.0
+    for _ in range(8):
+        if with_velocity:
+            w, vel = step(w, 2 * w, vel, 0.01)
+        else:
+            w = step(w, 2 * w, 0.01)
+    return [w]
+
+
 @pytest.mark.fixed
 @pytest.mark.points(1)
 def test_chapter_eight_steps(student):
@@ -35,51 +47,63 @@ def test_chapter_eight_steps(student):
     for _ in range(8):
         w = _scalar("sgd_step", student.call("sgd_step", w, 2 * w, 0.01))
     if not close(w, oracles.CHAPTER_SGD_W8, 2e-5):
-        fail("Eight `sgd_step` steps on f(w)=w² from w=5 with lr=0.01 should end at w=4.2538.")
+        label = diagnose("sgd_step", [lambda fn: _eight_steps(fn, False)], [[w]], [1e-6])
+        fail("Eight `sgd_step` steps on f(w)=w² from w=5 with lr=0.01 should end at w=4.2538.",
+             label)
     w, vel = 5.0, 0.0
     for _ in range(8):
         w, vel = as_outputs("momentum_step", student.call("momentum_step", w, 2 * w, vel, 0.01),
                             ("w_new", "velocity_new"))
         w, vel = _scalar("momentum_step", w), _scalar("momentum_step", vel)
     if not close(w, oracles.CHAPTER_MOMENTUM_W8, 2e-5):
+        label = diagnose("momentum_step", [lambda fn: _eight_steps(fn, True)], [[w]], [1e-6])
         fail("Eight `momentum_step` steps on f(w)=w² from w=5 with lr=0.01 should end at "
-             "w=2.4421.")
+             "w=2.4421.", label)
 
 
 @pytest.mark.points(1)
 def test_sgd_step_fresh(student, rng):
     """Scalars and arrays of several shapes and scales, float64 and float32; inputs unchanged."""
-    cases = []
-    for shape, scale in zip(SHAPES, SCALES + (1.0,), strict=True):
-        dtype = np.float32 if len(shape) == 2 else np.float64
-        cases.append(Case((draw(rng, shape, scale, dtype), draw(rng, shape, scale, dtype),
-                           float(rng.uniform(1e-3, 0.5))), what="fresh inputs"))
+    situations = (((), 1.0, np.float64, "a Python float"),
+                  ((7,), 1.0, np.float64, "a vector"),
+                  ((3, 4), 1.0, np.float32, "a float32 matrix"),
+                  ((2, 3, 2), 1e-6, np.float64, "a 3-D array of tiny values"),
+                  ((1,), 1e2, np.float64, "a 1-element array of large values"))
+    cases = [Case((draw(rng, shape, scale, dtype), draw(rng, shape, scale, dtype),
+                   uniform(rng, 1e-3, 0.5)), what=what)
+             for shape, scale, dtype, what in situations]
     check_cases(student, "sgd_step", cases, oracles.sgd, ("w_new",))
 
 
 @pytest.mark.points(1)
 def test_momentum_step_fresh(student, rng):
-    """Single steps with a non-zero velocity and a drawn beta; inputs unchanged."""
+    """Single steps from a zero and a non-zero velocity, default and drawn beta; inputs unchanged."""
+    situations = (((5,), np.float64, True, False, "the first step from a zero velocity"),
+                  ((5,), np.float64, False, False, "a non-zero velocity and the default beta"),
+                  ((3, 4), np.float64, False, True, "a non-zero velocity and a given beta"),
+                  ((), np.float64, False, True, "Python floats with a non-zero velocity"),
+                  ((2, 3, 2), np.float32, False, True, "float32 arrays with a non-zero velocity"))
     cases = []
-    for shape, scale in zip(SHAPES, SCALES + (1.0,), strict=True):
-        dtype = np.float32 if len(shape) == 3 else np.float64
-        cases.append(Case((draw(rng, shape, scale, dtype), draw(rng, shape, scale, dtype),
-                           draw(rng, shape, scale, dtype), float(rng.uniform(1e-3, 0.5))),
-                          {"beta": float(rng.uniform(0.5, 0.99))}, what="a non-zero velocity"))
+    for shape, dtype, zero, given_beta, what in situations:
+        vel = np.zeros(shape, dtype) if zero else draw(rng, shape, 1.0, dtype)
+        kwargs = {"beta": uniform(rng, 0.5, 0.95)} if given_beta else {}
+        cases.append(Case((draw(rng, shape, 1.0, dtype), draw(rng, shape, 1.0, dtype), vel,
+                           uniform(rng, 1e-3, 0.5)), kwargs, what=what))
     check_cases(student, "momentum_step", cases, oracles.momentum, ("w_new", "velocity_new"))
 
 
 @pytest.mark.points(1)
 def test_momentum_matches_torch_sgd(student, rng):
-    """Many steps against torch.optim.SGD(momentum=beta) with the default and a drawn beta."""
-    for beta in (None, float(rng.uniform(0.3, 0.95))):
+    """Many steps against torch.optim.SGD(momentum=beta) with the default and a given beta."""
+    runs = []
+    for beta, what in ((None, "many steps with the default beta"),
+                       (uniform(rng, 0.5, 0.95), "many steps with a given beta")):
         n = int(rng.integers(20, 40))
         w0 = draw(rng, (5,), 1.0)
         grads = [draw(rng, (5,), 1.0) for _ in range(n)]
-        lr = float(rng.uniform(1e-3, 0.1))
+        lr = uniform(rng, 1e-3, 0.1)
         hp = {"lr": lr} if beta is None else {"lr": lr, "beta": beta}
         expected = oracles.torch_trajectory("momentum", w0, grads, {"lr": lr, "beta": beta or 0.9})
-        check_trajectory(student, "momentum_step", w0, grads, hp, expected,
-                         ("w_new", "velocity_new"), takes_t=False,
-                         what="many steps" if beta else "many steps with the default beta",
-                         oracle_name="torch.optim.SGD(momentum=beta)")
+        runs.append(Run(w0, grads, hp, expected, what))
+    check_runs(student, "momentum_step", runs, ("w_new", "velocity_new"), takes_t=False,
+               oracle_name="torch.optim.SGD(momentum=beta)")

@@ -7,14 +7,16 @@ import pytest
 
 from autograder.checks import oracles
 from autograder.checks.harness import (
-    SCALES,
     Case,
+    Run,
     as_outputs,
     check_cases,
-    check_trajectory,
+    check_runs,
+    diagnose,
     draw,
     fail,
     numeric,
+    uniform,
 )
 
 OUT = ("w_new", "m_new", "v_new")
@@ -22,37 +24,45 @@ BUILDS_ON = pytest.mark.builds_on("adam_step", "bias_correction")
 
 
 def _cases(rng) -> list[Case]:
-    """Large lr and weight decay (decay before vs after the step shows), tiny gradients, float32."""
+    """Decay before vs after the step, folded vs decoupled vs missing all show: a large lr and
+    weight decay from zero and non-zero state, tiny gradients, a scalar, float32, the defaults."""
+    big = {"lr": uniform(rng, 0.05, 0.5), "weight_decay": uniform(rng, 0.2, 1.0)}
+    situations = (
+        ((6,), 1.0, 1.0, np.float64, 1, big, "the first step (t=1) from zero state with a "
+                                              "large lr and weight decay"),
+        ((3, 4), 1.0, 10.0, np.float32, int(rng.integers(2, 50)), big,
+         "float32 arrays with non-zero state and a large lr and weight decay"),
+        ((2, 2, 3), 1e-6, 1.0, np.float64, int(rng.integers(2, 50)),
+         {**big, "beta1": uniform(rng, 0.5, 0.8), "beta2": uniform(rng, 0.9, 0.99)},
+         "tiny gradients with given betas"),
+        ((), 1.0, 10.0, np.float64, int(rng.integers(100, 1000)), big,
+         "Python floats at a large t"),
+        ((5,), 1.0, 1.0, np.float64, 1, {}, "the first step with the default hyperparameters"),
+    )
     cases = []
-    shapes = ((), (6,), (3, 4), (2, 2, 3))
-    for i, shape in enumerate(shapes):
-        dtype = np.float32 if i == 2 else np.float64
-        scale = float(SCALES[i])
-        w = draw(rng, shape, float(rng.choice([1.0, 10.0])), dtype)
-        g = draw(rng, shape, scale, dtype)
-        m = draw(rng, shape, scale, dtype)
-        v = draw(rng, shape, scale * scale, dtype, positive=True)
-        t = int(rng.integers(1, 200))
-        kwargs = {"lr": float(rng.uniform(0.05, 0.5)), "weight_decay": float(rng.uniform(0.1, 1.0))}
-        if i == 3:
-            kwargs.update(beta1=float(rng.uniform(0.5, 0.95)), beta2=float(rng.uniform(0.9, 0.999)))
-        cases.append(Case((w, g, m, v, t), kwargs,
-                          what="tiny gradients" if scale < 1e-5 else "a large lr and weight decay"))
-    cases.append(Case((draw(rng, (5,), 1.0), draw(rng, (5,), 1.0), np.zeros(5), np.zeros(5), 1),
-                      what="the default hyperparameters"))
+    for shape, scale, w_scale, dtype, t, kwargs, what in situations:
+        zero = t == 1
+        m = np.zeros(shape, dtype) if zero else draw(rng, shape, scale, dtype)
+        v = np.zeros(shape, dtype) if zero else draw(rng, shape, scale * scale, dtype,
+                                                      positive=True)
+        if shape == ():
+            m, v = float(m), float(v)
+        cases.append(Case((draw(rng, shape, w_scale, dtype), draw(rng, shape, scale, dtype), m,
+                           v, t), dict(kwargs), what=what))
     return cases
 
 
 def _run_torch(student, name: str, kind: str, oracle_name: str, rng) -> None:
-    for hp, dtype in (({"weight_decay": float(rng.uniform(0.01, 0.5)),
-                        "lr": float(rng.uniform(0.01, 0.1))}, np.float64),
-                      ({}, np.float32)):
+    runs = []
+    for hp, dtype, what in (({"weight_decay": uniform(rng, 0.2, 0.5),
+                              "lr": uniform(rng, 0.05, 0.1)}, np.float64,
+                             "many steps with a large lr and weight decay, float64"),
+                            ({}, np.float32, "many steps with the defaults, float32")):
         n = int(rng.integers(20, 35))
-        w0 = draw(rng, (5,), float(rng.choice([1.0, 10.0])), dtype)
-        grads = [draw(rng, (5,), float(rng.choice(SCALES)), dtype) for _ in range(n)]
-        expected = oracles.torch_trajectory(kind, w0, grads, hp)
-        check_trajectory(student, name, w0, grads, hp, expected, OUT, takes_t=True,
-                         what=f"many steps, {np.dtype(dtype).name}", oracle_name=oracle_name)
+        w0 = draw(rng, (5,), 10.0, dtype)
+        grads = [draw(rng, (5,), 1.0, dtype) for _ in range(n)]
+        runs.append(Run(w0, grads, hp, oracles.torch_trajectory(kind, w0, grads, hp), what))
+    check_runs(student, name, runs, OUT, takes_t=True, oracle_name=oracle_name)
 
 
 @BUILDS_ON
@@ -87,24 +97,30 @@ def test_adamw_matches_torch(student, rng):
 @pytest.mark.points(2)
 def test_decoupled_behaviour(student, rng):
     """With a zero loss gradient AdamW shrinks every weight by (1 - lr*wd); Adam+L2 does not."""
-    w = np.abs(draw(rng, (6,), 1.0)) + 0.5
-    w[::2] *= 20.0
-    v = np.abs(draw(rng, (6,), 1.0)) * np.array([1e-4, 1.0, 1e2, 1e-2, 10.0, 1e-3])
-    lr, wd, t = float(rng.uniform(1e-3, 1e-2)), float(rng.uniform(0.05, 0.2)), 10
+    w = draw(rng, (6,), 1.0, positive=True) * np.array([20.0, 1.0, 20.0, 1.0, 20.0, 1.0])
+    v = draw(rng, (6,), 1.0, positive=True) * np.array([1e-4, 1.0, 1e2, 1e-2, 10.0, 1e-3])
+    lr, wd, t = uniform(rng, 1e-3, 1e-2), uniform(rng, 0.05, 0.2), 10
     zero = np.zeros(6)
-    w_w = as_outputs("adamw_step", student.call("adamw_step", w, zero, zero, zero, t, lr=lr,
-                                                 weight_decay=wd), OUT)[0]
-    ratio = numeric(w_w)
+    adamw_case = Case((w, zero, zero, zero, t), {"lr": lr, "weight_decay": wd})
+    w_w = as_outputs("adamw_step", student.call("adamw_step", *adamw_case.args,
+                                                **adamw_case.kwargs), OUT)
+    ratio = numeric(w_w[0])
     if ratio is None or ratio.shape != w.shape or not np.allclose(ratio / w, 1 - lr * wd,
                                                                   rtol=0, atol=1e-9):
         fail("With a zero gradient and no momentum, `adamw_step` should shrink every weight by "
-             "the same factor (1 - lr * weight_decay).", "adamw_as_l2")
-    w_l2 = as_outputs("adam_l2_step", student.call("adam_l2_step", w, zero, zero, v, t, lr=lr,
-                                                   weight_decay=wd), OUT)[0]
-    r = numeric(w_l2)
+             "the same factor (1 - lr * weight_decay).", _diagnose("adamw_step", adamw_case,
+                                                                    w_w))
+    l2_case = Case((w, zero, zero, v, t), {"lr": lr, "weight_decay": wd})
+    w_l2 = as_outputs("adam_l2_step", student.call("adam_l2_step", *l2_case.args,
+                                                   **l2_case.kwargs), OUT)
+    r = numeric(w_l2[0])
     if r is None or r.shape != w.shape:
         fail("`adam_l2_step` should return a weight array of the input's shape.")
     if np.allclose(r / w, (r / w)[0], rtol=0, atol=1e-9):
-        fail("`adam_l2_step` shrinks every weight by the same factor: its decay should pass "
+        fail("`adam_l2_step` changes every weight by the same factor: its decay should pass "
              "through Adam's normalisation (it depends on each weight's gradient history).",
-             "l2_as_decoupled")
+             _diagnose("adam_l2_step", l2_case, w_l2))
+
+
+def _diagnose(name: str, case: Case, got: list) -> str:
+    return diagnose(name, [lambda fn: list(fn(*case.args, **case.kwargs))], [got], [1e-9])

@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder.checks import oracles, scratch_mistakes
+from autograder.checks.delegation import findings, subclasses_optimizer
 from autograder.checks.harness import close, fail
-from autograder.checks.static import defines_class, forbidden_references
+from autograder.checks.static import defines_class
+from autograder.student import StudentError
 
-DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
+DEFAULTS = scratch_mistakes.DEFAULTS
+STATE_KEYS = ("step", "exp_avg", "exp_avg_sq")
 
 
 def device_tol(device: str) -> float:
@@ -16,6 +20,7 @@ def device_tol(device: str) -> float:
     return 1e-6 if device == "cpu" else 1e-4
 
 
+# --------------------------------------------------------------------------- the battery
 def _groups(rng, specs: list[dict]) -> list[dict]:
     shapes = [(3,), (2, 3), (4, 2), (5,), (2, 2, 2)]
     groups = []
@@ -26,133 +31,226 @@ def _groups(rng, specs: list[dict]) -> list[dict]:
     return groups
 
 
-def _grads(rng, groups: list[dict], steps: int) -> list[list[np.ndarray]]:
+def _grads(rng, groups: list[dict], steps: int, scales: list[float] | None = None,
+           none_at: dict[int, set[int] | None] | None = None) -> list[list]:
+    """Per step one gradient per parameter (in group order), each parameter at a fixed scale
+    (``scales``, default 1). ``none_at[j]``: the steps at which parameter j has no gradient
+    (None: every step)."""
     shapes = [p.shape for g in groups for p in g["params"]]
-    scales = [float(rng.choice([1e-3, 1.0, 10.0])) for _ in shapes]
-    return [[(rng.normal(size=s) * sc).astype(np.float32) for s, sc in zip(shapes, scales,
-                                                                              strict=True)]
-            for _ in range(steps)]
+    scales = scales or [1.0] * len(shapes)
+    none_at = none_at or {}
+    out = []
+    for step in range(steps):
+        row = []
+        for j, (shape, scale) in enumerate(zip(shapes, scales, strict=True)):
+            skip = j in none_at and (none_at[j] is None or step in none_at[j])
+            mag = scale * np.exp(rng.uniform(np.log(0.5), np.log(2.0), size=shape))
+            row.append(None if skip else (mag * rng.choice((-1.0, 1.0), size=shape))
+                       .astype(np.float32))
+        out.append(row)
+    return out
 
 
-def torch_adamw(groups: list[dict], grads: list[list[np.ndarray]], device: str) -> dict:
-    """torch.optim.AdamW on the same groups/gradients, float32 on ``device``."""
-    import torch
-
-    tensors, torch_groups = [], []
-    for group in groups:
-        params = [torch.tensor(p, dtype=torch.float32, device=device, requires_grad=True)
-                  for p in group["params"]]
-        tensors += params
-        spec = {k: (tuple(v) if k == "betas" else v) for k, v in group.items() if k != "params"}
-        torch_groups.append({**spec, "params": params})
-    opt = torch.optim.AdamW(torch_groups, **DEFAULTS)
-    history = []
-    for step_grads in grads:
-        for p, g in zip(tensors, step_grads, strict=True):
-            p.grad = torch.tensor(g, dtype=torch.float32, device=device)
-        opt.step()
-        history.append([p.detach().cpu().double().numpy() for p in tensors])
-    state = [{"step": float(opt.state[p]["step"]),
-              "exp_avg": opt.state[p]["exp_avg"].detach().cpu().double().numpy(),
-              "exp_avg_sq": opt.state[p]["exp_avg_sq"].detach().cpu().double().numpy()}
-             for p in tensors]
-    return {"history": history, "state": state}
+# --------------------------------------------------------------------------- delegation
+def _delegation(source: str, got: dict | None = None) -> str:
+    """What shows that ScratchAdamW hands its work to torch ("" when nothing does): the
+    grader's reading of the source decides; the run's tripwire can only add evidence."""
+    found = findings(source)
+    if found:
+        return "; ".join(str(f) for f in found[:3])
+    if got is not None and got.get("delegated"):
+        return "it reached torch's own Adam/AdamW while it ran"
+    return ""
 
 
-def _run(student, groups, grads, device, what: str, **extra) -> dict:
+def _gate(source: str, got: dict | None = None) -> None:
+    """A class that delegates earns none of the behaviour checks: they would grade torch."""
+    reason = _delegation(source, got)
+    if reason:
+        fail(f"`ScratchAdamW` does not count as written by hand ({reason}).",
+             "delegates_to_torch")
+
+
+def _probe(student, source: str, groups, grads, device, **extra) -> dict:
+    _gate(source)
     got = student.probe("scratch_adamw", groups=groups, grads=grads, device=device, **extra)
-    if got.get("delegated"):
-        fail("`ScratchAdamW` calls torch's Adam/AdamW; write the update with tensor operations.")
-    expected = torch_adamw(groups, grads, device)
+    _gate(source, got)
+    return got
+
+
+# --------------------------------------------------------------------------- comparison
+def _diagnose(got: dict, groups, grads, device: str, part: str) -> str:
+    """The known mistake whose replay agrees with the student's run everywhere (``part``:
+    "history" or "state")."""
+    tol = device_tol(device)
+    for label, flags in scratch_mistakes.VARIANTS.items():
+        try:
+            variant = scratch_mistakes.run_adamw(groups, grads, device, **flags)
+        except (ArithmeticError, ValueError, RuntimeError):
+            continue
+        if part == "history" and _same_history(got["history"], variant["history"], tol):
+            return label
+        if part == "state" and _same_state(got["state"], variant["state"], tol):
+            return label
+    return ""
+
+
+def _same_history(got, expected, tol: float) -> bool:
+    return len(got) == len(expected) and all(
+        close(a, e, tol) for g_step, e_step in zip(got, expected, strict=True)
+        for a, e in zip(g_step, e_step, strict=True))
+
+
+def _same_state(got, expected, tol: float) -> bool:
+    return all(not e or (s.get("step") == e["step"] and all(
+        close(s.get(k), e[k], tol) for k in ("exp_avg", "exp_avg_sq")))
+        for s, e in zip(got, expected, strict=True))
+
+
+def _compare(got: dict, expected: dict, groups, grads, device: str, what: str) -> None:
     tol = device_tol(device)
     for i, (g_step, e_step) in enumerate(zip(got["history"], expected["history"], strict=True)):
         for j, (a, e) in enumerate(zip(g_step, e_step, strict=True)):
             if not close(a, e, tol):
-                fail(f"`ScratchAdamW` differs from torch.optim.AdamW at step {i + 1} of "
-                     f"{len(grads)}, parameter {j + 1} ({what}).")
+                fail(f"`ScratchAdamW` differs from torch.optim.AdamW "
+                     f"{'at the first step' if i == 0 else 'later in the run'}, "
+                     f"parameter {j + 1} ({what}).",
+                     _diagnose(got, groups, grads, device, "history"))
+
+
+def _run(student, source: str, groups, grads, device, what: str) -> dict:
+    """Probe with the battery; when the step raises and the battery has parameters without
+    a gradient, find out whether those are what it trips on."""
+    try:
+        got = _probe(student, source, groups, grads, device)
+    except StudentError as exc:
+        if exc.kind != "raised" or all(g is not None for row in grads for g in row):
+            raise
+        dense = [list(row) for row in grads]
+        shapes = [p.shape for group in groups for p in group["params"]]
+        for row in dense:
+            for j, g in enumerate(row):
+                if g is None:
+                    row[j] = np.ones(shapes[j], dtype=np.float32)
+        try:
+            student.probe("scratch_adamw", groups=groups, grads=dense, device=device)
+        except StudentError:
+            raise exc from None
+        fail(f"{exc.message} It happens only when a parameter has no gradient "
+             "(its .grad is None).", "grad_none_not_skipped")
+    _compare(got, oracles.torch_adamw(groups, grads, device), groups, grads, device, what)
     return got
 
 
+# --------------------------------------------------------------------------- checks
 @pytest.mark.points(2)
-def test_state_names_and_values(student, rng, device):
+def test_state_names_and_values(student, rng, device, source):
     """PyTorch's state names per parameter: step, exp_avg, exp_avg_sq, with AdamW's values."""
     groups = _groups(rng, [{"lr": float(rng.uniform(1e-3, 1e-2)),
                             "weight_decay": float(rng.uniform(0.01, 0.1))}])
-    grads = _grads(rng, groups, int(rng.integers(3, 6)))
-    got = student.probe("scratch_adamw", groups=groups, grads=grads, device=device)
-    expected = torch_adamw(groups, grads, device)
+    grads = _grads(rng, groups, int(rng.integers(3, 6)), scales=[1.0, 1e-3])
+    got = _probe(student, source, groups, grads, device)
+    expected = oracles.torch_adamw(groups, grads, device)
     for s, e in zip(got["state"], expected["state"], strict=True):
-        missing = {"step", "exp_avg", "exp_avg_sq"} - set(s["keys"])
+        missing = set(STATE_KEYS) - set(s["keys"])
         if missing:
-            fail("`ScratchAdamW`'s per-parameter state should use PyTorch's names step, "
-                 f"exp_avg, exp_avg_sq (missing: {', '.join(sorted(missing))}).")
+            fail("`ScratchAdamW`'s per-parameter state lacks "
+                 f"{', '.join(sorted(missing))}.", "state_names_wrong")
         if s["step"] != e["step"]:
-            fail("state['step'] should count the optimizer steps taken.")
+            fail("state['step'] should count the optimizer steps taken.",
+                 _diagnose(got, groups, grads, device, "state"))
         for key in ("exp_avg", "exp_avg_sq"):
             if not close(s[key], e[key], device_tol(device)):
-                fail(f"state['{key}'] differs from torch.optim.AdamW's.")
+                fail(f"state['{key}'] differs from torch.optim.AdamW's.",
+                     _diagnose(got, groups, grads, device, "state"))
 
 
 @pytest.mark.points(3)
-def test_matches_adamw_param_groups(student, rng, device):
-    """Three param groups (own lr/weight_decay, weight_decay 0, the defaults), many steps."""
+def test_matches_adamw_param_groups(student, rng, device, source):
+    """Three param groups (own lr/weight_decay, weight_decay 0 and betas, the defaults), many
+    steps, tiny and large gradients, a parameter that never has a gradient and one that misses
+    it at one step."""
     groups = _groups(rng, [
-        {"lr": float(rng.uniform(1e-3, 5e-2)), "weight_decay": float(rng.uniform(0.01, 0.2))},
-        {"lr": float(rng.uniform(1e-3, 5e-2)), "weight_decay": 0.0,
-         "betas": (float(rng.uniform(0.5, 0.9)), float(rng.uniform(0.9, 0.99)))},
+        {"lr": float(rng.uniform(1e-2, 5e-2)), "weight_decay": float(rng.uniform(0.05, 0.2))},
+        {"lr": float(rng.uniform(1e-2, 5e-2)), "weight_decay": 0.0,
+         "betas": (float(rng.uniform(0.5, 0.8)), float(rng.uniform(0.9, 0.99)))},
         {},
     ])
-    _run(student, groups, _grads(rng, groups, int(rng.integers(10, 20))), device,
-         "several param groups")
+    grads = _grads(rng, groups, int(rng.integers(10, 20)),
+                   scales=[1e-6, 1.0, 1.0, 10.0, 1e-3, 1.0], none_at={1: None, 2: {1}})
+    _run(student, source, groups, grads, device,
+         "several param groups, parameters without a gradient")
 
 
 @pytest.mark.points(1)
-def test_large_lr_and_weight_decay(student, rng, device):
+def test_large_lr_and_weight_decay(student, rng, device, source):
     """Large lr and weight decay: the decay uses the weight from before the step."""
     groups = _groups(rng, [{"lr": float(rng.uniform(0.05, 0.2)),
-                            "weight_decay": float(rng.uniform(0.5, 2.0)), "eps": 1e-6}])
-    _run(student, groups, _grads(rng, groups, 5), device, "a large lr and weight decay")
+                            "weight_decay": float(rng.uniform(0.5, 2.0))}])
+    _run(student, source, groups, _grads(rng, groups, 5, scales=[10.0, 10.0]), device,
+         "a large lr and weight decay")
 
 
 @pytest.mark.points(1)
-def test_closure_returns_loss(student, rng, device):
-    """step(closure) evaluates the closure and returns its loss."""
+def test_closure_returns_loss(student, rng, device, source):
+    """step(closure) evaluates the closure and returns its loss (the numbers are judged by the
+    other checks)."""
     groups = _groups(rng, [{"lr": 1e-3}])
-    got = _run(student, groups, _grads(rng, groups, 2), device, "with a closure",
-               use_closure=True)
+    got = _probe(student, source, groups, _grads(rng, groups, 2), device, use_closure=True)
     if got["closure_values"] != [1.5, 1.5]:
-        fail("`step(closure)` should call the closure and return the loss it returns.")
+        fail("`step(closure)` does not return the closure's loss.", "closure_loss_not_returned")
 
 
 @pytest.mark.points(1)
-def test_is_optimizer_without_delegation(student, rng, device):
-    """A torch.optim.Optimizer subclass that never reaches torch's Adam/AdamW at run time."""
+def test_is_optimizer_subclass(student, rng, device, source):
+    """The class statement of ScratchAdamW subclasses torch.optim.Optimizer (read from the
+    source; an object that is no Optimizer at run time costs the point as well)."""
+    if not source:
+        fail("The grader could not read your code cells, so it cannot check the class "
+             "statement of `ScratchAdamW`.")
+    if not defines_class(source, "ScratchAdamW"):
+        fail("The class statement of `ScratchAdamW` was not found in your code cells.")
+    if not subclasses_optimizer(source):
+        fail("`ScratchAdamW` should subclass torch.optim.Optimizer "
+             "(class ScratchAdamW(torch.optim.Optimizer): ...).")
     groups = _groups(rng, [{"weight_decay": 0.05}])
-    got = student.probe("scratch_adamw", groups=groups, grads=_grads(rng, groups, 2),
-                        device=device)
+    try:
+        got = student.probe("scratch_adamw", groups=groups, grads=_grads(rng, groups, 1),
+                            device=device)
+    except StudentError as exc:
+        if exc.kind in ("missing", "not_implemented"):
+            raise
+        return  # a step that fails is judged by the other checks; here only the class counts
     if not got.get("is_optimizer"):
         fail("`ScratchAdamW` should subclass torch.optim.Optimizer.")
-    if got.get("delegated"):
-        fail("`ScratchAdamW` calls torch's Adam/AdamW; write the update with tensor operations.")
 
 
 @pytest.mark.points(1)
-def test_no_delegation_in_source(student, rng, device, source):
-    """The ScratchAdamW class runs, and its source does not refer to torch's Adam, AdamW or
-    their functional forms (the source check is skipped when the engine has no source)."""
-    groups = _groups(rng, [{"weight_decay": 0.01}])
-    _run(student, groups, _grads(rng, groups, 2), device, "a short run")
-    if source and not defines_class(source, "ScratchAdamW"):
+def test_no_delegation(student, rng, device, source):
+    """Nothing in the class, in what it reaches or elsewhere in the notebook hands the update
+    to torch's Adam/AdamW or hides what runs (decided from the source, see
+    `autograder/checks/delegation.py`); reaching torch's Adam/AdamW at run time costs the
+    point as well."""
+    if not source:
+        fail("The grader could not read your code cells, so it cannot check that "
+             "`ScratchAdamW` is written by hand.")
+    if not defines_class(source, "ScratchAdamW"):
         fail("The class statement of `ScratchAdamW` was not found in your code cells.")
-    found = forbidden_references(source)
-    if found:
-        fail("`ScratchAdamW` refers to torch's Adam/AdamW implementation "
-             f"({', '.join(sorted(set(found)))}); it must be written with tensor operations.")
+    _gate(source)
+    groups = _groups(rng, [{"weight_decay": 0.01}])
+    try:
+        got = student.probe("scratch_adamw", groups=groups, grads=_grads(rng, groups, 2),
+                            device=device)
+    except StudentError as exc:
+        if exc.kind in ("missing", "not_implemented"):
+            raise
+        return  # a step that fails is judged by the other checks; here only delegation counts
+    _gate(source, got)
 
 
 @pytest.mark.cuda_only(twin="test_matches_adamw_param_groups")
 @pytest.mark.points(1)
-def test_matches_adamw_on_cuda(student, rng):
+def test_matches_adamw_on_cuda(student, rng, source):
     """On a GPU: parameters and state on cuda, against torch.optim.AdamW on cuda."""
     import torch
 
@@ -160,4 +258,5 @@ def test_matches_adamw_on_cuda(student, rng):
         pytest.skip("no GPU on the grading machine")
     groups = _groups(rng, [{"lr": float(rng.uniform(1e-3, 5e-2)), "weight_decay": 0.1},
                            {"weight_decay": 0.0}])
-    _run(student, groups, _grads(rng, groups, 8), "cuda", "on cuda")
+    grads = _grads(rng, groups, 8, none_at={1: None})
+    _run(student, source, groups, grads, "cuda", "on cuda")

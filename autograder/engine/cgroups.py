@@ -186,6 +186,22 @@ def create_v2(name: str, memory_bytes: int | None, pids: int | None, mount: Path
     return SubmissionCgroup("v2", [folder], memory_bytes, pids, folder)
 
 
+def remove_stale(name: str, mount: Path = MOUNT) -> int:
+    """Empty and delete the groups called ``name`` a crashed grader left; how many there were."""
+    text = Path("/proc/self/cgroup").read_text()
+    found = []
+    for controller in ("memory", "pids", ""):
+        own = _own_group(controller, text)
+        base = mount / controller if controller else mount
+        if own is not None:
+            folder = base / own.lstrip("/") / PARENT / name
+            if folder.is_dir():
+                found.append(folder)
+    if found:
+        SubmissionCgroup("v1", found, None, None).remove()
+    return len(found)
+
+
 def create(name: str, memory_bytes: int | None, pids: int | None,
            mount: Path = MOUNT) -> tuple[SubmissionCgroup | None, str]:
     """The submission's cgroup (v2, else v1), or None and why neither could be made."""

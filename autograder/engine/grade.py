@@ -113,8 +113,15 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
             notes.append(f"the student process was restarted {session.restarts} time(s)")
         if session.broken:
             notes.append(session.broken)
-        if box.cgroup is not None and box.cgroup.oom_kills():
-            notes.append(f"the memory cap killed {box.cgroup.oom_kills()} process(es)")
+        result.usage = {"restarts": float(session.restarts)}
+        if box.cgroup is not None:
+            result.usage["oom_kills"] = float(box.cgroup.oom_kills())
+            peak = box.cgroup.peak_memory()
+            if peak is not None:
+                result.usage["memory_peak_mb"] = round(peak / 2**20, 1)
+            if result.usage["oom_kills"]:
+                notes.append(f"the memory cap killed {int(result.usage['oom_kills'])} "
+                             "process(es)")
         result.message = "; ".join(notes)
     except Exception as exc:  # noqa: BLE001 - never let one submission stop the batch
         error = _kit_error(name, exc)

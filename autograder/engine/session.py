@@ -58,6 +58,24 @@ class Limits:
     memory_mb: int | None = 4096
 
 
+def sweep_free_slots() -> int:
+    """Remove what crashed or killed graders left in slots nobody holds now: processes of the
+    slot's uid, host folders and cgroups. Returns how many slots had something."""
+    cleaned = 0
+    for number in range(isolation.MAX_SLOTS):
+        if isolation.slot_in_use(number):
+            continue
+        hit = cgroups.remove_stale(f"s{number}") if isolation.running_as_root() else 0
+        for stale in isolation.base_dir().glob(f"s{number}-*"):
+            isolation.remove_workdir(stale)
+            hit += 1
+        if isolation.running_as_root():
+            uid = isolation.UID_BASE + number
+            hit += procs.kill_all(lambda u=uid: procs.find(uid=u))
+        cleaned += bool(hit)
+    return cleaned
+
+
 @dataclass
 class Sandbox:
     """A slot, its folder, its cgroup and the process currently serving it.

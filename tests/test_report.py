@@ -1,0 +1,124 @@
+"""The class report (issue 12, item 7): the failing list holds only failing submissions,
+points have one precision, and the histogram runs to the maximum with extra credit."""
+
+from __future__ import annotations
+
+import os
+import re
+from html.parser import HTMLParser
+
+import pytest
+from test_batch import STANDIN, notebook
+
+from autograder import batch, report
+from autograder.contract import FREE_RESPONSE_POINTS, QUESTIONS
+
+DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
+CORE = sum(q.points for q in QUESTIONS if not q.bonus)
+BONUS = sum(q.points for q in QUESTIONS if q.bonus)
+ONE_DECIMAL = re.compile(r"^\d+\.\d$")
+
+
+class Tables(HTMLParser):
+    """The rows (cell texts) of every table, under the h2 heading it follows."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: dict[str, list[list[str]]] = {}
+        self.heading = ""
+        self.in_h2 = False
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+        if tag == "h2":
+            self.in_h2, self.heading = True, ""
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = []
+
+    def handle_endtag(self, tag):  # noqa: ANN001
+        if tag == "h2":
+            self.in_h2 = False
+            self.sections.setdefault(self.heading, [])
+        elif tag in ("td", "th") and self.cell is not None and self.row is not None:
+            self.row.append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.sections.setdefault(self.heading, []).append(self.row)
+            self.row = None
+
+    def handle_data(self, data):  # noqa: ANN001
+        if self.in_h2:
+            self.heading += data
+        elif self.cell is not None:
+            self.cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[list[str]]],
+                                                              dict[str, object]]:
+    captured: dict[str, object] = {}
+    real = report.histogram
+
+    def spy(values, title, xlabel, bins=20, xmax=None):  # noqa: ANN001, ANN202
+        captured.update(values=list(values), bins=bins, xmax=xmax)
+        return real(values, title, xlabel, bins=bins, xmax=xmax)
+
+    root = tmp_path_factory.mktemp("report")
+    subs, out = root / "subs", root / "grades"
+    subs.mkdir()
+    (subs / "top.ipynb").write_text(notebook("score=1 bonus=1 cell=timeout"))  # 110, a timeout
+    (subs / "mid.ipynb").write_text(notebook("score=0.55"))
+    (subs / "low.ipynb").write_text(notebook("score=0.3333"))
+    (subs / "broken.ipynb").write_text("{ not json")  # invalid
+    (subs / "kit.ipynb").write_text(notebook("raise"))  # the kit failed: not the student's
+    batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+    text = (out / "manual.csv").read_text(encoding="utf-8")
+    (out / "manual.csv").write_text(text.replace("(top).,", f"(top).,{FREE_RESPONSE_POINTS}"),
+                                    encoding="utf-8")
+    original = report.histogram
+    report.histogram = spy
+    try:
+        batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+    finally:
+        report.histogram = original
+    parser = Tables()
+    parser.feed((out / "report.html").read_text(encoding="utf-8"))
+    return parser.sections, captured
+
+
+def test_failing_list_holds_only_failing_submissions(built) -> None:
+    sections, _ = built
+    failing = [row[0] for row in sections["Failing submissions"][1:]]
+    assert sorted(failing) == ["broken", "low"]  # not top (115, with a timed-out cell)
+    crashed = sections["Cells that timed out or crashed the process"][1:]
+    assert [row[0] for row in crashed] == ["top"] and crashed[0][1] == \
+        f"{CORE + BONUS + FREE_RESPONSE_POINTS:.1f}"
+    assert [row[0] for row in sections["Kit errors (rerun to regrade)"][1:]] == ["kit"]
+
+
+def test_points_have_one_precision(built) -> None:
+    sections, _ = built
+    per_question = sections["Per question"]
+    assert per_question[0][:3] == ["question", "max", "mean"]
+    for row in per_question[1:]:
+        assert ONE_DECIMAL.match(row[1]) and ONE_DECIMAL.match(row[2]), row
+    summary = {row[0]: row[1] for row in sections[""] if len(row) == 2}
+    for key in ("mean total", "median total", "maximum"):
+        assert ONE_DECIMAL.match(summary[key]), (key, summary[key])
+    low, high = summary["lowest / highest"].split(" / ")
+    assert ONE_DECIMAL.match(low) and ONE_DECIMAL.match(high)
+    assert high == f"{CORE + BONUS + FREE_RESPONSE_POINTS:.1f}"
+    for row in sections["Failing submissions"][1:]:
+        assert ONE_DECIMAL.match(row[2]), row
+
+
+def test_histogram_runs_to_the_maximum_with_extra_credit(built) -> None:
+    _, captured = built
+    top = CORE + BONUS + FREE_RESPONSE_POINTS
+    assert captured["xmax"] == top
+    assert max(captured["values"]) == top  # the 115 student is inside the range
+    width = captured["xmax"] / captured["bins"]
+    assert (CORE / width).is_integer()  # 100 is a bin edge: no bin mixes 99 and 101
