@@ -57,10 +57,10 @@ mutants: $(STAMP)
 	$(PY) tests/mutation_report.py $(ARGS)
 
 gradescope: $(STAMP)
-	$(PY) -m autograder.otter_build
+	$(PY) -m autograder.otter_build $(ARGS)
 
 nbgrader: $(STAMP)
-	$(PY) -m autograder.nbgrader_build
+	$(PY) -m autograder.nbgrader_build $(ARGS)
 
 clean:
 	rm -rf $(GRADES) dist nbgrader_course bench .pytest_cache

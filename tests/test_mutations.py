@@ -52,6 +52,6 @@ def test_mutation_summary(capsys):
     with capsys.disabled():
         print("\n" + text)
     assert stats["caught"] == stats["total"] and stats["lost_elsewhere"] == 0
-    assert stats["right"] >= 0.9 * stats["total"]
+    assert stats["right"] >= 0.9 * stats["total"] and stats["public_wrong"] == 0
     if stats["total"] == len(MUTANTS):
         assert stats["public"] >= 0.5 * stats["total"]

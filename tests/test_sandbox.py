@@ -327,6 +327,58 @@ def test_a_sandbox_that_cannot_be_built_runs_nothing():
     assert not isolation.leftovers(slot.number, slot.uid, slot.token)
 
 
+DEGRADED_PROBE = '''
+import ctypes, os
+IDS = [os.getuid(), os.geteuid()]
+try:
+    open(CHECKS).read()
+    READ = "read"
+except OSError as exc:
+    READ = type(exc).__name__
+with open("/tmp/left-by-a-submission", "w") as fh:
+    fh.write("for the next one")
+libc = ctypes.CDLL(None, use_errno=True)
+SHM = libc.shmget(0x5EEE, 4096, 0o1666)
+'''
+
+
+@NEEDS_ROOT
+def test_without_namespaces_the_sandbox_degrades_and_says_so(tmp_path, monkeypatch):
+    """A container that forbids unshare(2) (Docker's default seccomp profile): the uid drop,
+    the kit's folder root-only, cgroups, and a sweep of what the uid left; recorded as such."""
+    from autograder.engine import jail
+
+    monkeypatch.setattr(jail, "namespaces_available",
+                        lambda: (False, "unshare: Operation not permitted (stand-in)"))
+    checks = ROOT / "autograder" / "checks" / "harness.py"
+    nb = _nb(tmp_path / "d.ipynb", Q1_SOURCE, f"CHECKS = {str(checks)!r}\n" + DEGRADED_PROBE)
+    seen = {}
+
+    def suite(student, **kwargs):
+        seen.update({k: student.value(k) for k in ("IDS", "READ", "SHM")
+                     if student.has(k)})
+        return standin_run_checks(student, **kwargs)
+
+    modes = {p: p.stat().st_mode for p in (ROOT, *ROOT.iterdir()) if not p.is_symlink()}
+    pool = WarmPool(spare=False)
+    try:
+        result = grade_one(nb, pool=pool, run_checks=suite, memory_mb=2048)
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+    assert result.status == "graded", result.message
+    assert [c.status for c in result.cells] == ["ok", "ok"], result.cells
+    assert result.limits["sandbox"].startswith("DEGRADED") and "stand-in" in result.limits["sandbox"]
+    assert result.questions["q1_baselines"].points == POINTS["q1_baselines"]
+    uid = seen["IDS"][0]
+    assert seen["IDS"] == [uid, uid] and isolation.UID_BASE <= uid < isolation.UID_BASE + 256
+    assert seen["READ"] == "PermissionError" and seen["SHM"] >= 0
+    assert not Path("/tmp/left-by-a-submission").exists()
+    assert not [line for line in Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+                if int(line.split()[7]) == uid]
+    assert not isolation.leftovers(*pool.history[-1])
+
+
 def test_cgroup_v1_and_v2_layouts(tmp_path):
     """The limits land in the files each hierarchy reads (a stand-in /sys/fs/cgroup)."""
     v1 = tmp_path / "v1"

@@ -19,8 +19,6 @@ from autograder.checks import mistakes
 
 TOL64 = 1e-6
 TOL32 = 1e-4
-SCALES = (1e-6, 1e-3, 1.0, 1e2)
-SHAPES = ((), (1,), (7,), (3, 4), (2, 3, 2))
 
 
 class CheckFailed(Exception):
@@ -326,11 +324,3 @@ def check_runs(student, name: str, runs: Sequence[Run], out_names: Sequence[str]
             when = "at the first step" if i == 0 else "later in the run"
             fail(f"`{name}` drifts from {oracle_name} {when} ({_quoted(bad)} "
                  f"{'differs' if len(bad) == 1 else 'differ'}; {run.what}).", label)
-
-
-def check_trajectory(student, name: str, w0: Any, grads: Sequence[Any], hp: dict,
-                     expected: list[list[Any]], out_names: Sequence[str], *, takes_t: bool,
-                     what: str, oracle_name: str) -> None:
-    """One run of :func:`check_runs`."""
-    check_runs(student, name, [Run(w0, grads, hp, expected, what)], out_names,
-               takes_t=takes_t, oracle_name=oracle_name)

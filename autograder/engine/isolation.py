@@ -50,10 +50,10 @@ class Slot:
 def base_dir() -> Path:
     """The folder holding every sandbox's host folder (``/tmp/autograder-sandboxes-<uid>``)."""
     base = Path(tempfile.gettempdir()) / f"autograder-sandboxes-{os.geteuid()}"
-    base.mkdir(mode=0o700, exist_ok=True)
+    base.mkdir(mode=0o711, exist_ok=True)
     if base.is_symlink() or base.stat().st_uid != os.geteuid():
         raise RuntimeError(f"{base} is not owned by this user; refusing to use it")
-    base.chmod(0o700)
+    base.chmod(0o711)  # no listing; a sandbox without namespaces reaches its own folder only
     return base
 
 
@@ -118,7 +118,8 @@ def remove_workdir(path: Path) -> None:
 
     def fix(func, p, _exc):  # noqa: ANN001 - shutil callback
         with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(p), 0o700)
+            if os.path.dirname(p).startswith(str(path)):  # never above the folder itself
+                os.chmod(os.path.dirname(p), 0o700)
             os.chmod(p, 0o700)
         with contextlib.suppress(OSError):
             func(p)

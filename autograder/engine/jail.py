@@ -71,6 +71,10 @@ class JailSpec:
     """Address-space rlimit per process (None: no rlimit; the cgroup caps the total)."""
     nproc: int = 512
     fsize_mb: int = 64
+    isolate: bool = True
+    """False where namespaces cannot be made (a container that forbids ``unshare``): then
+    only the cgroups, the rlimits and the uid drop apply, in the host folder ``workdir``."""
+    workdir: str = WORKDIR
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -91,6 +95,10 @@ def enter(spec: JailSpec, report_fd: int) -> None:
         for procs in spec.cgroup_procs:
             with open(procs, "w") as fh:
                 fh.write(str(os.getpid()))
+        if not spec.isolate:
+            os.umask(0o077)
+            _drop(spec)
+            return
         sc.unshare(NAMESPACES)
     except OSError as exc:
         raise JailError(f"namespaces: {exc}") from None
@@ -275,4 +283,31 @@ def _drop(spec: JailSpec) -> None:
     with contextlib.suppress(PermissionError):
         os.setuid(0)
         raise JailError("privileges could be regained after the drop")
-    os.chdir(WORKDIR)
+    os.chdir(spec.workdir)
+
+
+_AVAILABLE: tuple[bool, str] | None = None
+
+
+def namespaces_available() -> tuple[bool, str]:
+    """Whether this machine lets root make the sandbox's namespaces (and why not); probed once
+    per process in a short-lived child (Docker's default seccomp profile forbids it)."""
+    global _AVAILABLE
+    if _AVAILABLE is None:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            try:
+                sc.unshare(NAMESPACES)
+                sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
+                os.write(write, b"ok")
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                os.write(write, str(exc).encode()[:500])
+            os._exit(0)
+        os.close(write)
+        answer = os.read(read, 600).decode(errors="replace")
+        os.close(read)
+        os.waitpid(pid, 0)
+        _AVAILABLE = (answer == "ok", "" if answer == "ok" else answer)
+    return _AVAILABLE

@@ -147,6 +147,7 @@ class WorkerProcess:
         self._out_fds = {out_r, err_r}
         self._std_fds = (out_r, err_r)
         self._event_eof = False
+        self._reply_eof = False
         child_fds = (cmd_r, reply_w, ctl_r, event_w, out_w, err_w)
         try:
             self.proc = None
@@ -165,10 +166,9 @@ class WorkerProcess:
         self.dead_reason: str | None = None
 
     def _environment(self) -> dict[str, str]:
-        home = "/submission" if self.jail is not None else str(self.workdir)
+        home = self.jail.workdir if self.jail is not None else str(self.workdir)
         return {
-            "PATH": "/usr/bin:/bin" if self.jail is not None else
-            os.environ.get("PATH", "/usr/bin:/bin"),
+            "PATH": "/usr/bin:/bin" if self.isolated else os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": home,
             "MPLBACKEND": "Agg",
             "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
@@ -262,7 +262,7 @@ class WorkerProcess:
         """The serving child's pid on the host (resolved once per child)."""
         if self.child_pid is None:
             return None
-        if self.jail is None:
+        if not self.isolated:
             return self.child_pid
         if self._child_host is None and self.init_pid is not None:
             self._child_host = procs.ns_to_host(self.init_pid, self.child_pid)
@@ -287,7 +287,7 @@ class WorkerProcess:
                 self.drain(0.0)
                 return line
             reason = self._died()
-            if reason is not None and (reason == STOPPED_REASON
+            if reason is not None and (reason == STOPPED_REASON or self._reply_eof
                                        or not _readable(self._reply_r)):
                 self.drain(0.05)
                 self.kill_child()
@@ -297,13 +297,16 @@ class WorkerProcess:
             if remaining <= 0:
                 self.kill_child()
                 raise WorkerTimeout()
-            fds = [self._reply_r, *([] if self._event_eof else [self._event_r]), *self._out_fds]
+            fds = [*([] if self._reply_eof else [self._reply_r]),
+                   *([] if self._event_eof else [self._event_r]), *self._out_fds]
             ready, _, _ = select.select(fds, [], [], min(remaining, 0.2))
             for fd in ready:
                 data = os.read(fd, CHUNK)
                 if fd == self._reply_r:
                     if data:
                         self._feed_reply(data)
+                    else:  # every writer is gone: no reply can come any more
+                        self._reply_eof = True
                 elif fd == self._event_r:
                     self._feed_events(data)
                 elif data:
@@ -410,10 +413,17 @@ class WorkerProcess:
         return [p for p in procs.namespace_members(self.init_pid)
                 if not (keep_init and p == self.init_pid)]
 
+    @property
+    def isolated(self) -> bool:
+        """Whether the process lives in namespaces of its own (else: found by uid or token)."""
+        return self.jail is not None and self.jail.isolate
+
     def kill_child(self) -> None:
         """Kill the serving child and everything the submission started, not its zygote."""
-        if self.jail is not None:
+        if self.isolated:
             procs.kill_all(lambda: self._sandbox_processes(keep_init=True))
+        elif self.jail is not None:
+            procs.kill_all(lambda: procs.find(uid=self.jail.uid, exclude={self.proc.pid}))
         else:
             if self.child_pid is not None:
                 with contextlib.suppress(OSError):
@@ -429,6 +439,8 @@ class WorkerProcess:
             return False
         if self.init_pid is not None and procs.is_stopped(self.init_pid):
             return False
+        if self._reply_eof:
+            return False
         self.generation += 1
         self.child_pid = self.child_status = self._child_host = None
         self.dead_reason = None
@@ -443,7 +455,11 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Kill the zygote, the child and everything they started; close the pipes."""
-        if self.jail is not None:
+        if self.jail is not None and not self.isolated:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+            procs.kill_all(lambda: procs.find(uid=self.jail.uid))
+        elif self.jail is not None:
             self._pump_events()
             if self.init_pid is not None:
                 with contextlib.suppress(OSError):
@@ -459,7 +475,7 @@ class WorkerProcess:
                 self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        if self.jail is None:
+        if not self.isolated:
             procs.kill_all(lambda: procs.find(token=(isolation.TOKEN_VAR, self.slot.token)))
         self.drain(0.0)
         for fd in (self._cmd_w, self._reply_r, self._ctl_w, self._event_r):

@@ -12,12 +12,15 @@ restarted, the good cells replayed and the substitutions made so far re-applied.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.engine import allowlist, cgroups, isolation, procs
+from autograder.engine import jail as jail_module
 from autograder.engine.jail import DEVICES, JailSpec
 from autograder.engine.process import (
     ReplyTooLarge,
@@ -116,7 +119,9 @@ class Sandbox:
 
     def _prepare(self) -> None:
         """Stage the files every submission gets; as root, the cgroup and the jail spec."""
-        files = self.workdir / "files" if self.slot.uid is not None else self.workdir
+        isolate, why_not = jail_module.namespaces_available() if self.slot.uid is not None \
+            else (False, "")
+        files = self.workdir / "files" if isolate else self.workdir
         files.mkdir(exist_ok=True)
         if PUBLIC_CHECKS.is_file():
             shutil.copyfile(PUBLIC_CHECKS, files / PUBLIC_CHECKS.name)
@@ -132,6 +137,9 @@ class Sandbox:
             return
         memory = (self.memory_mb or DEFAULT_CGROUP_MB) * 1024 * 1024
         self.cgroup, why = cgroups.create(f"s{self.slot.number}", memory, MAX_PROCESSES)
+        if not isolate:
+            self._prepare_degraded(why_not, why)
+            return
         allowed = allowlist.build(self.device)
         self.jail = JailSpec(
             stage=str(self.workdir), uid=self.slot.uid, expose=list(allowed.expose),
@@ -150,6 +158,29 @@ class Sandbox:
         }
         if self.cgroup is None:
             self.limits_note["processes"] = f"{self.jail.nproc} per uid (rlimit)"
+
+    def _prepare_degraded(self, why_not: str, no_cgroup: str) -> None:
+        """Where namespaces cannot be made (a container forbidding ``unshare``): the uid drop,
+        a private folder, cgroups or rlimits, the kit's folder made root-only (0700), and a
+        sweep of the uid's files and IPC objects afterwards (see :meth:`close`)."""
+        assert self.slot.uid is not None
+        for path in (self.workdir, *self.workdir.rglob("*")):
+            os.chown(path, self.slot.uid, self.slot.uid)
+        self.workdir.chmod(0o700)
+        _protect_repository()
+        self.jail = JailSpec(
+            stage=str(self.workdir), uid=self.slot.uid, isolate=False, workdir=str(self.workdir),
+            cgroup_procs=self.cgroup.procs_files if self.cgroup else [],
+            memory_mb=self._rlimit_mb() if self.cgroup is None else None)
+        self.limits_note = {
+            "sandbox": f"DEGRADED, namespaces unavailable ({why_not}): uid {self.slot.uid}, a "
+                       "private folder, the kit's folder root-only; the rest of the host's "
+                       "world-readable files are visible",
+            "memory": self.cgroup.describe() if self.cgroup else
+            f"{self.memory_mb} MiB address space per process (rlimit; no cgroup: {no_cgroup})",
+            "disk": f"{self.jail.fsize_mb} MiB per file (rlimit); total not limited",
+            "network": "not isolated",
+        }
 
     def _rlimit_mb(self) -> int | None:
         """The address-space rlimit (never on cuda: its driver maps huge virtual ranges)."""
@@ -183,6 +214,9 @@ class Sandbox:
                 self.worker.kill()
             if self.cgroup is not None:
                 self.cgroup.remove()
+            if self.jail is not None and not self.jail.isolate:
+                procs.kill_all(lambda: procs.find(uid=self.jail.uid))
+                procs.remove_owned(self.jail.uid)
             if self.slot.uid is None:
                 token = (isolation.TOKEN_VAR, self.slot.token)
                 procs.kill_all(lambda: procs.find(token=token))
@@ -417,6 +451,18 @@ class Session:
     def close(self) -> None:
         self.sandbox.close()
 
+
+
+def _protect_repository() -> None:
+    """Without namespaces: make the kit's folder root-only, but for the virtual environment
+    the student process imports from when it lies inside (the folder stays traversable)."""
+    root = allowlist.REPOSITORY
+    venv = Path(os.path.realpath(sys.prefix))
+    keep = venv.relative_to(root).parts[0] if venv.is_relative_to(root) else None
+    root.chmod(0o711 if keep else 0o700)
+    for entry in root.iterdir():
+        if entry.name != keep and not entry.is_symlink():
+            entry.chmod(0o700 if entry.is_dir() else 0o600)
 
 
 _FONT_CACHE: list[Path] | None = None

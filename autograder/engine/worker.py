@@ -55,11 +55,31 @@ def preload() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
     import numpy  # noqa: F401
+    import numpy.random  # noqa: F401 - loaded lazily by numpy, and by nearly every notebook
     import torch  # noqa: F401
-    from IPython.core.interactiveshell import InteractiveShell  # noqa: F401
+    from IPython.core.interactiveshell import InteractiveShell
 
     import autograder.probes  # noqa: F401
     import autograder.remote  # noqa: F401
+
+    # IPython imports much of what running a cell needs on the first cell (bdb, ...): run a
+    # fixed one in a throwaway shell, so every submission starts with it loaded.
+    new_shell().run_cell("import math\nwarm = math.sqrt(4.0)", store_history=False, silent=True)
+    InteractiveShell.clear_instance()
+
+
+def new_shell():  # noqa: ANN201 - IPython's InteractiveShell
+    """A fresh IPython shell without history (no thread) and without GUI hooks."""
+    from IPython.core.history import HistoryManager
+    from IPython.core.interactiveshell import InteractiveShell
+
+    HistoryManager.enabled = False
+    # ``%matplotlib inline`` (first line of many notebooks) needs a GUI hook the plain
+    # shell lacks; without this the whole first cell, imports included, would fail.
+    InteractiveShell.enable_gui = lambda self, gui=None: None
+    shell = InteractiveShell.instance(colors="NoColor")
+    shell.user_ns["__name__"] = "__main__"
+    return shell
 
 
 class Worker:
@@ -73,15 +93,7 @@ class Worker:
 
     def make_shell(self) -> None:
         """A fresh IPython shell (cheap once :func:`preload` has run)."""
-        from IPython.core.history import HistoryManager
-        from IPython.core.interactiveshell import InteractiveShell
-
-        HistoryManager.enabled = False
-        # ``%matplotlib inline`` (first line of many notebooks) needs a GUI hook the plain
-        # shell lacks; without this the whole first cell, imports included, would fail.
-        InteractiveShell.enable_gui = lambda self, gui=None: None
-        self.shell = InteractiveShell.instance(colors="NoColor")
-        self.shell.user_ns["__name__"] = "__main__"
+        self.shell = new_shell()
 
     def send(self, req_id: int | str, payload: str) -> None:
         for stream in (sys.stdout, sys.stderr):
@@ -216,8 +228,9 @@ def serve_sandbox(cmd_fd: int, reply_fd: int, ctl_fd: int, event_fd: int, *,
 
     if jail is not None:
         jail_module.enter(jail, event_fd)
-        workdir = jail_module.WORKDIR
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # PID 1 must not die of a stray signal
+        workdir = jail.workdir
+        if jail.isolate:  # PID 1 must not die of a stray signal
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     else:
         _rlimits(memory_mb)
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
