@@ -44,6 +44,7 @@ import importlib
 import json
 import multiprocessing
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -61,6 +62,7 @@ from typing import Any
 from autograder import manual, timestamps
 from autograder.atomic import remove_stale_temps, write_text_atomic
 from autograder.contract import NOTEBOOK_NAME
+from autograder.engine import isolation, zygote
 from autograder.engine.session import sweep_free_slots
 from autograder.feedback import write_feedback
 from autograder.final_grades import Inputs, final_grade, with_penalty
@@ -222,9 +224,19 @@ def is_current(result: SubmissionResult | None, nb_sha: str, checks_sha: str, se
 
 
 # ---------------------------------------------------------------- worker processes
-def _resolve(ref: str) -> Callable[..., SubmissionResult]:
+def resolve_grade_fn(ref: str) -> Callable[..., SubmissionResult]:
+    """The grading function named ``module:function`` (default function ``grade_one``)."""
     module, _, name = ref.partition(":")
     return getattr(importlib.import_module(module), name or "grade_one")
+
+
+def warm_up_grader(grade_ref: str) -> None:
+    """Let the grading module warm up before the first submission (the engine's
+    ``prewarm``: the grader's imports, then a spare sandbox), when it has such a hook."""
+    prewarm = getattr(importlib.import_module(grade_ref.partition(":")[0]), "prewarm", None)
+    if callable(prewarm):
+        with contextlib.suppress(Exception):  # a missing spare only costs time
+            prewarm()
 
 
 def _safe_json(result: SubmissionResult) -> str:
@@ -275,12 +287,25 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _worker_main(conn: Any, grade_ref: str, log: str | None = None) -> None:
+def peak_memory_mb() -> float:
+    """This process's peak resident memory so far (MiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _worker_main(conn: Any, grade_ref: str, log: str | None = None,
+                 zygote_socket: str | None = None, env: dict[str, str] | None = None) -> None:
     """A worker: grade one task at a time (JSON over a pipe) until told to stop.
 
     Its stdout and stderr (what the engine and the checks print) go to ``log``,
-    so that the progress display stays readable.
+    so that the progress display stays readable. ``zygote_socket`` is the batch's
+    shared zygote (:class:`autograder.engine.zygote.ZygoteServer`); ``env`` the
+    batch's environment as it is now (the forkserver's is that of its start).
     """
+    if env is not None:
+        os.environ.clear()
+        os.environ.update(env)
+    if zygote_socket:
+        os.environ[zygote.SOCKET_VAR] = zygote_socket
     if log:
         with contextlib.suppress(OSError):
             fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -297,12 +322,11 @@ def _worker_main(conn: Any, grade_ref: str, log: str | None = None) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # tiny tensors: threads only contend
         os.environ.setdefault(var, "1")
+    if "torch" in sys.modules:  # preloaded by the forkserver, before the variables were set
+        sys.modules["torch"].set_num_threads(1)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    grade_fn = _resolve(grade_ref)
-    prewarm = getattr(importlib.import_module(grade_ref.partition(":")[0]), "prewarm", None)
-    if callable(prewarm):  # let the engine start its warm student process now
-        with contextlib.suppress(Exception):
-            prewarm()
+    grade_fn = resolve_grade_fn(grade_ref)
+    warm_up_grader(grade_ref)
     while True:
         try:
             task = json.loads(conn.recv_bytes())
@@ -319,21 +343,42 @@ def _worker_main(conn: Any, grade_ref: str, log: str | None = None) -> None:
             device=task["device"], timeout=task["timeout"], checks_sha=task["checks_sha"],
         )
         try:
-            conn.send_bytes(json.dumps({"result": result_json, "trace": trace}).encode())
+            conn.send_bytes(json.dumps({"result": result_json, "trace": trace,
+                                        "peak_mb": peak_memory_mb()}).encode())
         except (BrokenPipeError, OSError):
             return
 
 
+PRELOAD = ("autograder.engine.grade", "nbformat", "torch", "torch._dynamo")
+"""What the workers' forkserver imports once for all of them (see :func:`_worker_context`)."""
+
+
+def _worker_context(grade_ref: str) -> Any:
+    """The ``forkserver`` start method, preloading the grader's imports.
+
+    Every worker is a fork of one server process that imported the engine, the
+    hidden suite's runner, nbformat and torch once (seconds of CPU), instead of a
+    fresh interpreter importing them again; the server never grades anything.
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([*PRELOAD, grade_ref.partition(":")[0]])
+    return ctx
+
+
 class _Worker:
-    def __init__(self, ctx: Any, grade_ref: str, log: Path | None = None):
+    def __init__(self, ctx: Any, grade_ref: str, log: Path | None = None,
+                 zygote_socket: str | None = None):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker_main, daemon=True,
-                                args=(child, grade_ref, str(log) if log else None))
+                                args=(child, grade_ref, str(log) if log else None,
+                                      zygote_socket, dict(os.environ)))
         self.proc.start()
         child.close()
         self.task: Submission | None = None
         self.started = 0.0
         self.acked = False
+        self.peak_mb = 0.0
+        """The worker's peak resident memory (MiB) as of its last result."""
 
     def give(self, sub: Submission, payload: dict[str, Any]) -> None:
         self.task, self.started, self.acked = sub, time.monotonic(), False
@@ -404,6 +449,9 @@ class BatchSummary:
     similarity: SimilarityReport | None = None
     late: list[str] = field(default_factory=list)
     """Submissions that lost points to the late policy."""
+    memory: dict[str, Any] = field(default_factory=dict)
+    """Peak resident memory (MiB): ``workers_peak_mb`` (one per grading process, largest
+    first), ``zygote_peak_mb`` (the shared zygote); written to ``logs/memory.json``."""
 
 
 def _store(out: Path, result_json: str, trace: str, summary: BatchSummary,
@@ -442,15 +490,34 @@ def _invalid_json(sub: Submission, seed: int) -> str:
     return result.to_json()
 
 
+def _shared_zygote(grade_ref: str) -> zygote.ZygoteServer | None:
+    """One warm zygote for every worker of the batch (as root, with the kit's engine)."""
+    if grade_ref != DEFAULT_GRADE_FN or not isolation.running_as_root():
+        return None
+    try:
+        return zygote.ZygoteServer()
+    except OSError as exc:  # each worker then starts its own
+        print(f"[batch] no shared zygote ({exc}); each worker starts its own", file=sys.stderr)
+        return None
+
+
 def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str, Any],
               grade_ref: str, hard_limit: float, summary: BatchSummary,
               progress: Progress, inputs: Inputs, stop: _StopRequest) -> None:
-    """Grade ``todo`` with ``jobs`` worker processes; results are stored as they finish."""
-    ctx = multiprocessing.get_context("spawn")
+    """Grade ``todo`` with ``jobs`` worker processes; results are stored as they finish.
+
+    The workers are forks of one preloaded server (:func:`_worker_context`) and
+    fork every sandbox from one shared zygote (:func:`_shared_zygote`), both
+    started here, so the batch pays those imports once, whatever ``jobs`` is.
+    """
+    server = _shared_zygote(grade_ref)
+    socket_path = server.path if server is not None else None
+    ctx = _worker_context(grade_ref)
     log = out / "logs" / "workers.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     queue = list(reversed(todo))
-    workers = [_Worker(ctx, grade_ref, log) for _ in range(min(jobs, len(todo)))]
+    workers = [_Worker(ctx, grade_ref, log, socket_path) for _ in range(min(jobs, len(todo)))]
+    peaks: list[float] = []
     try:
         while (queue or any(w.task for w in workers)) and not stop.hits:
             for i, w in enumerate(workers):
@@ -460,7 +527,7 @@ def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str
                         w.give(sub, payload)
                     except OSError:  # the idle worker had died: replace it
                         w.stop()
-                        workers[i] = w = _Worker(ctx, grade_ref, log)
+                        workers[i] = w = _Worker(ctx, grade_ref, log, socket_path)
                         w.give(sub, payload)
             busy = [w for w in workers if w.task]
             ready = wait_ready([x for w in busy for x in (w.conn, w.proc.sentinel)], timeout=0.5)
@@ -479,6 +546,7 @@ def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str
                         continue
                     if isinstance(reply, dict):
                         w.task = None
+                        w.peak_mb = max(w.peak_mb, float(reply.get("peak_mb", 0.0)))
                         _store(out, reply["result"], reply["trace"], summary, progress, inputs)
                         continue
                 limit = hard_limit if w.acked else hard_limit + STARTUP_LIMIT
@@ -490,10 +558,11 @@ def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str
                                "and was stopped" if overran else
                                f"the grading process died (exit code {code})")
                     w.task = None
+                    peaks.append(w.peak_mb)
                     _store(out, _error_json(sub, message, payload["seed"]), "", summary,
                            progress, inputs)
                     if queue:
-                        workers[i] = _Worker(ctx, grade_ref, log)
+                        workers[i] = _Worker(ctx, grade_ref, log, socket_path)
     finally:
         for w in workers:
             try:
@@ -504,6 +573,11 @@ def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str
         for w in workers:
             w.proc.join(0.5 if w.task is None else 0)
             w.stop()
+        summary.memory = {"workers_peak_mb": sorted((*peaks, *(w.peak_mb for w in workers)),
+                                                    reverse=True)}
+        if server is not None:
+            summary.memory["zygote_peak_mb"] = server.peak_memory_mb()
+            server.close()
         sweep_free_slots()  # what the stopped workers' spare sandboxes left
 
 
@@ -537,6 +611,10 @@ class _StopRequest:
 
 class BatchInputError(ValueError):
     """A roster, timestamps file or late policy that cannot be used (the message says why)."""
+
+
+class ClusterUnavailable(RuntimeError):
+    """The Dask scheduler cannot be reached or has no worker (the message says which)."""
 
 
 def _kept_inputs(roster: str | Path | None, timestamps_csv: str | Path | None
@@ -591,7 +669,8 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
               seed: int | None = None, grade_fn: str = DEFAULT_GRADE_FN,
               stream: Any = None, hard_limit: float | None = None,
               roster: str | Path | None = None, timestamps_csv: str | Path | None = None,
-              late_policy: LatePolicy | None = None, wait: bool = False) -> BatchSummary:
+              late_policy: LatePolicy | None = None, wait: bool = False,
+              scheduler: str | None = None) -> BatchSummary:
     """Grade every submission under ``submissions`` into ``out`` and rebuild the outputs.
 
     ``grade_fn`` names the grading function as ``module:function`` (it is imported
@@ -606,6 +685,9 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
     ``autograder/contract.py``. One run at a time works in ``out``: another one
     raises ``GradesFolderBusy``, or is waited for when ``wait``. BatchInputError
     says why a roster, timestamps file or late policy cannot be used.
+
+    ``scheduler`` (``tcp://HOST:PORT``) grades on that Dask cluster instead of local
+    workers (:mod:`autograder.cluster`); everything else is the same.
     """
     stream = stream or sys.stdout
     start = time.monotonic()
@@ -656,14 +738,26 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
         progress = Progress(len(todo), stream)
         with _StopRequest() as stop:
             try:
-                if todo:
+                limit = hard_limit or timeout * 1.5 + 120.0
+                if todo and scheduler:
+                    from autograder import cluster
+
+                    cluster.grade_on_cluster(
+                        todo, scheduler, payload=payload, grade_ref=grade_fn, hard_limit=limit,
+                        store=lambda result, trace: _store(out, result, trace, summary,
+                                                           progress, inputs),
+                        summary=summary, stop=stop)
+                elif todo:
                     _run_pool(todo, out, jobs=jobs, payload=payload, grade_ref=grade_fn,
-                              hard_limit=hard_limit or timeout * 1.5 + 120.0, summary=summary,
-                              progress=progress, inputs=inputs, stop=stop)
+                              hard_limit=limit, summary=summary, progress=progress,
+                              inputs=inputs, stop=stop)
             except KeyboardInterrupt:
                 stop.hits += 1
             finally:
                 progress.close()
+                if summary.memory:
+                    write_text_atomic(out / "logs" / "memory.json",
+                                      json.dumps(summary.memory, indent=1))
                 summary.interrupted = stop.hits > 0
                 rebuilt = rebuild_outputs(
                     out, skipped=summary.skipped, policy=policy,
@@ -721,6 +815,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--wait", action="store_true",
                         help="when another run is grading into --out, wait for it to finish "
                              "(default: exit with status 3)")
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="grade on this Dask cluster instead of local workers (--jobs is "
+                             "then ignored; see docs/cluster.md)")
     parser.add_argument("--grade-fn", default=DEFAULT_GRADE_FN, help=argparse.SUPPRESS)
     return parser
 
@@ -769,6 +866,12 @@ def _print_summary(summary: BatchSummary, out: Path) -> None:
     if summary.late:
         print(f"late: {len(summary.late)} submissions lost points to the late policy: "
               + ", ".join(summary.late))
+    if summary.memory.get("workers_peak_mb"):
+        peaks = summary.memory["workers_peak_mb"]
+        zygote_mb = summary.memory.get("zygote_peak_mb")
+        print(f"memory: peak {max(peaks):.0f} MiB per grading process ({len(peaks)} processes)"
+              + (f", shared zygote {zygote_mb:.0f} MiB" if zygote_mb else "")
+              + f" -> {out / 'logs' / 'memory.json'}")
     if summary.similarity is not None:
         flagged = summary.similarity.flagged
         print(f"similarity: flagged {len(flagged)} of {len(summary.similarity)} pairs "
@@ -784,6 +887,10 @@ def _main(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
+    if args.scheduler is not None and "://" not in args.scheduler:
+        print(f"error: --scheduler {args.scheduler!r}: give the scheduler's address, e.g. "
+              "tcp://10.0.0.5:8786", file=sys.stderr)
+        return 2
     found, skipped = discover(submissions, exclude=[Path(args.out)])
     if not found:
         print(f"error: no submissions in {submissions}: expected <student>.ipynb or "
@@ -796,13 +903,17 @@ def _main(args: argparse.Namespace) -> int:
         summary = run_batch(submissions, args.out, jobs=args.jobs, timeout=args.timeout,
                             force=args.force, device=args.device, seed=args.seed,
                             grade_fn=args.grade_fn, roster=args.roster,
-                            timestamps_csv=args.timestamps, wait=args.wait)
+                            timestamps_csv=args.timestamps, wait=args.wait,
+                            scheduler=args.scheduler)
     except BatchInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except GradesFolderBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except ClusterUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:  # before grading began, or during the final rebuild
         print("interrupted: finished results are kept; run again to grade the rest",
               file=sys.stderr)

@@ -8,11 +8,12 @@ engine runs them in a sandboxed process.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from autograder.contract import ASSIGNMENT_ID, NOTEBOOK_NAME
+
+if TYPE_CHECKING:  # imported where a notebook is read: its schema library takes a second
+    import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_NOTEBOOK = ROOT / "solutions" / ASSIGNMENT_ID / NOTEBOOK_NAME
@@ -23,6 +24,8 @@ SUBMISSIONS_DIR = ROOT / "submissions"
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     """Read a notebook as nbformat v4."""
+    import nbformat
+
     return nbformat.read(str(path), as_version=4)
 
 

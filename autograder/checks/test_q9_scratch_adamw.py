@@ -136,8 +136,9 @@ def _run(student, source: str, groups, grads, device, what: str) -> dict:
             student.probe("scratch_adamw", groups=groups, grads=dense, device=device)
         except StudentError:
             raise exc from None
-        fail(f"{exc.message} It happens only when a parameter has no gradient "
-             "(its .grad is None).", "grad_none_not_skipped")
+        raised = exc.message.split(" raised ", 1)[-1].split(":", 1)[0].split()[0]
+        fail(f"`ScratchAdamW.step` raised {raised} when a parameter had no gradient (its .grad "
+             "is None); with a gradient for every parameter it runs.", "grad_none_not_skipped")
     _compare(got, oracles.torch_adamw(groups, grads, device), groups, grads, device, what)
     return got
 

@@ -1,0 +1,152 @@
+"""Grading on a Dask cluster: a scheduler and two workers on loopback grade the samples.
+
+One worker is killed (SIGKILL) while it grades; its submission is graded by the
+other one, and every grade equals the one a local run gives with the same seed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import batch
+from autograder.outputs import load_all_results
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "submissions"
+SEED = 20260314
+DASK = Path(sys.executable).with_name("dask")
+
+pytestmark = pytest.mark.slow
+
+
+def _start(argv: list[str], log: Path) -> subprocess.Popen:
+    with open(log, "wb") as out:
+        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent,
+                                start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """A scheduler and two single-threaded workers (no nanny: a killed one stays dead)."""
+    sched_file = tmp_path / "scheduler.json"
+    procs = [_start([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                     "--no-dashboard", "--scheduler-file", str(sched_file)],
+                    tmp_path / "scheduler.log")]
+    try:
+        deadline = time.monotonic() + 60
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(sched_file.read_text())["address"]
+        workers = [_start([str(DASK), "worker", address, "--nthreads", "1", "--no-nanny",
+                           "--no-dashboard", "--host", "127.0.0.1", "--memory-limit", "0",
+                           "--name", f"w{i}"], tmp_path / f"worker{i}.log") for i in (1, 2)]
+        procs += workers
+        yield address, workers
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+def _grades(out: Path) -> dict[str, tuple]:
+    results, _ = load_all_results(out)
+    return {r.submission: (r.status, r.total, r.seed,
+                           {q: (v.points, [(c.name, c.passed) for c in v.checks])
+                            for q, v in sorted(r.questions.items())})
+            for r in results}
+
+
+def _kill_a_busy_worker(address: str, workers: list[subprocess.Popen], out: Path,
+                        report: dict) -> None:
+    """Once the first result is in, SIGKILL a worker that is grading a submission."""
+    from distributed import Client
+
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline and not list((out / "results").glob("*.json")):
+        time.sleep(0.2)
+    with Client(address, timeout=30, set_as_default=False) as client:
+        pids = client.run(os.getpid)
+        while time.monotonic() < deadline:
+            busy = {w: [k for k in keys if str(k).startswith("grade-")]
+                    for w, keys in client.processing().items()}
+            victim = next((w for w, keys in busy.items() if keys), None)
+            if victim is not None:
+                report["killed"], report["tasks"] = victim, busy[victim]
+                os.kill(pids[victim], signal.SIGKILL)
+                return
+            time.sleep(0.1)
+
+
+def test_a_loopback_cluster_grades_like_a_local_run_and_survives_a_lost_worker(
+        tmp_path, cluster):
+    address, workers = cluster
+    subs = tmp_path / "class"
+    subs.mkdir()
+    samples = sorted(SAMPLES.glob("*.ipynb"))
+    assert len(samples) >= 4
+    for i in range(2):  # enough work that a worker is busy when the first result is in
+        for sample in samples:
+            shutil.copyfile(sample, subs / f"{sample.stem}_{i}.ipynb")
+
+    local = batch.run_batch(subs, tmp_path / "local", jobs=2, seed=SEED, stream=io.StringIO())
+    assert not local.errors
+
+    report: dict = {}
+    killer = threading.Thread(target=_kill_a_busy_worker,
+                              args=(address, workers, tmp_path / "remote", report))
+    killer.start()
+    remote = batch.run_batch(subs, tmp_path / "remote", seed=SEED, scheduler=address,
+                             stream=io.StringIO())
+    killer.join()
+
+    assert report.get("killed"), "no worker was grading when the first result came in"
+    assert sum(w.poll() is not None for w in workers) == 1  # one worker really is gone
+    assert not remote.errors and not remote.interrupted
+    assert sorted(remote.graded) == sorted(local.graded) == sorted(
+        p.stem for p in subs.iterdir())
+    assert _grades(tmp_path / "remote") == _grades(tmp_path / "local")
+    totals = {s: g[1] for s, g in _grades(tmp_path / "remote").items()}
+    assert totals["correct_0"] == totals["correct_1"] > 100  # the solution: core + bonus
+    assert totals["blank_0"] == 0
+    for name in ("grades.csv", "report.html", "similarity.csv"):
+        assert (tmp_path / "remote" / name).is_file()
+    assert (tmp_path / "remote" / "feedback" / "correct_0.html").is_file()
+    assert remote.memory["workers_peak_mb"] and min(remote.memory["workers_peak_mb"]) > 50
+
+    again = batch.run_batch(subs, tmp_path / "remote", scheduler=address,
+                            stream=io.StringIO())
+    assert sorted(again.unchanged) == sorted(remote.graded) and not again.graded
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    from autograder import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
+    (tmp_path / "class").mkdir()
+    shutil.copyfile(SAMPLES / "blank.ipynb", tmp_path / "class" / "blank.ipynb")
+    code = batch.main([str(tmp_path / "class"), "--out", str(tmp_path / "g"),
+                       "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert batch.main([str(tmp_path / "class"), "--out", str(tmp_path / "g"),
+                       "--scheduler", "127.0.0.1:9"]) == 2
