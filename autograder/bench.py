@@ -9,8 +9,9 @@ it, and reports the wall time per submission:
   1`` only up to ``--max-serial``, 40), with the peak resident memory of each
   grading process and of the shared zygote (``logs/memory.json``);
 * this kit on a Dask cluster: a scheduler and ``dask worker --nworkers 2
-  --nthreads 1`` on loopback, ``python -m autograder grade --scheduler ...`` on the
-  ``--cluster-n`` class (default 40);
+  --nthreads 1 --preload autograder.cluster`` on loopback (started, and warm,
+  before the clock starts, as a cluster's workers are), ``python -m autograder
+  grade --scheduler ...`` on the ``--cluster-n`` class (default 40);
 * ``otter run -a dist/adam_variants-autograder.zip <nb>``, one notebook at a time
   (otter's local runner takes one submission; the zip is built first with
   ``python -m autograder.otter_build``);
@@ -186,7 +187,8 @@ def local_cluster(folder: Path, workers: int = 2):
         with open(folder / "workers.log", "wb") as log:
             procs.append(subprocess.Popen(
                 [dask, "worker", address, "--nworkers", str(workers), "--nthreads", "1",
-                 "--host", "127.0.0.1", "--no-dashboard", "--memory-limit", "0"],
+                 "--preload", "autograder.cluster", "--host", "127.0.0.1", "--no-dashboard",
+                 "--memory-limit", "0"],
                 stdout=log, stderr=subprocess.STDOUT, env=_env(), start_new_session=True))
         from distributed import Client
 

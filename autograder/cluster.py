@@ -19,10 +19,11 @@ A worker whose hidden checks differ from the client's (another version of the
 kit) refuses to grade, with an ``error`` result saying so, so that two versions
 of the checks never mix in one grades folder. Rerun to retry ``error`` results.
 
-Workers: ``dask worker tcp://HOST:PORT --nthreads 1`` started from the kit's
-environment, as root for the sandbox (see ``docs/cluster.md``); a worker grades
-one submission at a time whatever its ``--nthreads``, and ``--nworkers N`` runs N
-of them on one machine.
+Workers: ``dask worker tcp://HOST:PORT --nthreads 1 --preload autograder.cluster``
+started from the kit's environment, as root for the sandbox (see
+``docs/cluster.md``); the preload warms each worker as it starts
+(:func:`dask_setup`). A worker grades one submission at a time whatever its
+``--nthreads``, and ``--nworkers N`` runs N of them on one machine.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.batch import (
+    DEFAULT_GRADE_FN,
     BatchSummary,
     ClusterUnavailable,
     Submission,
@@ -76,6 +78,14 @@ def _worker_address() -> str:
         return str(get_worker().address)
     except ValueError:  # not on a worker (tests call the task directly)
         return f"pid {os.getpid()}"
+
+
+def dask_setup(worker: Any) -> None:
+    """``dask worker ... --preload autograder.cluster``: warm this worker as it starts (the
+    grader's imports, its zygote and a spare sandbox), so that no task waits for it."""
+    with _grading:
+        _worker_checks()
+        warm_up_grader(DEFAULT_GRADE_FN)
 
 
 def warm_worker(grade_ref: str) -> str:
@@ -174,9 +184,9 @@ def grade_on_cluster(todo: Sequence[Submission], address: str, *, payload: dict[
     run = secrets.token_hex(4)
     peaks: dict[str, float] = {}
     try:
-        for worker in client.scheduler_info()["workers"]:
-            client.submit(warm_worker, grade_ref, key=f"warm-{run}-{worker}", pure=False,
-                          workers=[worker], allow_other_workers=False)
+        warm = [client.submit(warm_worker, grade_ref, key=f"warm-{run}-{worker}", pure=False,
+                              workers=[worker], allow_other_workers=False)
+                for worker in client.scheduler_info()["workers"]]  # held: a dropped one is lost
         pending: dict[str, Any] = {}
         subs: dict[str, Submission] = {}
         for sub in todo:
@@ -219,6 +229,7 @@ def grade_on_cluster(todo: Sequence[Submission], address: str, *, payload: dict[
                 store(reply["result"], reply["trace"])
         if pending:  # stopped: what is still queued is not graded in this run
             client.cancel(list(pending.values()))
+        client.cancel(warm)
     finally:
         summary.memory = {"workers_peak_mb": sorted(peaks.values(), reverse=True),
                           "workers": peaks}

@@ -59,8 +59,9 @@ def cluster(tmp_path):
             time.sleep(0.2)
         address = json.loads(sched_file.read_text())["address"]
         workers = [_start([str(DASK), "worker", address, "--nthreads", "1", "--no-nanny",
-                           "--no-dashboard", "--host", "127.0.0.1", "--memory-limit", "0",
-                           "--name", f"w{i}"], tmp_path / f"worker{i}.log") for i in (1, 2)]
+                           "--preload", "autograder.cluster", "--no-dashboard", "--host",
+                           "127.0.0.1", "--memory-limit", "0", "--name", f"w{i}"],
+                          tmp_path / f"worker{i}.log") for i in (1, 2)]
         procs += workers
         yield address, workers
     finally:

@@ -85,6 +85,15 @@ def _threads() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (a submission process's: its sandbox's first one)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(child) for child in fh.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
 def _child(spec: dict, fds: list[int], sock: socket.socket) -> None:
     """The submission's process (runs in the fork; never returns)."""
     code = 70
@@ -110,6 +119,7 @@ def _child(spec: dict, fds: list[int], sock: socket.socket) -> None:
                     os.close(fd)
         os.environ.clear()
         os.environ.update(spec["env"])
+        sys.modules["torch"].seed()  # as a fresh interpreter's: from a random seed, not ours
         worker.serve_sandbox(cmd_r, reply_w, ctl_r, event_w, jail=JailSpec.from_dict(spec["jail"]))
     except BaseException:  # noqa: BLE001 - the grader sees the exit status and stderr
         import traceback
@@ -212,12 +222,16 @@ class _Server:
         self.conns.append(conn)
 
     def drop(self, conn: socket.socket) -> None:
-        """A grader went away: kill what still runs for it (its sandboxes die with it)."""
+        """A grader went away: kill what still runs for it. For each of its submission
+        processes that is the sandbox's first process (whose death ends every process of
+        the sandbox; its parent-death signal did not survive the uid drop), then the
+        process itself."""
         self.conns.remove(conn)
         for pid, owner in list(self.forked_for.items()):
             if owner is conn:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+                for victim in (*_children(pid), pid):
+                    with contextlib.suppress(OSError):
+                        os.kill(victim, signal.SIGKILL)
         conn.close()
 
     def serve(self) -> None:
