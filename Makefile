@@ -3,6 +3,7 @@ PYTHON      ?= python3
 VENV        := .venv
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
+ASSIGNMENT  ?= adam_variants
 SUBMISSIONS ?= submissions
 GRADES      ?= grades
 JOBS        ?=
@@ -14,6 +15,7 @@ TIMESTAMPS  ?=
 # given on the command line is a typo (make grade SUBMISSION=x would silently grade
 # submissions/), so make stops. Add a new variable here, one name per line.
 KNOWN_VARIABLES := PYTHON
+KNOWN_VARIABLES += ASSIGNMENT
 KNOWN_VARIABLES += SUBMISSIONS
 KNOWN_VARIABLES += GRADES
 KNOWN_VARIABLES += JOBS
@@ -24,6 +26,10 @@ UNKNOWN_VARIABLES := $(filter-out $(KNOWN_VARIABLES),$(foreach v,$(.VARIABLES),$
 ifneq ($(UNKNOWN_VARIABLES),)
 $(error unknown variable $(UNKNOWN_VARIABLES) on the command line; known: $(KNOWN_VARIABLES))
 endif
+
+# Every command works on one assignment: its folder solutions/$(ASSIGNMENT)/ (an id), or
+# any folder path holding an assignment.toml.
+export AUTOGRADER_ASSIGNMENT := $(ASSIGNMENT)
 
 .PHONY: venv test lint grade release samples bench gradescope nbgrader mutants clean
 
@@ -48,7 +54,7 @@ release: $(STAMP)
 	$(PY) -m autograder release
 
 samples: $(STAMP)
-	$(PY) -m autograder.samples
+	$(PY) -m autograder samples
 
 bench: $(STAMP)
 	$(PY) -m autograder.bench $(ARGS)

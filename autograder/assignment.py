@@ -63,6 +63,8 @@ class Question:
     methods: dict[str, dict[str, str]] = field(default_factory=dict)
     """Class name -> method name -> signature."""
     constants: tuple[str, ...] = ()
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Constant name -> its allowed answers (the released stub says "one of ...")."""
     bonus: bool = False
 
     @property
@@ -71,7 +73,7 @@ class Question:
 
 
 @dataclass(frozen=True)
-class LatePolicy:
+class LateSettings:
     """Deadline and penalty (see :mod:`autograder.late`)."""
 
     deadline: str = ""
@@ -93,6 +95,8 @@ class Plot:
     title: str
     heading: str = ""
     note: str = ""
+    matches: str = ""
+    """The sentence shown instead of the plot when the student's lines match the reference."""
     x: str = "t"
     y: str = "y"
     xlabel: str = ""
@@ -113,7 +117,7 @@ class Assignment:
     free_response_tag: str = "free_response"
     free_response_prompt: str = ""
     limits: dict[str, float] = field(default_factory=dict)
-    late: LatePolicy = field(default_factory=LatePolicy)
+    late: LateSettings = field(default_factory=LateSettings)
     plots: tuple[Plot, ...] = ()
     student_side: dict[str, str] = field(default_factory=dict)
 
@@ -153,6 +157,11 @@ class Assignment:
                 return q.id
         raise KeyError(f"{name!r} is not a name of {self.id}")
 
+    @property
+    def choices(self) -> dict[str, tuple[str, ...]]:
+        """Constant name -> its allowed answers, over every question."""
+        return {k: v for q in self.questions for k, v in q.choices.items()}
+
     def signature(self, name: str) -> str | None:
         """The contract's parameter list of a function (None for other names)."""
         for q in self.questions:
@@ -189,6 +198,12 @@ class Assignment:
     @property
     def data_dir(self) -> Path:
         return self.folder / "data"
+
+    @property
+    def ref(self) -> str:
+        """How ``$AUTOGRADER_ASSIGNMENT`` names it: the id for ``solutions/<id>/``, else
+        its folder."""
+        return self.id if self.folder == (SOLUTIONS / self.id).resolve() else str(self.folder)
 
     def module(self, role: str) -> ModuleType | None:
         """The assignment's module for ``role`` (``probes``, ``stand_ins``, ``references``,
@@ -233,7 +248,9 @@ def _questions(data: list, where: Path) -> tuple[Question, ...]:
                 functions=dict(entry.get("functions", {})),
                 classes=dict(entry.get("classes", {})),
                 methods={k: dict(v) for k, v in entry.get("methods", {}).items()},
-                constants=tuple(entry.get("constants", ())), bonus=bool(entry.get("bonus"))))
+                constants=tuple(entry.get("constants", ())),
+                choices={k: tuple(v) for k, v in entry.get("choices", {}).items()},
+                bonus=bool(entry.get("bonus"))))
         except (KeyError, TypeError, ValueError) as exc:
             raise AssignmentError(f"{where}: a [[questions]] entry is malformed ({exc})") from None
     ids = [q.id for q in out]
@@ -272,7 +289,7 @@ def load(ref: str | None = None) -> Assignment:
         free_response_tag=str(free.get("tag", "free_response")),
         free_response_prompt=str(free.get("prompt", "")),
         limits={k: float(v) for k, v in data.get("limits", {}).items() if k in LIMIT_NAMES},
-        late=LatePolicy(**late),
+        late=LateSettings(**late),
         plots=tuple(Plot(**p) for p in data.get("plots", [])),
         student_side=dict(data.get("student_side", {})))
     if assignment.id != folder.name:
@@ -288,5 +305,5 @@ def current() -> Assignment:
 def select(ref: str | None) -> Assignment:
     """Make ``ref`` the assignment of this process and of the processes it starts."""
     assignment = load(ref)
-    os.environ[ENV] = str(assignment.folder) if "/" in (ref or "") else assignment.id
+    os.environ[ENV] = assignment.ref
     return assignment

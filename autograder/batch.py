@@ -3,7 +3,7 @@
 Layouts accepted under ``<dir>`` (the student id is the file stem or the folder name):
 
 * ``<student>.ipynb`` (any ``*.ipynb`` directly in ``<dir>``);
-* ``<student>/adam_variants.ipynb`` and ``<student>/adam_variants/adam_variants.ipynb``
+* ``<student>/<notebook>`` and ``<student>/<id>/<notebook>``
   (nbgrader's ``submitted/`` layout); a student folder holding exactly one other
   ``.ipynb`` is graded too. Anything else is listed as skipped, with the reason.
   A symbolic link is never followed: a linked notebook or student folder, or one
@@ -60,8 +60,10 @@ from pathlib import Path
 from typing import Any
 
 from autograder import manual, timestamps
+from autograder.assignment import AssignmentError, current
 from autograder.atomic import remove_stale_temps, write_text_atomic
-from autograder.contract import NOTEBOOK_NAME
+from autograder.check_catalog import CatalogError
+from autograder.consistency import verify
 from autograder.engine import isolation, zygote
 from autograder.engine.session import sweep_free_slots
 from autograder.feedback import write_feedback
@@ -76,7 +78,6 @@ from autograder.roster import RosterError, RosterMatch, read_roster
 from autograder.similarity import SimilarityReport
 
 DEFAULT_GRADE_FN = "autograder.engine:grade_one"
-DEFAULT_TIMEOUT = 300.0
 SEED_FILE = "seed.txt"
 STARTUP_LIMIT = 300.0
 """Seconds a new worker process may take to start (imports) before its first task."""
@@ -118,8 +119,9 @@ def _folder_notebook(folder: Path, root: Path) -> tuple[Path | None, str, str]:
 
     A symbolic link is never followed: one on the way to the notebook makes the
     submission ``invalid`` with ``problem`` saying so."""
-    for candidate in (folder / NOTEBOOK_NAME, folder / folder.name / NOTEBOOK_NAME,
-                      folder / Path(NOTEBOOK_NAME).stem / NOTEBOOK_NAME):
+    name = current().notebook
+    for candidate in (folder / name, folder / folder.name / name,
+                      folder / Path(name).stem / name):
         link = _first_link(folder, candidate) if os.path.lexists(candidate) or \
             candidate.parent.is_symlink() else None
         if link is not None:
@@ -141,9 +143,9 @@ def _folder_notebook(folder: Path, root: Path) -> tuple[Path | None, str, str]:
     if not notebooks and links:
         return links[0], _link_message(links[0], root), ""
     if not notebooks:
-        return None, "", f"folder without a notebook (expected {NOTEBOOK_NAME})"
+        return None, "", f"folder without a notebook (expected {name})"
     names = ", ".join(str(p.relative_to(folder)) for p in notebooks[:5])
-    return None, "", f"{len(notebooks)} notebooks and none named {NOTEBOOK_NAME}: {names}"
+    return None, "", f"{len(notebooks)} notebooks and none named {name}: {names}"
 
 
 def discover(root: str | Path, exclude: Sequence[Path] = ()
@@ -642,9 +644,10 @@ def _late_policy(policy: LatePolicy | None) -> LatePolicy:
     if policy is not None:
         return policy
     try:
-        return LatePolicy.from_contract()
+        return LatePolicy.from_assignment()
     except ValueError as exc:
-        raise BatchInputError(f"the late policy in autograder/contract.py: {exc}") from None
+        raise BatchInputError(f"the late policy of {current().folder / 'assignment.toml'}: "
+                              f"{exc}") from None
 
 
 def _submission_times(out: Path, subs: Sequence[Submission], summary: BatchSummary
@@ -665,7 +668,7 @@ def _submission_times(out: Path, subs: Sequence[Submission], summary: BatchSumma
 
 
 def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = None,
-              timeout: float = DEFAULT_TIMEOUT, force: bool = False, device: str = "auto",
+              timeout: float | None = None, force: bool = False, device: str = "auto",
               seed: int | None = None, grade_fn: str = DEFAULT_GRADE_FN,
               stream: Any = None, hard_limit: float | None = None,
               roster: str | Path | None = None, timestamps_csv: str | Path | None = None,
@@ -675,14 +678,15 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
 
     ``grade_fn`` names the grading function as ``module:function`` (it is imported
     in each worker process) and defaults to ``autograder.engine:grade_one``.
-    ``timeout`` is the engine's limit per submission; a worker still busy after
+    ``timeout`` is the engine's limit per submission (default: the assignment file's
+    ``total_timeout``, else 300 s); a worker still busy after
     ``hard_limit`` seconds (default ``1.5 * timeout + 120``) is killed and its
     submission gets status ``error``. ``seed`` defaults to the grades folder's
     (see :func:`batch_seed`).
 
     ``roster`` and ``timestamps_csv`` are kept in ``out`` (``roster.csv``,
     ``timestamps.csv``) for later runs; ``late_policy`` defaults to the one in
-    ``autograder/contract.py``. One run at a time works in ``out``: another one
+    the assignment file. One run at a time works in ``out``: another one
     raises ``GradesFolderBusy``, or is waited for when ``wait``. BatchInputError
     says why a roster, timestamps file or late policy cannot be used.
 
@@ -692,6 +696,7 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
     stream = stream or sys.stdout
     start = time.monotonic()
     submissions, out = Path(submissions), Path(out)
+    timeout = float(timeout or current().limits.get("total_timeout", 300.0))
     policy = _late_policy(late_policy)
     kept = _kept_inputs(roster, timestamps_csv)
     with grades_lock(out, wait=wait, stream=stream):
@@ -792,12 +797,13 @@ def build_parser() -> argparse.ArgumentParser:
                "exit status: 0 all graded, 1 some kit errors (rerun), 2 bad arguments or no "
                "submissions,\n3 the grades folder is in use by another run, 130 interrupted")
     parser.add_argument("submissions", nargs="?", default="submissions",
-                        help="folder of <student>.ipynb or <student>/adam_variants.ipynb")
+                        help="folder of <student>.ipynb or <student>/<the assignment's notebook>")
     parser.add_argument("--out", default="grades", help="grades folder (default: grades)")
     parser.add_argument("--jobs", type=int, default=None,
                         help=f"parallel workers (default: all cores, here {default_jobs()})")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help="seconds allowed per submission (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds allowed per submission (default: the assignment file's "
+                             "total_timeout, else 300)")
     parser.add_argument("--force", action="store_true",
                         help="regrade submissions that are unchanged since their last grading")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -891,10 +897,15 @@ def _main(args: argparse.Namespace) -> int:
         print(f"error: --scheduler {args.scheduler!r}: give the scheduler's address, e.g. "
               "tcp://10.0.0.5:8786", file=sys.stderr)
         return 2
+    try:
+        verify(current())
+    except (AssignmentError, CatalogError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     found, skipped = discover(submissions, exclude=[Path(args.out)])
     if not found:
         print(f"error: no submissions in {submissions}: expected <student>.ipynb or "
-              f"<student>/{NOTEBOOK_NAME}"
+              f"<student>/{current().notebook}"
               + (f" ({len(skipped)} other entries: "
                  + ", ".join(f"{n} ({why})" for n, why in skipped[:5]) + ")" if skipped else ""),
               file=sys.stderr)

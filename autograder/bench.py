@@ -12,12 +12,12 @@ it, and reports the wall time per submission:
   --nthreads 1 --preload autograder.cluster`` on loopback (started, and warm,
   before the clock starts, as a cluster's workers are), ``python -m autograder
   grade --scheduler ...`` on the ``--cluster-n`` class (default 40);
-* ``otter run -a dist/adam_variants-autograder.zip <nb>``, one notebook at a time
+* ``otter run -a dist/<id>-autograder.zip <nb>``, one notebook at a time
   (otter's local runner takes one submission; the zip is built first with
   ``python -m autograder.otter_build``);
-* ``nbgrader autograde adam_variants`` over a course folder built with
+* ``nbgrader autograde <id>`` over a course folder built with
   ``python -m autograder.nbgrader_build``, the notebooks placed in its
-  ``submitted/<student>/adam_variants/`` layout;
+  ``submitted/<student>/<id>/`` layout;
 * the bare execution of the solution notebook's code cells in this (warm)
   interpreter, numpy/torch/matplotlib already imported: the lower limit for any
   grader that runs the notebook.
@@ -49,13 +49,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.assignment import REPOSITORY as ROOT
+from autograder.assignment import SUBMISSIONS as SUBMISSIONS_DIR
+from autograder.assignment import current
 from autograder.atomic import write_text_atomic
 from autograder.batch import discover
-from autograder.contract import ASSIGNMENT_ID, NOTEBOOK_NAME
-from autograder.notebook import RELEASED_NOTEBOOK, ROOT, SOLUTION_NOTEBOOK, SUBMISSIONS_DIR
 
 BENCH_DIR = ROOT / "bench"
-OTTER_ZIP = ROOT / "dist" / f"{ASSIGNMENT_ID}-autograder.zip"
 TOOL_TIMEOUT = 3600.0
 
 
@@ -101,7 +101,8 @@ def sample_notebooks(folder: Path = SUBMISSIONS_DIR) -> list[Path]:
         usable = [s.path for s in subs if not s.problem]
         if usable:
             return usable
-    return [p for p in (SOLUTION_NOTEBOOK, RELEASED_NOTEBOOK) if p.is_file()]
+    a = current()
+    return [p for p in (a.solution_notebook, a.released_notebook) if p.is_file()]
 
 
 def replicate(samples: Sequence[Path], n: int, dest: Path) -> list[Path]:
@@ -113,7 +114,7 @@ def replicate(samples: Sequence[Path], n: int, dest: Path) -> list[Path]:
     copies = []
     for i in range(max(n, len(samples))):
         source = samples[i % len(samples)]
-        stem = source.parent.name if source.name == NOTEBOOK_NAME else source.stem
+        stem = source.parent.name if source.name == current().notebook else source.stem
         target = dest / f"s{i:03d}_{stem}.ipynb"
         shutil.copyfile(source, target)
         copies.append(target)
@@ -217,12 +218,13 @@ def time_otter(notebooks: Sequence[Path], out: Path) -> Measurement:
     """``otter run -a <zip> <nb>`` per notebook, after building the zip."""
     name = "otter run"
     build = _run([sys.executable, "-m", "autograder.otter_build"], cwd=ROOT)
-    if build.returncode != 0 or not OTTER_ZIP.is_file():
+    otter_zip = ROOT / "dist" / f"{current().id}-autograder.zip"
+    if build.returncode != 0 or not otter_zip.is_file():
         return Measurement(name, note=f"otter: not built ({_tail(build)})")
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    zip_path = out / OTTER_ZIP.name  # a private copy: a rebuild of dist/ cannot disturb us
-    shutil.copyfile(OTTER_ZIP, zip_path)
+    zip_path = out / otter_zip.name  # a private copy: a rebuild of dist/ cannot disturb us
+    shutil.copyfile(otter_zip, zip_path)
     otter = Path(sys.executable).with_name("otter")
     if not otter.exists():
         return Measurement(name, note="otter: command not found")
@@ -246,7 +248,8 @@ def time_nbgrader(notebooks: Sequence[Path], course: Path) -> Measurement:
     shutil.rmtree(course, ignore_errors=True)
     build = _run([sys.executable, "-m", "autograder.nbgrader_build", "--course-dir",
                   str(course)], cwd=ROOT)
-    if build.returncode != 0 or not (course / "release" / ASSIGNMENT_ID).is_dir():
+    a = current()
+    if build.returncode != 0 or not (course / "release" / a.id).is_dir():
         return Measurement(name, note=f"nbgrader: not built ({_tail(build)})")
     from autograder.nbgrader_build import submit
 
@@ -258,18 +261,19 @@ def time_nbgrader(notebooks: Sequence[Path], course: Path) -> Measurement:
     exe = Path(sys.executable).with_name("nbgrader")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "nbgrader"]
     start = time.perf_counter()
-    proc = _run([*cmd, "autograde", ASSIGNMENT_ID, "--force", "--create"], cwd=course)
+    proc = _run([*cmd, "autograde", a.id, "--force", "--create"], cwd=course)
     seconds = time.perf_counter() - start
-    done = sum((course / "autograded" / s / ASSIGNMENT_ID / NOTEBOOK_NAME).exists()
+    done = sum((course / "autograded" / s / a.id / a.notebook).exists()
                for s in students)
     note = f"{done} autograded" + (f"; exit {proc.returncode}: {_tail(proc, 200)}"
                                    if proc.returncode != 0 else "")
     return Measurement(name, len(notebooks), seconds, note)
 
 
-def time_bare(notebook: Path = SOLUTION_NOTEBOOK, repeats: int = 2) -> Measurement:
+def time_bare(notebook: Path | None = None, repeats: int = 2) -> Measurement:
     """The solution's code cells exec'd in this warm interpreter (best of ``repeats``)."""
     name = "bare exec of the solution"
+    notebook = notebook or current().solution_notebook
     if not notebook.is_file():
         return Measurement(name, note="no solution notebook")
     import matplotlib

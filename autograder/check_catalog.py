@@ -2,7 +2,7 @@
 
 otter-grader and nbgrader need one test case (or test cell) per hidden check,
 with that check's points, before anything is graded. The catalogue is read by
-collecting the hidden pytest suite (``autograder/checks/``) with pytest's
+collecting the assignment's hidden pytest suite (``solutions/<id>/checks/``) with pytest's
 ``--collect-only`` (with the suite's own ``pytest.ini``) in a subprocess (so that a builder called from inside a
 pytest session does not nest two sessions), reading each test's ``points``
 marker and its question (a ``question`` marker, else the module's ``QUESTION``
@@ -18,9 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.contract import QUESTION_IDS, QUESTIONS
+from autograder.assignment import ENV, Assignment, current
 
-CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 _MARK = "@@ADAM_KIT_CATALOG@@"
 
 _COLLECTOR = r"""
@@ -76,17 +75,18 @@ class CatalogError(RuntimeError):
     """The hidden suite could not be collected, or disagrees with the contract."""
 
 
-def collect_checks(checks_dir: str | Path = CHECKS_DIR) -> dict[str, list[CheckSpec]]:
-    """Every contract question -> its hidden checks in suite order.
+def collect_checks(assignment: Assignment | None = None) -> dict[str, list[CheckSpec]]:
+    """Every question of the assignment -> its hidden checks in suite order.
 
     Raises :class:`CatalogError` when collection fails, when a check has no
     points or no question, or when a question's check points do not add up to
-    the question's points in :mod:`autograder.contract`.
+    the question's points in the assignment file.
     """
-    checks_dir = Path(checks_dir)
+    assignment = assignment or current()
+    checks_dir = assignment.checks_dir
     if not checks_dir.is_dir():
         raise CatalogError(f"no hidden check suite at {checks_dir}")
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", ENV: str(assignment.folder)}
     ini = checks_dir / "pytest.ini"
     proc = subprocess.run(
         [sys.executable, "-c", _COLLECTOR.replace("MARK", repr(_MARK)), str(checks_dir),
@@ -105,32 +105,40 @@ def collect_checks(checks_dir: str | Path = CHECKS_DIR) -> dict[str, list[CheckS
             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         )
     rows = json.loads(line[len(_MARK):])
-    return catalog_from_rows(rows)
+    return catalog_from_rows(rows, assignment)
 
 
-def catalog_from_rows(rows: list[dict]) -> dict[str, list[CheckSpec]]:
-    """Build and validate the catalogue from collected test rows (see :data:`_COLLECTOR`)."""
-    catalog: dict[str, list[CheckSpec]] = {qid: [] for qid in QUESTION_IDS}
+def catalog_from_rows(rows: list[dict], assignment: Assignment | None = None
+                      ) -> dict[str, list[CheckSpec]]:
+    """Build the catalogue from collected test rows (see :data:`_COLLECTOR`) and check it
+    against the assignment file: every check has points and belongs to a question, and each
+    question's markers add up to the file's points (a mismatch names both places)."""
+    assignment = assignment or current()
+    ids = assignment.question_ids
+    catalog: dict[str, list[CheckSpec]] = {qid: [] for qid in ids}
     for row in rows:
-        qid = row.get("question") or _question_from_name(row.get("module", ""), row.get("file", ""))
+        qid = row.get("question") or _question_from_name(ids, row.get("module", ""),
+                                                         row.get("file", ""))
         if qid not in catalog:
-            raise CatalogError(f"check {row['nodeid']} belongs to no contract question")
+            raise CatalogError(f"check {row['nodeid']} belongs to no question of "
+                               f"{assignment.folder / 'assignment.toml'}")
         if row.get("points") is None:
             raise CatalogError(f"check {row['nodeid']} has no points marker")
         catalog[qid].append(CheckSpec(qid, str(row["name"]), float(row["points"])))
-    for q in QUESTIONS:
+    for q in assignment.questions:
         total = sum(c.points for c in catalog[q.id])
         if abs(total - q.points) > 1e-9:
             raise CatalogError(
-                f"the checks of {q.id} add up to {total:g} points, the contract says {q.points}"
-            )
+                f"{q.id}: {assignment.folder / 'assignment.toml'} says {q.points} points, but "
+                f"the points markers in {assignment.checks_dir / f'test_{q.id}.py'} add up to "
+                f"{total:g}; change one of the two")
         names = [c.name for c in catalog[q.id]]
         if len(set(names)) != len(names):
             raise CatalogError(f"two checks of {q.id} have the same name")
     return catalog
 
 
-def _question_from_name(module: str, file: str) -> str | None:
+def _question_from_name(ids: tuple[str, ...], module: str, file: str) -> str | None:
     text = f"{module} {Path(file).stem if file else ''}"
-    matches = [qid for qid in QUESTION_IDS if qid in text]
+    matches = [qid for qid in ids if qid in text]
     return max(matches, key=len) if matches else None

@@ -17,11 +17,16 @@ import numpy as np
 
 
 class CheckFailed(Exception):
-    """A failed hidden check: ``message`` for the student, ``diagnosis`` a mistake label."""
+    """A failed hidden check: ``message`` for the student, ``diagnosis`` a mistake label.
+
+    ``detail`` is what differs, without the sentence that explains a named mistake (the
+    runner says that sentence once when several checks fail because of one mistake); an
+    assignment's own subclass may compose ``message`` from the two."""
 
     def __init__(self, message: str, diagnosis: str = ""):
         super().__init__(message)
         self.message = message
+        self.detail = message
         self.diagnosis = diagnosis
 
 

@@ -3,12 +3,12 @@ imports as they are.
 
 Every format has the final totals (``autograder/final_grades.py``: checks + staff
 free-response score - late penalty) computed afresh from the grades folder, so a
-``manual.csv`` edited since the last run counts. The maximum is ``CORE_POINTS``
-(100) in every format; bonus and free response are extra credit above it.
+``manual.csv`` edited since the last run counts. The maximum is the assignment's
+core points in every format; bonus and free response are extra credit above it.
 
 **canvas**: Canvas's gradebook import CSV. Columns ``Student, ID, SIS User ID, SIS
 Login ID, Section`` and one column named after the assignment (``--column``, default
-``adam_variants``; write ``Name (12345)`` with the Canvas assignment id to update an
+the assignment's id; write ``Name (12345)`` with the Canvas assignment id to update an
 existing one), then a ``Points Possible`` row with the maximum. This is the layout
 Canvas's importer (``app/models/gradebook_importer.rb``) recognises: the header's
 first cell holds "Student" and the second "ID", "SIS User ID" is followed by "SIS
@@ -40,10 +40,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.assignment import current
 from autograder.atomic import write_text_atomic
-from autograder.contract import ASSIGNMENT_ID, QUESTION_IDS
 from autograder.csv_cells import guard
-from autograder.final_grades import MAXIMUM, FinalGrade, final_grades, read_inputs
+from autograder.final_grades import FinalGrade, final_grades, read_inputs
 from autograder.late import LatePolicy
 from autograder.outputs import csv_table, csv_text, load_all_results, num, roster_match
 from autograder.roster import Student
@@ -53,8 +53,11 @@ CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_ROW = "Points Possible"
 MOODLE_COLUMNS = ("First name", "Last name", "ID number", "Email address")
 MOODLE_KEYS = {"email": "Email address", "idnumber": "ID number", "username": "Username"}
-CSV_COLUMNS = ("student", "name", "email", "section", "submission", "status", *QUESTION_IDS,
-               "free_response", "late_penalty", "total", "maximum", "message")
+def csv_columns() -> tuple[str, ...]:
+    """The plain export's columns (the assignment's questions in the middle)."""
+    return ("student", "name", "email", "section", "submission", "status",
+            *current().question_ids, "free_response", "late_penalty", "total", "maximum",
+            "message")
 
 
 @dataclass
@@ -143,22 +146,23 @@ def moodle_csv(rows: Sequence[Row], column: str, key: str) -> tuple[str, list[st
 def plain_csv(rows: Sequence[Row], maximum: float) -> tuple[str, list[str]]:
     """One row per student with every question, free response, penalty, total, maximum."""
     lines = []
+    ids = current().question_ids
     for r in rows:
         s, g = r.student, r.grade
         identity = [s.sis_user_id or s.login or s.id_number or s.lms_id or s.email,
                     s.label, s.email, s.section, csv_text(r.submission)]
         if g is None:
-            lines.append([*identity, "missing", *[""] * len(QUESTION_IDS), "", "", "",
+            lines.append([*identity, "missing", *[""] * len(ids), "", "", "",
                           num(maximum), "no submission"])
             continue
-        lines.append([*identity, g.status, *[num(g.points.get(q)) for q in QUESTION_IDS],
+        lines.append([*identity, g.status, *[num(g.points.get(q)) for q in ids],
                       num(g.free_response), num(g.late_penalty),
                       "" if g.status == "error" else num(g.total), num(g.maximum),
                       csv_text(g.late_message or g.message)])
-    return csv_table(CSV_COLUMNS, lines), []
+    return csv_table(csv_columns(), lines), []
 
 
-def export(out: str | Path, fmt: str, column: str = ASSIGNMENT_ID, key: str = "email",
+def export(out: str | Path, fmt: str, column: str | None = None, key: str = "email",
            policy: LatePolicy | None = None) -> tuple[str, list[str]]:
     """The export of grades folder ``out`` in format ``fmt`` as text, and warnings."""
     if fmt not in FORMATS:
@@ -166,14 +170,17 @@ def export(out: str | Path, fmt: str, column: str = ASSIGNMENT_ID, key: str = "e
     out = Path(out)
     if not (out / "results").is_dir():
         raise ValueError(f"{out} is not a grades folder (no results/; run make grade first)")
-    policy = policy or LatePolicy.from_contract()
+    policy = policy or LatePolicy.from_assignment()
     rows, warnings = collect_rows(out, policy)
+    assignment = current()
+    column = column or assignment.id
+    maximum = float(assignment.core_points)
     if fmt == "canvas":
-        text, notes = canvas_csv(rows, column, MAXIMUM)
+        text, notes = canvas_csv(rows, column, maximum)
     elif fmt == "moodle":
         text, notes = moodle_csv(rows, column, key)
     else:
-        text, notes = plain_csv(rows, MAXIMUM)
+        text, notes = plain_csv(rows, maximum)
     return text, warnings + notes
 
 
@@ -186,9 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--format", choices=FORMATS, required=True)
     parser.add_argument("--out", default=None,
                         help="file to write (default: <grades>/export-<format>.csv)")
-    parser.add_argument("--column", default=ASSIGNMENT_ID,
-                        help="name of the grade column (default: %(default)s); for Canvas, "
-                             "'Name (id)' updates an existing assignment")
+    parser.add_argument("--column", default=None,
+                        help="name of the grade column (default: the assignment's id); for "
+                             "Canvas, 'Name (id)' updates an existing assignment")
     parser.add_argument("--key", choices=sorted(MOODLE_KEYS), default="email",
                         help="moodle: the column Moodle finds students by (default: email)")
     args = parser.parse_args(argv)

@@ -1,8 +1,8 @@
 """One feedback page per submission: ``grades/feedback/<submission>.html``.
 
 A student reads it without help: the total, the score of every question, each
-failed check with its message, plots of their Adam trace and FlipNet losses
-against the reference, and the cells that did not run. It shows result
+failed check with its message, the plots the assignment declares (their own
+results against the reference), and the cells that did not run. It shows result
 messages only (never hidden inputs or check code), and every piece of text
 that came from the submission is escaped.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from autograder.assignment import Plot, current
 from autograder.atomic import write_text_atomic
-from autograder.contract import ASSIGNMENT_ID, BONUS_POINTS, QUESTIONS
 from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import QuestionResult, SubmissionResult
 from autograder.templates import (
@@ -31,7 +31,7 @@ from autograder.templates import (
     tag,
 )
 
-FEEDBACK_VERSION = "4"
+FEEDBACK_VERSION = "5"
 """Bumped when the page layout changes, so that cached pages are rebuilt."""
 SOURCE_META = "autograder-source"
 
@@ -46,14 +46,14 @@ def feedback_href(submission: str) -> str:
     return "feedback/" + quote(feedback_name(submission))
 
 
-def _trace_series(trace: Any) -> tuple[list[float], list[float]] | None:
-    """(steps, weights) from an Adam trace: a list of {"t", "w"} dicts or of numbers."""
+def _trace_series(trace: Any, x: str, y: str) -> tuple[list[float], list[float]] | None:
+    """(xs, ys) from a trace: a list of dicts with keys ``x`` and ``y``, or of numbers."""
     if isinstance(trace, (list, tuple)) and trace and all(isinstance(r, dict) for r in trace):
-        ws = numbers([r.get("w") for r in trace])
-        ts = numbers([r.get("t", i + 1) for i, r in enumerate(trace)])
-        return (ts, ws) if ws is not None and ts is not None else None
-    ws = numbers(trace)
-    return (list(range(1, len(ws) + 1)), ws) if ws is not None else None
+        ys = numbers([r.get(y) for r in trace])
+        xs = numbers([r.get(x, i + 1) for i, r in enumerate(trace)])
+        return (xs, ys) if ys is not None and xs is not None else None
+    ys = numbers(trace)
+    return (list(range(1, len(ys) + 1)), ys) if ys is not None else None
 
 
 def _same(a: list[float] | None, b: list[float] | None, rtol: float = 1e-6) -> bool:
@@ -63,30 +63,30 @@ def _same(a: list[float] | None, b: list[float] | None, rtol: float = 1e-6) -> b
     return all(abs(x - y) <= rtol * max(1.0, abs(y)) for x, y in zip(a, b, strict=True))
 
 
-def adam_trace_plot(artifacts: dict[str, Any]) -> Markup:
-    """The student's Adam trace (w per step) against the reference.
-
-    '' when the trace is absent or matches the reference (the plot helps only
-    when the lines part)."""
-    ref = _trace_series(artifacts.get("adam_trace_reference"))
-    mine = _trace_series(artifacts.get("adam_trace"))
-    if not mine or (ref and _same(mine[1], ref[1])):
-        return Markup("")
+def trace_plot(plot: Plot, artifacts: dict[str, Any]) -> tuple[Markup, bool]:
+    """The student's trace against the reference, and whether they match (then no plot:
+    it helps only where the lines part)."""
+    ref = _trace_series(artifacts.get(plot.reference), plot.x, plot.y)
+    mine = _trace_series(artifacts.get(plot.artifact), plot.x, plot.y)
+    if not mine:
+        return Markup(""), False
+    if ref and _same(mine[1], ref[1]):
+        return Markup(""), True
     series = [("reference", ref[0], ref[1], "k--o")] if ref else []
-    series.append(("your adam_trace()", mine[0], mine[1], "C1-s"))
-    return line_plot(series, "Adam on f(w) = w², w0 = 5, lr = 0.01", "step t", "w after step")
+    series.append(("yours", mine[0], mine[1], "C1-s"))
+    return line_plot(series, plot.title, plot.xlabel, plot.ylabel), False
 
 
-def flipnet_plot(artifacts: dict[str, Any]) -> Markup:
-    """The student's FlipNet loss curves against the reference; '' when absent."""
-    mine = artifacts.get("flipnet_curves")
-    ref = artifacts.get("flipnet_curves_reference")
+def curves_plot(plot: Plot, artifacts: dict[str, Any]) -> tuple[Markup, bool]:
+    """Named curves (name -> values) against the reference ones, and whether they match."""
+    mine = artifacts.get(plot.artifact)
+    ref = artifacts.get(plot.reference)
     if not isinstance(mine, dict):
-        return Markup("")
+        return Markup(""), False
     ref = ref if isinstance(ref, dict) else {}
     if ref and set(ref) == set(mine) and all(_same(numbers(mine[k]), numbers(ref[k]))
                                              for k in ref):
-        return Markup("")
+        return Markup(""), True
     series = []
     for i, name in enumerate(sorted(set(mine) | set(ref), key=str)[:6]):
         color = f"C{i}"
@@ -98,15 +98,34 @@ def flipnet_plot(artifacts: dict[str, Any]) -> Markup:
         if my_ys:
             series.append((f"your {name}", list(range(1, len(my_ys) + 1)), my_ys, f"{color}-"))
     if not any(label.startswith("your") for label, *_ in series):
-        return Markup("")
-    return line_plot(series, "FlipNet: mean loss per epoch", "epoch", "mean loss")
+        return Markup(""), False
+    return line_plot(series, plot.title, plot.xlabel, plot.ylabel), False
+
+
+DRAW = {"trace": trace_plot, "curves": curves_plot}
+
+
+def plots(artifacts: dict[str, Any]) -> list[Markup]:
+    """The assignment's declared plots (``[[plots]]`` of its file), for this result."""
+    parts: list[Markup] = []
+    for plot in current().plots:
+        draw = DRAW.get(plot.kind)
+        if draw is None:
+            continue
+        image, matches = draw(plot, artifacts)
+        if image:
+            parts += [tag("h2", plot.heading or plot.title), tag("p", plot.note, class_="muted"),
+                      image]
+        elif matches:
+            parts.append(tag("p", plot.matches or f"{plot.title}: yours matches the reference.",
+                             class_="muted"))
+    return parts
 
 
 def _manual_note(manual_score: float | None) -> Markup:
     if manual_score is None:
-        return tag("p", "Your free-response answer (why weight decay is \"done right\" in "
-                   "AdamW) is scored by course staff and has not been scored yet; the total "
-                   "above does not include it yet.", class_="muted")
+        return tag("p", "Your free-response answer is scored by course staff and has not been "
+                   "scored yet; the total above does not include it yet.", class_="muted")
     return tag("p", f"The total includes {fmt_points(manual_score)} points that course staff "
                "gave your free-response answer.", class_="muted")
 
@@ -133,7 +152,7 @@ def _has_section(qr: QuestionResult) -> bool:
 
 def _question_rows(result: SubmissionResult) -> list[list[Any]]:
     rows = []
-    for q in QUESTIONS:
+    for q in current().questions:
         qr = result.questions.get(q.id)
         if qr is None:
             rows.append([q.id + (" (bonus)" if q.bonus else ""), "", fmt_points(q.points),
@@ -157,7 +176,7 @@ def _failures(result: SubmissionResult) -> Markup:
         return tag("p", "Nothing could be checked; see the message at the top.", class_="muted")
     parts: list[Any] = []
     unwritten = []
-    for q in QUESTIONS:
+    for q in current().questions:
         qr = result.questions.get(q.id)
         if qr is None:
             continue
@@ -227,7 +246,9 @@ def render_feedback(result: SubmissionResult, manual_score: float | None = None,
                     meta: dict[str, str] | None = None) -> str:
     """The feedback page of one result, as HTML text."""
     total = result.total + (manual_score or 0.0) - result.late_penalty
-    bonus = result.questions.get("bonus_variants")
+    assignment = current()
+    bonus = sum(result.questions[q].points for q in assignment.bonus_ids
+                if q in result.questions)
     status_box: Markup = Markup("")
     if result.status != "graded":
         headline = {
@@ -241,37 +262,18 @@ def render_feedback(result: SubmissionResult, manual_score: float | None = None,
         status_box = Markup(f'<div class="box warn">{tag("p", result.message)}</div>')
     summary = join([
         tag("h1", f"Feedback for {result.submission}"),
-        tag("p", f"Assignment {ASSIGNMENT_ID}", class_="muted"),
+        tag("p", f"Assignment {assignment.id}" + (f": {assignment.title}" if assignment.title
+                                                   else ""), class_="muted"),
         Markup('<div class="box">'),
         tag("p", f"Total: {fmt_points(total)} of {fmt_points(result.max_total)} points"
-                 + (f" (including {fmt_points(bonus.points)} of {BONUS_POINTS} bonus points)"
-                    if bonus and bonus.points > 0 else "")),
+                 + (f" (including {fmt_points(bonus)} of {assignment.bonus_points} bonus "
+                    "points)" if bonus > 0 else "")),
         _manual_note(manual_score),
         _late_note(result),
         Markup("</div>"),
         status_box,
     ])
-    plots = []
-    trace = adam_trace_plot(result.artifacts)
-    if trace:
-        plots += [tag("h2", "Your Adam trace against the reference"),
-                  tag("p", "The weight after each of the 8 steps of your adam_trace(), run "
-                           "with your own adam_step. Where the lines part, the first differing "
-                           "step shows where to look.", class_="muted"), trace]
-    curves = flipnet_plot(result.artifacts)
-    if curves:
-        plots += [tag("h2", "Your FlipNet losses against the reference"),
-                  tag("p", "Mean loss per epoch from your compare_optimizers(), run with your "
-                           "own FlipNet and train_flipnet (solid: yours, dashed: reference).",
-                      class_="muted"), curves]
-    elif "flipnet_curves" in result.artifacts and "flipnet_curves_reference" in result.artifacts:
-        plots.append(tag("p", "Your FlipNet losses match the reference curves (your "
-                              "compare_optimizers(), run with your own FlipNet and "
-                              "train_flipnet).", class_="muted"))
-    if not trace and "adam_trace" in result.artifacts and "adam_trace_reference" in \
-            result.artifacts and isinstance(result.artifacts["adam_trace"], list):
-        plots.insert(0, tag("p", "Your Adam trace matches the reference trace (your "
-                                 "adam_trace(), run with your own adam_step).", class_="muted"))
+    drawn = plots(result.artifacts)
     body = join([
         summary,
         tag("h2", "Score per question"),
@@ -279,7 +281,7 @@ def render_feedback(result: SubmissionResult, manual_score: float | None = None,
               numeric=(1, 2)),
         tag("h2", "What to fix"),
         _failures(result),
-        *plots,
+        *drawn,
         _cells(result),
         tag("h2", "Free response"),
         tag("pre", result.free_response.strip()) if result.free_response.strip()

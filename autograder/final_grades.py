@@ -3,9 +3,9 @@ and the class report all show.
 
     total = core + bonus (hidden checks) + free response (staff, manual.csv) - late penalty
 
-The maximum is ``CORE_POINTS`` (100) everywhere; the bonus (up to ``BONUS_POINTS``)
-and the free response (up to ``FREE_RESPONSE_POINTS``) are extra credit on top of
-it. The late penalty (``autograder/late.py``) never takes more than the submission
+The maximum is the assignment's core points everywhere; its bonus questions and
+the free response (up to the assignment file's ``[free_response] points``) are
+extra credit on top of it. The late penalty (``autograder/late.py``) never takes more than the submission
 earned, so a total is never negative.
 """
 
@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import manual, timestamps
-from autograder.contract import CORE_POINTS, QUESTION_IDS
+from autograder.assignment import current
 from autograder.late import ON_TIME, Lateness, LatePolicy, applied_penalty
 from autograder.results import SubmissionResult
-
-MAXIMUM = float(CORE_POINTS)
 
 
 @dataclass
@@ -38,7 +36,7 @@ class FinalGrade:
     late_message: str
     total: float
     message: str
-    maximum: float = MAXIMUM
+    maximum: float = 0.0
     not_accepted: bool = False
 
 
@@ -47,9 +45,12 @@ def final_grade(result: SubmissionResult, free_response: float | None = None,
     """The final grade of one result."""
     earned = result.total + (free_response or 0.0)
     penalty = applied_penalty(lateness, earned)
+    assignment = current()
     return FinalGrade(
         submission=result.submission, status=result.status,
-        points={q: result.questions[q].points for q in QUESTION_IDS if q in result.questions},
+        points={q: result.questions[q].points for q in assignment.question_ids
+                if q in result.questions},
+        maximum=float(assignment.core_points),
         checks_total=result.total, free_response=free_response,
         late_penalty=round(penalty, 6), late_message=lateness.message,
         total=round(earned - penalty, 6), message=result.message,

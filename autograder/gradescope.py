@@ -28,14 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder.contract import (
-    ASSIGNMENT_ID,
-    BONUS_POINTS,
-    CORE_POINTS,
-    FREE_RESPONSE_POINTS,
-    NOTEBOOK_NAME,
-    QUESTIONS,
-)
+from autograder.assignment import LIMIT_NAMES, Assignment, current, select
 from autograder.results import QuestionResult, SubmissionResult
 
 VISIBILITIES = ("visible", "after_published", "after_due_date", "hidden")
@@ -80,12 +73,13 @@ def results_json(result: SubmissionResult, visibility: str = DEFAULT_VISIBILITY,
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
     tests = []
-    for number, q in enumerate(QUESTIONS, start=1):
+    assignment = current()
+    for number, q in enumerate(assignment.questions, start=1):
         qr = result.questions.get(q.id) or QuestionResult(q.id, 0.0, float(q.points))
         full = qr.points >= qr.max_points - 1e-9
         output = question_output(qr) if result.status == "graded" else result.message
         tests.append({
-            "name": q.id + (f" (bonus, up to {BONUS_POINTS} extra points)" if q.bonus else ""),
+            "name": q.id + (f" (bonus, up to {q.points} extra points)" if q.bonus else ""),
             "number": str(number),
             "score": round(qr.points, 4),
             "max_score": 0.0 if q.bonus else float(q.points),
@@ -97,14 +91,16 @@ def results_json(result: SubmissionResult, visibility: str = DEFAULT_VISIBILITY,
     tests.append({
         "name": "free response (scored by course staff)",
         "status": "passed" if answer else "failed",
-        "output": (f"Course staff score this answer (up to {FREE_RESPONSE_POINTS} extra "
+        "output": (f"Course staff score this answer (up to "
+                   f"{assignment.free_response_points:g} extra "
                    "points); the autograder gives it no points.\n\n"
                    + (answer[:4000] if answer else "No answer was found in the free-response "
                                                    "cell.")),
         "visibility": visibility,
     })
     summary = {
-        "graded": f"Graded in the kit's sandbox: {_core(result):g} of {CORE_POINTS} points"
+        "graded": f"Graded in the kit's sandbox: {_core(result):g} of "
+                  f"{assignment.core_points} points"
                   f" + {_bonus(result):g} bonus points (seed {result.seed}).",
         "invalid": f"Your file could not be graded: {result.message}",
         "error": "The grader failed on your notebook. This is not your fault: course staff "
@@ -128,7 +124,7 @@ def results_json(result: SubmissionResult, visibility: str = DEFAULT_VISIBILITY,
 
 
 def _bonus(result: SubmissionResult) -> float:
-    return sum(result.questions[q.id].points for q in QUESTIONS
+    return sum(result.questions[q.id].points for q in current().questions
                if q.bonus and q.id in result.questions)
 
 
@@ -140,17 +136,16 @@ def find_notebook(folder: Path) -> tuple[Path | None, str]:
     """The submitted notebook in Gradescope's submission folder, or None and why."""
     notebooks = sorted(p for p in folder.rglob("*.ipynb")
                        if ".ipynb_checkpoints" not in p.parts and not p.name.startswith("."))
+    name = current().notebook
     if not notebooks:
-        return None, f"no notebook was submitted; upload {NOTEBOOK_NAME}"
-    named = [p for p in notebooks if p.name == NOTEBOOK_NAME]
+        return None, f"no notebook was submitted; upload {name}"
+    named = [p for p in notebooks if p.name == name]
     if len(notebooks) == 1 or len(named) == 1:
         return (named or notebooks)[0], ""
     names = ", ".join(p.name for p in notebooks[:5])
-    return None, f"{len(notebooks)} notebooks were submitted ({names}); upload only {NOTEBOOK_NAME}"
+    return None, f"{len(notebooks)} notebooks were submitted ({names}); upload only {name}"
 
 
-LIMIT_NAMES = ("cell_timeout", "call_timeout", "total_timeout", "memory_mb")
-"""The engine's limits a zip may set (``grade_one``'s keyword arguments)."""
 
 
 def plugin_config(source: Path) -> dict[str, Any]:
@@ -174,6 +169,15 @@ def seed_of(config: dict[str, Any]) -> int | None:
     """A fixed probe seed (for reproducing a grade); None: a fresh one per submission."""
     seed = config.get("seed")
     return int(seed) if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def assignment_of(config: dict[str, Any]) -> Assignment:
+    """The assignment the zip was built for (its config names it), made current; the
+    current one when it has that id already (an assignment selected by its folder)."""
+    wanted = config.get("assignment")
+    if not isinstance(wanted, str) or not wanted or current().id == wanted:
+        return current()
+    return select(wanted)
 
 
 def limits_of(config: dict[str, Any]) -> dict[str, float]:
@@ -216,11 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.root)
     start = time.monotonic()
     config = plugin_config(root / "source")
+    assignment_of(config)
     seed = args.seed if args.seed is not None else seed_of(config)
     result = grade_submission(root / "submission", seed, limits_of(config))
     data = results_json(result, visibility_of(config), time.monotonic() - start)
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(data, indent=1))
-    print(f"{ASSIGNMENT_ID}: {result.status}, {result.total:g} points "
+    print(f"{current().id}: {result.status}, {result.total:g} points "
           f"({time.monotonic() - start:.1f} s)")
     return 0

@@ -1,8 +1,8 @@
 """The late policy: how many points a late submission loses.
 
-Set in one place, ``autograder/contract.py`` (``DEADLINE``, ``LATE_GRACE_MINUTES``,
-``LATE_PENALTY_POINTS``, ``LATE_PENALTY_UNIT``, ``LATE_PENALTY_CAP``,
-``LATE_CUTOFF_HOURS``). With ``lateness = submitted_at - deadline``:
+Set in one place, the ``[late]`` table of the assignment file (``deadline``,
+``grace_minutes``, ``penalty_points``, ``penalty_unit``, ``penalty_cap``,
+``cutoff_hours``). With ``lateness = submitted_at - deadline``:
 
 * ``lateness <= grace``: on time, no penalty;
 * past the cut-off (``lateness > cutoff``, when one is set): not accepted, the
@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from autograder import contract
+from autograder.assignment import LateSettings, current
 
 UNITS = {"hour": 3600.0, "day": 86400.0}
 
@@ -79,13 +79,14 @@ class LatePolicy:
             raise ValueError("the grace period must be >= 0 and the cut-off after it")
 
     @classmethod
-    def from_contract(cls) -> LatePolicy:
-        """The policy written in ``autograder/contract.py``."""
-        deadline = datetime.fromisoformat(contract.DEADLINE) if contract.DEADLINE else None
-        cutoff = contract.LATE_CUTOFF_HOURS
-        return cls(deadline=deadline, grace=timedelta(minutes=contract.LATE_GRACE_MINUTES),
-                   points=float(contract.LATE_PENALTY_POINTS), unit=contract.LATE_PENALTY_UNIT,
-                   cap=float(contract.LATE_PENALTY_CAP),
+    def from_assignment(cls, settings: LateSettings | None = None) -> LatePolicy:
+        """The policy of the assignment file's ``[late]`` table (the current assignment's)."""
+        late = settings or current().late
+        deadline = datetime.fromisoformat(late.deadline) if late.deadline else None
+        cutoff = late.cutoff_hours
+        return cls(deadline=deadline, grace=timedelta(minutes=late.grace_minutes),
+                   points=float(late.penalty_points), unit=late.penalty_unit,
+                   cap=float(late.penalty_cap),
                    cutoff=None if cutoff is None else timedelta(hours=cutoff))
 
     def describe(self) -> str:

@@ -5,7 +5,7 @@ Staff fill in scores (any spreadsheet; extra columns such as ``comment`` are
 kept) and the next ``make grade`` adds each score to that submission's total,
 without running anything again.
 
-A score is a number from 0 to ``FREE_RESPONSE_POINTS`` (``autograder/contract.py``).
+A score is a number from 0 to the assignment file's ``[free_response] points``.
 A row whose score is not such a number, that names no graded submission, or that
 repeats a submission of an earlier row is rejected with a message naming its row
 (as a spreadsheet numbers it: the header is row 1); every other row still counts.
@@ -27,8 +27,8 @@ import math
 from collections.abc import Collection
 from pathlib import Path
 
+from autograder.assignment import current
 from autograder.atomic import write_text_atomic
-from autograder.contract import FREE_RESPONSE_POINTS
 from autograder.csv_cells import guard, unguard
 
 COLUMNS = ("submission", "answer", "score")
@@ -77,8 +77,9 @@ def submission_of(row: dict[str, str]) -> str:
     return unguard((row.get("submission") or "").strip())
 
 
-def parse_score(text: str, maximum: float = FREE_RESPONSE_POINTS) -> float | None:
+def parse_score(text: str, maximum: float | None = None) -> float | None:
     """A staff score: None when blank; ValueError unless it is a number in [0, maximum]."""
+    maximum = current().free_response_points if maximum is None else maximum
     text = (text or "").strip()
     if not text:
         return None

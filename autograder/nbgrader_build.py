@@ -10,20 +10,21 @@
   nbgrader's kernel), ``RecordBonus`` records the bonus as extra credit and
   ``KitDeduplicateIds`` copes with copy-pasted cells; ``generate_feedback``
   clears hidden tests (nbgrader issue #917);
-* ``source/adam_variants/adam_variants.ipynb``: the kit's solution notebook
+* ``source/<id>/<notebook>``: the assignment's solution notebook
   with nbgrader metadata: every cell with a solution region is an answer cell,
   the free response a manually graded answer worth 0 points (staff give its
-  points, up to FREE_RESPONSE_POINTS, as extra credit), and at the end one
+  points, up to the assignment file's free-response points, as extra credit),
+  and at the end one
   locked test cell per hidden check, worth that check's points (0 for bonus
   checks, whose points are extra credit), whose source says that it is graded
   by the kit (run by a stock nbgrader it fails instead of passing);
-* ``source/adam_variants/public_checks.py``, released next to the notebook;
-* ``release/adam_variants/`` and ``gradebook.db``, from
-  ``nbgrader generate_assignment adam_variants --force``.
+* ``source/<id>/public_checks.py``, released next to the notebook;
+* ``release/<id>/`` and ``gradebook.db``, from
+  ``nbgrader generate_assignment <id> --force``.
 
 Helpers for tests and staff: :func:`submit` places a kit-format notebook (the
 kit's own release, any nbformat 4 minor version, cells re-saved, added, moved
-or deleted) as ``submitted/<student>/adam_variants/adam_variants.ipynb`` with
+or deleted) as ``submitted/<student>/<id>/<notebook>`` with
 the test cells nbgrader needs; :func:`autograde`, :func:`generate_feedback` and
 :func:`question_points` (per-question points from nbgrader's gradebook).
 """
@@ -44,22 +45,13 @@ from typing import Any
 import nbformat
 from nbgrader.preprocessors import ClearSolutions
 
-from autograder.check_catalog import CheckSpec, collect_checks
-from autograder.contract import (
-    ASSIGNMENT_ID,
-    FREE_RESPONSE_POINTS,
-    FREE_RESPONSE_TAG,
-    NOTEBOOK_NAME,
-    QUESTION_IDS,
-)
+from autograder.assignment import REPOSITORY, AssignmentError, current, select
+from autograder.check_catalog import CatalogError, CheckSpec, collect_checks
+from autograder.consistency import verify
 from autograder.engine.submission import free_response_index
-from autograder.nbgrader_grading import BONUS_QUESTION, TEST_PREFIX, grade_id, is_test_cell
-from autograder.notebook import ROOT, SOLUTION_NOTEBOOK
+from autograder.nbgrader_grading import TEST_PREFIX, grade_id, is_test_cell
 
-COURSE_DIR = ROOT / "nbgrader_course"
-COURSE_ID = ASSIGNMENT_ID
-NOTEBOOK_ID = Path(NOTEBOOK_NAME).stem
-PUBLIC_CHECKS = ROOT / "autograder" / "public_checks.py"
+COURSE_DIR = REPOSITORY / "nbgrader_course"
 _STAMP = ".adam_kit_build.sha256"
 
 CONFIG_TEMPLATE = '''\
@@ -69,6 +61,8 @@ Autograding runs every submission in the kit's sandbox: the kit must be installe
 in the environment that runs nbgrader (pip install -e <the kit>), and nbgrader must
 run as root for the full sandbox (see the kit's README).
 """
+import os
+
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde, GenerateAssignment
 from nbgrader.preprocessors import (
@@ -89,6 +83,7 @@ from autograder.nbgrader_grading import (
     SandboxExecute,
 )
 
+os.environ["AUTOGRADER_ASSIGNMENT"] = {assignment_ref!r}  # the kit grades this assignment
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
 c.OverwriteCells.add_missing_cells = True
@@ -173,18 +168,20 @@ def source_notebook(solution: nbformat.NotebookNode, catalog: dict[str, list[Che
             continue
         ident = str(cell.get("id") or f"cell-{index:03d}")
         if cell.cell_type == "markdown":
-            free = FREE_RESPONSE_TAG in cell.metadata.get("tags", [])
-            cell.metadata["nbgrader"] = _meta(FREE_RESPONSE_TAG if free else f"answer_{ident}",
+            tag = current().free_response_tag
+            free = tag in cell.metadata.get("tags", [])
+            cell.metadata["nbgrader"] = _meta(tag if free else f"answer_{ident}",
                                               grade=True, solution=True, locked=False, points=0)
         else:
             cell.metadata["nbgrader"] = _meta(f"answer_{ident}", grade=False, solution=True,
                                               locked=False)
-    for qid in QUESTION_IDS:
+    assignment = current()
+    for qid in assignment.question_ids:
         for check in catalog[qid]:
             gid = grade_id(qid, check.name)
             cell = nbformat.v4.new_code_cell(test_cell_source(qid, check.name))
             cell.id = gid.replace("__", "-")[:64]
-            points = 0.0 if qid == BONUS_QUESTION else check.points
+            points = 0.0 if qid in assignment.bonus_ids else check.points
             cell.metadata["nbgrader"] = _meta(gid, grade=True, solution=False, locked=True,
                                               points=points)
             cell.metadata["tags"] = [qid]
@@ -230,23 +227,27 @@ def build_nbgrader_course(course_dir: str | Path = COURSE_DIR, *, force: bool = 
     is rewritten and nbgrader is not run again.
     """
     course_dir = Path(course_dir).resolve()
-    config = CONFIG_TEMPLATE.format(course_id=COURSE_ID, assignment=ASSIGNMENT_ID)
-    source_nb = source_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4),
+    assignment = current()
+    config = CONFIG_TEMPLATE.format(course_id=assignment.id, assignment=assignment.id,
+                                    assignment_ref=assignment.ref)
+    source_nb = source_notebook(nbformat.read(str(assignment.solution_notebook), as_version=4),
                                 collect_checks())
     source_text = nbformat.writes(source_nb)
-    support = PUBLIC_CHECKS.read_bytes()
+    public = assignment.public_checks
+    support = public.read_bytes() if public.is_file() else b""
     digest = hashlib.sha256(
         config.encode() + b"\0" + source_text.encode() + b"\0" + support).hexdigest()
     stamp = course_dir / _STAMP
-    released = course_dir / "release" / ASSIGNMENT_ID / NOTEBOOK_NAME
+    released = course_dir / "release" / assignment.id / assignment.notebook
     if not force and released.exists() and stamp.exists() and stamp.read_text() == digest:
         return course_dir
-    source_dir = course_dir / "source" / ASSIGNMENT_ID
+    source_dir = course_dir / "source" / assignment.id
     source_dir.mkdir(parents=True, exist_ok=True)
     (course_dir / "nbgrader_config.py").write_text(config)
-    (source_dir / NOTEBOOK_NAME).write_text(source_text)
-    (source_dir / PUBLIC_CHECKS.name).write_bytes(support)
-    run_nbgrader(course_dir, "generate_assignment", ASSIGNMENT_ID, "--force")
+    (source_dir / assignment.notebook).write_text(source_text)
+    if support:
+        (source_dir / public.name).write_bytes(support)
+    run_nbgrader(course_dir, "generate_assignment", assignment.id, "--force")
     stamp.write_text(digest)
     return course_dir
 
@@ -295,13 +296,14 @@ def to_nbgrader_submission(student: nbformat.NotebookNode,
 
 
 def submit(course_dir: str | Path, student_id: str, notebook: str | Path) -> Path:
-    """Copy ``notebook`` to ``submitted/<student_id>/adam_variants/adam_variants.ipynb``.
+    """Copy ``notebook`` to ``submitted/<student_id>/<id>/<notebook>``.
 
     A file that is not a readable notebook goes in as it is (autograding then
     reports it invalid for that student only)."""
     course_dir = Path(course_dir)
-    release = nbformat.read(str(course_dir / "release" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
-    target = course_dir / "submitted" / student_id / ASSIGNMENT_ID / NOTEBOOK_NAME
+    a = current()
+    release = nbformat.read(str(course_dir / "release" / a.id / a.notebook), 4)
+    target = course_dir / "submitted" / student_id / a.id / a.notebook
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         student = nbformat.read(str(notebook), as_version=4)
@@ -314,16 +316,16 @@ def submit(course_dir: str | Path, student_id: str, notebook: str | Path) -> Pat
 
 def autograde(course_dir: str | Path, student_id: str | None = None
               ) -> subprocess.CompletedProcess:
-    """``nbgrader autograde adam_variants --force --create [--student ID]``; its output."""
-    args = ["autograde", ASSIGNMENT_ID, "--force", "--create"]
+    """``nbgrader autograde <id> --force --create [--student ID]``; its output."""
+    args = ["autograde", current().id, "--force", "--create"]
     if student_id is not None:
         args.append(f"--student={student_id}")
     return run_nbgrader(Path(course_dir), *args)
 
 
 def generate_feedback(course_dir: str | Path, student_id: str | None = None) -> Path:
-    """``nbgrader generate_feedback adam_variants --force``; the feedback folder."""
-    args = ["generate_feedback", ASSIGNMENT_ID, "--force"]
+    """``nbgrader generate_feedback <id> --force``; the feedback folder."""
+    args = ["generate_feedback", current().id, "--force"]
     if student_id is not None:
         args.append(f"--student={student_id}")
     run_nbgrader(Path(course_dir), *args)
@@ -335,10 +337,11 @@ def question_points(course_dir: str | Path, student_id: str) -> dict[str, float]
     from nbgrader.api import Gradebook
 
     db_url = "sqlite:///" + str((Path(course_dir) / "gradebook.db").resolve())
-    points = {qid: 0.0 for qid in QUESTION_IDS}
+    a = current()
+    points = {qid: 0.0 for qid in a.question_ids}
     os.environ["PATH"] = _env()["PATH"]  # the Gradebook runs `alembic`
-    with Gradebook(db_url, COURSE_ID) as gb:
-        notebook = gb.find_submission_notebook(NOTEBOOK_ID, ASSIGNMENT_ID, student_id)
+    with Gradebook(db_url, a.id) as gb:
+        notebook = gb.find_submission_notebook(Path(a.notebook).stem, a.id, student_id)
         for grade in notebook.grades:
             if grade.name.startswith(TEST_PREFIX):
                 qid = grade.name[len(TEST_PREFIX):].split("__", 1)[0]
@@ -354,14 +357,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course-dir", default=str(COURSE_DIR),
                         help="the course directory (default: nbgrader_course/)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--assignment", default=None,
+                        help="the assignment (id or folder; default: $AUTOGRADER_ASSIGNMENT)")
     parser.add_argument("--submit", metavar="DIR",
-                        help="then place DIR/<student>.ipynb and DIR/<student>/adam_variants.ipynb "
-                             "as submitted/<student>/adam_variants/ (what nbgrader collect does)")
+                        help="then place DIR/<student>.ipynb and DIR/<student>/<notebook> as "
+                             "submitted/<student>/<id>/ (what nbgrader collect does)")
     args = parser.parse_args(argv)
+    try:
+        verify(select(args.assignment))
+    except (AssignmentError, CatalogError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     course = build_nbgrader_course(args.course_dir, force=args.force)
     print(course)
     print(f"free response: a manually graded cell worth 0 points; give up to "
-          f"{FREE_RESPONSE_POINTS} points as extra credit in formgrader")
+          f"{current().free_response_points:g} points as extra credit in formgrader")
     if args.submit:
         from autograder.batch import discover
 

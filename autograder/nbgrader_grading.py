@@ -34,11 +34,10 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
-from autograder.contract import NOTEBOOK_NAME
+from autograder.assignment import current
 from autograder.results import CheckResult, SubmissionResult
 
 TEST_PREFIX = "hidden__"
-BONUS_QUESTION = "bonus_variants"
 RESULT_KEY = "autograder_result"
 MAX_OUTPUT_CHARS = 4000
 
@@ -72,8 +71,8 @@ class SandboxExecute(NbGraderPreprocessor):
         # the student's cells only: the test cells are the kit's, not the submission
         own = [i for i, cell in enumerate(nb.cells) if not is_test_cell(cell)]
         graded = nbformat.v4.new_notebook(cells=[nb.cells[i] for i in own], metadata=nb.metadata)
-        with tempfile.TemporaryDirectory(prefix="adam-nbgrader-") as tmp:
-            path = Path(tmp) / NOTEBOOK_NAME
+        with tempfile.TemporaryDirectory(prefix="kit-nbgrader-") as tmp:
+            path = Path(tmp) / current().notebook
             path.write_text(nbformat.writes(graded), encoding="utf-8")
             result = grade_submission_file(path, seed=self.seed)
         resources[RESULT_KEY] = result
@@ -129,14 +128,15 @@ class RecordBonus(NbGraderPreprocessor):
                    ) -> tuple[nbformat.NotebookNode, dict]:
         result: SubmissionResult | None = resources.get(RESULT_KEY)
         info = resources["nbgrader"]
+        bonus_ids = current().bonus_ids
         bonus = {} if result is None else {
-            grade_id(c.question, c.name): c.points
-            for c in result.questions.get(BONUS_QUESTION, _Empty()).checks}
+            grade_id(c.question, c.name): c.points for q in bonus_ids
+            for c in result.questions.get(q, _Empty()).checks}
         with Gradebook(info["db_url"]) as gb:
             submitted = gb.find_submission_notebook(info["notebook"], info["assignment"],
                                                     info["student"])
             for grade in submitted.grades:
-                if grade.name.startswith(TEST_PREFIX + BONUS_QUESTION + "__"):
+                if any(grade.name.startswith(TEST_PREFIX + q + "__") for q in bonus_ids):
                     grade.extra_credit = float(bonus.get(grade.name, 0.0))
             gb.db.commit()
         return nb, resources

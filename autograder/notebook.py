@@ -1,4 +1,4 @@
-"""Reading notebooks: the one place that knows where the kit's notebooks live.
+"""Reading notebooks (where an assignment's notebooks live: :mod:`autograder.assignment`).
 
 ``exec_notebook`` runs a *trusted* notebook's code in this process; it is for
 instructor notebooks and tests only. Submissions are never executed here: the
@@ -10,17 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograder.contract import ASSIGNMENT_ID, NOTEBOOK_NAME
-
 if TYPE_CHECKING:  # imported where a notebook is read: its schema library takes a second
     import nbformat
-
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTION_NOTEBOOK = ROOT / "solutions" / ASSIGNMENT_ID / NOTEBOOK_NAME
-RELEASE_DIR = ROOT / "assignments" / ASSIGNMENT_ID
-RELEASED_NOTEBOOK = RELEASE_DIR / NOTEBOOK_NAME
-SUBMISSIONS_DIR = ROOT / "submissions"
-
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     """Read a notebook as nbformat v4."""

@@ -7,8 +7,9 @@ setting, ``visibility``) and ``tests/`` (one placeholder file per question: the
 plugin grades before otter's kernel runs anything and writes the kit's results,
 so no hidden check is in a test file). Then the zip gets, for Gradescope:
 
-* ``kit/``: the ``autograder`` package (hidden checks included), the solution
-  notebook and ``pyproject.toml``, installed by ``setup.sh``;
+* ``kit/``: the ``autograder`` package, the assignment's folder
+  (``solutions/<id>/``: its file, hidden checks and solution notebook) and
+  ``pyproject.toml``, installed by ``setup.sh``;
 * ``setup.sh``: Python 3.11, the pinned packages with CPU torch
   (``requirements.txt``) and the kit, in ``/autograder/venv``; nothing else
   (no conda, no browser, no TeX: grading needs none of them);
@@ -16,7 +17,7 @@ so no hidden check is in a test file). Then the zip gets, for Gradescope:
   ``/autograder/submission`` in the sandbox and writes
   ``/autograder/results/results.json``.
 
-``otter run -a dist/adam_variants-autograder.zip NOTEBOOK`` grades locally with
+``otter run -a dist/<id>-autograder.zip NOTEBOOK`` grades locally with
 the same plugin and writes the same results (otter ignores ``setup.sh``,
 ``run_autograder`` and ``kit/``; the kit must be installed where it runs).
 """
@@ -34,13 +35,14 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.contract import ASSIGNMENT_ID, QUESTION_IDS
+from autograder.assignment import REPOSITORY as ROOT
+from autograder.assignment import AssignmentError, current, select
+from autograder.check_catalog import CatalogError
+from autograder.consistency import verify
 from autograder.gradescope import DEFAULT_VISIBILITY, PLUGIN, VISIBILITIES
-from autograder.notebook import ROOT, SOLUTION_NOTEBOOK
 
 PACKAGE_DIR = ROOT / "autograder"
 DEFAULT_OUT_DIR = ROOT / "dist"
-ZIP_NAME = f"{ASSIGNMENT_ID}-autograder.zip"
 TORCH_VERSION = "2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PYTHON_VERSION = "3.11"
@@ -69,8 +71,9 @@ python{PYTHON_VERSION} -m venv /autograder/venv
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this as root in /autograder: grade the submission in the kit's sandbox.
 set -uo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-PYTHON="${AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}"
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+PYTHON="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
+export AUTOGRADER_ASSIGNMENT="$ROOT/source/kit/solutions/{assignment}"  # the zip's own
 exec "$PYTHON" -m autograder gradescope --root "$ROOT"
 """
 
@@ -105,7 +108,7 @@ def otter_config(visibility: str = DEFAULT_VISIBILITY,
     per submission)."""
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
-    config: dict = {"visibility": visibility}
+    config: dict = {"visibility": visibility, "assignment": current().id}
     if limits:
         config["limits"] = dict(limits)
     if seed is not None:
@@ -119,19 +122,18 @@ def stage(staging: Path, visibility: str = DEFAULT_VISIBILITY,
     """Write everything ``otter generate`` and the zip need into ``staging``."""
     tests = staging / "tests"
     tests.mkdir(parents=True)
-    for qid in QUESTION_IDS:
+    assignment = current()
+    for qid in assignment.question_ids:
         (tests / f"{qid}.py").write_text(placeholder_test(qid))
     (staging / "requirements.txt").write_text(requirements_text())
     (staging / "otter_config.json").write_text(
         json.dumps(otter_config(visibility, limits, seed), indent=2))
     kit = staging / "kit"
     shutil.copytree(PACKAGE_DIR, kit / "autograder", ignore=_IGNORE)
-    solution = kit / SOLUTION_NOTEBOOK.relative_to(ROOT)
-    solution.parent.mkdir(parents=True)
-    shutil.copy2(SOLUTION_NOTEBOOK, solution)
+    shutil.copytree(assignment.folder, kit / "solutions" / assignment.id, ignore=_IGNORE)
     shutil.copy2(ROOT / "pyproject.toml", kit / "pyproject.toml")
     (staging / "setup.sh").write_text(SETUP_SH)
-    (staging / "run_autograder").write_text(RUN_AUTOGRADER)
+    (staging / "run_autograder").write_text(RUN_AUTOGRADER.format(assignment=assignment.id))
 
 
 def _digest(staging: Path) -> str:
@@ -162,16 +164,17 @@ def _finish_zip(generated: Path, staging: Path, out: Path) -> None:
 def build_otter_zip(out_dir: str | Path = DEFAULT_OUT_DIR, *, force: bool = False,
                     visibility: str = DEFAULT_VISIBILITY,
                     limits: dict[str, float] | None = None, seed: int | None = None) -> Path:
-    """Build ``<out_dir>/adam_variants-autograder.zip``; return its path.
+    """Build ``<out_dir>/<id>-autograder.zip``; return its path.
 
     Idempotent: when the zip exists and was built from identical inputs (a
     SHA-256 of the staged files is kept next to it), nothing is rebuilt.
     """
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    zip_path = out_dir / ZIP_NAME
-    stamp = out_dir / f".{ZIP_NAME}.sha256"
-    with tempfile.TemporaryDirectory(prefix="adam-otter-") as tmp:
+    zip_name = f"{current().id}-autograder.zip"
+    zip_path = out_dir / zip_name
+    stamp = out_dir / f".{zip_name}.sha256"
+    with tempfile.TemporaryDirectory(prefix="kit-otter-") as tmp:
         staging = Path(tmp)
         stage(staging, visibility, limits, seed)
         digest = _digest(staging)
@@ -197,10 +200,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", default=str(DEFAULT_OUT_DIR),
                         help="where to write the zip (default: dist/)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--assignment", default=None,
+                        help="the assignment (id or folder; default: $AUTOGRADER_ASSIGNMENT)")
     parser.add_argument("--visibility", choices=VISIBILITIES, default=DEFAULT_VISIBILITY,
                         help="when students see their per-question results on Gradescope "
                              f"(default: {DEFAULT_VISIBILITY})")
     args = parser.parse_args(argv)
+    try:
+        verify(select(args.assignment))
+    except (AssignmentError, CatalogError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(build_otter_zip(args.out_dir, force=args.force, visibility=args.visibility))
     return 0
 

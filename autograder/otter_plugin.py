@@ -32,6 +32,7 @@ class SandboxPlugin(AbstractOtterPlugin):
     def before_execution(self, submission: Any) -> nbformat.NotebookNode:
         start = time.monotonic()
         config = dict(self.plugin_config or {})
+        gradescope.assignment_of(config)
         result = gradescope.grade_submission_file(self.submission_path,
                                                   seed=gradescope.seed_of(config),
                                                   limits=gradescope.limits_of(config))

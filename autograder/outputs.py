@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import manual, similarity
+from autograder.assignment import current
 from autograder.atomic import write_text_atomic
-from autograder.contract import QUESTION_IDS
 from autograder.csv_cells import one_line
 from autograder.feedback import feedback_name, write_feedback
 from autograder.final_grades import FinalGrade, final_grades, read_inputs, with_penalty
@@ -27,8 +27,14 @@ from autograder.results import SubmissionResult
 from autograder.roster import KEPT_FILE as ROSTER_FILE
 from autograder.roster import RosterError, RosterMatch, match, read_roster
 
-GRADES_COLUMNS = ("submission", "status", "total", "max_total", *QUESTION_IDS,
-                  "free_response", "late_penalty", "message")
+
+def grades_columns() -> tuple[str, ...]:
+    """The columns of grades.csv (the assignment's questions in the middle)."""
+    return ("submission", "status", "total", "max_total", *current().question_ids,
+            "free_response", "late_penalty", "message")
+
+
+
 GRADEBOOK_COLUMNS = ("student_id", "total")
 MAX_CSV_MESSAGE = 500
 
@@ -68,9 +74,10 @@ def num(value: float | None) -> str:
 
 
 def grades_rows(grades: Sequence[FinalGrade]) -> list[list[str]]:
-    """The rows of grades.csv (see GRADES_COLUMNS)."""
+    """The rows of grades.csv (see :func:`grades_columns`)."""
+    ids = current().question_ids
     return [[csv_text(g.submission), g.status, num(g.total), num(g.maximum),
-             *[num(g.points.get(q)) for q in QUESTION_IDS],
+             *[num(g.points.get(q)) for q in ids],
              num(g.free_response), num(g.late_penalty), csv_text(g.message)] for g in grades]
 
 
@@ -123,14 +130,14 @@ def rebuild_outputs(out: str | Path, skipped: Sequence[tuple[str, str]] = (),
     that a kit failure never reaches a gradebook as a zero.
     """
     out = Path(out)
-    policy = policy or LatePolicy.from_contract()
+    policy = policy or LatePolicy.from_assignment()
     results, warnings = load_all_results(out)
     warnings += manual.update_manual(out / manual.FILE_NAME,
                                      {r.submission: r.free_response for r in results})
     inputs = read_inputs(out, results, policy)
     warnings += inputs.warnings
     grades = final_grades(results, inputs)
-    write_text_atomic(out / "grades.csv", csv_table(GRADES_COLUMNS, grades_rows(grades)),
+    write_text_atomic(out / "grades.csv", csv_table(grades_columns(), grades_rows(grades)),
                       newline="")
     book = [[csv_text(g.submission), num(g.total)] for g in grades if g.status != "error"]
     write_text_atomic(out / "gradebook.csv", csv_table(GRADEBOOK_COLUMNS, book), newline="")

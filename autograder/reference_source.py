@@ -2,9 +2,8 @@
 
 ``reference_source(names)`` returns Python source that defines ``names`` (and
 the solution's own top-level definitions they use, transitively), extracted by
-AST from the code cells of the instructor notebook
-(:data:`autograder.notebook.SOLUTION_NOTEBOOK`), preceded by the imports they
-need (``math``, ``numpy as np``, ``torch``, ``torch.nn as nn``). Executing it in
+AST from the code cells of the assignment's solution notebook, preceded by the
+notebook's own top-level imports (but for the public self-checks). Executing it in
 a copy of the student's namespace and binding only ``names`` back (what
 ``Student.substitute`` does) replaces those names and keeps the student's other
 functions intact.
@@ -17,8 +16,10 @@ import functools
 from pathlib import Path
 
 from autograder import notebook
+from autograder.assignment import current
 
-HEADER = "import math\n\nimport numpy as np\nimport torch\nimport torch.nn as nn\n\n"
+NOT_IMPORTED = ("public_checks", "autograder")
+"""Modules of the solution's imports that the reference does not need."""
 
 
 def _strip_magics(source: str) -> str:
@@ -40,17 +41,30 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
     return "\n".join(lines[start - 1:node.end_lineno])
 
 
+def _imports(tree: ast.Module, lines: list[str]) -> list[str]:
+    """The top-level import statements of a cell (but for modules the reference needs not)."""
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) \
+                else [a.name for a in node.names]
+            if not any(m.split(".")[0] in NOT_IMPORTED for m in modules):
+                out.append(_segment(lines, node))
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def _definitions(path: str, mtime: float
-                 ) -> tuple[dict[str, str], dict[str, set[str]], list[str], set[str]]:
-    """name -> source, name -> names it uses, the definition order, and which names are
+                 ) -> tuple[dict[str, str], dict[str, set[str]], list[str], set[str], str]:
+    """name -> source, name -> names it uses, the definition order, which names are
     functions or classes (only those are pulled in as dependencies; a top-level
-    assignment such as ``results = compare_optimizers()`` never is)."""
+    assignment such as ``results = run_experiment()`` never is), and the imports."""
     del mtime  # part of the cache key only
     sources: dict[str, str] = {}
     uses: dict[str, set[str]] = {}
     order: list[str] = []
     defs: set[str] = set()
+    imports: list[str] = []
     for cell in notebook.code_sources(notebook.read_notebook(path)):
         text = _strip_magics(cell)
         try:
@@ -58,6 +72,7 @@ def _definitions(path: str, mtime: float
         except SyntaxError:
             continue
         lines = text.splitlines()
+        imports += [i for i in _imports(tree, lines) if i not in imports]
         for node in tree.body:
             for name in _defined_names(node):
                 sources[name] = _segment(lines, node)
@@ -68,7 +83,7 @@ def _definitions(path: str, mtime: float
                     defs.add(name)
                 else:
                     defs.discard(name)
-    return sources, uses, order, defs
+    return sources, uses, order, defs, "\n".join(imports) + "\n\n\n"
 
 
 def reference_source(names: list[str], notebook_path: str | Path | None = None) -> str:
@@ -76,8 +91,8 @@ def reference_source(names: list[str], notebook_path: str | Path | None = None) 
 
     Raises KeyError naming any name the solution does not define.
     """
-    path = Path(notebook_path or notebook.SOLUTION_NOTEBOOK)
-    sources, uses, order, defs = _definitions(str(path), path.stat().st_mtime)
+    path = Path(notebook_path or current().solution_notebook)
+    sources, uses, order, defs, header = _definitions(str(path), path.stat().st_mtime)
     missing = [n for n in names if n not in sources]
     if missing:
         raise KeyError(f"the solution notebook does not define {', '.join(missing)}")
@@ -90,4 +105,4 @@ def reference_source(names: list[str], notebook_path: str | Path | None = None) 
         needed.add(name)
         todo += [u for u in uses[name] if u in defs and u not in needed]
     body = "\n\n\n".join(sources[n] for n in order if n in needed)
-    return HEADER + body + "\n"
+    return header + body + "\n"

@@ -18,8 +18,11 @@ preprocessors:
    is deterministic.
 
 :func:`release_notebook` chains them (pure: the input is not modified) and
-:func:`write_release` writes the student folder: the notebook and a copy of
-``autograder/public_checks.py``. Running it twice gives byte-identical files.
+:func:`write_release` checks the points (the notebook's headings and the hidden
+checks' markers against the assignment file) and writes the student folder
+``assignments/<id>/``: the notebook, and copies of the assignment's
+``public_checks.py`` and ``contract.md``. Running it twice gives byte-identical
+files.
 """
 
 from __future__ import annotations
@@ -28,27 +31,20 @@ import argparse
 import ast
 import copy
 import re
-import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 
-from autograder.contract import ASSIGNMENT_ID
-from autograder.notebook import RELEASE_DIR, SOLUTION_NOTEBOOK
+from autograder.assignment import Assignment, AssignmentError, current
+from autograder.check_catalog import CatalogError
+from autograder.consistency import verify
 
 BEGIN_CODE = "### BEGIN SOLUTION"
 END_CODE = "### END SOLUTION"
 MARKDOWN_SOLUTION = re.compile(r"<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->", re.DOTALL)
 ANSWER_PLACEHOLDER = "_Type your answer here._"
-PUBLIC_CHECKS = Path(__file__).resolve().parent / "public_checks.py"
-
-CONSTANT_CHOICES: dict[str, tuple[str, ...]] = {
-    "ANSWER_1D_WINNER": ("sgd", "momentum", "adam"),
-    "ANSWER_FLIPNET_WINNER": ("momentum", "adam"),
-    "ANSWER_DECOUPLED": ("adam_l2", "adamw"),
-}
-"""The allowed answers of the q11 constants, transcribed from the contract."""
 
 _HINT = re.compile(r"^\s*#\s*HINT:\s*(?P<hint>.+?)\s*$")
 _DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)")
@@ -103,7 +99,7 @@ def _constant_stub(block: list[str], indent: str) -> list[str]:
         for target in targets:
             if not isinstance(target, ast.Name):
                 raise ReleaseError("module-level solution blocks may only assign plain names")
-            choices = CONSTANT_CHOICES.get(target.id)
+            choices = current().choices.get(target.id)
             comment = (
                 "one of " + ", ".join(f'"{c}"' for c in choices) if choices else "your answer"
             )
@@ -185,7 +181,7 @@ def normalise_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             language="python",
         ),
         language_info=nbformat.NotebookNode(name="python"),
-        autograder=nbformat.NotebookNode(assignment=ASSIGNMENT_ID),
+        autograder=nbformat.NotebookNode(assignment=current().id),
     )
     nb.nbformat, nb.nbformat_minor = 4, 5
     for index, cell in enumerate(nb.cells):
@@ -218,49 +214,64 @@ def notebook_text(nb: nbformat.NotebookNode) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def write_release(
-    solution: str | Path = SOLUTION_NOTEBOOK, out_dir: str | Path = RELEASE_DIR
-) -> list[Path]:
-    """Write the student notebook and ``public_checks.py`` into ``out_dir``."""
-    solution = Path(solution)
-    out_dir = Path(out_dir)
+def released_files(assignment: Assignment, solution: Path) -> dict[str, bytes]:
+    """What the student folder holds: the notebook, the public checks and the contract."""
+    student = release_notebook(nbformat.read(str(solution), as_version=4))
+    files = {solution.name: notebook_text(student).encode("utf-8")}
+    for path in (assignment.public_checks, assignment.contract):
+        if path.is_file():
+            files[path.name] = path.read_bytes()
+    return files
+
+
+def write_release(solution: str | Path | None = None, out_dir: str | Path | None = None
+                  ) -> list[Path]:
+    """Check the points, then write the student folder (``assignments/<id>/``)."""
+    assignment = current()
+    solution = Path(solution or assignment.solution_notebook)
+    out_dir = Path(out_dir or assignment.release_dir)
+    verify(assignment, solution)
     out_dir.mkdir(parents=True, exist_ok=True)
-    student = release_notebook(nbformat.read(str(solution), as_version=4))
-    notebook_path = out_dir / solution.name
-    notebook_path.write_text(notebook_text(student), encoding="utf-8")
-    checks_path = out_dir / PUBLIC_CHECKS.name
-    shutil.copyfile(PUBLIC_CHECKS, checks_path)
-    return [notebook_path, checks_path]
+    written = []
+    for name, data in released_files(assignment, solution).items():
+        (out_dir / name).write_bytes(data)
+        written.append(out_dir / name)
+    return written
 
 
-def is_stale(solution: str | Path = SOLUTION_NOTEBOOK, out_dir: str | Path = RELEASE_DIR) -> bool:
+def is_stale(solution: str | Path | None = None, out_dir: str | Path | None = None) -> bool:
     """Whether the released files differ from what the solution would produce now."""
-    solution = Path(solution)
-    out_dir = Path(out_dir)
-    student = release_notebook(nbformat.read(str(solution), as_version=4))
-    notebook_path = out_dir / solution.name
-    checks_path = out_dir / PUBLIC_CHECKS.name
-    if not notebook_path.is_file() or not checks_path.is_file():
-        return True
-    return (
-        notebook_path.read_text(encoding="utf-8") != notebook_text(student)
-        or checks_path.read_bytes() != PUBLIC_CHECKS.read_bytes()
-    )
+    assignment = current()
+    solution = Path(solution or assignment.solution_notebook)
+    out_dir = Path(out_dir or assignment.release_dir)
+    for name, data in released_files(assignment, solution).items():
+        path = out_dir / name
+        if not path.is_file() or path.read_bytes() != data:
+            return True
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``release [--solution PATH] [--out DIR] [--check]``."""
     parser = argparse.ArgumentParser(prog="python -m autograder release", description=__doc__)
-    parser.add_argument("--solution", default=str(SOLUTION_NOTEBOOK), help="solution notebook")
-    parser.add_argument("--out", default=str(RELEASE_DIR), help="student folder to write")
+    parser.add_argument("--solution", default=None,
+                        help="solution notebook (default: the assignment's)")
+    parser.add_argument("--out", default=None,
+                        help="student folder to write (default: assignments/<id>/)")
     parser.add_argument(
         "--check", action="store_true", help="only report whether the release is stale (exit 1)"
     )
     args = parser.parse_args(argv)
     if args.check:
         stale = is_stale(args.solution, args.out)
-        print(f"release in {args.out} is {'STALE: run make release' if stale else 'up to date'}")
+        where = args.out or current().release_dir
+        print(f"release in {where} is {'STALE: run make release' if stale else 'up to date'}")
         return 1 if stale else 0
-    for path in write_release(args.solution, args.out):
+    try:
+        paths = write_release(args.solution, args.out)
+    except (AssignmentError, CatalogError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
         print(f"wrote {path}")
     return 0

@@ -1,19 +1,17 @@
 """Stand-ins that replace a submission's names with the reference versions, from outside.
 
-No double jeopardy: a question that builds on another (AdamW on ``adam_step``,
-the Rosenbrock race on the step functions, the FlipNet comparison on
-``train_flipnet``) is graded with the reference versions of what it builds on.
-The reference code never enters the student's process: each substituted name
-is bound to a stand-in whose calls travel to the grader over the JSON channel
-(:func:`callback`), where the reference runs; only plain data comes back.
+No double jeopardy: a question that builds on another is graded with the
+reference versions of what it builds on. The reference code never enters the
+student's process: each substituted name is bound to a stand-in whose calls
+travel to the grader over the JSON channel, where the reference runs
+(:mod:`autograder.reference_calls`); only plain data comes back.
 
 * a function becomes a :class:`RemoteFunction` (arguments and results through
   :mod:`autograder.wire`; tensors stay tensors);
-* ``train_flipnet`` sends the model's weights and the optimizer's
-  ``state_dict`` and loads back what the reference training left;
-* the ``FlipNet`` class becomes :class:`ContractFlipNet`, the architecture the
-  contract states (``nn.Linear(4, 3)``, ReLU, ``nn.Linear(3, 4)``), built from
-  torch's own layers: nothing of the solution notebook.
+* an assignment may give a name a stand-in of its own (``SPECIAL`` in its
+  ``stand_ins.py``): one that sends what a function with objects for arguments
+  needs (a model's weights, an optimizer's state) and loads back what the
+  reference left, or a class built from what the contract states.
 
 This module runs in the student's process; nothing here is trusted by the grader.
 """
@@ -60,64 +58,14 @@ class RemoteFunction:
         return f"<reference {self.__name__} (runs in the grader)>"
 
 
-def _contract_flipnet():
-    import torch.nn as nn
-
-    class ContractFlipNet(nn.Module):
-        """The contract's FlipNet: layer1 = Linear(4, 3), ReLU, layer2 = Linear(3, 4)."""
-
-        def __init__(self):
-            super().__init__()
-            self.layer1 = nn.Linear(4, 3)
-            self.relu = nn.ReLU()
-            self.layer2 = nn.Linear(3, 4)
-
-        def forward(self, x):
-            return self.layer2(self.relu(self.layer1(x)))
-
-    return ContractFlipNet
+SPECIAL: dict[str, Callable[[Channel], Any]] = {}
+"""The assignment's own stand-ins by name (its ``stand_ins.py``; see :func:`register`)."""
 
 
-def _optimizer_state(optimizer: Any) -> dict:
-    """A torch optimizer as plain data: its class name and ``state_dict`` (state as pairs)."""
-    import torch
-
-    cls = type(optimizer)
-    if getattr(torch.optim, cls.__name__, None) is not cls:
-        raise RemoteError("the reference train_flipnet takes torch.optim optimizers only, "
-                          f"not {cls.__name__}")
-    state = optimizer.state_dict()
-    return {"type": cls.__name__, "param_groups": state["param_groups"],
-            "state": [[int(k), v] for k, v in state["state"].items()]}
-
-
-def _load_optimizer_state(optimizer: Any, data: dict) -> None:
-    optimizer.load_state_dict({"param_groups": data["param_groups"],
-                               "state": {int(k): v for k, v in data["state"]}})
-
-
-def remote_train_flipnet(channel: Channel) -> Callable[..., list[float]]:
-    """``train_flipnet(model, optimizer, X, Y, epochs=30)`` run by the reference on the grader."""
-    import torch
-
-    def train_flipnet(model, optimizer, X, Y, epochs=30):
-        device = next(model.parameters()).device
-        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        reply = call_remote(channel, "train_flipnet", state, _optimizer_state(optimizer),
-                            torch.as_tensor(X).detach().cpu(), torch.as_tensor(Y).detach().cpu(),
-                            epochs)
-        model.load_state_dict({k: torch.as_tensor(v).to(device) for k, v in
-                               reply["state"].items()})
-        _load_optimizer_state(optimizer, reply["optimizer"])
-        return [float(x) for x in reply["losses"]]
-
-    return train_flipnet
-
-
-SPECIAL: dict[str, Callable[[Channel], Any]] = {
-    "FlipNet": lambda channel: _contract_flipnet(),
-    "train_flipnet": remote_train_flipnet,
-}
+def register(special: dict[str, Callable[[Channel], Any]]) -> None:
+    """Install the assignment's stand-ins (in the sandbox's warm parent, before any student)."""
+    SPECIAL.clear()
+    SPECIAL.update(special)
 
 
 def stand_in(name: str, channel: Channel) -> Any:

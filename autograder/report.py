@@ -19,18 +19,11 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from autograder.assignment import current
 from autograder.atomic import write_text_atomic
-from autograder.contract import (
-    ASSIGNMENT_ID,
-    BONUS_POINTS,
-    CORE_POINTS,
-    FREE_RESPONSE_POINTS,
-    QUESTIONS,
-)
 from autograder.feedback import feedback_href
 from autograder.final_grades import FinalGrade
 from autograder.late import LatePolicy
-from autograder.notebook import RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 from autograder.results import SubmissionResult
 from autograder.roster import RosterMatch
 from autograder.similarity import FLAG_THRESHOLD, SimilarityReport, code_cells
@@ -50,9 +43,13 @@ FAILING_FRACTION = 0.5
 SIDE_BY_SIDE = 10
 """Flagged pairs shown side by side (all are in similarity.csv)."""
 MAX_CODE_LINES = 400
-HISTOGRAM_TOP = CORE_POINTS + BONUS_POINTS + FREE_RESPONSE_POINTS
-"""The histogram runs to the highest total possible with all extra credit."""
 HISTOGRAM_BIN = 5
+
+
+def histogram_top() -> int:
+    """The histogram runs to the highest total possible with all extra credit."""
+    a = current()
+    return int(a.core_points + a.bonus_points + a.free_response_points)
 
 
 def points(value: float | None) -> str:
@@ -76,7 +73,7 @@ def _link(result: SubmissionResult) -> Markup:
 def question_stats(results: Sequence[SubmissionResult]) -> list[dict[str, float | str]]:
     """Per question: max points, mean points, pass rate (full marks) and zero rate."""
     rows = []
-    for q in QUESTIONS:
+    for q in current().questions:
         points = [r.questions[q.id].points if q.id in r.questions else 0.0 for r in results]
         n = len(points) or 1
         rows.append({
@@ -116,7 +113,7 @@ def _summary(results: Sequence[SubmissionResult], grades: Sequence[FinalGrade]
         ["free-response answers scored",
          f"{sum(g.free_response is not None for g in grades)} of {len(results)}"],
         ["late (points off)", sum(g.late_penalty > 0 or g.not_accepted for g in grades)],
-        ["maximum", points(CORE_POINTS)],
+        ["maximum", points(current().core_points)],
     ]
     if totals:
         rows += [["mean total", points(statistics.fmean(totals))],
@@ -164,16 +161,21 @@ def _late_section(grades: Sequence[FinalGrade], policy: LatePolicy | None) -> li
 SOLUTION_LINE = "(a line of the instructor solution, not shown)"
 
 
-@lru_cache(maxsize=1)
 def solution_lines() -> frozenset[str]:
     """Code lines of the instructor solution that the released notebook does not hold.
 
     The side-by-side code never prints them: a report is read by more people than
     the solution should be. A submission that holds them shows where, as this marker."""
+    return _solution_lines(str(current().solution_notebook), str(current().released_notebook))
+
+
+@lru_cache(maxsize=4)
+def _solution_lines(solution_path: str, released_path: str) -> frozenset[str]:
     try:
         solution, released = (
-            {line.strip() for cell in code_cells(json.loads(path.read_text(encoding="utf-8")))
-             for line in cell.splitlines()} for path in (SOLUTION_NOTEBOOK, RELEASED_NOTEBOOK))
+            {line.strip() for cell in code_cells(json.loads(Path(path).read_text(encoding="utf-8")))
+             for line in cell.splitlines()}
+            for path in (solution_path, released_path))
     except (OSError, ValueError):
         return frozenset()
     return frozenset(line for line in solution - released if len(line) >= 8)
@@ -250,11 +252,13 @@ def render_report(results: Sequence[SubmissionResult], grades: Sequence[FinalGra
     counted = [r for r in results if r.status != "error"]
     totals = [g.total for g in grades if g.status != "error"]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    a = current()
+    top = histogram_top()
     parts: list = [
-        tag("h1", f"Class report: {ASSIGNMENT_ID}"),
+        tag("h1", f"Class report: {a.id}"),
         tag("p", f"Built {now} from {len(results)} result files. The maximum is "
-                 f"{CORE_POINTS}; totals add the bonus (up to {BONUS_POINTS}) and the "
-                 f"staff-scored free response (up to {FREE_RESPONSE_POINTS}) as extra credit "
+                 f"{a.core_points}; totals add the bonus (up to {a.bonus_points}) and the "
+                 f"staff-scored free response (up to {a.free_response_points:g}) as extra credit "
                  "and subtract late penalties. Kit failures (status error) are left out of "
                  "the statistics.", class_="muted"),
         table(["", ""], _summary(results, grades), numeric=(1,)),
@@ -264,9 +268,9 @@ def render_report(results: Sequence[SubmissionResult], grades: Sequence[FinalGra
     if totals:
         parts += [tag("h2", "Scores"),
                   histogram(totals, f"Total points ({len(totals)} submissions; maximum "
-                                    f"{CORE_POINTS}, up to {HISTOGRAM_TOP} with extra credit)",
-                            "total points", bins=HISTOGRAM_TOP // HISTOGRAM_BIN,
-                            xmax=float(HISTOGRAM_TOP))]
+                                    f"{a.core_points}, up to {top} with extra credit)",
+                            "total points", bins=max(1, top // HISTOGRAM_BIN),
+                            xmax=float(top))]
     stats = question_stats(counted)
     parts += [
         tag("h2", "Per question"),
@@ -300,7 +304,7 @@ def render_report(results: Sequence[SubmissionResult], grades: Sequence[FinalGra
     fail = failing(grades)
     parts += [tag("h2", "Failing submissions"),
               tag("p", f"Not a gradable notebook (invalid), or a total under "
-                       f"{FAILING_FRACTION:.0%} of the maximum of {CORE_POINTS}.",
+                       f"{FAILING_FRACTION:.0%} of the maximum of {a.core_points}.",
                   class_="muted")]
     if fail:
         parts.append(table(["submission", "status", "total", "message"],
@@ -327,7 +331,7 @@ def render_report(results: Sequence[SubmissionResult], grades: Sequence[FinalGra
     if skipped:
         parts += [tag("h2", "Files not graded"),
                   table(["file", "why"], [[f, why] for f, why in skipped])]
-    return page(f"Class report: {ASSIGNMENT_ID}", join(parts))
+    return page(f"Class report: {a.id}", join(parts))
 
 
 def write_report(path: str | Path, results: Sequence[SubmissionResult],

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from autograder.contract import CORE_POINTS, QUESTIONS
+from autograder.assignment import current
 
 SCHEMA_VERSION = 1
 
@@ -64,7 +64,10 @@ class SubmissionResult:
     status: str
     """``graded``, ``invalid`` (not a readable notebook) or ``error`` (the kit failed)."""
     total: float = 0.0
-    max_total: float = float(CORE_POINTS)
+    max_total: float = 0.0
+    """The assignment's maximum (its core points; bonus and free response count on top)."""
+    assignment: str = ""
+    """The id of the assignment graded."""
     questions: dict[str, QuestionResult] = field(default_factory=dict)
     message: str = ""
     seed: int = 0
@@ -75,7 +78,7 @@ class SubmissionResult:
     notebook_sha256: str = ""
     checks_sha256: str = ""
     artifacts: dict[str, Any] = field(default_factory=dict)
-    """Plain data for feedback plots, e.g. the student's Adam trace and FlipNet curves."""
+    """Plain data for the feedback plots the assignment declares (its checks record it)."""
     late_penalty: float = 0.0
     """Points the late policy took (set by the batch from the submission time; the engine
     leaves it 0)."""
@@ -109,9 +112,12 @@ class SubmissionResult:
 
     @classmethod
     def failed(cls, submission: str, status: str, message: str) -> SubmissionResult:
-        """A result with every question at zero, for invalid notebooks and kit errors."""
-        result = cls(submission=submission, status=status, message=message)
-        for q in QUESTIONS:
+        """A result of the current assignment with every question at zero, for invalid
+        notebooks and kit errors."""
+        assignment = current()
+        result = cls(submission=submission, status=status, message=message,
+                     max_total=float(assignment.core_points), assignment=assignment.id)
+        for q in assignment.questions:
             result.questions[q.id] = QuestionResult(q.id, 0.0, float(q.points), note=message)
         return result
 

@@ -1,4 +1,4 @@
-"""Run the hidden check suite (``autograder/checks``) against one submission.
+"""Run an assignment's hidden check suite (``solutions/<id>/checks``) against one submission.
 
 ``run_checks`` calls ``pytest.main`` on the suite with a plugin object that
 provides the fixtures (``student``, ``seed``, ``rng``, ``device``, ``source``,
@@ -33,22 +33,29 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import contract
+from autograder.assignment import Assignment, current
+from autograder.checking import CheckFailed
 from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import CheckResult, QuestionResult
 from autograder.student import StudentError
 
 log = logging.getLogger(__name__)
 
-CHECKS_DIR = Path(__file__).resolve().parent / "checks"
-_PACKAGE = "autograder.checks"
+_PACKAGE = "checks"
+"""The name pytest gives an assignment's ``checks/`` folder (it holds an ``__init__.py``)."""
 _ABSENT = object()
+MARKERS = (
+    "points(n): points this check is worth",
+    "builds_on(*names): graded with the reference versions of these names substituted",
+    "fixed: a check on fixed inputs (printed in the course material), passable by hard-coding",
+    "cuda_only(twin): needs cuda; when skipped, earns its points iff the CPU twin passed",
+)
 DEFAULT_SEED = 0
-"""The seed for in-kernel runs that are given none (otter/nbgrader); the engine records its own."""
+"""The seed for runs that are given none; the engine draws and records its own."""
 
 
 def question_of(module_name: str) -> str:
-    """``test_q4_adam_step`` -> ``q4_adam_step``."""
+    """``test_q2_name`` -> ``q2_name``."""
     base = module_name.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
     base = base[:-3] if base.endswith(".py") else base
     return base[len("test_"):] if base.startswith("test_") else base
@@ -84,8 +91,8 @@ class _NamedStudent:
         return self._wrap(name, self._student.call_inspect, name, *args, **kwargs)
 
     def probe(self, probe: str, **params: Any) -> Any:
-        target = {"flipnet_init": "FlipNet", "flipnet_forward": "FlipNet",
-                  "scratch_adamw": "ScratchAdamW"}.get(probe, probe)
+        module = current().module("probes")
+        target = getattr(module, "PROBE_NAMES", {}).get(probe, probe)
         return self._wrap(target, self._student.probe, probe, **params)
 
 
@@ -147,8 +154,6 @@ class _Plugin:
 
     # ------------------------------------------------------------------ hooks
     def pytest_configure(self, config) -> None:
-        from autograder.checks.conftest import MARKERS
-
         for line in MARKERS:
             config.addinivalue_line("markers", line)
 
@@ -248,8 +253,6 @@ def _skip_reason(call) -> str:
 
 
 def _failure(excinfo, nodeid: str, staff_log: list[str]) -> dict:
-    from autograder.checks.harness import CheckFailed
-
     exc = excinfo.value if excinfo else None
     if isinstance(exc, CheckFailed):
         return {"message": exc.message, "detail": exc.detail, "diagnosis": exc.diagnosis}
@@ -264,19 +267,38 @@ def _failure(excinfo, nodeid: str, staff_log: list[str]) -> dict:
     return {"message": f"the check could not run: {name}", "diagnosis": ""}
 
 
-def _purge_suite_modules() -> None:
+def _purge_suite_modules(everything: bool = False) -> None:
     """Forget previously imported test modules so each run starts from fresh module state.
 
-    Helper modules (oracles, mistakes, harness) stay: they hold only constants and
-    deterministic caches (the chapter's FlipNet run)."""
+    Helper modules of the suite stay (they hold constants and deterministic caches),
+    unless ``everything``: when another assignment's suite runs next."""
     for name in list(sys.modules):
-        if name.startswith(_PACKAGE + ".test_") or name == _PACKAGE + ".conftest":
+        if everything and (name == _PACKAGE or name.startswith(_PACKAGE + ".")):
+            del sys.modules[name]
+        elif name.startswith(_PACKAGE + ".test_") or name == _PACKAGE + ".conftest":
             del sys.modules[name]
 
 
-def _ini_file() -> Path:
+_ACTIVE: list[Path] = []
+"""The assignment folder whose ``checks`` package this process imported last."""
+
+
+def activate_suite(assignment: Assignment) -> None:
+    """Make ``checks`` name this assignment's suite: first on sys.path, nothing stale left."""
+    folder = assignment.folder.resolve()
+    if _ACTIVE and _ACTIVE[0] != folder:
+        _purge_suite_modules(everything=True)
+        while str(_ACTIVE[0]) in sys.path:
+            sys.path.remove(str(_ACTIVE[0]))
+    if str(folder) in sys.path:
+        sys.path.remove(str(folder))
+    sys.path.insert(0, str(folder))
+    _ACTIVE[:] = [folder]
+
+
+def _ini_file(checks_dir: Path) -> Path:
     """The suite's own pytest.ini (markers only), or an empty file: never a project's config."""
-    ini = CHECKS_DIR / "pytest.ini"
+    ini = checks_dir / "pytest.ini"
     return ini if ini.is_file() else Path(os.devnull)
 
 
@@ -308,19 +330,22 @@ def run_checks(student: Any, *, seed: int, device: str = "cpu",
     """
     device = resolve_device(device)
     artifacts = {} if artifacts is None else artifacts
+    assignment = current()
+    checks_dir = assignment.checks_dir
     plugin = _Plugin(student, seed, device, source, artifacts, questions)
-    targets = [str(CHECKS_DIR)]
+    targets = [str(checks_dir)]
     if questions is not None:
-        targets = [str(CHECKS_DIR / f"test_{q}.py") for q in questions
-                   if (CHECKS_DIR / f"test_{q}.py").is_file()]
+        targets = [str(checks_dir / f"test_{q}.py") for q in questions
+                   if (checks_dir / f"test_{q}.py").is_file()]
         if not targets:
             return _results(plugin, questions)
+    activate_suite(assignment)
     args = [*targets, "--assert=plain", "-p", "no:cacheprovider",
             "-p", "no:terminal", "-p", "no:faulthandler", "-p", "no:pastebin",
             "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:warnings",
             "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging",
-            "--capture=sys", "-c", str(_ini_file()),
-            "--rootdir", str(CHECKS_DIR), "--confcutdir", str(CHECKS_DIR)]
+            "--capture=sys", "-c", str(_ini_file(checks_dir)),
+            "--rootdir", str(checks_dir), "--confcutdir", str(checks_dir)]
     _purge_suite_modules()
     saved_env = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -343,7 +368,7 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
     for entry in plugin.outcomes.values():
         by_question.setdefault(entry["question"], []).append(entry)
     results: dict[str, QuestionResult] = {}
-    for q in contract.QUESTIONS:
+    for q in current().questions:
         entries = by_question.get(q.id, [])
         by_name = {e["name"]: e for e in entries}
         named: dict[str, str] = {}
@@ -391,12 +416,12 @@ def _twin_outcome(twin: dict) -> tuple[bool, str, str]:
 
 
 def _builds_on_sentence(names: list[str], question_id: str) -> str:
-    """E.g. "graded with the reference adam_step substituted, so a bug there costs points
-    only in q4_adam_step"."""
+    """E.g. "graded with the reference f substituted, so a bug there costs points only in
+    q1_f"."""
     owners = []
     for name in names:
         try:
-            owner = contract.owner(name)
+            owner = current().owner(name)
         except KeyError:
             continue
         if owner != question_id and owner not in owners:
@@ -407,17 +432,18 @@ def _builds_on_sentence(names: list[str], question_id: str) -> str:
 
 
 def checks_fingerprint() -> str:
-    """sha256 over the hidden suite's files and the solution notebook (the rerun cache key)."""
-    from autograder.notebook import SOLUTION_NOTEBOOK
-
-    digest = hashlib.sha256()
-    paths = sorted(p for p in CHECKS_DIR.rglob("*") if p.is_file() and p.suffix in (".py", ".ini")
+    """sha256 over what decides a grade: the assignment's folder (file, hidden suite, solution,
+    student-side modules) and the kit's runner and stand-ins (the rerun cache key)."""
+    assignment = current()
+    here = Path(__file__).resolve().parent
+    paths = sorted(p for p in assignment.folder.rglob("*") if p.is_file()
+                   and p.suffix in (".py", ".ini", ".toml", ".ipynb", ".json")
                    and "__pycache__" not in p.parts)
-    for extra in (Path(__file__), Path(__file__).with_name("reference_source.py"),
-                  Path(__file__).with_name("probes.py"), SOLUTION_NOTEBOOK):
-        paths.append(extra)
+    paths += [here / name for name in ("run_checks.py", "reference_source.py", "probes.py",
+                                       "remote.py", "reference_calls.py")]
+    digest = hashlib.sha256()
     for path in paths:
-        digest.update(str(path.name).encode() + b"\0")
+        digest.update(str(path.relative_to(path.parent.parent)).encode() + b"\0")
         digest.update(path.read_bytes() if path.exists() else b"<missing>")
         digest.update(b"\0")
     return digest.hexdigest()
@@ -432,8 +458,10 @@ def suite_table() -> list[dict[str, Any]]:
     import warnings
 
     rows: list[dict[str, Any]] = []
+    assignment = current()
+    activate_suite(assignment)
     try:
-        for path in sorted(CHECKS_DIR.glob("test_*.py")):
+        for path in sorted(assignment.checks_dir.glob("test_*.py")):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
                 module = importlib.import_module(f"{_PACKAGE}.{path.stem}")

@@ -24,7 +24,6 @@ ASSIGNMENT_FILE = '''\
 id = "{id}"
 title = "{title}"
 notebook = "{id}.ipynb"
-core_points = 10
 
 [free_response]
 points = 0

@@ -55,8 +55,8 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from autograder.assignment import current
 from autograder.atomic import write_text_atomic
-from autograder.notebook import RELEASED_NOTEBOOK
 
 K = 12
 """Tokens per hashed k-gram (the noise threshold: shorter matches are ignored)."""
@@ -99,10 +99,14 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 # ---------------------------------------------------------------- reading code
-@lru_cache(maxsize=1)
 def _template() -> tuple[frozenset[str], np.ndarray]:
     """The released notebook: its normalised code cells and every k-gram hash of its code."""
-    cells = code_cells(json.loads(RELEASED_NOTEBOOK.read_text(encoding="utf-8")))
+    return _template_of(str(current().released_notebook))
+
+
+@lru_cache(maxsize=4)
+def _template_of(path: str) -> tuple[frozenset[str], np.ndarray]:
+    cells = code_cells(json.loads(Path(path).read_text(encoding="utf-8")))
     ids, _ = tokenize("\n\n".join(cells))
     return frozenset(_normalise_cell(c) for c in cells), np.unique(_kgram_hashes(ids))
 

@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from autograder.contract import POINTS
+from adam import POINTS
+
 from autograder.results import CheckResult, QuestionResult
 from autograder.student import StudentError
 

@@ -9,7 +9,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from autograder.contract import QUESTIONS, all_names
+from adam import QUESTIONS, all_names
+
 from autograder.reference_source import reference_source
 from autograder.results import QuestionResult
 from autograder.run_checks import run_checks

@@ -18,14 +18,15 @@ import functools
 import io
 from dataclasses import dataclass, field
 
+import adam as contract
 from checks_support import grade, mutate, namespace_from, points, solution_definitions
 
-from autograder import contract
-from autograder.public_checks import MISTAKES
-from autograder.public_checks import check as public_check
 from autograder.results import QuestionResult
 from autograder.run_checks import run_checks
 from autograder.student import InProcessStudent
+
+MISTAKES = contract.public_checks.MISTAKES
+public_check = contract.public_checks.check
 
 SEEDS = (20261128, 1, 77, 4242, 90001)
 """Five grading seeds: every mutant must lose the same points under each of them."""

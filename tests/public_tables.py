@@ -1,15 +1,15 @@
 """The numbers of the public checks' worked examples, recomputed from independent sources.
 
-``autograder/public_checks.py`` ships two tables next to its worked examples (EXAMPLES):
+``solutions/adam_variants/public_checks.py`` ships two tables next to its worked examples (EXAMPLES):
 EXPECTED, what a correct function returns, and KNOWN, what each known mistake returns. This
 module recomputes both: EXPECTED from the hidden suite's oracles (torch.optim and the
 contract's formulas), KNOWN from the hidden suite's catalogue of known mistakes
-(``autograder/checks/mistakes.py``, ``scratch_mistakes.py``). ``tests/test_public_checks.py``
+(``solutions/adam_variants/checks/mistakes.py``, ``scratch_mistakes.py``). ``tests/test_public_checks.py``
 fails when the shipped tables differ;
 
     .venv/bin/python tests/public_tables.py --write
 
-rewrites the block between the markers in ``autograder/public_checks.py`` (then run
+rewrites the block between the markers in ``solutions/adam_variants/public_checks.py`` (then run
 ``make release``).
 """
 
@@ -21,9 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from adam import checks_module, public_checks
 
-from autograder import public_checks
-from autograder.checks import mistakes, oracles, scratch_mistakes
+mistakes, oracles, scratch_mistakes = (
+    checks_module(name) for name in ("mistakes", "oracles", "scratch_mistakes"))
 
 BEGIN = "# BEGIN GENERATED TABLES (tests/public_tables.py --write)"
 END = "# END GENERATED TABLES"

@@ -1,6 +1,6 @@
 """The instructor solution and the released notebook against the chapter, torch.optim and the contract.
 
-Expected values come from ``autograder/data/chapter_values.json`` (the chapter's
+Expected values come from ``solutions/adam_variants/data/chapter_values.json`` (the chapter's
 numbers, recomputed by the chapter's own code), from ``torch.optim``, and from
 the contract table in ``autograder.contract``; never from the notebooks under test.
 """
@@ -16,25 +16,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import adam as contract
 import nbformat
 import numpy as np
 import pytest
 import torch
+from adam import RELEASE_DIR, RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 
-from autograder import contract
-from autograder.notebook import (
-    RELEASE_DIR,
-    RELEASED_NOTEBOOK,
-    SOLUTION_NOTEBOOK,
-    SUBMISSIONS_DIR,
-    exec_notebook,
-    read_notebook,
-)
-from autograder.public_checks import CHECKS, check
+from autograder.assignment import SUBMISSIONS as SUBMISSIONS_DIR
+from autograder.notebook import exec_notebook, read_notebook
+
+CHECKS, check = contract.public_checks.CHECKS, contract.public_checks.check
 
 VALUES = json.loads(
-    (Path(__file__).resolve().parent.parent / "autograder" / "data" / "chapter_values.json")
-    .read_text(encoding="utf-8")
+    (contract.ASSIGNMENT.data_dir / "chapter_values.json").read_text(encoding="utf-8")
 )
 
 
@@ -320,7 +315,6 @@ def test_check_import_cell_survives_without_public_checks(monkeypatch) -> None:
     nb = read_notebook(RELEASED_NOTEBOOK)
     cell = next(c.source for c in nb.cells if c.cell_type == "code" and "public_checks" in c.source)
     monkeypatch.setitem(sys.modules, "public_checks", None)
-    monkeypatch.setitem(sys.modules, "autograder.public_checks", None)
     ns: dict[str, Any] = {}
     exec(cell, ns)  # noqa: S102 - our own notebook
     out = io.StringIO()
@@ -359,6 +353,7 @@ def _stream_text(nb: nbformat.NotebookNode) -> str:
 
 @pytest.mark.slow
 def test_solution_executes_top_to_bottom(kernel_env: str, tmp_path: Path) -> None:
+    shutil.copy(contract.PUBLIC_CHECKS, tmp_path / "public_checks.py")  # as it sits in its folder
     nb = _execute(SOLUTION_NOTEBOOK, tmp_path, kernel_env)
     text = _stream_text(nb)
     assert "\u2718" not in text and "not implemented" not in text

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from adam import QUESTION_IDS, QUESTIONS
 
 from autograder import batch, manual, outputs
-from autograder.contract import QUESTION_IDS, QUESTIONS
 from autograder.feedback import render_feedback
 from autograder.final_grades import final_grade
 from autograder.results import SubmissionResult
@@ -449,7 +449,7 @@ def test_result_json_is_written_with_the_schema(graded) -> None:
 def test_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
     """The real ``grade_one``: the instructor solution earns every core point, the
     released (blank) notebook none, and a file that is not a notebook is invalid."""
-    from autograder.notebook import RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
+    from adam import RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 
     subs, out = tmp_path / "subs", tmp_path / "grades"
     subs.mkdir()
@@ -460,7 +460,7 @@ def test_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
     summary = batch.run_batch(subs, out, jobs=2, stream=open(os.devnull, "w"))
     assert summary.errors == [] and sorted(summary.graded) == ["blank", "garbage", "solution"]
     header, rows = read_csv(out / "grades.csv")
-    assert header == list(outputs.GRADES_COLUMNS)
+    assert header == list(outputs.grades_columns())
     by = {r["submission"]: r for r in rows}
     assert by["garbage"]["status"] == "invalid"
     assert by["solution"]["status"] == "graded" and by["blank"]["status"] == "graded"

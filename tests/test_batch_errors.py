@@ -13,12 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
+from adam import NOTEBOOK_NAME, SOLUTION_NOTEBOOK
 from test_batch import STANDIN, notebook, read_csv
 
 from autograder import batch
-from autograder.contract import NOTEBOOK_NAME
 from autograder.lock import GradesFolderBusy, grades_lock
-from autograder.notebook import SOLUTION_NOTEBOOK
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -106,7 +105,7 @@ def test_one_run_per_grades_folder(tmp_path: Path) -> None:
     subs, out = tmp_path / "subs", tmp_path / "grades"
     subs.mkdir()
     for i in range(3):
-        (subs / f"s{i}.ipynb").write_text(notebook("sleep=1.5"))
+        (subs / f"s{i}.ipynb").write_text(notebook("sleep=4"))  # outlasts the checks' start
     first = cli(str(subs), "--out", str(out), "--jobs", "1", wait=False)
     deadline = time.monotonic() + 60
     while not list((out / "results").glob("*.json")) and time.monotonic() < deadline:

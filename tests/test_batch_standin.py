@@ -24,7 +24,8 @@ import os
 import time
 from pathlib import Path
 
-from autograder.contract import QUESTIONS
+from adam import ASSIGNMENT, QUESTIONS
+
 from autograder.results import CellRecord, CheckResult, QuestionResult, SubmissionResult
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -76,7 +77,8 @@ def fake_grade(path: str | Path, submission_id: str, seed: int = 0, device: str 
     fraction = float(d.get("score", "1"))
     bonus = float(d.get("bonus", "0"))
     result = SubmissionResult(submission=submission_id, status="graded", seed=seed,
-                              device="cpu", notebook_sha256=sha)
+                              device="cpu", notebook_sha256=sha, assignment=ASSIGNMENT.id,
+                              max_total=float(ASSIGNMENT.core_points))
     for q in QUESTIONS:
         got = round(q.points * (bonus if q.bonus else fraction), 3)
         checks = [CheckResult(f"{q.id}_a", q.id, got >= q.points, got, float(q.points),

@@ -7,7 +7,9 @@ import io
 import math
 from collections import defaultdict
 
+import adam as contract
 import pytest
+from adam import SOLUTION_NOTEBOOK, checks_module
 from checks_support import (
     VARIANTS_DIR,
     failures,
@@ -18,12 +20,12 @@ from checks_support import (
     solution_definitions,
 )
 
-from autograder import contract
-from autograder.checks import oracles
-from autograder.notebook import SOLUTION_NOTEBOOK, code_sources, exec_notebook, read_notebook
+from autograder.notebook import code_sources, exec_notebook, read_notebook
 from autograder.reference_source import reference_source
 from autograder.run_checks import checks_fingerprint, suite_table
 from autograder.student import InProcessStudent
+
+oracles = checks_module("oracles")
 
 
 @pytest.fixture(scope="module")
@@ -310,15 +312,11 @@ def test_fingerprint_is_stable():
 
 
 def test_oracle_constants_agree_with_the_chapter_values_file():
-    """The suite's transcription of the chapter matches engineer A's chapter_values.json, and
-    the grader's FlipNet oracle reproduces the measured chapter run."""
+    """The suite's transcription of the chapter matches the chapter_values.json, and the
+    grader's FlipNet oracle reproduces the measured chapter run."""
     import json
-    from pathlib import Path
 
-    import autograder
-
-    data = json.loads((Path(autograder.__file__).parent / "data" / "chapter_values.json")
-                      .read_text())
+    data = json.loads((contract.ASSIGNMENT.data_dir / "chapter_values.json").read_text())
     steps = data["eight_steps"]
     assert abs(steps["sgd"]["w_computed"] - oracles.CHAPTER_SGD_W8) < 5e-5
     assert abs(steps["momentum"]["w_computed"] - oracles.CHAPTER_MOMENTUM_W8) < 5e-5

@@ -10,11 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
+from adam import ASSIGNMENT_ID, QUESTIONS
 from synthetic_class import copied_notebook, student_notebook, write_class
 from test_batch import STANDIN
 
 from autograder import batch, export
-from autograder.contract import ASSIGNMENT_ID, QUESTIONS
 from autograder.similarity import FLAG_THRESHOLD
 
 CLASS_SIZE = 300

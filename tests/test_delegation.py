@@ -1,7 +1,7 @@
 """ScratchAdamW's no-delegation rule is decided grader-side, from the source.
 
-Hostile notebooks that hand the update to torch's AdamW in ways the runtime tripwire of
-``autograder.probes`` cannot see (the trap replaced from the notebook, a getattr with a
+Hostile notebooks that hand the update to torch's AdamW in ways the runtime tripwire of the
+assignment's probes cannot see (the trap replaced from the notebook, a getattr with a
 built name, the fused kernel, a module-level alias) earn none of q9's behaviour points and
 lose the no-delegation point; legitimate code that merely looks similar (the five correct
 variants, getattr on a literal, a local variable called adam) keeps every point.
@@ -10,14 +10,16 @@ variants, getattr on a literal, a local variable called adam) keeps every point.
 from __future__ import annotations
 
 import pytest
+from adam import ASSIGNMENT, checks_module
 from checks_support import VARIANTS_DIR, namespace_from, solution_definitions
 
 from autograder import probes
-from autograder.checks.delegation import findings, subclasses_optimizer
 from autograder.run_checks import run_checks
 from autograder.student import InProcessStudent
 
 Q9 = "q9_scratch_adamw"
+findings = checks_module("delegation").findings
+subclasses_optimizer = checks_module("delegation").subclasses_optimizer
 
 HANDWRITTEN_STEP = '''
     @torch.no_grad()
@@ -66,7 +68,7 @@ WRAPPER = '''
 HOSTILE = {
     "trap_replaced": ('''
 import torch
-import autograder.probes as grader_probes
+import _assignment_adam_variants_probes as grader_probes
 
 grader_probes._delegation_trap = lambda: ((lambda: None), [])
 
@@ -134,7 +136,7 @@ ScratchAdamW = torch.optim.AdamW
 import torch
 import sys
 
-sys.modules["autograder.probes"].PROBES.clear
+sys.modules["_assignment_adam_variants_probes"].PROBES.clear
 
 
 class ScratchAdamW(torch.optim.Optimizer):''' + INIT + HANDWRITTEN_STEP,
@@ -199,8 +201,9 @@ def _grade_q9(source: str, seed: int = 8) -> tuple[float, dict]:
 
 @pytest.fixture
 def restore_probes(monkeypatch):
-    """A hostile cell rebinds names in autograder.probes; put them back afterwards."""
-    monkeypatch.setattr(probes, "_delegation_trap", probes._delegation_trap)
+    """A hostile cell rebinds names in the assignment's probes; put them back afterwards."""
+    assignment_probes = ASSIGNMENT.module("probes")
+    monkeypatch.setattr(assignment_probes, "_delegation_trap", assignment_probes._delegation_trap)
     monkeypatch.setattr(probes, "PROBES", dict(probes.PROBES))
 
 
@@ -245,7 +248,9 @@ def test_correct_variants_are_not_flagged(path):
 
 
 def test_the_solution_notebook_is_not_flagged():
-    from autograder.notebook import SOLUTION_NOTEBOOK, code_sources, read_notebook
+    from adam import SOLUTION_NOTEBOOK
+
+    from autograder.notebook import code_sources, read_notebook
 
     source = "\n\n".join(code_sources(read_notebook(SOLUTION_NOTEBOOK)))
     assert findings(source) == () and subclasses_optimizer(source)

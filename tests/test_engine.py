@@ -13,12 +13,12 @@ import json
 import os
 from pathlib import Path
 
+import adam as contract
 import nbformat
 import pytest
 from _engine_support import CORPUS, Q1_SOURCE, standin_run_checks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder import contract
 from autograder.engine import cli, isolation, procs
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool

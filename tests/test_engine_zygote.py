@@ -12,11 +12,11 @@ import os
 import secrets
 from pathlib import Path
 
+import adam as contract
 import nbformat
 from _engine_support import Q1_SOURCE, standin_run_checks
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import contract
 from autograder.engine import isolation, procs, zygote
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool

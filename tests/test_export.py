@@ -24,11 +24,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from adam import ASSIGNMENT_ID, BONUS_POINTS, FREE_RESPONSE_POINTS, QUESTIONS
 from test_batch import STANDIN, notebook
 from test_roster import CANVAS_EXPORT
 
 from autograder import batch, export
-from autograder.contract import ASSIGNMENT_ID, BONUS_POINTS, FREE_RESPONSE_POINTS, QUESTIONS
 from autograder.late import LatePolicy
 
 TESTS = Path(__file__).resolve().parent

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
+from adam import QUESTIONS
 from checks_support import grade, namespace_from, solution_definitions
 from test_checks import _stub_source
 
-from autograder.contract import QUESTIONS
 from autograder.feedback import render_feedback
 from autograder.results import SubmissionResult
 

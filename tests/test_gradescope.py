@@ -21,9 +21,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from adam import CORE_POINTS, QUESTION_IDS
 
 from autograder import otter_build
-from autograder.contract import CORE_POINTS, QUESTION_IDS
 from autograder.gradescope import VISIBILITIES, question_output
 from autograder.results import CheckResult, QuestionResult
 

@@ -2,7 +2,7 @@
 
 Every notebook has an honest part and a hostile part (see ``make_corpus.py``).
 For each one: a result comes back; exactly the honest part earns points (full
-marks per contract question, from ``autograder.contract``) and nothing else does;
+marks per contract question, from the assignment file) and nothing else does;
 nothing outside the sandbox changed; and no process of the submission is left.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from _engine_support import CORPUS, ROOT
+from adam import POINTS, QUESTION_IDS
 
-from autograder.contract import POINTS, QUESTION_IDS
 from autograder.engine import isolation
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from adam import NOTEBOOK_NAME, QUESTIONS
 from test_batch import STANDIN, notebook, parse_html, read_csv
 
 from autograder import batch, export, timestamps
-from autograder.contract import NOTEBOOK_NAME, QUESTIONS
+from autograder.assignment import load
 from autograder.late import LatePolicy, applied_penalty
 
+FIXTURE = Path(__file__).parent / "fixtures" / "gd_basics"
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
 CORE = sum(q.points for q in QUESTIONS if not q.bonus)
 EST = timezone(timedelta(hours=-5))
@@ -152,16 +155,24 @@ def read_csv_text(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def test_the_policy_is_read_from_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
-    from autograder import contract
+def _assignment_with_late(folder: Path, late: str):
+    """A copy of the gd_basics fixture whose assignment file has this ``[late]`` table."""
+    shutil.copytree(FIXTURE, folder)
+    path = folder / "assignment.toml"
+    text = path.read_text(encoding="utf-8").replace('[late]\ndeadline = ""\n', "[late]\n" + late)
+    path.write_text(text, encoding="utf-8")
+    return load(str(folder))
 
-    monkeypatch.setattr(contract, "DEADLINE", "2026-03-13T23:59:00-05:00")
-    monkeypatch.setattr(contract, "LATE_PENALTY_UNIT", "hour")
-    monkeypatch.setattr(contract, "LATE_PENALTY_POINTS", 2)
-    monkeypatch.setattr(contract, "LATE_CUTOFF_HOURS", 48)
-    read = LatePolicy.from_contract()
+
+def test_the_policy_is_read_from_the_assignment_file(tmp_path: Path) -> None:
+    read = LatePolicy.from_assignment(_assignment_with_late(tmp_path / "a" / "gd_basics", (
+        'deadline = "2026-03-13T23:59:00-05:00"\npenalty_unit = "hour"\npenalty_points = 2\n'
+        "cutoff_hours = 48\ngrace_minutes = 30\n")).late)
     assert read.deadline == DEADLINE and read.unit == "hour" and read.points == 2.0
-    assert read.cutoff == 48 * HOUR and read.grace == timedelta(minutes=contract.LATE_GRACE_MINUTES)
-    monkeypatch.setattr(contract, "DEADLINE", "2026-03-13 23:59")  # no offset
+    assert read.cutoff == 48 * HOUR and read.grace == timedelta(minutes=30)
+    never = _assignment_with_late(tmp_path / "b" / "gd_basics",
+                                  'deadline = "2026-03-13T23:59:00-05:00"\ncutoff_hours = -1\n')
+    assert LatePolicy.from_assignment(never.late).cutoff is None
+    naive = _assignment_with_late(tmp_path / "c" / "gd_basics", 'deadline = "2026-03-13 23:59"\n')
     with pytest.raises(ValueError, match="UTC offset"):
-        LatePolicy.from_contract()
+        LatePolicy.from_assignment(naive.late)

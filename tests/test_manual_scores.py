@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
+from adam import FREE_RESPONSE_POINTS, QUESTIONS
 from test_batch import STANDIN, notebook, parse_html, read_csv
 
 from autograder import batch, manual
-from autograder.contract import FREE_RESPONSE_POINTS, QUESTIONS
 
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
 CORE = sum(q.points for q in QUESTIONS if not q.bonus)

@@ -21,13 +21,19 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from adam import (
+    ASSIGNMENT_ID,
+    NOTEBOOK_NAME,
+    POINTS,
+    QUESTION_IDS,
+    RELEASED_NOTEBOOK,
+    SOLUTION_NOTEBOOK,
+)
 from test_otter_nbgrader_common import SEED, leaks, native_result, samples
 
 from autograder import nbgrader_build as nbb
 from autograder.check_catalog import CheckSpec, collect_checks
-from autograder.contract import ASSIGNMENT_ID, NOTEBOOK_NAME, POINTS, QUESTION_IDS
 from autograder.nbgrader_grading import grade_id, is_test_cell
-from autograder.notebook import RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 
 SAMPLES = samples()
 

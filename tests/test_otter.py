@@ -16,10 +16,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from adam import ASSIGNMENT_ID, POINTS, QUESTION_IDS
 from test_otter_nbgrader_common import SEED, leaks, native_result, samples
 
 from autograder import otter_build
-from autograder.contract import POINTS, QUESTION_IDS
 from autograder.gradescope import PLUGIN
 
 pytestmark = pytest.mark.slow
@@ -70,9 +70,10 @@ def test_zip_holds_the_plugin_the_kit_and_a_lean_setup(otter_zip):
         requirements = zf.read("requirements.txt").decode()
         tests = {qid: zf.read(f"tests/{qid}.py").decode() for qid in QUESTION_IDS}
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
-    assert config["plugins"] == [{PLUGIN: {"visibility": "visible", "seed": SEED}}]
+    assert config["plugins"] == [{PLUGIN: {"visibility": "visible", "assignment": ASSIGNMENT_ID,
+                                           "seed": SEED}}]
     for needed in ("kit/autograder/engine/jail.py", "kit/autograder/run_checks.py",
-                   "kit/autograder/checks/test_q4_adam_step.py", "kit/pyproject.toml",
+                   "kit/solutions/adam_variants/checks/test_q4_adam_step.py", "kit/pyproject.toml",
                    "kit/solutions/adam_variants/adam_variants.ipynb"):
         assert needed in names, needed
     assert not any(n.startswith("files/") for n in names)  # nothing beside the submission

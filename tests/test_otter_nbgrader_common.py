@@ -21,12 +21,20 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from adam import (
+    ASSIGNMENT,
+    POINTS,
+    PUBLIC_CHECKS,
+    QUESTION_IDS,
+    RELEASED_NOTEBOOK,
+    SOLUTION_NOTEBOOK,
+)
 
+from autograder.assignment import REPOSITORY
+from autograder.assignment import SUBMISSIONS as SUBMISSIONS_DIR
 from autograder.check_catalog import CatalogError, catalog_from_rows
-from autograder.contract import POINTS, QUESTION_IDS
-from autograder.notebook import RELEASED_NOTEBOOK, ROOT, SOLUTION_NOTEBOOK, SUBMISSIONS_DIR
 
-CHECKS_DIR = ROOT / "autograder" / "checks"
+CHECKS_DIR = ASSIGNMENT.checks_dir
 SEED = 1234
 """The seed every path grades with in these tests (each path otherwise draws its own)."""
 FORGER = Path(__file__).resolve().parent / "corpus" / "trust" / "forger.ipynb"
@@ -110,7 +118,7 @@ def _public_lines() -> frozenset[str]:
     texts = [SOLUTION_NOTEBOOK.read_text()]
     if RELEASED_NOTEBOOK.is_file():
         texts.append(RELEASED_NOTEBOOK.read_text())
-    texts.append((ROOT / "autograder" / "public_checks.py").read_text())
+    texts.append(PUBLIC_CHECKS.read_text())
     lines = set()
     for text in texts:
         for line in text.splitlines():
@@ -136,7 +144,7 @@ def hidden_lines() -> tuple[str, ...]:
 def hidden_numbers() -> tuple[str, ...]:
     """Numeric literals with 5+ significant digits in the hidden suite, not in public text."""
     public = "\n".join(_public_lines())
-    chapter = ROOT.parent / "shared" / "seed" / "adam_and_its_variants.txt"
+    chapter = REPOSITORY.parent / "shared" / "seed" / "adam_and_its_variants.txt"
     if chapter.is_file():
         public += chapter.read_text()
     printed = _chapter_numbers()
@@ -165,7 +173,7 @@ def _chapter_numbers() -> set[float]:
             for item in value:
                 walk(item)
 
-    walk(json.loads((ROOT / "autograder" / "data" / "chapter_values.json").read_text()))
+    walk(json.loads((ASSIGNMENT.data_dir / "chapter_values.json").read_text()))
     return found
 
 
@@ -210,5 +218,5 @@ def test_catalog_checks_points_against_the_contract():
     with pytest.raises(CatalogError, match="q4_adam_step"):
         catalog_from_rows(rows)
     rows[3] = {"nodeid": "t::x", "name": "test_x", "points": 14, "question": None,
-               "module": "autograder.checks.test_q4_adam_step"}
+               "module": "checks.test_q4_adam_step"}
     assert catalog_from_rows(rows)["q4_adam_step"][0].name == "test_x"

@@ -11,14 +11,16 @@ import re
 import numpy as np
 import pytest
 import torch
+from adam import checks_module, public_checks
 from checks_support import namespace_from, solution_definitions
 from public_tables import _scratch_probe_format, computed
 
-from autograder import public_checks
-from autograder.checks import mistakes, scratch_mistakes
-from autograder.public_checks import EXPECTED, KNOWN, MISTAKES, check, normalise_answer
 from autograder.run_checks import run_checks
 from autograder.student import InProcessStudent
+
+mistakes, scratch_mistakes = checks_module("mistakes"), checks_module("scratch_mistakes")
+EXPECTED, KNOWN, MISTAKES = public_checks.EXPECTED, public_checks.KNOWN, public_checks.MISTAKES
+check, normalise_answer = public_checks.check, public_checks.normalise_answer
 
 
 def _agree(a: list[float], b: list[float], rtol: float) -> bool:

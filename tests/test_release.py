@@ -5,18 +5,15 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import adam
 import nbformat
 import pytest
+from adam import RELEASE_DIR, RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder import release, samples
-from autograder.notebook import (
-    RELEASE_DIR,
-    RELEASED_NOTEBOOK,
-    SOLUTION_NOTEBOOK,
-    SUBMISSIONS_DIR,
-    read_notebook,
-)
+from autograder import release
+from autograder.assignment import SUBMISSIONS as SUBMISSIONS_DIR
+from autograder.notebook import read_notebook
 
 FUNC = '''def f(x):
     """Doc."""
@@ -162,11 +159,12 @@ def test_released_stubs_and_answer_placeholder() -> None:
 
 
 def test_samples_are_regenerated_byte_for_byte() -> None:
+    samples = adam.ASSIGNMENT.module("samples")
     built = samples.build_samples(read_notebook(SOLUTION_NOTEBOOK), read_notebook(RELEASED_NOTEBOOK))
     assert set(built) == set(samples.SAMPLE_NAMES)
     for name, nb in built.items():
         committed = (SUBMISSIONS_DIR / f"{name}.ipynb").read_text(encoding="utf-8")
-        assert release.notebook_text(nb) == committed, f"{name} is stale: python -m autograder.samples"
+        assert release.notebook_text(nb) == committed, f"{name} is stale: python -m autograder samples"
     assert release.notebook_text(built["blank"]) == RELEASED_NOTEBOOK.read_text(encoding="utf-8")
 
 

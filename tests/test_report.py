@@ -8,10 +8,10 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from adam import FREE_RESPONSE_POINTS, QUESTIONS
 from test_batch import STANDIN, notebook
 
 from autograder import batch, report
-from autograder.contract import FREE_RESPONSE_POINTS, QUESTIONS
 
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
 CORE = sum(q.points for q in QUESTIONS if not q.bonus)

@@ -24,9 +24,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from _engine_support import Q1_SOURCE, ROOT, standin_run_checks
+from adam import ASSIGNMENT_ID, POINTS, QUESTION_IDS
 
 from autograder.batch import run_batch
-from autograder.contract import ASSIGNMENT_ID, POINTS, QUESTION_IDS
 from autograder.engine import allowlist, cgroups, isolation, procs
 from autograder.engine.grade import MAX_CELL_LOG_BYTES, grade_one
 from autograder.engine.pool import WarmPool
@@ -250,7 +250,21 @@ def test_trust_corpus_in_a_batch_outside_the_repository(tmp_path):
                           and not isolation.slot_in_use(_uid(p) - isolation.UID_BASE)]
     assert used, "the results name the uids they ran as"
     for kind, items in after.items():
-        assert set(map(str, items)) <= set(map(str, before[kind])), (kind, items)
+        assert set(map(str, items)) <= set(map(str, before[kind])), (kind, _describe(items))
+
+
+def _describe(items: list) -> list:
+    """Processes with their state, parent and command line (what a leftover was)."""
+    out = []
+    for item in items:
+        try:
+            status = Path(f"/proc/{item}/status").read_text()
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            cmd = Path(f"/proc/{item}/cmdline").read_bytes()[:120]
+            out.append((item, fields["State"].strip(), fields["PPid"].strip(), cmd))
+        except (OSError, KeyError, ValueError):
+            out.append(item)
+    return out
 
 
 # --------------------------------------------------------------------------- what the grader reads

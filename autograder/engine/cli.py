@@ -16,13 +16,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--id", dest="submission_id", help="submission id (default: file stem)")
     parser.add_argument("--seed", type=int, help="probe seed (default: random, recorded)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell")
-    parser.add_argument("--call-timeout", type=float, default=10.0,
-                        help="seconds per check call")
-    parser.add_argument("--total-timeout", type=float, default=300.0,
-                        help="seconds per submission in all")
-    parser.add_argument("--memory-mb", type=int, default=4096,
-                        help="address-space cap of the student process (MiB)")
+    parser.add_argument("--cell-timeout", type=float, default=None,
+                        help="seconds per cell (default: the assignment file's, else 60)")
+    parser.add_argument("--call-timeout", type=float, default=None,
+                        help="seconds per check call (default: the assignment file's, else 10)")
+    parser.add_argument("--total-timeout", type=float, default=None,
+                        help="seconds per submission in all (default: the file's, else 300)")
+    parser.add_argument("--memory-mb", type=int, default=None,
+                        help="memory cap of the submission, MiB (default: the file's, else 4096)")
     return parser
 
 

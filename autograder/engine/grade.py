@@ -13,10 +13,11 @@ from __future__ import annotations
 import random
 import time
 import traceback
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from autograder.contract import NOTEBOOK_NAME, QUESTIONS
+from autograder.assignment import current
 from autograder.engine.pool import WarmPool, default_pool
 from autograder.engine.sandbox import SandboxStudent
 from autograder.engine.session import Limits, Session
@@ -41,18 +42,26 @@ def resolve_device(device: str) -> str:
 
 
 def grade_one(notebook: str | Path, *, submission_id: str | None = None,
-              seed: int | None = None, device: str = "auto", cell_timeout: float = 60,
-              call_timeout: float = 10, total_timeout: float = 300, memory_mb: int = 4096,
-              pool: WarmPool | None = None, run_checks: Any = None) -> SubmissionResult:
-    """Grade one submission notebook in a sandboxed student process.
+              seed: int | None = None, device: str = "auto", cell_timeout: float | None = None,
+              call_timeout: float | None = None, total_timeout: float | None = None,
+              memory_mb: int | None = None, pool: WarmPool | None = None,
+              run_checks: Any = None) -> SubmissionResult:
+    """Grade one submission notebook of the current assignment in a sandboxed process.
 
     ``seed`` fixes the random probe inputs (a random one is drawn and recorded
     when None); ``device`` is ``auto``, ``cpu`` or ``cuda``; the timeouts are in
     seconds; ``memory_mb`` caps the memory of the whole submission (its cgroup, as
     root; else each process's address space; on ``cuda`` no address-space cap
-    applies, as the driver reserves huge virtual ranges). ``run_checks`` replaces
-    :func:`autograder.run_checks.run_checks` (tests only).
+    applies, as the driver reserves huge virtual ranges). A limit left None is the
+    assignment file's (``[limits]``), else the engine's default. ``run_checks``
+    replaces :func:`autograder.run_checks.run_checks` (tests only).
     """
+    assignment = current()
+    defaults = {**asdict(Limits()), **assignment.limits}
+    cell_timeout = defaults["cell_timeout"] if cell_timeout is None else cell_timeout
+    call_timeout = defaults["call_timeout"] if call_timeout is None else call_timeout
+    total_timeout = defaults["total_timeout"] if total_timeout is None else total_timeout
+    memory_mb = int(defaults["memory_mb"] if memory_mb is None else memory_mb)
     path = Path(notebook)
     name = submission_id or path.stem
     t_start = time.monotonic()
@@ -72,7 +81,8 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
     timings["read"] = time.monotonic() - t_start
 
     result = SubmissionResult(submission=name, status="graded", notebook_sha256=sub.sha256,
-                              free_response=sub.free_response)
+                              free_response=sub.free_response,
+                              max_total=float(assignment.core_points), assignment=assignment.id)
     session: Session | None = None
     try:
         result.seed = seed
@@ -86,7 +96,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         result.limits = {**box.limits_note, "time": f"{cell_timeout:g} s per cell, "
                          f"{call_timeout:g} s per call, {total_timeout:g} s in all"}
         box.worker.wait_ready()
-        session.install(NOTEBOOK_NAME, sub.text)
+        session.install(assignment.notebook, sub.text)
         session.started = time.monotonic()  # the budget starts when the process is ready
         timings["start"] = time.monotonic() - t0
 
@@ -100,10 +110,11 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
             student, seed=result.seed, device=result.device, source=sub.source,
             artifacts=result.artifacts)
         timings["checks"] = time.monotonic() - t0
-        result.questions = {q.id: questions[q.id] for q in QUESTIONS if q.id in questions}
+        result.questions = {q.id: questions[q.id] for q in assignment.questions
+                            if q.id in questions}
         for qid, q in questions.items():
             result.questions.setdefault(qid, q)
-        for q in QUESTIONS:
+        for q in assignment.questions:
             if q.id not in result.questions:
                 result.questions[q.id] = QuestionResult(q.id, 0.0, float(q.points),
                                                         note="not graded")

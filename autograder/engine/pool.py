@@ -16,6 +16,7 @@ import os
 import threading
 from pathlib import Path
 
+from autograder.assignment import current
 from autograder.engine.session import Sandbox
 
 
@@ -25,6 +26,8 @@ class WarmPool:
     def __init__(self, spare: bool = True):
         self.spare = spare
         self._box: Sandbox | None = None
+        self._box_for = ""
+        """The assignment the spare was started for (its zygote loaded that one's modules)."""
         self._owner = os.getpid()
         self._lock = threading.Lock()
         self.history: list[tuple[int, int | None, str]] = []
@@ -41,7 +44,7 @@ class WarmPool:
             self.last_workdir = box.workdir
             if self.spare:
                 try:
-                    self._box = Sandbox.create(memory_mb, device)
+                    self._box, self._box_for = Sandbox.create(memory_mb, device), current().ref
                 except Exception:  # noqa: BLE001 - a missing spare only costs time
                     self._box = None
             return box
@@ -52,7 +55,7 @@ class WarmPool:
             if self._owner != os.getpid():
                 self._owner, self._box = os.getpid(), None
             if self.spare and self._box is None:
-                self._box = Sandbox.create(memory_mb)
+                self._box, self._box_for = Sandbox.create(memory_mb), current().ref
 
     def _take(self, memory_mb: int | None, device: str) -> Sandbox | None:
         if self._owner != os.getpid():  # forked: the spare belongs to the parent
@@ -63,7 +66,7 @@ class WarmPool:
         if box is None:
             return None
         if box.memory_mb == memory_mb and box.device == device and box.worker is not None \
-                and box.worker.alive():
+                and self._box_for == current().ref and box.worker.alive():
             return box
         box.close()
         return None

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.assignment import current
 from autograder.engine import allowlist, cgroups, isolation, procs
 from autograder.engine import jail as jail_module
 from autograder.engine.jail import DEVICES, JailSpec
@@ -32,8 +33,6 @@ from autograder.reference_calls import ReferenceCalls
 from autograder.results import CellRecord
 from autograder.student import StudentError
 
-PUBLIC_CHECKS = Path(__file__).resolve().parent.parent / "public_checks.py"
-"""Copied into every sandbox's work folder (the notebook's ``check(...)`` cells import it)."""
 MAX_RESTARTS = 25
 MAX_TIMEOUTS_PER_NAME = 2
 CELL_OUTPUT_CAP = 8 * 1024
@@ -123,8 +122,9 @@ class Sandbox:
             else (False, "")
         files = self.workdir / "files" if isolate else self.workdir
         files.mkdir(exist_ok=True)
-        if PUBLIC_CHECKS.is_file():
-            shutil.copyfile(PUBLIC_CHECKS, files / PUBLIC_CHECKS.name)
+        public = current().public_checks  # the notebook's check(...) cells import it
+        if public.is_file():
+            shutil.copyfile(public, files / public.name)
         _seed_font_cache(files)
         if self.slot.uid is None:
             self.limits_note = {
@@ -438,7 +438,9 @@ class Session:
         process only gets stand-ins that call it (:mod:`autograder.remote`).
         Remembered for restarts.
         """
-        self.references = ReferenceCalls(list(names), source)
+        module = current().module("references")
+        self.references = ReferenceCalls(list(names), source,
+                                         getattr(module, "HANDLERS", None))
         payload = self.call({"op": "substitute", "names": list(names)},
                             "the reference substitution", max(self.limits.call_timeout, 5.0))
         try:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.contract import ASSIGNMENT_ID, FREE_RESPONSE_TAG, QUESTION_IDS, all_names
+from autograder.assignment import current
 from autograder.engine.session import Cell
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
@@ -157,28 +157,31 @@ def load_submission(path: str | Path) -> Submission:
 def _check_assignment(name: str, data: dict, raw_cells: list[dict], cells: list[Cell]) -> None:
     """Refuse a notebook of another assignment: it must name this one in its metadata, carry
     one of its question tags, or define one of its names."""
+    assignment = current()
     meta = data.get("metadata")
     declared = meta.get(ASSIGNMENT_KEY) if isinstance(meta, dict) else None
     declared = declared.get("assignment") if isinstance(declared, dict) else None
-    if declared == ASSIGNMENT_ID:
+    if declared == assignment.id:
         return
     if isinstance(declared, str):
-        raise InvalidSubmission(f"{name} is not the {ASSIGNMENT_ID} notebook: it belongs to the "
-                                f"assignment {declared[:80]!r}")
+        raise InvalidSubmission(f"{name} is not the {assignment.id} notebook: it belongs to "
+                                f"the assignment {declared[:80]!r}")
     for cell in raw_cells:
         tags = cell.get("metadata", {}).get("tags") if isinstance(cell.get("metadata"), dict) \
             else None
-        if isinstance(tags, list) and any(t in QUESTION_IDS for t in tags if isinstance(t, str)):
+        if isinstance(tags, list) and any(t in assignment.question_ids for t in tags
+                                          if isinstance(t, str)):
             return
     pattern = re.compile(r"^\s*(?:def|class)\s+(\w+)|^\s*(\w+)\s*=", re.MULTILINE)
-    names = set(all_names())
+    names = set(assignment.all_names())
     for cell in cells:
         for match in pattern.finditer(cell.source):
             if (match.group(1) or match.group(2)) in names:
                 return
-    raise InvalidSubmission(f"{name} is not the {ASSIGNMENT_ID} notebook: it defines none of "
-                            "the assignment's functions (sgd_step, adam_step, ...) and has none "
-                            "of its cells; submit the assignment's notebook")
+    examples = ", ".join(assignment.all_names()[:3])
+    raise InvalidSubmission(f"{name} is not the {assignment.id} notebook: it defines none of "
+                            f"the assignment's names ({examples}, ...) and has none of its "
+                            "cells; submit the assignment's notebook")
 
 
 def free_response_index(cells: list) -> int | None:
@@ -189,8 +192,9 @@ def free_response_index(cells: list) -> int | None:
         found = meta.get("tags") if isinstance(meta, dict) else None
         return found if isinstance(found, list) else []
 
+    tag = current().free_response_tag
     for i, cell in enumerate(cells):
-        if cell.get("cell_type") == "markdown" and FREE_RESPONSE_TAG in tags(cell):
+        if cell.get("cell_type") == "markdown" and tag in tags(cell):
             return i
     for i, cell in enumerate(cells):
         if cell.get("cell_type") == "markdown" and "free response" in (

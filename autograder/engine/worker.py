@@ -59,8 +59,14 @@ def preload() -> None:
     import torch  # noqa: F401
     from IPython.core.interactiveshell import InteractiveShell
 
-    import autograder.probes  # noqa: F401
-    import autograder.remote  # noqa: F401
+    from autograder import probes, remote
+    from autograder.assignment import current
+
+    assignment = current()  # its fixed probes and stand-ins, from its folder, before any student
+    module = assignment.module("probes")
+    probes.register(getattr(module, "PROBES", {}))
+    module = assignment.module("stand_ins")
+    remote.register(getattr(module, "SPECIAL", {}))
 
     # IPython imports much of what running a cell needs on the first cell (bdb, ...): run a
     # fixed one in a throwaway shell, so every submission starts with it loaded.

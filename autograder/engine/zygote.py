@@ -55,13 +55,16 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+
+from autograder.assignment import ENV, current
 
 MAX_SPEC = 1 << 16
 SOCKET_VAR = "AUTOGRADER_ZYGOTE"
 """The environment variable naming a shared zygote's socket (set by the batch)."""
 N_FDS = 6
 """cmd_r, reply_w, ctl_r, event_w, stdout_w, stderr_w."""
-FORBIDDEN_MODULES = ("autograder.checks", "autograder.run_checks", "autograder.reference_source",
+FORBIDDEN_MODULES = ("checks", "autograder.run_checks", "autograder.reference_source",
                      "autograder.reference_calls")
 """Hidden material that must never be in the zygote's (hence every student's) memory."""
 
@@ -70,13 +73,21 @@ FORBIDDEN_MODULES = ("autograder.checks", "autograder.run_checks", "autograder.r
 
 
 def _hidden_modules() -> list[str]:
+    """Modules that must not be here: the hidden suite, the reference machinery, and any
+    module of the assignment's folder or of the kit's tests but its student-side ones."""
     from autograder.engine import allowlist
 
-    hidden = [str(allowlist.REPOSITORY / name) for name in ("solutions", "tests")]
+    assignment = current()
+    allowed = {f"_assignment_{assignment.id}_{role}" for role in assignment.student_side}
+    hidden = [str(assignment.folder), *(str(allowlist.REPOSITORY / n) for n in ("solutions",
+                                                                               "tests"))]
     found = []
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None) or ""
-        if name.startswith(FORBIDDEN_MODULES) or any(path.startswith(h + "/") for h in hidden):
+        if name in allowed:
+            continue
+        if name.split(".")[0] in FORBIDDEN_MODULES or name.startswith(FORBIDDEN_MODULES[1:]) \
+                or any(path.startswith(h + "/") for h in hidden):
             found.append(name)
     return found
 
@@ -92,6 +103,16 @@ def _children(pid: int) -> list[int]:
             return [int(child) for child in fh.read().split()]
     except (OSError, ValueError):
         return []
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, children before their own children."""
+    found, todo = [], _children(pid)
+    while todo:
+        child = todo.pop(0)
+        found.append(child)
+        todo += _children(child)
+    return found
 
 
 def _child(spec: dict, fds: list[int], sock: socket.socket) -> None:
@@ -189,7 +210,9 @@ class _Server:
         """child pid -> the connection of the grader it serves."""
 
     def reap(self) -> None:
-        while self.events:
+        """Collect every ended child (ours, and orphans of ours: the zygote is their
+        subreaper) and report those a grader waits for."""
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -246,8 +269,25 @@ class _Server:
                     self.accept()
                 elif not self.handle(sock):
                     if sock is self.owner:
+                        self.shutdown()
                         return
                     self.drop(sock)
+
+    def shutdown(self, grace: float = 3.0) -> None:
+        """The owner went away: kill every process still running below the zygote and
+        reap them all, so that nothing of a submission outlives the zygote (not even a
+        zombie for the host's init to collect)."""
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            below = _descendants(os.getpid())
+            if not below:
+                break
+            for victim in below:
+                with contextlib.suppress(OSError):
+                    os.kill(victim, signal.SIGKILL)
+            self.reap()
+            time.sleep(0.005)
+        self.reap()
 
     def handle(self, sock: socket.socket) -> bool:
         """Answer one request on ``sock``; False when it has closed."""
@@ -316,6 +356,7 @@ def main(argv: list[str] | None = None) -> None:
     from autograder.engine import syscalls, worker
 
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+    syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)  # orphaned sandbox processes come here
     sock = socket.socket(fileno=args.sock_fd)
     listener = socket.socket(fileno=args.listen_fd) if args.listen_fd is not None else None
     worker.preload()
@@ -489,6 +530,8 @@ def _peak_rss_mb(pid: int | None) -> float | None:
 
 _zygote: Zygote | None = None
 _owner: int | None = None
+_serves: str | None = None
+"""The assignment whose student-side modules this process's zygote loaded."""
 _lock = threading.Lock()
 
 
@@ -504,6 +547,7 @@ def zygote_env() -> dict[str, str]:
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
         "MKL_NUM_THREADS": os.environ.get("MKL_NUM_THREADS", "1"),
         "LANG": "C.UTF-8",
+        ENV: current().ref,  # whose student-side modules it loads
     }
     with contextlib.suppress(Exception):  # read the grader's font list instead of rebuilding it
         import matplotlib
@@ -515,8 +559,12 @@ def zygote_env() -> dict[str, str]:
 def shared() -> Zygote:
     """This grader process's zygote: the batch's (``AUTOGRADER_ZYGOTE``) while it serves,
     else one of its own, started on first use (and again if it died)."""
-    global _zygote, _owner
+    global _zygote, _owner, _serves
     with _lock:
+        wanted = current().ref
+        if _zygote is not None and _owner == os.getpid() and _serves != wanted:
+            _zygote.close()  # it loaded another assignment's student-side modules
+            _zygote = None
         if _zygote is not None and _owner == os.getpid() and _zygote.failed:
             raise ZygoteError("the zygote failed to start")
         if _zygote is not None and (_owner != os.getpid() or not _zygote.alive()):
@@ -531,7 +579,7 @@ def shared() -> Zygote:
                 os.environ.pop(SOCKET_VAR, None)  # gone: from now on, a zygote of our own
             if _zygote is None:
                 _zygote = Zygote(zygote_env())
-            _owner = os.getpid()
+            _owner, _serves = os.getpid(), wanted
             atexit.register(close_shared)
         return _zygote
 

@@ -188,13 +188,14 @@ HIDDEN_READ = {}
 STOLEN = ""
 repo = os.path.dirname(os.path.dirname(os.path.abspath(autograder.__file__)))
 targets = [os.path.join(repo, rel) for rel in (
-    "autograder/checks/harness.py", "autograder/checks/__init__.py",
+    "solutions/adam_variants/checks/harness.py", "solutions/adam_variants/checks/__init__.py",
+    "solutions/adam_variants/assignment.toml",
     "solutions/adam_variants/adam_variants.ipynb", "tests/corpus/make_corpus.py")]
-targets += glob.glob(os.path.join(repo, "autograder/checks/*.py"))
+targets += glob.glob(os.path.join(repo, "solutions/*/checks/*.py"))
 targets += glob.glob(os.path.join(repo, "solutions/**/*.ipynb"), recursive=True)
 here = os.path.dirname(os.path.abspath("adam_variants.ipynb"))
 for ppid in [str(os.getppid()), "1"]:
-    targets.append(f"/proc/{ppid}/cwd/autograder/checks/harness.py")
+    targets.append(f"/proc/{ppid}/cwd/solutions/adam_variants/checks/harness.py")
     targets.append(f"/proc/{ppid}/cwd/solutions/adam_variants/adam_variants.ipynb")
 for path in targets:
     try:
@@ -253,7 +254,7 @@ repo = os.path.dirname(os.path.dirname(os.path.abspath(autograder.__file__)))
 FOUND, STOLEN = [], []
 # the repository, its history and its build outputs
 for rel in [".git", "dist", "nbgrader_course", "bench", "grades", "solutions",
-            "autograder/checks", "submissions", "tests"]:
+            "solutions/adam_variants/checks", "submissions", "tests"]:
     if os.path.exists(os.path.join(repo, rel)):
         FOUND.append(os.path.join(repo, rel))
 try:

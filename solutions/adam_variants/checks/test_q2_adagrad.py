@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import oracles
-from autograder.checks.harness import (
+from . import oracles
+from .harness import (
     Case,
     Run,
     as_outputs,

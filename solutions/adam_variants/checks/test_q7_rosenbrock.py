@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.checks import oracles
-from autograder.checks.harness import close, diagnose, fail, numeric, uniform
+from . import oracles
+from .harness import close, diagnose, fail, numeric, uniform
 
 BUILDS_ON = pytest.mark.builds_on("sgd_step", "momentum_step", "rmsprop_step", "adam_step",
                                   "bias_correction", "rosenbrock_grad")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import oracles
-from autograder.checks.artifacts import record_adam_trace
-from autograder.checks.harness import (
+from . import oracles
+from .artifacts import record_adam_trace
+from .harness import (
     Case,
     Run,
     check_cases,

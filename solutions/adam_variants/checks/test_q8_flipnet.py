@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.checks import oracles
-from autograder.checks.artifacts import record_flipnet_curves
-from autograder.checks.harness import close, fail, numeric, uniform
+from . import oracles
+from .artifacts import record_flipnet_curves
+from .harness import close, fail, numeric, uniform
 
 BUILDS_ON = pytest.mark.builds_on("FlipNet", "make_flip_data", "train_flipnet")
 KEYS = ("layer1.weight", "layer1.bias", "layer2.weight", "layer2.bias")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import oracles
-from autograder.checks.harness import Case, check_cases, close, draw, fail, numeric, uniform
+from . import oracles
+from .harness import Case, check_cases, close, draw, fail, numeric, uniform
 
 
 def _sign_sensitive(rng, m: np.ndarray, beta1: float, beta2: float) -> np.ndarray:

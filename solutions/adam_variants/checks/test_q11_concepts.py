@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import oracles
-from autograder.checks.harness import fail
 from autograder.probes import NOT_IMPLEMENTED
-from autograder.public_checks import normalise_answer
+
+from . import oracles
+from .harness import fail
+from .public import normalise_answer
 
 
 def _answer(student, name: str, choices: tuple[str, ...]) -> str:

@@ -24,7 +24,7 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from autograder.checks.static import parse_submission
+from .static import parse_submission
 
 CLASS_NAME = "ScratchAdamW"
 ADAM_NAMES = frozenset({"Adam", "AdamW", "adam", "adamw", "_functional"})
@@ -39,7 +39,11 @@ ESCAPE_ATTRS = frozenset({"__globals__", "__builtins__", "__subclasses__", "__co
                           "__closure__"})
 """Ways out of the notebook's own namespace, refused anywhere in the notebook."""
 PUBLIC_MODULE = "autograder.public_checks"
-"""The public self-checks: the released notebook may import them from the kit."""
+"""The public self-checks: notebooks released before they moved beside the notebook import
+them from the kit as a fallback (harmless: in the sandbox the import fails)."""
+KIT_PREFIXES = ("autograder", "_assignment_")
+"""The grader's own modules: the kit, and an assignment's modules loaded into the student's
+process (``_assignment_<id>_probes``, ...)."""
 ATTR_FUNCTIONS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
 DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "vars"})
 IPYTHON_RUNNERS = frozenset({"run_cell", "run_code", "runcode", "ex", "ev", "safe_execfile"})
@@ -171,16 +175,16 @@ def _notebook_findings(nb: _Notebook) -> list[Finding]:
         if isinstance(n, (ast.Import, ast.ImportFrom)):
             modules = ([n.module or ""] if isinstance(n, ast.ImportFrom)
                        else [a.name for a in n.names])
-            if any(m.split(".")[0] == "autograder" and m != PUBLIC_MODULE for m in modules):
+            if any(_is_kit(m) and m != PUBLIC_MODULE for m in modules):
                 out.append(Finding("refers to the grader's own modules", _snippet(n)))
             elif any(m.split(".")[0] == "importlib" for m in modules):
                 out.append(Finding("imports modules dynamically", _snippet(n)))
-        elif isinstance(n, ast.Name) and n.id in ("autograder", "importlib"):
+        elif isinstance(n, ast.Name) and (_is_kit(n.id) or n.id == "importlib"):
             if not (n.id == "autograder" and _is_public_checks_use(nb, n)):
-                out.append(Finding("refers to the grader's own modules" if n.id == "autograder"
-                                   else "imports modules dynamically", _snippet(n)))
+                out.append(Finding("imports modules dynamically" if n.id == "importlib"
+                                   else "refers to the grader's own modules", _snippet(n)))
         elif isinstance(n, ast.Constant) and isinstance(n.value, str) \
-                and "autograder" in n.value:
+                and any(prefix in n.value for prefix in KIT_PREFIXES):
             out.append(Finding("refers to the grader's own modules", _snippet(n)))
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
                 and n.func.id in DYNAMIC_CALLS:
@@ -209,6 +213,10 @@ def _notebook_findings(nb: _Notebook) -> list[Finding]:
         out.append(Finding(f"rebinds {CLASS_NAME} after its class statement",
                            _snippet(bound[-1])))
     return out
+
+
+def _is_kit(module: str) -> bool:
+    return module.split(".")[0] == "autograder" or module.startswith("_assignment_")
 
 
 def _is_public_checks_use(nb: _Notebook, name: ast.Name) -> bool:

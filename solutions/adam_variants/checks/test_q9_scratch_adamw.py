@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import oracles, scratch_mistakes
-from autograder.checks.delegation import findings, subclasses_optimizer
-from autograder.checks.harness import close, fail
-from autograder.checks.static import defines_class
 from autograder.student import StudentError
+
+from . import oracles, scratch_mistakes
+from .delegation import findings, subclasses_optimizer
+from .harness import close, fail
+from .static import defines_class
 
 DEFAULTS = scratch_mistakes.DEFAULTS
 STATE_KEYS = ("step", "exp_avg", "exp_avg_sq")
@@ -230,7 +231,7 @@ def test_is_optimizer_subclass(student, rng, device, source):
 def test_no_delegation(student, rng, device, source):
     """Nothing in the class, in what it reaches or elsewhere in the notebook hands the update
     to torch's Adam/AdamW or hides what runs (decided from the source, see
-    `autograder/checks/delegation.py`); reaching torch's Adam/AdamW at run time costs the
+    `checks/delegation.py`); reaching torch's Adam/AdamW at run time costs the
     point as well."""
     if not source:
         fail("The grader could not read your code cells, so it cannot check that "

@@ -5,7 +5,7 @@ function *with that one mistake*. When a submission's result disagrees with the
 oracle, a check evaluates these variants on the same inputs and reports the
 first whose result agrees with the student everywhere. ``DIAGNOSES[label]`` is
 the plain sentence shown to the student (it never mentions hidden inputs); it is
-:data:`autograder.public_checks.MISTAKES`, so the public self-checks name a
+:data:`MISTAKES` of ``public_checks.py``, so the public self-checks name a
 mistake in the same words.
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from autograder.checks.oracles import f64
-from autograder.public_checks import MISTAKES
+from .oracles import f64
+from .public import MISTAKES
 
 DIAGNOSES: dict[str, str] = MISTAKES
 """Label -> sentence; the public self-checks word their diagnoses the same way."""
@@ -201,7 +201,7 @@ def _trace_variant(mode: str) -> Callable:
 # ---------------------------------------------------------------------- q7: the paths
 def _path_variant(mode: str) -> Callable:
     """optimize_rosenbrock with one mistake in how it drives the (correct) step functions."""
-    from autograder.checks import oracles
+    from . import oracles
 
     def run(optimizer, lr, steps, start=(-1.2, 1.0), **hparams):
         hp = {} if mode == "ignores_hp" else dict(hparams)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from autograder.checks import oracles
+from . import oracles
 
 TRACE_KEYS = oracles.TRACE_KEYS
 MAX_POINTS = 200

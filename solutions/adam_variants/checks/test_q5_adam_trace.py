@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from autograder.checks import oracles
-from autograder.checks.harness import close, diagnose, fail, numeric, uniform
+from . import oracles
+from .harness import close, diagnose, fail, numeric, uniform
 
 KEYS = oracles.TRACE_KEYS
 BUILDS_ON = pytest.mark.builds_on("adam_step", "bias_correction")

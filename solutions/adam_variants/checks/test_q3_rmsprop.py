@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import oracles
-from autograder.checks.harness import Case, Run, check_cases, check_runs, draw, uniform
+from . import oracles
+from .harness import Case, Run, check_cases, check_runs, draw, uniform
 
 
 @pytest.mark.points(3)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.oracles import memoised
+from .oracles import memoised
 
 DEFAULTS = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
 

@@ -1,7 +1,7 @@
 """Comparison, random inputs and diagnosis shared by the hidden checks.
 
 A check fails by raising :class:`CheckFailed` with a student-facing message and
-an optional diagnosis label (see :mod:`autograder.checks.mistakes`). Messages
+an optional diagnosis label (see ``mistakes.py``). Messages
 describe the *kind* of input (tiny gradients, float32, many steps), never the
 values, so the hidden probes stay hidden.
 """
@@ -14,14 +14,16 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from autograder import contract
-from autograder.checks import mistakes
+from autograder import checking
+from autograder.assignment import current
+
+from . import mistakes
 
 TOL64 = 1e-6
 TOL32 = 1e-4
 
 
-class CheckFailed(Exception):
+class CheckFailed(checking.CheckFailed):
     """A failed hidden check: ``detail`` says what differs, ``diagnosis`` names the mistake.
 
     ``message`` is the full student-facing text: the detail, then the mistake's sentence
@@ -31,10 +33,8 @@ class CheckFailed(Exception):
 
     def __init__(self, message: str, diagnosis: str = ""):
         label = mistakes.label_of(diagnosis) if diagnosis else ""
-        super().__init__(with_diagnosis(message, label))
+        super().__init__(with_diagnosis(message, label), label)
         self.detail = message
-        self.message = with_diagnosis(message, label)
-        self.diagnosis = label
 
 
 def with_diagnosis(detail: str, label: str) -> str:
@@ -138,12 +138,12 @@ def uniform(rng: np.random.Generator, low: float, high: float) -> float:
 
 
 def param_names(name: str) -> list[str]:
-    """Parameter names of a contract function, from the contract's signature text."""
-    for q in contract.QUESTIONS:
-        if name in q.functions:
-            sig = q.functions[name].strip()[1:-1]
-            return [p.split("=")[0].strip().lstrip("*") for p in _split_top(sig) if p.strip()]
-    return []
+    """Parameter names of a contract function, from the assignment file's signature text."""
+    signature = current().signature(name)
+    if signature is None:
+        return []
+    sig = signature.strip()[1:-1]
+    return [p.split("=")[0].strip().lstrip("*") for p in _split_top(sig) if p.strip()]
 
 
 def _split_top(text: str) -> list[str]:
