@@ -59,7 +59,7 @@ from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
-from autograder import manual, timestamps
+from autograder import manual, run_checks, timestamps
 from autograder.assignment import AssignmentError, current
 from autograder.atomic import remove_stale_temps, write_text_atomic
 from autograder.check_catalog import CatalogError
@@ -195,23 +195,11 @@ def notebook_sha256(path: str | Path) -> str:
 
 
 def checks_fingerprint() -> str:
-    """Which version of the hidden checks grades now: the same fingerprint the engine
-    stores in ``result.checks_sha256`` (``autograder.run_checks.checks_fingerprint``,
-    else the engine's), else a hash of the check sources."""
-    for module in ("autograder.run_checks", "autograder.engine.grade"):
-        try:
-            return str(importlib.import_module(module).checks_fingerprint())
-        except (ImportError, AttributeError):
-            continue
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for source in sorted([*(package / "checks").rglob("*.py"), package / "run_checks.py"]):
-        if source.is_file():
-            digest.update(source.name.encode() + b"\0" + source.read_bytes())
-    return digest.hexdigest()
+    """Which version of the hidden checks grades now: the fingerprint the engine stores in
+    ``result.checks_sha256`` (:func:`autograder.run_checks.checks_fingerprint`)."""
+    return run_checks.checks_fingerprint()
 
 
-# ---------------------------------------------------------------- results on disk
 def is_current(result: SubmissionResult | None, nb_sha: str, checks_sha: str, seed: int,
                device: str) -> bool:
     """Whether a stored result still stands (same notebook, checks, seed and device)."""

@@ -86,6 +86,35 @@ print(sorted(seen))
     assert eval(output.strip().splitlines()[0]) == [], output  # only the venv's mount point
 
 
+@NEEDS_ROOT
+def test_a_tree_exposed_under_tmp_stays_visible(tmp_path, monkeypatch):
+    """A kit cloned under /tmp (its virtual environment there): the sandbox's own /tmp is a
+    fresh tmpfs, and the exposed tree is bound on top of it, read-only."""
+    kit = Path("/tmp") / f"kit-under-tmp-{os.getpid()}"
+    (kit / "lib").mkdir(parents=True)
+    (kit / "lib" / "marker.txt").write_text("exposed\n")
+    (kit / "secret.txt").write_text("not exposed\n")
+    build = allowlist.build
+    monkeypatch.setattr(allowlist, "build", lambda device="cpu": allowlist.AllowList(
+        (*build(device).expose, str(kit / "lib")), build(device).links, build(device).cover))
+    try:
+        output, _ = look(f"""
+import os
+print(open({str(kit / "lib" / "marker.txt")!r}).read().strip())
+print(sorted(os.listdir({str(kit)!r})), sorted(os.listdir("/tmp")))
+try:
+    open({str(kit / "lib" / "new.txt")!r}, "w")
+except OSError as exc:
+    print("read-only:", exc.errno)
+""")
+    finally:
+        shutil.rmtree(kit)
+    lines = output.strip().splitlines()
+    assert lines[0] == "exposed", output
+    assert lines[1] == f"['lib'] ['{kit.name}']", output
+    assert lines[2] == "read-only: 30", output  # EROFS
+
+
 def test_the_allow_list_exposes_no_hidden_folder():
     allowed = allowlist.build()
     for hidden in (ROOT / ".git", ROOT / "solutions", ROOT / "autograder" / "checks",

@@ -173,8 +173,17 @@ def _build(spec: JailSpec) -> None:
     sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
     root = os.path.join(spec.stage, "root")
     _tmpfs(root, 8, 0o755)
+    # the writable places first: a host path exposed below one of them (a virtual
+    # environment under /tmp) is then bound on top, not hidden by it
+    _make_dev(root, spec)
+    proc = _inside(root, "/proc")
+    os.makedirs(proc, exist_ok=True)
+    sc.mount("proc", proc, "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+    _tmpfs(_inside(root, "/tmp"), spec.tmp_mb, 0o1777)
+    _tmpfs(_inside(root, WORKDIR), spec.workdir_mb, 0o700, uid=spec.uid)
     for path in sorted(spec.expose, key=lambda p: (p.count("/"), p)):
-        if not os.path.lexists(path):
+        if not os.path.lexists(path) or any(path == top or path.startswith(top + "/")
+                                            for top in ("/dev", "/proc")):
             continue
         target = _inside(root, path)
         _mount_point(target, path)
@@ -189,12 +198,6 @@ def _build(spec: JailSpec) -> None:
         if not os.path.lexists(target):
             os.makedirs(os.path.dirname(target), exist_ok=True)
             os.symlink(dest, target)
-    _make_dev(root, spec)
-    proc = _inside(root, "/proc")
-    os.makedirs(proc, exist_ok=True)
-    sc.mount("proc", proc, "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
-    _tmpfs(_inside(root, "/tmp"), spec.tmp_mb, 0o1777)
-    _tmpfs(_inside(root, WORKDIR), spec.workdir_mb, 0o700, uid=spec.uid)
     _install_files(os.path.join(spec.stage, "files"), _inside(root, WORKDIR), spec.uid)
     _make_etc(root, spec.uid)
     os.chdir(root)

@@ -72,6 +72,8 @@ def describe_exit(returncode: int | None) -> str:
 
 
 STOPPED_REASON = "the process was stopped (SIGSTOP or SIGTSTP) and was replaced"
+STOP_CHECK_INTERVAL = 0.05
+"""Seconds between two looks at /proc for a stopped process while a reply is awaited."""
 
 
 @dataclass
@@ -134,6 +136,7 @@ class WorkerProcess:
         """The serving child's pid as its zygote sees it (inside the sandbox's namespace)."""
         self._child_host: int | None = None
         self.child_status: int | None = None
+        self._stop_checked = 0.0
         self.init_pid: int | None = None
         """Host pid of the sandbox's first process (the per-submission zygote), with a jail."""
         self.ready = False
@@ -274,6 +277,10 @@ class WorkerProcess:
             return describe_exit(self.proc.returncode)
         if self.child_status is not None:
             return describe_exit(os.waitstatus_to_exitcode(self.child_status))
+        now = time.monotonic()
+        if now - self._stop_checked < STOP_CHECK_INTERVAL:
+            return None
+        self._stop_checked = now
         watched = [self._child_host_pid(), self.init_pid, self.proc.pid]
         if any(pid is not None and procs.is_stopped(pid) for pid in watched):
             return STOPPED_REASON
