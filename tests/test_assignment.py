@@ -11,6 +11,7 @@ import contextlib
 import inspect
 import io
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -374,3 +375,28 @@ def test_released_notebook_executes_and_every_check_says_not_implemented(
     marks = [line for line in check_lines if line.startswith(("\u2714", "\u2718"))]
     assert len(marks) == sum(len(c) for c in CHECKS.values())
     assert all(line.startswith("\u2718") and "not implemented yet" in line for line in marks)
+
+
+def test_the_contract_page_agrees_with_the_assignment_file() -> None:
+    """contract.md (what students and other graders read) states the points and signatures
+    of assignment.toml (what the kit reads)."""
+    page = contract.ASSIGNMENT.contract.read_text(encoding="utf-8")
+    headings = {qid: int(points) for qid, points in
+                re.findall(r"^### (\w+): (?:up to )?(\d+)", page, re.MULTILINE)}
+    assert headings == contract.POINTS
+    text = " ".join(page.split())
+
+    def stated(name: str) -> str | None:
+        found = re.search(r"`" + re.escape(name) + r"(\((?:[^()]|\([^()]*\))*\))", text)
+        return found and found.group(1).replace('"', "'").replace(" ", "")
+
+    checked = 0
+    for q in contract.QUESTIONS:
+        for name, signature in q.functions.items():
+            if stated(name) == "(...samesignature...)":
+                continue
+            assert stated(name) == signature.replace('"', "'").replace(" ", ""), name
+            checked += 1
+        for name in [*q.classes, *q.constants]:
+            assert f"`class {name}(" in text or f"`{name}`" in text, name
+    assert checked >= 20
