@@ -43,6 +43,7 @@ import hashlib
 import importlib
 import json
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import resource
 import secrets
@@ -339,7 +340,8 @@ def _worker_main(conn: Any, grade_ref: str, log: str | None = None,
             return
 
 
-PRELOAD = ("autograder.engine.grade", "nbformat", "torch", "torch._dynamo")
+PRELOAD = ("autograder.engine.grade", "torch", "torch._dynamo", "matplotlib",
+           "IPython.core.inputtransformer2")
 """What the workers' forkserver imports once for all of them (see :func:`_worker_context`)."""
 
 
@@ -347,12 +349,20 @@ def _worker_context(grade_ref: str) -> Any:
     """The ``forkserver`` start method, preloading the grader's imports.
 
     Every worker is a fork of one server process that imported the engine, the
-    hidden suite's runner, nbformat and torch once (seconds of CPU), instead of a
+    hidden suite's runner, torch, matplotlib and IPython's input transformer once (seconds of CPU), instead of a
     fresh interpreter importing them again; the server never grades anything.
     """
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([*PRELOAD, grade_ref.partition(":")[0]])
     return ctx
+
+
+def start_workers_server(grade_ref: str) -> None:
+    """Start the workers' forkserver now, so that its imports (seconds) overlap with what
+    the batch does before its first worker (checking the assignment, finding the
+    submissions); the pool then finds it running."""
+    _worker_context(grade_ref)
+    multiprocessing.forkserver.ensure_running()
 
 
 class _Worker:
@@ -885,6 +895,8 @@ def _main(args: argparse.Namespace) -> int:
         print(f"error: --scheduler {args.scheduler!r}: give the scheduler's address, e.g. "
               "tcp://10.0.0.5:8786", file=sys.stderr)
         return 2
+    if args.scheduler is None:
+        start_workers_server(args.grade_fn)
     try:
         verify(current())
     except (AssignmentError, CatalogError) as exc:

@@ -283,10 +283,10 @@ def time_bare(notebook: Path | None = None, repeats: int = 2) -> Measurement:
     import numpy  # noqa: F401
     import torch  # noqa: F401
 
-    from autograder.notebook import code_sources, read_notebook
+    from autograder.notebook import code_sources
 
     sources = []
-    for source in code_sources(read_notebook(notebook)):
+    for source in code_sources(notebook):
         lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
         sources.append(compile("\n".join(lines), str(notebook), "exec"))
     cwd = Path.cwd()

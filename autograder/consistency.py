@@ -11,23 +11,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
-
 from autograder.assignment import FILE, Assignment, AssignmentError
 from autograder.check_catalog import CheckSpec, collect_checks
+from autograder.notebook import cell_sources
 
 HEADING = re.compile(r"\s*#+\s*(\w+)")
 POINTS = re.compile(r"(\d+)\s+points?\)")
 
 
-def printed_points(nb: nbformat.NotebookNode, question_ids: tuple[str, ...]) -> dict[str, int]:
+def printed_points(notebook: Path, question_ids: tuple[str, ...]) -> dict[str, int]:
     """The points each question's heading states (``## q2_name: ... (14 points)``, or
     ``(bonus, up to 10 points)``), from the notebook's markdown."""
     found: dict[str, int] = {}
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for line in cell.source.splitlines():
+    for source in cell_sources(notebook, "markdown"):
+        for line in source.splitlines():
             heading, points = HEADING.match(line), POINTS.search(line)
             if heading and points and heading[1] in question_ids:
                 found.setdefault(heading[1], int(points[1]))
@@ -37,8 +34,7 @@ def printed_points(nb: nbformat.NotebookNode, question_ids: tuple[str, ...]) -> 
 def check_printed_points(assignment: Assignment, notebook: Path) -> None:
     """AssignmentError when a question heading of ``notebook`` states other points than the
     assignment file."""
-    nb = nbformat.read(str(notebook), as_version=4)
-    for qid, printed in printed_points(nb, assignment.question_ids).items():
+    for qid, printed in printed_points(notebook, assignment.question_ids).items():
         wanted = assignment.question(qid).points
         if printed != wanted:
             raise AssignmentError(

@@ -7,22 +7,36 @@ engine runs them in a sandboxed process.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where a notebook is read: its schema library takes a second
     import nbformat
 
+
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
-    """Read a notebook as nbformat v4."""
+    """Read a notebook as nbformat v4 (validated against its schema)."""
     import nbformat
 
     return nbformat.read(str(path), as_version=4)
 
 
-def code_sources(nb: nbformat.NotebookNode) -> list[str]:
-    """The source of every code cell, in order."""
-    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
+def cell_sources(path: str | Path, cell_type: str = "code") -> list[str]:
+    """The source of every cell of ``cell_type`` in an *instructor* notebook, in order.
+
+    Read as plain JSON: the grader reads the solution on every start, and importing
+    nbformat's schema validation costs about a second there. Submissions are never read
+    this way (see :mod:`autograder.engine.submission`).
+    """
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    return ["".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            for cell in cells if cell["cell_type"] == cell_type]
+
+
+def code_sources(path: str | Path) -> list[str]:
+    """The source of every code cell of an instructor notebook, in order."""
+    return cell_sources(path, "code")
 
 
 def exec_notebook(path: str | Path, skip_magics: bool = True) -> dict[str, Any]:
@@ -32,7 +46,7 @@ def exec_notebook(path: str | Path, skip_magics: bool = True) -> dict[str, Any]:
     dropped when ``skip_magics`` is true.
     """
     namespace: dict[str, Any] = {"__name__": "__notebook__"}
-    for source in code_sources(read_notebook(path)):
+    for source in code_sources(path):
         if skip_magics:
             source = "\n".join(
                 line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))

@@ -65,7 +65,7 @@ def _definitions(path: str, mtime: float
     order: list[str] = []
     defs: set[str] = set()
     imports: list[str] = []
-    for cell in notebook.code_sources(notebook.read_notebook(path)):
+    for cell in notebook.code_sources(path):
         text = _strip_magics(cell)
         try:
             tree = ast.parse(text)

@@ -20,7 +20,7 @@ from checks_support import (
     solution_definitions,
 )
 
-from autograder.notebook import code_sources, exec_notebook, read_notebook
+from autograder.notebook import code_sources, exec_notebook
 from autograder.reference_source import reference_source
 from autograder.run_checks import checks_fingerprint, suite_table
 from autograder.student import InProcessStudent
@@ -45,7 +45,7 @@ def test_points_per_question_equal_the_contract():
 
 
 def test_solution_notebook_scores_exactly_the_contract(solution_ns):
-    source = "\n\n".join(code_sources(read_notebook(SOLUTION_NOTEBOOK)))
+    source = "\n\n".join(code_sources(SOLUTION_NOTEBOOK))
     artifacts: dict = {}
     results = grade(solution_ns, seed=1, source=source, artifacts=artifacts)
     assert points(results) == full_marks(), failures(results)

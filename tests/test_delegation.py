@@ -250,9 +250,9 @@ def test_correct_variants_are_not_flagged(path):
 def test_the_solution_notebook_is_not_flagged():
     from adam import SOLUTION_NOTEBOOK
 
-    from autograder.notebook import code_sources, read_notebook
+    from autograder.notebook import code_sources
 
-    source = "\n\n".join(code_sources(read_notebook(SOLUTION_NOTEBOOK)))
+    source = "\n\n".join(code_sources(SOLUTION_NOTEBOOK))
     assert findings(source) == () and subclasses_optimizer(source)
 
 

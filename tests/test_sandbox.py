@@ -31,7 +31,7 @@ from autograder.engine import allowlist, cgroups, isolation, procs
 from autograder.engine.grade import MAX_CELL_LOG_BYTES, grade_one
 from autograder.engine.pool import WarmPool
 from autograder.engine.process import WorkerDied
-from autograder.engine.session import Sandbox
+from autograder.engine.session import Sandbox, sweep_free_slots
 from autograder.engine.show import look
 from autograder.engine.submission import InvalidSubmission, load_submission
 
@@ -465,3 +465,22 @@ def test_cgroup_v1_and_v2_layouts(tmp_path):
     with pytest.raises(OSError, match="lacks"):
         (v2 / "cgroup.controllers").write_text("cpu io\n")
         cgroups.create_v2("s5", 1, 1, mount=v2, proc_cgroup="0::/grader\n")
+
+
+@NEEDS_ROOT
+def test_the_sweep_ends_what_a_free_slot_left():
+    """A grader killed mid-submission leaves its slot's processes and host folder behind; the
+    batch's closing sweep removes both, for a slot no grader holds."""
+    number = isolation.MAX_SLOTS - 1
+    assert not isolation.slot_in_use(number)
+    stray = subprocess.Popen(["sleep", "60"], user=isolation.UID_BASE + number)
+    stale = isolation.base_dir() / f"s{number}-left-behind"
+    stale.mkdir(parents=True)
+    try:
+        assert sweep_free_slots() >= 1
+        assert stray.wait(timeout=5) == -9
+        assert not stale.exists()
+        assert procs.owned_by([isolation.UID_BASE + number]) == {}
+    finally:
+        stray.kill()
+        shutil.rmtree(stale, ignore_errors=True)

@@ -102,17 +102,26 @@ def default_pool() -> WarmPool:
 
 def warm_grader() -> None:
     """Load, in the grader, what the first submission's checks would load: torch (with
-    ``torch._dynamo``, which the first optimizer imports), nbformat (the reference
-    source is read from the solution notebook) and every module of the hidden suite.
+    ``torch._dynamo``, which the first optimizer imports), matplotlib (the font cache
+    the sandbox is given), IPython's input transformer (which cells parse), every module
+    of the hidden suite, the assignment's reference handlers and the solution's
+    definitions (the source of the reference substitution).
 
     Run while the zygote starts, this takes those seconds off the first submission.
     """
-    import nbformat  # noqa: F401
+    import matplotlib  # noqa: F401
     import torch._dynamo  # noqa: F401
+    from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
 
     from autograder import run_checks
+    from autograder.reference_source import reference_source
 
     run_checks.suite_table()
+    assignment = current()
+    for role in ("probes", "references"):
+        assignment.module(role)
+    with contextlib.suppress(KeyError, OSError):
+        reference_source([])
 
 
 def prewarm(memory_mb: int | None = 4096) -> None:

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Collection
 
 STOPPED = ("T", "t")
 """Process states of a stopped (SIGSTOP, SIGTSTP) or traced process."""
@@ -113,6 +114,22 @@ def find(uid: int | None = None, token: tuple[str, str] | None = None,
             continue
         if hit:
             found.append(int(pid))
+    return found
+
+
+def owned_by(uids: Collection[int]) -> dict[int, list[int]]:
+    """Live (non-zombie) processes of each of ``uids`` that has any, in one pass over /proc."""
+    found: dict[int, list[int]] = {}
+    wanted, me = set(uids), os.getpid()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == me:
+            continue
+        try:
+            owner, letter = owner_and_state(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+        if owner in wanted and letter not in ("Z", "X"):
+            found.setdefault(owner, []).append(int(pid))
     return found
 
 

@@ -63,19 +63,20 @@ class Limits:
 def sweep_free_slots() -> int:
     """Remove what crashed or killed graders left in slots nobody holds now: processes of the
     slot's uid, host folders and cgroups. Returns how many slots had something."""
-    cleaned = 0
-    for number in range(isolation.MAX_SLOTS):
-        if isolation.slot_in_use(number):
-            continue
+    free = [number for number in range(isolation.MAX_SLOTS) if not isolation.slot_in_use(number)]
+    dirty = set()
+    for number in free:
         hit = cgroups.remove_stale(f"s{number}") if isolation.running_as_root() else 0
         for stale in isolation.base_dir().glob(f"s{number}-*"):
             isolation.remove_workdir(stale)
             hit += 1
-        if isolation.running_as_root():
-            uid = isolation.UID_BASE + number
-            hit += procs.kill_all(lambda u=uid: procs.find(uid=u))
-        cleaned += bool(hit)
-    return cleaned
+        if hit:
+            dirty.add(number)
+    if isolation.running_as_root():  # one pass over /proc for every free slot's uid
+        uids = {isolation.UID_BASE + number: number for number in free}
+        dirty |= {uids[uid] for uid in procs.owned_by(uids)}
+        procs.kill_all(lambda: [pid for pids in procs.owned_by(uids).values() for pid in pids])
+    return len(dirty)
 
 
 @dataclass
