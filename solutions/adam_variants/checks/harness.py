@@ -16,6 +16,7 @@ import numpy as np
 
 from autograder import checking
 from autograder.assignment import current
+from autograder.checking import numeric
 
 from . import mistakes
 
@@ -48,17 +49,6 @@ def fail(message: str, diagnosis: str = "") -> NoReturn:
 
 
 # --------------------------------------------------------------------------- comparison
-def numeric(value: Any) -> np.ndarray | None:
-    """``value`` as a float64 array, or None when it is not numbers of one shape."""
-    if isinstance(value, (bool, str, dict)) or value is None:
-        return None
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return arr
-
-
 def close(actual: Any, expected: Any, tol: float) -> bool:
     """Same shape (a scalar may come back as a 1-element array) and values within ``tol``.
 
@@ -68,24 +58,7 @@ def close(actual: Any, expected: Any, tol: float) -> bool:
     if isinstance(expected, (list, tuple)) and expected and not _homogeneous(expected):
         return (isinstance(actual, (list, tuple)) and len(actual) == len(expected)
                 and all(close(a, e, tol) for a, e in zip(actual, expected, strict=True)))
-    a, e = numeric(actual), np.asarray(expected, dtype=np.float64)
-    if a is None:
-        return False
-    if e.ndim == 0:
-        if a.size != 1:
-            return False
-        a = a.reshape(())
-    elif a.shape != e.shape:
-        return False
-    finite = np.isfinite(e)
-    if not np.array_equal(np.isfinite(a), finite):
-        return False
-    if not finite.all() and not np.array_equal(a[~finite], e[~finite], equal_nan=True):
-        return False
-    if not finite.any():
-        return True
-    scale = float(np.max(np.abs(e[finite])))
-    return bool(np.all(np.abs(a[finite] - e[finite]) <= tol * max(scale, 1e-12)))
+    return checking.close(actual, expected, tol)
 
 
 def _homogeneous(values: Sequence[Any]) -> bool:
