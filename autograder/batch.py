@@ -255,8 +255,7 @@ def grade_safely(grade_fn: Callable[..., SubmissionResult], path: Path, submissi
         result = SubmissionResult.failed(
             submission, "error",
             f"the grader failed on this submission ({type(exc).__name__}: {str(exc)[:300]})",
-        )
-        result.seed = seed
+            seed=seed)
     result.submission = submission
     result.timings["batch_seconds"] = round(time.perf_counter() - start, 3)
     try:
@@ -478,16 +477,9 @@ def _store(out: Path, result_json: str, trace: str, summary: BatchSummary,
         summary.warnings.append(f"feedback of {result.submission}: {exc}")
 
 
-def _error_json(sub: Submission, message: str, seed: int) -> str:
-    result = SubmissionResult.failed(sub.id, "error", message)
-    result.seed = seed
-    return result.to_json()
-
-
-def _invalid_json(sub: Submission, seed: int) -> str:
-    result = SubmissionResult.failed(sub.id, "invalid", sub.problem)
-    result.seed = seed
-    return result.to_json()
+def overran_message(hard_limit: float) -> str:
+    """What a submission whose grading outlived ``hard_limit`` seconds is told."""
+    return f"grading took longer than the hard limit of {hard_limit:.0f} s and was stopped"
 
 
 def _shared_zygote(grade_ref: str) -> zygote.ZygoteServer | None:
@@ -554,12 +546,12 @@ def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str
                     overran = now - w.started > limit and w.proc.is_alive()
                     w.stop()
                     code = w.proc.exitcode
-                    message = (f"grading took longer than the hard limit of {hard_limit:.0f} s "
-                               "and was stopped" if overran else
+                    message = (overran_message(hard_limit) if overran else
                                f"the grading process died (exit code {code})")
                     w.task = None
                     peaks.append(w.peak_mb)
-                    _store(out, _error_json(sub, message, payload["seed"]), "", summary,
+                    _store(out, SubmissionResult.failed(sub.id, "error", message,
+                                                        seed=payload["seed"]).to_json(), "", summary,
                            progress, inputs)
                     if queue:
                         workers[i] = _Worker(ctx, grade_ref, log, socket_path)
@@ -722,7 +714,9 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
             if sub.problem:  # never opened: invalid as it stands
                 if force or stored is None or (stored.status, stored.message) != \
                         ("invalid", sub.problem):
-                    _store(out, _invalid_json(sub, seed), "", summary, None, inputs)
+                    _store(out, SubmissionResult.failed(sub.id, "invalid", sub.problem,
+                                                        seed=seed).to_json(),
+                           "", summary, None, inputs)
                 else:
                     summary.unchanged.append(sub.id)
                 continue

@@ -47,6 +47,7 @@ from autograder.batch import (
     Submission,
     checks_fingerprint,
     grade_safely,
+    overran_message,
     peak_memory_mb,
     resolve_grade_fn,
     warm_up_grader,
@@ -111,8 +112,8 @@ def grade_task(task: dict[str, Any]) -> dict[str, Any]:
                 task["id"], "error",
                 f"the Dask worker {address} has other hidden checks (fingerprint "
                 f"{mine[:12]}) than the machine that sent the class ({task['checks_sha'][:12]}); "
-                "install the same version of the kit on every worker and rerun")
-            result.seed = task["seed"]
+                "install the same version of the kit on every worker and rerun",
+                seed=task["seed"])
             return {"result": result.to_json(), "trace": "", "worker": address,
                     "peak_mb": peak_memory_mb()}
         folder = tempfile.mkdtemp(prefix="autograder-task-")
@@ -143,9 +144,7 @@ def _task(sub: Submission, payload: dict[str, Any], grade_ref: str) -> dict[str,
 
 
 def _error_json(sub_id: str, message: str, seed: int) -> str:
-    result = SubmissionResult.failed(sub_id, "error", message)
-    result.seed = seed
-    return result.to_json()
+    return SubmissionResult.failed(sub_id, "error", message, seed=seed).to_json()
 
 
 def _connect(address: str) -> Any:
@@ -257,8 +256,7 @@ def _enforce_limit(client: Any, pending: dict[str, Any], subs: dict[str, Submiss
             started.setdefault(key, now)
             if key in pending and now - started[key] > hard_limit:
                 client.cancel([pending.pop(key)])
-                store(_error_json(subs[key].id, "grading took longer than the hard limit of "
-                                                f"{hard_limit:.0f} s and was stopped", seed), "")
+                store(_error_json(subs[key].id, overran_message(hard_limit), seed), "")
                 stuck.add(worker)
     if stuck:
         client.restart_workers(list(stuck), raise_for_error=False)

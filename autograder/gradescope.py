@@ -203,9 +203,7 @@ def grade_submission(folder: Path, seed: int | None = None,
     """Grade the notebook in ``folder`` (an invalid result when there is none)."""
     notebook, why = find_notebook(folder)
     if notebook is None:
-        result = SubmissionResult.failed("submission", "invalid", why)
-        result.seed = seed or 0
-        return result
+        return SubmissionResult.failed("submission", "invalid", why, seed=seed or 0)
     return grade_submission_file(notebook, seed, limits)
 
 

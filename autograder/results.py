@@ -111,12 +111,15 @@ class SubmissionResult:
         return cls(**data, questions=questions, cells=cells)
 
     @classmethod
-    def failed(cls, submission: str, status: str, message: str) -> SubmissionResult:
+    def failed(cls, submission: str, status: str, message: str,
+               seed: int = 0) -> SubmissionResult:
         """A result of the current assignment with every question at zero, for invalid
-        notebooks and kit errors."""
+        notebooks and kit errors (``seed``: the one the submission would have been
+        graded with)."""
         assignment = current()
         result = cls(submission=submission, status=status, message=message,
-                     max_total=float(assignment.core_points), assignment=assignment.id)
+                     max_total=float(assignment.core_points), assignment=assignment.id,
+                     seed=seed)
         for q in assignment.questions:
             result.questions[q.id] = QuestionResult(q.id, 0.0, float(q.points), note=message)
         return result

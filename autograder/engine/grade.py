@@ -70,8 +70,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
     try:
         sub = load_submission(path)
     except InvalidSubmission as exc:
-        result = SubmissionResult.failed(name, "invalid", str(exc))
-        result.seed = seed
+        result = SubmissionResult.failed(name, "invalid", str(exc), seed=seed)
         if path.is_file():
             result.notebook_sha256 = _safe_sha(path)
         result.timings = {"read": round(time.monotonic() - t_start, 4)}
