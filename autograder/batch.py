@@ -60,13 +60,13 @@ from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
-from autograder import manual, run_checks, timestamps
+from autograder import manual, timestamps
 from autograder.assignment import AssignmentError, current
 from autograder.atomic import remove_stale_temps, write_text_atomic
 from autograder.check_catalog import CatalogError
 from autograder.consistency import verify
 from autograder.engine import isolation, zygote
-from autograder.engine.session import sweep_free_slots
+from autograder.engine.session import Limits, sweep_free_slots
 from autograder.feedback import write_feedback
 from autograder.final_grades import Inputs, final_grade, with_penalty
 from autograder.late import ON_TIME, LatePolicy
@@ -76,6 +76,7 @@ from autograder.report import submission_seconds
 from autograder.results import SubmissionResult
 from autograder.roster import KEPT_FILE as ROSTER_FILE
 from autograder.roster import RosterError, RosterMatch, read_roster
+from autograder.run_checks import checks_fingerprint
 from autograder.similarity import SimilarityReport
 
 DEFAULT_GRADE_FN = "autograder.engine:grade_one"
@@ -193,12 +194,6 @@ def discover(root: str | Path, exclude: Sequence[Path] = ()
 def notebook_sha256(path: str | Path) -> str:
     """SHA-256 of the notebook file's bytes."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def checks_fingerprint() -> str:
-    """Which version of the hidden checks grades now: the fingerprint the engine stores in
-    ``result.checks_sha256`` (:func:`autograder.run_checks.checks_fingerprint`)."""
-    return run_checks.checks_fingerprint()
 
 
 def is_current(result: SubmissionResult | None, nb_sha: str, checks_sha: str, seed: int,
@@ -348,8 +343,9 @@ def _worker_context(grade_ref: str) -> Any:
     """The ``forkserver`` start method, preloading the grader's imports.
 
     Every worker is a fork of one server process that imported the engine, the
-    hidden suite's runner, torch, matplotlib and IPython's input transformer once (seconds of CPU), instead of a
-    fresh interpreter importing them again; the server never grades anything.
+    hidden suite's runner, torch, matplotlib and IPython's input transformer once
+    (seconds of CPU), instead of a fresh interpreter importing them again; the server
+    never grades anything.
     """
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([*PRELOAD, grade_ref.partition(":")[0]])
@@ -686,7 +682,7 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
     stream = stream or sys.stdout
     start = time.monotonic()
     submissions, out = Path(submissions), Path(out)
-    timeout = float(timeout or current().limits.get("total_timeout", 300.0))
+    timeout = float(timeout or Limits.of_assignment().total_timeout)
     policy = _late_policy(late_policy)
     kept = _kept_inputs(roster, timestamps_csv)
     with grades_lock(out, wait=wait, stream=stream):

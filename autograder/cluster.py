@@ -45,7 +45,6 @@ from autograder.batch import (
     BatchSummary,
     ClusterUnavailable,
     Submission,
-    checks_fingerprint,
     grade_safely,
     overran_message,
     peak_memory_mb,
@@ -54,6 +53,7 @@ from autograder.batch import (
 )
 from autograder.engine.submission import MAX_NOTEBOOK_BYTES
 from autograder.results import SubmissionResult
+from autograder.run_checks import checks_fingerprint
 
 CONNECT_TIMEOUT = 30.0
 """Seconds to reach the scheduler."""

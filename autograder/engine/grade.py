@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import time
 import traceback
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +56,11 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
     replaces :func:`autograder.run_checks.run_checks` (tests only).
     """
     assignment = current()
-    defaults = {**asdict(Limits()), **assignment.limits}
-    cell_timeout = defaults["cell_timeout"] if cell_timeout is None else cell_timeout
-    call_timeout = defaults["call_timeout"] if call_timeout is None else call_timeout
-    total_timeout = defaults["total_timeout"] if total_timeout is None else total_timeout
-    memory_mb = int(defaults["memory_mb"] if memory_mb is None else memory_mb)
+    defaults = Limits.of_assignment()
+    cell_timeout = defaults.cell_timeout if cell_timeout is None else cell_timeout
+    call_timeout = defaults.call_timeout if call_timeout is None else call_timeout
+    total_timeout = defaults.total_timeout if total_timeout is None else total_timeout
+    memory_mb = defaults.memory_mb if memory_mb is None else int(memory_mb)
     path = Path(notebook)
     name = submission_id or path.stem
     t_start = time.monotonic()

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from autograder.assignment import current
-from autograder.engine.session import Sandbox
+from autograder.engine.session import Limits, Sandbox
 
 
 class WarmPool:
@@ -124,11 +124,12 @@ def warm_grader() -> None:
         reference_source([])
 
 
-def prewarm(memory_mb: int | None = 4096) -> None:
+def prewarm() -> None:
     """Warm the grader (:func:`warm_grader`), then start the default pool's spare student
-    process (the batch calls this once per worker, before its first submission)."""
+    process with the assignment's memory cap (the batch calls this once per worker,
+    before its first submission)."""
     warm_grader()
-    default_pool().prewarm(memory_mb)
+    default_pool().prewarm(Limits.of_assignment().memory_mb)
 
 
 @atexit.register

@@ -59,6 +59,15 @@ class Limits:
     total_timeout: float = 300.0
     memory_mb: int | None = 4096
 
+    @classmethod
+    def of_assignment(cls) -> Limits:
+        """The current assignment's limits (``[limits]`` in its file); these defaults for
+        any it does not set."""
+        given = dict(current().limits)
+        if "memory_mb" in given:
+            given["memory_mb"] = int(given["memory_mb"])
+        return cls(**given)
+
 
 def sweep_free_slots() -> int:
     """Remove what crashed or killed graders left in slots nobody holds now: processes of the
