@@ -31,7 +31,18 @@ endif
 # any folder path holding an assignment.toml.
 export AUTOGRADER_ASSIGNMENT := $(ASSIGNMENT)
 
-.PHONY: venv test lint grade release samples bench gradescope nbgrader mutants clean
+.PHONY: venv test test-all lint lock grade release samples bench gradescope nbgrader mutants clean
+
+# Before .venv exists, the interpreter that would build it must lie in pyproject.toml's
+# requires-python: else make stops here, before venv or pip run, with one line saying why.
+ifeq ($(wildcard $(PY)),)
+ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),venv)),)
+PYTHON_CHECK := $(shell sh tools/check_python.sh '$(PYTHON)' $(firstword $(MAKECMDGOALS) venv) 2>&1)
+ifneq ($(PYTHON_CHECK),)
+$(error $(PYTHON_CHECK))
+endif
+endif
+endif
 
 venv: $(STAMP)
 
@@ -44,8 +55,17 @@ $(STAMP): pyproject.toml requirements-lock.txt
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# The fast tier: every test not marked slow (units, one path of each integration, a few
+# hostile notebooks). test-all: the whole suite, slow tier included (what CI runs).
 test: $(STAMP) lint
+	$(PY) -m pytest -q -m "not slow" $(ARGS)
+
+test-all: $(STAMP) lint
 	$(PY) -m pytest -q $(ARGS)
+
+# Regenerate requirements-lock.txt from pyproject.toml (see tools/lock.py).
+lock: $(STAMP)
+	$(PY) tools/lock.py $(ARGS)
 
 grade: $(STAMP)
 	$(PY) -m autograder grade $(SUBMISSIONS) --out $(GRADES) $(if $(JOBS),--jobs $(JOBS),) $(if $(ROSTER),--roster $(ROSTER),) $(if $(TIMESTAMPS),--timestamps $(TIMESTAMPS),) $(ARGS)

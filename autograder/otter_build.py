@@ -43,11 +43,10 @@ from autograder.gradescope import DEFAULT_VISIBILITY, PLUGIN, VISIBILITIES
 
 PACKAGE_DIR = ROOT / "autograder"
 DEFAULT_OUT_DIR = ROOT / "dist"
-TORCH_VERSION = "2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PYTHON_VERSION = "3.11"
-GRADING_PACKAGES = ("numpy", "ipython", "matplotlib", "pytest", "nbformat")
-"""What grading imports besides torch (pinned from requirements-lock.txt)."""
+GRADING_PACKAGES = ("torch", "numpy", "ipython", "matplotlib", "pytest", "nbformat")
+"""What grading imports, pinned as requirements-lock.txt pins them (torch from the CPU index)."""
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
 
 SETUP_SH = f"""#!/usr/bin/env bash
@@ -87,17 +86,21 @@ def placeholder_test(question_id: str) -> str:
 
 
 def requirements_text() -> str:
-    """requirements.txt of the grading image: CPU torch and the pinned grading packages."""
-    lock = {}
+    """requirements.txt of the grading image: CPU torch and the pinned grading packages.
+
+    Each package's lines are copied from the lock as they are, environment markers included
+    (``soupsieve==2.10 ; python_full_version < '3.11.5'``), so pip in the image picks the
+    line for its own Python."""
+    lock: dict[str, list[str]] = {}
     for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
-        name, sep, version = line.strip().partition("==")
-        if sep:
-            lock[name.lower()] = version
+        name, sep, _ = line.strip().partition("==")
+        if sep and not line.startswith("#"):
+            lock.setdefault(name.strip().lower().replace("_", "-"), []).append(line.strip())
     missing = [n for n in GRADING_PACKAGES if n not in lock]
     if missing:
         raise RuntimeError(f"requirements-lock.txt does not pin {', '.join(missing)}")
-    lines = [f"--extra-index-url {TORCH_CPU_INDEX}", f"torch=={TORCH_VERSION}"]
-    lines += [f"{n}=={lock[n]}" for n in GRADING_PACKAGES]
+    lines = [f"--extra-index-url {TORCH_CPU_INDEX}"]
+    lines += [line for n in GRADING_PACKAGES for line in lock[n]]
     return "\n".join(lines) + "\n"
 
 
