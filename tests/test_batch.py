@@ -445,7 +445,6 @@ def test_result_json_is_written_with_the_schema(graded) -> None:
     assert data["submission"] == "alice" and data["status"] == "graded"
 
 
-@pytest.mark.slow
 def test_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
     """The real ``grade_one``: the instructor solution earns every core point, the
     released (blank) notebook none, and a file that is not a notebook is invalid."""

@@ -101,6 +101,7 @@ def test_make_stops_at_an_unknown_variable() -> None:
     assert "grade elsewhere --out g --jobs 2 --roster r.csv" in " ".join(good.stdout.split())
 
 
+@pytest.mark.slow
 def test_one_run_per_grades_folder(tmp_path: Path) -> None:
     subs, out = tmp_path / "subs", tmp_path / "grades"
     subs.mkdir()

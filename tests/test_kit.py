@@ -104,7 +104,6 @@ def test_release_holds_the_fixtures_student_files_only(gd) -> None:
     assert "q4_adam_step" not in text
 
 
-@pytest.mark.slow
 def test_the_engine_grades_the_fixture(native) -> None:
     for name, result in native.items():
         assert result.status == "graded", (name, result.message)
@@ -135,7 +134,6 @@ def test_batch_feedback_and_report_on_the_fixture(gd, native, tmp_path) -> None:
     assert "q2_descend" in report and "q4_adam_step" not in report
 
 
-@pytest.mark.slow
 def test_gradescope_and_otter_on_the_fixture(gd, native, tmp_path) -> None:
     zip_path = otter_build.build_otter_zip(tmp_path / "dist", seed=SEED)
     assert zip_path.name == "gd_basics-autograder.zip"
@@ -153,7 +151,6 @@ def test_gradescope_and_otter_on_the_fixture(gd, native, tmp_path) -> None:
     assert {q: scored[q] for q in EXPECTED["bad_step"]} == _points(native["bad_step"])
 
 
-@pytest.mark.slow
 def test_nbgrader_on_the_fixture(gd, native, tmp_path) -> None:
     course = nbgrader_build.build_nbgrader_course(tmp_path / "course")
     with open(course / "nbgrader_config.py", "a") as fh:
@@ -194,6 +191,7 @@ def _set_points(folder: Path, question: str, old: int, new: int, *, markers: dic
         nb.write_text(nb.read_text().replace(f"({old} points)", f"({new} points)"))
 
 
+@pytest.mark.slow
 def test_a_point_value_changes_every_path_alike(tmp_path: Path, monkeypatch) -> None:
     folder = copy_fixture(tmp_path)
     _set_points(folder, "q1_step", 4, 5, markers={"test_arrays_pure": 3}, heading=True)
@@ -219,6 +217,7 @@ def _kit(*args: str, folder: Path) -> subprocess.CompletedProcess:
                            *args], capture_output=True, text=True, timeout=300, check=False)
 
 
+@pytest.mark.slow
 def test_a_stale_marker_stops_release_and_grade_naming_both_places(tmp_path: Path) -> None:
     folder = copy_fixture(tmp_path)
     _set_points(folder, "q1_step", 4, 5, markers={}, heading=True)  # the markers say 4
@@ -237,6 +236,7 @@ def test_a_stale_marker_stops_release_and_grade_naming_both_places(tmp_path: Pat
     assert not (tmp_path / "out").exists() and not (tmp_path / "grades" / "grades.csv").exists()
 
 
+@pytest.mark.slow
 def test_a_stale_heading_stops_the_release_naming_the_notebook(tmp_path: Path) -> None:
     folder = copy_fixture(tmp_path)
     _set_points(folder, "q1_step", 4, 5, markers={"test_arrays_pure": 3}, heading=False)
@@ -289,6 +289,7 @@ def test_new_release_and_grade_a_scaffolded_assignment(tmp_path: Path) -> None:
         shutil.rmtree(released, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_new_refuses_a_bad_or_taken_id() -> None:
     for bad in ("adam_variants", "1up", "a/b"):
         proc = subprocess.run([sys.executable, "-m", "autograder", "new", bad],

@@ -32,7 +32,13 @@ def test_reaching_questions_follows_calls():
     assert reaching_questions(source, "train_flipnet") == ["q8_flipnet"]
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
+FAST_TIER = ("adam_t_off_by_one", "bias_correction_missing")
+"""The mutants ``make test`` grades; ``make test-all`` grades every one."""
+
+
+@pytest.mark.parametrize("mutant", [
+    pytest.param(m, id=m.id, marks=() if m.id in FAST_TIER else pytest.mark.slow)
+    for m in MUTANTS])
 def test_mutant_loses_the_same_points_under_every_seed_in_its_own_question_only(mutant: Mutant):
     outcome = grade_mutant(mutant)
     assert outcome.caught, f"{mutant.id} survived: {outcome.points}"

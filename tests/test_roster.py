@@ -88,6 +88,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_roster_in_summary_and_report_and_kept_for_later_runs(tmp_path: Path) -> None:
     subs, out = tmp_path / "subs", tmp_path / "grades"
     subs.mkdir()
@@ -108,6 +109,7 @@ def test_roster_in_summary_and_report_and_kept_for_later_runs(tmp_path: Path) ->
     assert "Submissions matching no student (1)" in visible and "mallory" in visible
 
 
+@pytest.mark.slow
 def test_an_unusable_roster_stops_before_grading(tmp_path: Path) -> None:
     subs, out = tmp_path / "subs", tmp_path / "grades"
     subs.mkdir()

@@ -232,6 +232,7 @@ EXPECT = {  # student id -> questions that earn full marks (every other question
 }
 
 
+@pytest.mark.slow
 @NEEDS_ROOT
 def test_trust_corpus_in_a_batch_outside_the_repository(tmp_path):
     course = tmp_path / "srv" / "course"
@@ -313,6 +314,7 @@ def test_a_symlinked_submission_is_invalid(tmp_path):
     assert result.total == 0
 
 
+@pytest.mark.slow
 def test_ten_thousand_cells_are_refused_before_anything_runs(tmp_path):
     path = _nb(tmp_path / "cells.ipynb", *["x = 1"] * 10_000)
     result = grade_one(path, pool=WarmPool(spare=False))

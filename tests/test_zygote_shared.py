@@ -87,6 +87,7 @@ def test_torch_starts_warm_and_from_its_own_random_seed_in_every_submission(tmp_
         assert a_warm is True and b_warm is True
 
 
+@pytest.mark.slow
 @as_root
 def test_one_zygote_serves_every_grader_and_cleans_up_after_a_killed_one(tmp_path, server):
     seen = {}
