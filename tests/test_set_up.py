@@ -35,6 +35,14 @@ def fake_python(folder: Path, version: str) -> tuple[Path, Path]:
     return script, log
 
 
+def make(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``make ARGS`` in ``cwd`` as from a shell: without the variables an enclosing make
+    (``make test``) hands down to its children (its own command-line variables among them)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    return subprocess.run(["make", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
 def kit_without_venv(tmp_path: Path) -> Path:
     """The files make needs to build .venv, in a folder with no .venv."""
     repo = tmp_path / "kit"
@@ -68,8 +76,7 @@ def test_check_refuses_outside_the_range(tmp_path: Path, version: str) -> None:
 def test_make_stops_before_venv_or_pip_on_an_old_python(tmp_path: Path, target: str) -> None:
     repo = kit_without_venv(tmp_path)
     python, log = fake_python(tmp_path, "3.10.12")
-    done = subprocess.run(["make", target, f"PYTHON={python}"], cwd=repo,
-                          capture_output=True, text=True)
+    done = make(target, f"PYTHON={python}", cwd=repo)
     assert done.returncode != 0
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     assert len(lines) == 1, lines  # one line, and no command ran before it
@@ -82,8 +89,7 @@ def test_make_stops_before_venv_or_pip_on_an_old_python(tmp_path: Path, target: 
 
 def test_make_names_a_missing_interpreter(tmp_path: Path) -> None:
     repo = kit_without_venv(tmp_path)
-    done = subprocess.run(["make", "grade", "PYTHON=python3.9-not-here"], cwd=repo,
-                          capture_output=True, text=True)
+    done = make("grade", "PYTHON=python3.9-not-here", cwd=repo)
     assert done.returncode != 0
     assert "python3.9-not-here does not run as a Python interpreter" in done.stderr
     assert not (repo / ".venv").exists()
@@ -196,8 +202,7 @@ def test_every_python_in_range_on_this_machine_sets_up_and_grades(tmp_path: Path
     expected = sorted(p.stem for p in (ROOT / "submissions").glob("*.ipynb"))
     for index, python in enumerate(interpreters):
         repo = copy_of_the_kit(tmp_path / f"kit{index}")
-        done = subprocess.run(["make", "grade", f"PYTHON={python}"], cwd=repo,
-                              capture_output=True, text=True)
+        done = make("grade", f"PYTHON={python}", cwd=repo)
         assert done.returncode == 0, f"{python}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         version = subprocess.run([str(repo / ".venv" / "bin" / "python"), "-c",
                                   "import platform; print(platform.python_version())"],
