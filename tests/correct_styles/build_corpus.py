@@ -15,7 +15,7 @@ Notebook ``k`` takes, for every question, style ``(k + k // n + j) % n`` of its 
 three distinct demo files (``k % d`` and two more at a stride that changes every ``d``
 notebooks; ``d``, the number of demo files, is prime). Deterministic: the same files give the same notebooks.
 
-    python tests/correct_styles/build.py OUT      # writes OUT/style_NN.ipynb, OUT/manifest.json
+    python tests/correct_styles/build_corpus.py OUT      # writes OUT/style_NN.ipynb, OUT/manifest.json
 """
 
 from __future__ import annotations
@@ -176,6 +176,6 @@ def build(out: Path, count: int = COUNT) -> dict[str, list[str]]:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python tests/correct_styles/build.py OUT")
+        sys.exit("usage: python tests/correct_styles/build_corpus.py OUT")
     written = build(Path(sys.argv[1]))
     print(f"{len(written)} notebooks -> {sys.argv[1]}")
