@@ -66,6 +66,14 @@ Q9_FALSE_DEDUCTION = {
 NAMES = list(build.plan())
 Q9 = "q9_scratch_adamw"
 
+PUBLIC_FALSE_ALARM = {
+    name: "F9: check('q9_scratch_adamw') says a parameter without a gradient must get no state; "
+          "this style creates every parameter's state in __init__ and leaves it untouched"
+    for name, files in build.plan().items()
+    if any(f.stem == "eager_state_helper_method" for f in files)
+}
+"""Notebooks on which a public self-check prints a ✘ although the code is correct."""
+
 
 def grade_corpus(folder: Path, out: Path, seed: int) -> dict[str, dict]:
     """Grade ``folder`` with the batch command; each notebook's result JSON by name."""
@@ -93,6 +101,19 @@ def deductions(result: dict, questions: set[str]) -> list[str]:
 
 
 ALL_QUESTIONS = {q.id for q in QUESTIONS}
+
+
+def public_failures(result: dict) -> list[str]:
+    """The ✘ lines the public self-checks printed in the notebook's cells."""
+    return [line for cell in result["cells"] for line in cell["output"].splitlines()
+            if line.startswith("✘")]
+
+
+def public_case(name: str):
+    reason = PUBLIC_FALSE_ALARM.get(name)
+    if reason is None:
+        return name
+    return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
 
 
 def q9_case(name: str):
@@ -210,6 +231,11 @@ def test_sample_q9_full_marks(graded_sample, name):
     assert deductions(graded_sample[name], {Q9}) == []
 
 
+@pytest.mark.parametrize("name", [public_case(n) for n in FAST_SAMPLE])
+def test_sample_public_checks_all_pass(graded_sample, name):
+    assert public_failures(graded_sample[name]) == []
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_corpus_full_marks_outside_q9(graded, name):
@@ -220,3 +246,10 @@ def test_corpus_full_marks_outside_q9(graded, name):
 @pytest.mark.parametrize("name", [q9_case(n) for n in NAMES])
 def test_corpus_q9_full_marks(graded, name):
     assert deductions(graded[name], {Q9}) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [public_case(n) for n in NAMES])
+def test_corpus_public_checks_all_pass(graded, name):
+    """The self-checks in the notebook never send a student after correct code."""
+    assert public_failures(graded[name]) == []
