@@ -41,6 +41,17 @@ MISTAKES: dict[str, str] = {
     "decay_missing": (
         "the weight decay seems to be missing: with weight_decay > 0 your update is the "
         "plain Adam step."),
+    "outputs_swapped": (
+        "the values come back in another order than the contract's: return the tuple in the "
+        "order of the signature (for example (w_new, m_new, v_new), (w_new, velocity_new) or "
+        "(clipped, total_norm))."),
+    "sqrt_missing": (
+        "the update seems to divide by the running average itself, not by its square root: "
+        "divide by sqrt(...) + eps."),
+    "float32_intermediate": (
+        "a value seems computed in float32 somewhere (for example 1 - torch.tensor(beta)**t "
+        "or an np.float32 constant): near beta=1 that loses about 5 digits; compute in "
+        "float64 (plain Python floats or NumPy)."),
     # ------------------------------------------------------------------ q1 momentum
     "momentum_dampened": (
         "the momentum update looks dampened by (1 - beta): PyTorch's convention is "
@@ -69,6 +80,9 @@ MISTAKES: dict[str, str] = {
         "RMSprop's rho and 1 - rho look swapped: v_new = rho * v + (1 - rho) * grad**2."),
     "rmsprop_bias_corrected": (
         "RMSprop has no bias correction; the running average is used as it is."),
+    "old_second_moment": (
+        "the step seems to divide by the running average from before this step's update; "
+        "update v first, then step w with the new v."),
     # ------------------------------------------------------------------ q4 Adam
     "bias_correction_missing": (
         "Adam's bias correction seems to be missing: m and v must be divided by "
@@ -87,6 +101,15 @@ MISTAKES: dict[str, str] = {
         "lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v) + eps)); PyTorch and the "
         "contract add eps to sqrt(v_hat), after the correction (it shows with tiny gradients "
         "in the first steps)."),
+    "update_uses_grad": (
+        "the update seems to use the raw gradient where the bias-corrected first moment "
+        "belongs: w - lr * m_hat / (sqrt(v_hat) + eps)."),
+    "bias_correction_betas_mixed": (
+        "each moment needs its own correction: m_hat = m / (1 - beta1**t) and "
+        "v_hat = v / (1 - beta2**t); both seem corrected with the same beta."),
+    "betas_swapped": (
+        "beta1 and beta2 look swapped: beta1 belongs to the first moment m, beta2 to the "
+        "second moment v (and to their corrections)."),
     # ------------------------------------------------------------------ q5 trace
     "trace_step_sign": (
         "`step` should be the positive amount subtracted from w (w before the step minus w "
@@ -101,6 +124,23 @@ MISTAKES: dict[str, str] = {
     "trace_ignores_hyperparameters": (
         "the trace seems to ignore some of its arguments (beta1, beta2 or eps): pass them "
         "on to adam_step."),
+    "trace_w_not_carried": (
+        "every step seems to start again from w0: continue from the weight the previous step "
+        "returned (w = w_new at the end of each step)."),
+    "state_not_carried": (
+        "the optimizer state (m and v) seems to restart from zero at every step: create it "
+        "once before the loop and keep what each step returns."),
+    "trace_moments_before_step": (
+        "`m`, `v`, `m_hat` and `v_hat` seem recorded before this step's update; record the "
+        "moments the step returns."),
+    "trace_grad_not_2w": (
+        "the gradient of f(w) = w**2 is 2 * w (10 at w=5 in the chapter's first row)."),
+    "trace_step_recomputed": (
+        "`step` seems recomputed from a formula without eps; record what the step really "
+        "subtracted: w before the step minus w after it."),
+    "trace_wrong_number_of_steps": (
+        "the loop runs one step too few or too many: range(1, steps + 1) gives t = 1, ..., "
+        "steps, one dict each."),
     # ------------------------------------------------------------------ q6 weight decay
     "adamw_as_l2": (
         "the AdamW decay seems folded into the gradient: that is Adam with L2, not "
@@ -114,6 +154,11 @@ MISTAKES: dict[str, str] = {
     "l2_as_decoupled": (
         "Adam with L2 seems implemented as decoupled decay; L2 adds weight_decay * w to the "
         "gradient before the moments are updated."),
+    "l2_doubled": (
+        "L2 seems added as 2 * weight_decay * w; the contract and PyTorch add "
+        "weight_decay * w to the gradient."),
+    "decay_sign_flipped": (
+        "the decay seems to grow the weight: subtract lr * weight_decay * w, do not add it."),
     # ------------------------------------------------------------------ q7 Rosenbrock
     "rosenbrock_dfdx_wrong": (
         "df/dx looks wrong: both terms of (1 - x)**2 + 100 * (y - x**2)**2 depend on x; "
@@ -127,9 +172,18 @@ MISTAKES: dict[str, str] = {
     "path_state_not_carried": (
         "`optimize_rosenbrock` seems to restart the optimizer state (velocity, m, v) at "
         "every step: keep it from one step to the next."),
+    "path_aliased": (
+        "every row of the path seems to be the same array, changed in place at each step: "
+        "append a copy (w.copy()) or compute a new array each step."),
     # ------------------------------------------------------------------ q8 FlipNet
     "flipnet_missing_relu": (
         "FlipNet's forward pass seems to miss the ReLU between the two layers."),
+    "flipnet_wrong_activation": (
+        "FlipNet's hidden activation seems to be another function than ReLU (sigmoid or "
+        "tanh); the chapter's network uses nn.ReLU between the layers."),
+    "flip_data_dtype": (
+        "X and Y should be float32 tensors: build them with dtype=torch.float32 (integer "
+        "lists give int64)."),
     "flipnet_layer_order": (
         "FlipNet seems to create layer2 before layer1; create layer1 first, so that a seed "
         "gives the chapter's weights."),
@@ -151,15 +205,34 @@ MISTAKES: dict[str, str] = {
     "not_batch_size_one": (
         "the model seems to see several samples in one step; use batch size 1: one sample "
         "per step."),
+    "epoch_loss_after_epoch": (
+        "each epoch's loss seems recomputed on all 16 samples after the epoch; it should be "
+        "the mean of the 16 losses computed during the epoch's steps."),
+    "epoch_loss_last_sample": (
+        "each epoch's loss seems to be the loss of its last sample; it should be the mean of "
+        "the 16 losses of the epoch."),
+    "step_before_backward": (
+        "optimizer.step() seems to run before loss.backward(), so it never sees this "
+        "sample's gradient: zero_grad(), backward(), then step()."),
     "flipnets_not_identical": (
         "the two FlipNets do not seem to start from identical weights: copy the first "
         "model's weights into the second (load_state_dict or copy.deepcopy)."),
+    "flipnets_shared": (
+        "both optimizers seem to train one and the same FlipNet (the second name refers to "
+        "the first model): make a second model and copy the weights into it."),
     # ------------------------------------------------------------------ q9 ScratchAdamW
     "state_names_wrong": (
         "the per-parameter state should use PyTorch's names: step, exp_avg and exp_avg_sq."),
     "closure_loss_not_returned": (
         "step(closure) should call the closure (with gradients enabled) and return the loss "
         "it returns."),
+    "closure_without_grad": (
+        "step(closure) seems to run the closure with gradients disabled (step runs under "
+        "torch.no_grad()): call it inside `with torch.enable_grad():` so that its backward() "
+        "works."),
+    "step_count_shared": (
+        "the step count t seems shared by all parameters (counted once per parameter "
+        "updated); keep it per parameter in state['step'] and add 1 per step() call."),
     "grad_none_not_skipped": (
         "a parameter whose .grad is None must be skipped (no decay, no state update), as "
         "torch.optim.AdamW does."),
@@ -192,6 +265,16 @@ MISTAKES: dict[str, str] = {
     "decay_group_missing_params": (
         "some parameters are missing from the groups or appear twice; every parameter "
         "must appear exactly once."),
+    "integer_division": (
+        "an integer division (//) seems to truncate the warmup fraction to 0; use / ."),
+    "cosine_progress_from_zero": (
+        "the cosine's progress should count from the end of the warmup: "
+        "(step - warmup_steps) / (total_steps - warmup_steps)."),
+    "clip_norm_sum_of_norms": (
+        "the global norm seems to add the per-tensor norms; it is the square root of the sum "
+        "of all squared entries: sqrt(sum over tensors of sum(g**2))."),
+    "memory_total_wrong": (
+        "`total` should add all four buffers: weights + adam_m + adam_v + grads."),
     "gb_as_gib": (
         "the sizes look computed in GiB (2**30 bytes); the contract uses GB = 1e9 bytes."),
     "mixed_precision_moments_halved": (
@@ -205,6 +288,9 @@ MISTAKES: dict[str, str] = {
     "lion_sign_of_momentum": (
         "Lion's update direction should interpolate with beta1, sign(beta1*m + (1-beta1)*grad); "
         "beta2 is only for the momentum's own update."),
+    "lion_momentum_wrong_beta": (
+        "Lion's momentum is updated with beta2: m_new = beta2*m + (1-beta2)*grad; beta1 is "
+        "only for the sign's interpolation."),
     "lion_momentum_updated_first": (
         "Lion's sign should use the momentum from before this step: compute "
         "u = sign(beta1*m + (1-beta1)*grad) first, then update m with beta2."),
@@ -212,6 +298,9 @@ MISTAKES: dict[str, str] = {
         "LAMB's trust ratio is one number per array (norm(w) / norm(u)), not per element."),
     "lamb_no_trust_ratio": (
         "LAMB's trust ratio norm(w) / norm(u) seems missing."),
+    "lamb_norm_squared": (
+        "LAMB's trust ratio uses L2 norms, sqrt(sum(w**2)) / sqrt(sum(u**2)), not the sums "
+        "of squares."),
     "adafactor_no_normalisation": (
         "the factored estimate must be divided by the mean of the row statistics."),
     "adafactor_rows_cols_swapped": (
@@ -220,6 +309,10 @@ MISTAKES: dict[str, str] = {
         "int8 codes should use the range [-127, 127]: code = round(x / absmax * 127)."),
     "quantize_one_block": (
         "each block of `block` values needs its own absmax scale, not one for the whole array."),
+    "dequantize_last_block": (
+        "the last block may be shorter than `block` (the array's size need not be a multiple "
+        "of it): repeat each scale over its block and cut to the number of codes, e.g. "
+        "np.repeat(scales, block)[:codes.size]."),
 }
 """Known mistakes: label -> the sentence that explains it. The hidden checks use the same
 sentences, so a mistake reads the same before and after submission."""

@@ -177,7 +177,8 @@ def diagnose(name: str, case_fns: Sequence[Callable[[Callable], list[Any] | None
     probes of the check (where the student is right as well as where it is wrong), so a
     neighbouring mistake that happens to match one probe is never named."""
     for key, variant in mistakes.VARIANTS.get(name, {}).items():
-        if _explains(variant, case_fns, got, tols):
+        floor = mistakes.VARIANT_TOL.get(mistakes.label_of(key), 0.0)
+        if _explains(variant, case_fns, got, [max(tol, floor) for tol in tols]):
             return mistakes.label_of(key)
     return ""
 
