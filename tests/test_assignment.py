@@ -295,7 +295,8 @@ def test_check_never_raises_and_explains() -> None:
     ns = {"sgd_step": boom, "momentum_step": lambda *a, **k: "nonsense"}
     (passed, total), lines = _run_check("q1_baselines", ns)
     assert passed == 0 and total == len(CHECKS["q1_baselines"])
-    assert "ValueError" in lines[0] and "tuple" in lines[2]
+    # the two sgd_step checks fail alike: one line says so
+    assert "ValueError" in lines[0] and "tuple" in lines[1]
     assert _run_check("q2_adagrad", {})[1][0].endswith("is not defined \u2014 run its cell first")
     assert tuple(check("no_such_question", namespace={})) == (0, 0)
 
@@ -373,8 +374,10 @@ def test_released_notebook_executes_and_every_check_says_not_implemented(
                    for o in c.outputs if o.output_type == "stream"
                    for line in o.text.splitlines()]
     marks = [line for line in check_lines if line.startswith(("\u2714", "\u2718"))]
-    assert len(marks) == sum(len(c) for c in CHECKS.values())
     assert all(line.startswith("\u2718") and "not implemented yet" in line for line in marks)
+    # one line per function still to write (or per earlier function a check needs), not
+    # one per check
+    assert len(marks) == len(set(marks)) < sum(len(c) for c in CHECKS.values())
 
 
 def test_the_contract_page_agrees_with_the_assignment_file() -> None:

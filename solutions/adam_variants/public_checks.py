@@ -448,6 +448,54 @@ def _short(value: Any) -> str:
     return repr(value)
 
 
+OUTPUT_NAMES: dict[str, tuple[str, ...]] = {
+    "sgd_step": ("w_new",), "momentum_step": ("w_new", "velocity_new"),
+    "adagrad_step": ("w_new", "accum_new"), "rmsprop_step": ("w_new", "v_new"),
+    "bias_correction": ("1 - beta**t",), "adam_step": ("w_new", "m_new", "v_new"),
+    "adam_l2_step": ("w_new", "m_new", "v_new"), "adamw_step": ("w_new", "m_new", "v_new"),
+    "optimize_rosenbrock": ("path",), "warmup_cosine_lr": ("lr",),
+    "clip_grad_norm": ("clipped", "total_norm"), "lion_step": ("w_new", "m_new"),
+    "lamb_step": ("w_new", "m_new", "v_new"),
+    "factored_second_moment": ("v_approx", "row_new", "col_new"),
+}
+"""The names of each function's outputs, in the contract's order (for labelled results)."""
+
+
+def _labels(value: Any, names: tuple[str, ...] = ()) -> list[str]:
+    """A name for every number of ``value``, in the order of :func:`_flat` (``names``: the
+    function's outputs): ``w_new``, ``m_new[1]``, ``step 2: v``, ``path[3, 0]``."""
+    if len(names) == 1:
+        return [names[0] + sub for sub in _labels(value)]
+    if isinstance(value, dict):
+        return [f"{key}{sub}" for key in sorted(value) for sub in _labels(value[key])]
+    if isinstance(value, (list, tuple)):
+        if names and len(names) == len(value):
+            return [n + sub for n, item in zip(names, value, strict=True) for sub in _labels(item)]
+        if value and all(isinstance(item, dict) for item in value):
+            return [f"step {i + 1}: {sub}" for i, item in enumerate(value)
+                    for sub in _labels(item)]
+        return [f"[{i}]{sub}" for i, item in enumerate(value) for sub in _labels(item)]
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.size == 1:
+        return [""]
+    return ["[" + ", ".join(map(str, index)) + "]" for index in np.ndindex(arr.shape)]
+
+
+def _pairs(labels: list[str], got: list[float], expected: list[float], rtol: float,
+           most: int = 4) -> str:
+    """The values that differ, each as ``label: got x, expected y``."""
+    if len(labels) != len(got) or len(got) != len(expected):
+        return (f"gives {len(got)} numbers {_short(got)}, expected {len(expected)}: "
+                f"{_short(expected)}")
+    wrong = [f"{label or 'result'}: got {g:.6g}, expected {e:.6g}"
+             for label, g, e in zip(labels, got, expected, strict=True)
+             if not _agree([g], [e], rtol)]
+    more = f" and {len(wrong) - most} more" if len(wrong) > most else ""
+    return "; ".join(wrong[:most]) + more
+
+
 def _call_text(name: str, args: tuple, kwargs: dict) -> str:
     parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
@@ -457,18 +505,20 @@ def _examples(name: str, rtol: float = 1e-6) -> Callable[[dict[str, Any]], None]
     """A check: ``name`` on its worked examples (EXAMPLES) against EXPECTED."""
     def run(ns: dict[str, Any]) -> None:
         fn = _get(ns, name)
-        got, spans = [], []
+        got, spans, labelled = [], [], []
         for args, kwargs in EXAMPLES[name]:
             start = len(got)
-            got += _flat(fn(*copy.deepcopy(args), **copy.deepcopy(kwargs)))
+            value = fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+            got += _flat(value)
+            labelled.append(_labels(value, OUTPUT_NAMES.get(name, ())))
             spans.append((args, kwargs, start, len(got)))
         expected = EXPECTED[name]
         if _agree(got, expected, rtol):
             return
-        for args, kwargs, a, b in spans:
+        for (args, kwargs, a, b), labels in zip(spans, labelled, strict=True):
             if not _agree(got[a:b], expected[a:b], rtol):
-                raise CheckFailed(f"{_call_text(name, args, kwargs)} gives "
-                                  f"{_short(got[a:b])}, expected {_short(expected[a:b])}."
+                raise CheckFailed(f"{_call_text(name, args, kwargs)}: "
+                                  f"{_pairs(labels, got[a:b], expected[a:b], rtol)}."
                                   + named_mistake(name, got, rtol,
                                                   [(a, b) for _, _, a, b in spans]))
         raise CheckFailed(f"{name} returns {len(got)} numbers on its examples, expected "
@@ -1155,15 +1205,19 @@ KNOWN: dict[str, dict[str, list[float]]] = {
     "momentum_step": {
         "momentum_dampened": [0.935, 0.6499999999999999, 0.98, 0.19999999999999996],
         "momentum_other_convention": [1.25, 0.25, 0.8, -0.2],
+        "momentum_other_convention#2": [0.35, 0.65, 0.8, 0.2],
         "momentum_velocity_negated": [0.845, -1.55, 0.8, -2.0],
         "momentum_old_velocity": [0.95, 2.45, 1.0, 2.0],
         "step_sign_flipped": [1.245, 2.45, 1.2, 2.0],
+        "outputs_swapped#0": [2.45, 0.755, 2.0, 0.8],
     },
     "adagrad_step": {
         "adagrad_accumulates_grad": [float("nan"), -1e-06, 0.8866106585258032, 7.0],
         "adagrad_accumulates_grad#2": [1.00009999900001, 1e-06, 0.8866106585258032, 7.0],
         "eps_inside_sqrt": [1.0009999500037496, 1e-12, 0.9167949705982176, 13.0],
         "adagrad_old_accumulator": [11.0, 1e-12, 0.8500000007499999, 13.0],
+        "sqrt_missing": [10.99900009999, 1e-12, 0.9769230769408284, 13.0],
+        "outputs_swapped#0": [1e-12, 1.099009900990099, 13.0, 0.9167949707969848],
     },
     "rmsprop_step": {
         "rho_swapped": [1.0104309734198302, 9e-13, 0.9893933983197017, 8.0],
@@ -1171,6 +1225,10 @@ KNOWN: dict[str, dict[str, list[float]]] = {
         "v_from_abs_grad": [1.0000316217766334, 9.999999999999997e-08, 0.9846103247976701, 3.8],
         "v_from_grad": [float("nan"), -9.999999999999997e-08, 0.9846103247976701, 3.8],
         "rmsprop_bias_corrected": [1.00990099009901, 9.999999999999998e-14, 0.994000000012, 5.0],
+        "sqrt_missing": [1.999990000099999, 9.999999999999998e-14, 0.994000000012, 5.0],
+        "old_second_moment": [2.0, 9.999999999999998e-14, 0.985000000075, 5.0],
+        "outputs_swapped#0": [9.999999999999998e-14, 1.0306534300317156, 5.0,
+                              0.9865835921950012],
     },
     "bias_correction": {
         "bias_correction_off_by_one": [0.18999999999999995, 0.001998999999999973,
@@ -1179,6 +1237,7 @@ KNOWN: dict[str, dict[str, list[float]]] = {
         "bias_correction_inverted": [0.9, 0.999, 0.5904900000000001],
         "bias_correction_inverted#2": [10.000000000000002, 999.9999999999991,
                                        2.4419428096993974],
+        "float32_intermediate": [0.10000002384185791, 0.0009999871253967285, 0.40951007604599],
     },
     "adam_step": {
         "bias_correction_missing": [4.968377224398316, 0.9999999999999998, 0.10000000000000009,
@@ -1213,12 +1272,46 @@ KNOWN: dict[str, dict[str, list[float]]] = {
         "step_sign_flipped": [5.00999999999, 0.9999999999999998, 0.10000000000000009,
                               0.999009900990099, -9.999999999999997e-08, 1.0000000000000009e-15,
                               1.0014681705607678, 0.23, 0.10015],
+        "sqrt_missing": [4.9990000000001, 0.9999999999999998, 0.10000000000000009,
+                         1.0999900009999, -9.999999999999997e-08, 1.0000000000000009e-15,
+                         0.9997460229472052, 0.23, 0.10015],
+        "update_uses_grad": [4.99000000001, 0.9999999999999998, 0.10000000000000009,
+                             1.000990099009901, -9.999999999999997e-08, 1.0000000000000009e-15,
+                             0.9991350560391998, 0.23, 0.10015],
+        "bias_correction_betas_mixed": [4.900000001, 0.9999999999999998, 0.10000000000000009,
+                                        1.009090909090909, -9.999999999999997e-08,
+                                        1.0000000000000009e-15, 0.9860389620823581, 0.23,
+                                        0.10015],
+        "bias_correction_betas_mixed#2": [4.000000001000001, 0.9999999999999998,
+                                          0.10000000000000009, 1.0990099009900989,
+                                          -9.999999999999997e-08, 1.0000000000000009e-15,
+                                          0.8672425461425932, 0.23, 0.10015],
+        "betas_swapped": [4.99000000001, 0.010000000000000009, 9.999999999999998,
+                          1.000990099009901, -1.0000000000000009e-09, 9.999999999999998e-14,
+                          -0.02595846717140926, 0.2003, 0.115],
+        "outputs_swapped#0": [4.99000000001, 0.10000000000000009, 0.9999999999999998,
+                              1.000990099009901, 1.0000000000000009e-15, -9.999999999999997e-08,
+                              0.9985318294392321, 0.10015, 0.23],
+        "outputs_swapped#1": [0.9999999999999998, 4.99000000001, 0.10000000000000009,
+                              -9.999999999999997e-08, 1.000990099009901, 1.0000000000000009e-15,
+                              0.23, 0.9985318294392321, 0.10015],
+        "outputs_swapped#2": [0.9999999999999998, 0.10000000000000009, 4.99000000001,
+                              -9.999999999999997e-08, 1.0000000000000009e-15, 1.000990099009901,
+                              0.23, 0.10015, 0.9985318294392321],
+        "outputs_swapped#3": [0.10000000000000009, 4.99000000001, 0.9999999999999998,
+                              1.0000000000000009e-15, 1.000990099009901, -9.999999999999997e-08,
+                              0.10015, 0.9985318294392321, 0.23],
+        "outputs_swapped#4": [0.10000000000000009, 0.9999999999999998, 4.99000000001,
+                              1.0000000000000009e-15, -9.999999999999997e-08, 1.000990099009901,
+                              0.10015, 0.23, 0.9985318294392321],
     },
     "adam_l2_step": {
         "l2_as_decoupled": [1.800000002, 0.04999999999999999, 0.0002500000000000002,
                             1.8853182943923208, 0.23, 0.10015],
         "decay_missing": [1.900000002, 0.04999999999999999, 0.0002500000000000002,
                           1.9853182943923209, 0.23, 0.10015],
+        "l2_doubled": [1.9000000004, 0.24999999999999994, 0.0062500000000000056,
+                       1.9733386209947315, 0.42999999999999994, 0.10615000000000001],
         "bias_correction_missing": [1.6837723006498149, 0.14999999999999997,
                                     0.002250000000000002, 1.8967488872484781,
                                     0.32999999999999996, 0.10215],
@@ -1235,6 +1328,8 @@ KNOWN: dict[str, dict[str, list[float]]] = {
                              1.886052379672705, 0.23, 0.10015],
         "decay_not_scaled_by_lr": [0.9000000020000001, 0.04999999999999999,
                                    0.0002500000000000002, 0.9853182943923209, 0.23, 0.10015],
+        "decay_sign_flipped": [2.000000002, 0.04999999999999999, 0.0002500000000000002,
+                               2.0853182943923207, 0.23, 0.10015],
         "bias_correction_missing": [1.5837724339830357, 0.04999999999999999,
                                     0.0002500000000000002, 1.8273221041109786, 0.23, 0.10015],
         "bias_correction_off_by_one": [1.8255863197475122, 0.04999999999999999,
@@ -1269,6 +1364,25 @@ KNOWN: dict[str, dict[str, list[float]]] = {
                                             0.3600000000999999, 0.48000000013333316,
                                             0.0995877718082071, 2.0, 0.007236000003600007,
                                             0.0380842105452632, 0.8004122286917928],
+        "trace_w_not_carried": [2.0, 1.0, 2.0, 0.09995002498750627, 1.0, 0.3999999999999999,
+                                4.0, 0.9000499750124937, 2.0, 1.5, 2.0, 0.09995002498750627,
+                                2.0, 0.7599999999999998, 4.0, 0.9000499750124937],
+        "state_not_carried": [2.0, 1.0, 2.0, 0.09995002498750627, 1.0, 0.3999999999999999, 4.0,
+                              0.9000499750124937, 1.8000999500249875, 0.9000499750124937,
+                              1.2000666333499916, 0.09182334572523632, 2.0, 0.3240359830079962,
+                              1.7054525421473488, 0.8082266292872574],
+        "trace_moments_before_step": [2.0, 0.0, 0.0, 0.09995002498750627, 1.0, 0.0, 0.0,
+                                      0.9000499750124937, 1.8000999500249875, 1.0,
+                                      1.3333333333333333, 0.09833107210574643, 2.0,
+                                      0.3999999999999999, 2.105263157894737, 0.8017189029067473],
+        "trace_grad_not_2w": [1.0, 0.5, 1.0, 0.09990009990009996, 1.0, 0.09999999999999998, 1.0,
+                              0.9000999000999, 0.9000999000999, 0.70004995004995,
+                              0.9333999333999333, 0.09828022782977719, 2.0, 0.17101798301598498,
+                              0.9000946474525527, 0.8018196722701229],
+        "trace_step_recomputed": [2.0, 1.0, 2.0, 0.1, 1.0, 0.3999999999999999, 4.0,
+                                  0.9000499750124937, 1.8000999500249875, 1.4000499750124937,
+                                  1.8667333000166584, 0.09838289576806422, 2.0,
+                                  0.6840359830079961, 3.600189384252612, 0.8017189029067473],
     },
     "optimize_rosenbrock": {
         "path_ignores_hyperparameters": [-1.2, 1.0, -1.1900000000004638, 1.0099999999988636,
@@ -1310,6 +1424,9 @@ KNOWN: dict[str, dict[str, list[float]]] = {
                                 0.0001],
         "cosine_ignores_lr_min": [0.0, 1e-05, 0.001, 0.0005, 0.0001],
         "cosine_ignores_lr_min#2": [0.0, 1e-05, 0.001, 0.0005, 0.0],
+        "integer_division": [0.0, 0.0, 0.001, 0.00055, 0.0001],
+        "cosine_progress_from_zero": [0.0, 1e-05, 0.0009755282581475768, 0.000479604490731896,
+                                      0.0001],
     },
     "clip_grad_norm": {
         "clip_per_tensor": [3.0, 4.0, 6.499999458333379, 13.0, 0.00014970059880239518,
@@ -1318,6 +1435,12 @@ KNOWN: dict[str, dict[str, list[float]]] = {
         "clip_scales_up": [1.4999998846153937, 1.9999998461538582, 5.999999538461575, 13.0,
                            0.00014970059880239518, 0.0001996007984031936, 0.0005,
                            5.999988000024, 7.999984000032, 0.5],
+        "clip_norm_sum_of_norms": [1.1470587560553671, 1.5294116747404896, 4.5882350242214684,
+                                   17.0, 0.00014970059880239518, 0.0001996007984031936, 0.0005,
+                                   0.3, 0.4, 0.7],
+        "outputs_swapped#0": [13.0, 1.4999998846153937, 1.9999998461538582, 5.999999538461575,
+                              0.0005, 0.00014970059880239518, 0.0001996007984031936, 0.5, 0.3,
+                              0.4],
     },
     "adam_memory_gb": {
         "gb_as_gib": [26.0770320892334, 26.0770320892334, 26.0770320892334, 104.3081283569336,
@@ -1325,11 +1448,14 @@ KNOWN: dict[str, dict[str, list[float]]] = {
                       78.2310962677002, 13.0385160446167],
         "mixed_precision_moments_halved": [28.0, 28.0, 28.0, 112.0, 28.0, 14.0, 14.0, 14.0,
                                            56.0, 14.0],
+        "memory_total_wrong": [28.0, 28.0, 28.0, 84.0, 28.0, 28.0, 28.0, 14.0, 70.0, 14.0],
     },
     "lion_step": {
         "lion_sign_of_momentum": [0.9, 0.9, -1.1, 0.9049999999999999, 0.7899999999999998, 0.203],
         "lion_momentum_updated_first": [1.1, 1.1, -1.1, 0.9049999999999999, 0.7899999999999998,
                                         0.203],
+        "lion_momentum_wrong_beta": [0.9, 1.1, -1.1, 0.050000000000000155, -1.0999999999999996,
+                                     0.23],
     },
     "lamb_step": {
         "lamb_trust_ratio_per_element": [2.97, 4.04, 0.09999999999999998, -0.09999999999999998,
@@ -1337,6 +1463,9 @@ KNOWN: dict[str, dict[str, list[float]]] = {
         "lamb_no_trust_ratio": [2.99000000999999, 4.00999999000001, 0.09999999999999998,
                                 -0.09999999999999998, 0.0010000000000000009,
                                 0.0010000000000000009],
+        "lamb_norm_squared": [2.874999875, 4.125000125, 0.09999999999999998,
+                              -0.09999999999999998, 0.0010000000000000009,
+                              0.0010000000000000009],
     },
     "factored_second_moment": {
         "adafactor_no_normalisation": [1.0000000000000019e-06, 1.0000000000000019e-06,
@@ -1367,6 +1496,10 @@ KNOWN: dict[str, dict[str, list[float]]] = {
         "bias_correction_off_by_one": [0.6673157215118408, -1.725008487701416,
                                        0.09449572116136551, 0.4991421103477478,
                                        3.001330852508545],
+        "bias_correction_off_by_one#2": [float("nan"), float("nan"), float("nan"), float("nan"),
+                                         float("nan")],
+        "step_count_shared": [0.6570398211479187, -1.693034052848816, 0.10221858322620392,
+                              0.4992644190788269, 3.0011227130889893],
         "eps_inside_sqrt": [0.6269012689590454, -1.7151316404342651, 0.06474879384040833,
                             0.4988779127597809, 3.001671314239502],
         "eps_closed_form": [0.626901388168335, -1.7226375341415405, 0.0647488534450531,
@@ -1380,21 +1513,161 @@ KNOWN: dict[str, dict[str, list[float]]] = {
 # END GENERATED TABLES
 
 
-def _run_one(item: PublicCheck, ns: dict[str, Any]) -> tuple[bool, str]:
-    """Run one check; never raises. Returns (passed, the line to print)."""
+POINTS: dict[str, int] = {
+    "q1_baselines": 4, "q2_adagrad": 6, "q3_rmsprop": 8, "q4_adam_step": 14,
+    "q5_adam_trace": 8, "q6_weight_decay": 14, "q7_rosenbrock": 6, "q8_flipnet": 14,
+    "q9_scratch_adamw": 10, "q10_recipe": 10, "q11_concepts": 6, "bonus_variants": 10,
+}
+"""What each question is worth (contract.md); the bonus is extra credit on top of 100."""
+BONUS = ("bonus_variants",)
+
+
+@dataclass
+class _Outcome:
+    """One check's result: passed, the line to print, and the function that is missing or
+    not written yet ("" when the check ran)."""
+
+    passed: bool
+    line: str
+    missing: str = ""
+    not_written: bool = False
+
+
+def _raised_in(err: BaseException) -> str:
+    """The name of the function (or of the class, for a method) whose frame raised ``err``
+    (the innermost frame)."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return ""
+    owner = tb.tb_frame.f_locals.get("self")
+    return type(owner).__name__ if owner is not None else tb.tb_frame.f_code.co_name
+
+
+def _names(item: PublicCheck) -> list[str]:
+    return item.name.split("/")
+
+
+def _run_one(item: PublicCheck, ns: dict[str, Any]) -> _Outcome:
+    """Run one check; never raises."""
     try:
         item.run(ns)
-    except NotImplementedError:
-        return False, f"{FAIL} {item.name}: {NOT_IMPLEMENTED}"
+    except NotImplementedError as err:
+        where = _raised_in(err)
+        missing = where if where in ns else _names(item)[0]
+        return _Outcome(False, f"{FAIL} {missing}: {NOT_IMPLEMENTED}", missing, True)
     except _NotAnswered as choices:
-        return False, f"{FAIL} {item.name}: not implemented yet \u2014 set it to one of {choices}"
+        return _Outcome(False, f"{FAIL} {item.name}: not implemented yet \u2014 set it to one "
+                        f"of {choices}", item.name)
     except _Missing as missing:
-        return False, f"{FAIL} {item.name}: `{missing}` is not defined \u2014 run its cell first"
+        return _Outcome(False, f"{FAIL} {item.name}: `{missing}` is not defined \u2014 run its "
+                        "cell first", str(missing))
     except CheckFailed as failed:
-        return False, f"{FAIL} {item.name}: {failed}"
+        return _Outcome(False, f"{FAIL} {item.name}: {failed}")
     except (Exception, SystemExit) as err:  # noqa: BLE001 - a check must never raise
-        return False, f"{FAIL} {item.name}: raised {type(err).__name__}: {err}"
-    return True, f"{PASS} {item.name} {item.description}"
+        return _Outcome(False, f"{FAIL} {item.name}: raised {type(err).__name__}: {err}")
+    return _Outcome(True, f"{PASS} {item.name} {item.description}")
+
+
+# ---------------------------------------------------------------- what a function builds on
+def _code_names(obj: Any) -> set[str]:
+    """The global names the code of a function (or of a class's methods) refers to."""
+    if isinstance(obj, type):
+        codes = [getattr(v, "__func__", v).__code__ for v in vars(obj).values()
+                 if hasattr(getattr(v, "__func__", v), "__code__")]
+    elif hasattr(obj, "__code__"):
+        codes = [obj.__code__]
+    else:
+        return set()
+    names: set[str] = set()
+    code_type = type(_code_names.__code__)
+    while codes:
+        code = codes.pop()
+        names |= set(code.co_names)
+        codes += [c for c in code.co_consts if isinstance(c, code_type)]
+    return names
+
+
+def _defined_in(obj: Any, ns: dict[str, Any]) -> bool:
+    """Whether ``obj`` is a function or class written in the notebook ``ns``."""
+    if isinstance(obj, type):
+        return obj.__module__ == ns.get("__name__", obj.__module__ + "?")
+    return getattr(obj, "__globals__", None) is ns
+
+
+def _question_of(name: str) -> str:
+    for qid, checks in CHECKS.items():
+        if any(name in _names(item) for item in checks):
+            return qid
+    return ""
+
+
+def _builds_on(ns: dict[str, Any], name: str, question_id: str) -> list[str]:
+    """The functions of earlier questions that ``name`` calls, directly or through helper
+    functions of the notebook (in the order found)."""
+    order = list(CHECKS)
+    earlier = {n for q in order[:order.index(question_id)] for item in CHECKS[q]
+               for n in _names(item)}
+    found: list[str] = []
+    todo, seen = [name], set()
+    while todo:
+        current = todo.pop(0)
+        if current in seen or current not in ns:
+            continue
+        seen.add(current)
+        for ref in sorted(_code_names(ns[current])):
+            if ref in earlier and ref != name:
+                if ref not in found:
+                    found.append(ref)
+            elif ref in ns and _defined_in(ns[ref], ns):
+                todo.append(ref)
+    return found
+
+
+def _fails_own_checks(name: str, ns: dict[str, Any], cache: dict[str, bool]) -> bool:
+    """Whether any public check of ``name``'s own question that is about ``name`` fails."""
+    if name not in cache:
+        qid = _question_of(name)
+        cache[name] = any(not _run_one(item, ns).passed for item in CHECKS.get(qid, ())
+                          if name in _names(item))
+    return cache[name]
+
+
+def _blame(item: PublicCheck, outcome: _Outcome, ns: dict[str, Any], question_id: str,
+           cache: dict[str, bool]) -> str:
+    """The line for a failed check whose cause is a function of an earlier question ("" when
+    no earlier function it builds on fails its own checks)."""
+    if outcome.not_written and outcome.missing not in _names(item):
+        qid = _question_of(outcome.missing)
+        if qid and qid != question_id:
+            return (f"{FAIL} {item.name}: this uses your `{outcome.missing}`, which is not "
+                    f"implemented yet ({qid}): write that first")
+    if outcome.passed or outcome.missing:
+        return ""
+    broken = [dep for name in _names(item) for dep in _builds_on(ns, name, question_id)
+              if _fails_own_checks(dep, ns, cache)]
+    if not broken:
+        return ""
+    deps = ", ".join(f"`{d}`" for d in dict.fromkeys(broken))
+    qids = ", ".join(dict.fromkeys(_question_of(d) for d in broken))
+    return (f"{FAIL} {item.name}: this uses your {deps}, which fails {qids}'s checks: fix "
+            "that first")
+
+
+def _results(question_id: str, ns: dict[str, Any]) -> tuple[int, list[str]]:
+    """Run a question's checks: how many passed and the lines to print (one line per
+    function that is missing or not written yet, however many checks need it)."""
+    passed, lines, said, cache = 0, [], set(), {}
+    for item in CHECKS[question_id]:
+        outcome = _run_one(item, ns)
+        passed += outcome.passed
+        line = _blame(item, outcome, ns, question_id, cache) or outcome.line
+        key = outcome.missing or line
+        if key not in said:
+            said.add(key)
+            lines.append(line)
+    return passed, lines
 
 
 def _caller_namespace() -> dict[str, Any]:
@@ -1404,7 +1677,8 @@ def _caller_namespace() -> dict[str, Any]:
 
 
 def check(question_id: str, namespace: dict[str, Any] | None = None) -> CheckSummary:
-    """Run the public checks of one question and print one line per check.
+    """Run the public checks of one question and print one line per check (one per function
+    that is not written yet).
 
     ``namespace`` defaults to the caller's globals (the notebook). Returns
     ``(passed, total)``; never raises.
@@ -1417,14 +1691,38 @@ def check(question_id: str, namespace: dict[str, Any] | None = None) -> CheckSum
     if checks is None:
         print(f"{FAIL} unknown question {question_id!r}; valid ids: {', '.join(CHECKS)}")
         return CheckSummary(0, 0)
-    passed = 0
-    for item in checks:
-        ok, line = _run_one(item, ns)
-        passed += ok
+    passed, lines = _results(question_id, ns)
+    for line in lines:
         print(line)
     summary = "all passed" if passed == len(checks) else f"{passed}/{len(checks)} passed"
     print(f"{question_id}: {summary} (public checks only; the hidden tests are more thorough)")
     return CheckSummary(passed, len(checks))
 
 
-__all__ = ["check", "CHECKS", "CheckSummary", "PublicCheck"]
+def check_all(namespace: dict[str, Any] | None = None) -> dict[str, CheckSummary]:
+    """Run every question's public checks and print one table row per question: the checks
+    passed and what the question is worth. Returns ``{question: (passed, total)}``; never
+    raises."""
+    try:
+        ns = namespace if namespace is not None else _caller_namespace()
+    except Exception:  # noqa: BLE001
+        ns = {}
+    out: dict[str, CheckSummary] = {}
+    width = max(len(q) for q in CHECKS)
+    print(f"{'question':<{width}}  public checks  points")
+    for qid, checks in CHECKS.items():
+        passed, _ = _results(qid, ns)
+        out[qid] = CheckSummary(passed, len(checks))
+        mark = PASS if passed == len(checks) else FAIL
+        worth = f"+{POINTS[qid]} extra" if qid in BONUS else str(POINTS[qid])
+        print(f"{qid:<{width}}  {mark} {passed:>2}/{len(checks):<2}        {worth}")
+    core = sum(p for q, p in POINTS.items() if q not in BONUS)
+    print(f"{'total':<{width}}  {sum(r.passed for r in out.values()):>4}/"
+          f"{sum(r.total for r in out.values()):<2}        {core}"
+          f" + {sum(POINTS[q] for q in BONUS)} extra")
+    print("Passing the public checks does not guarantee the points: the hidden tests probe "
+          "more inputs.")
+    return out
+
+
+__all__ = ["check", "check_all", "CHECKS", "CheckSummary", "PublicCheck"]
