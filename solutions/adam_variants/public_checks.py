@@ -700,10 +700,15 @@ def _flipnet_relu(ns: dict[str, Any]) -> None:
         model.layer1.weight.zero_()
         model.layer1.bias.fill_(-1.0)
         out = model(torch.ones(4))
+        hidden = torch.full((3,), -1.0)
+        linear = model.layer2(hidden)
+        other = [model.layer2(act(hidden)) for act in (torch.sigmoid, torch.tanh)]
+    label = ("flipnet_missing_relu" if torch.allclose(out, linear) else
+             "flipnet_wrong_activation" if any(torch.allclose(out, o) for o in other) else "")
     _expect(torch.allclose(out, model.layer2.bias.detach()),
             "with every hidden pre-activation negative the ReLU outputs zeros, so the network "
-            "should output layer2's bias." + f" This looks like a known mistake: "
-            f"{MISTAKES['flipnet_missing_relu']}")
+            "should output layer2's bias."
+            + (f" This looks like a known mistake: {MISTAKES[label]}" if label else ""))
 
 
 def _flipnet_seeded(ns: dict[str, Any]) -> None:
@@ -809,12 +814,13 @@ def _train_one_sample_per_step(ns: dict[str, Any]) -> None:
             return super().step(closure)
 
     _get(ns, "train_flipnet")(model, SpySGD(params, lr=0.0), X, Y, epochs=2)
-    order = [[i for i in range(16) if torch.equal(X[i], x[0])][:1] if x.shape[0] == 1 else [-1]
-             for x in fed]
-    if any(x.shape[0] != 1 for x in fed):
-        problems.insert(0, "not_batch_size_one")
-    elif [o[0] if o else -2 for o in order] != list(range(16)) * 2:
-        problems.insert(0, "samples_out_of_order")
+    order = [([i for i in range(16) if torch.equal(X[i], x[0])] or [-2])[0]
+             for x in fed if x.shape[0] == 1]
+    if order != list(range(16)) * 2:
+        # forwards on several samples beside one-sample steps in order are an evaluation
+        # outside the steps, not batched training
+        problems.insert(0, "not_batch_size_one" if any(x.shape[0] != 1 for x in fed)
+                        else "samples_out_of_order")
     _expect(not problems, "training should take one step per sample, samples 0..15 in order, "
             "each with the gradient of that sample's loss alone."
             + (f" This looks like a known mistake: {MISTAKES[problems[0]]}" if problems else ""))
@@ -1699,7 +1705,14 @@ def check(question_id: str, namespace: dict[str, Any] | None = None) -> CheckSum
     return CheckSummary(passed, len(checks))
 
 
-def check_all(namespace: dict[str, Any] | None = None) -> dict[str, CheckSummary]:
+class CheckTable(dict):
+    """``{question: CheckSummary}`` from :func:`check_all` (no extra notebook output)."""
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: check_all() has printed its table already."""
+
+
+def check_all(namespace: dict[str, Any] | None = None) -> CheckTable:
     """Run every question's public checks and print one table row per question: the checks
     passed and what the question is worth. Returns ``{question: (passed, total)}``; never
     raises."""
@@ -1707,7 +1720,7 @@ def check_all(namespace: dict[str, Any] | None = None) -> dict[str, CheckSummary
         ns = namespace if namespace is not None else _caller_namespace()
     except Exception:  # noqa: BLE001
         ns = {}
-    out: dict[str, CheckSummary] = {}
+    out = CheckTable()
     width = max(len(q) for q in CHECKS)
     print(f"{'question':<{width}}  public checks  points")
     for qid, checks in CHECKS.items():
@@ -1717,7 +1730,7 @@ def check_all(namespace: dict[str, Any] | None = None) -> dict[str, CheckSummary
         worth = f"+{POINTS[qid]} extra" if qid in BONUS else str(POINTS[qid])
         print(f"{qid:<{width}}  {mark} {passed:>2}/{len(checks):<2}        {worth}")
     core = sum(p for q, p in POINTS.items() if q not in BONUS)
-    print(f"{'total':<{width}}  {sum(r.passed for r in out.values()):>4}/"
+    print(f"{'total':<{width}}    {sum(r.passed for r in out.values()):>2}/"
           f"{sum(r.total for r in out.values()):<2}        {core}"
           f" + {sum(POINTS[q] for q in BONUS)} extra")
     print("Passing the public checks does not guarantee the points: the hidden tests probe "
