@@ -196,6 +196,12 @@ def _explains(variant: Callable, case_fns, got, tols) -> bool:
     return True
 
 
+def contract_note(name: str) -> str:
+    """" The contract: <formula>." for a function the catalogue has a formula for."""
+    formula = mistakes.CONTRACT.get(name)
+    return f" The contract: {formula}." if formula else ""
+
+
 def mismatch_message(name: str, wrong: Sequence[tuple[Case, list[str], list[str]]],
                      n_cases: int) -> str:
     """Where ``name`` differs, in plain words: which outputs, in which situations.
@@ -241,7 +247,8 @@ def check_cases(student, name: str, cases: Sequence[Case], oracle: Callable,
     if wrong:
         label = diagnose(name, [lambda fn, c=c: _tuple(fn(*c.args, **c.kwargs)) for c in cases],
                          got_all, [c.tol for c in cases])
-        fail(mismatch_message(name, wrong, len(cases)), label)
+        fail(mismatch_message(name, wrong, len(cases)) + ("" if label else contract_note(name)),
+             label)
 
 
 # --------------------------------------------------------------------------- trajectories
@@ -297,4 +304,5 @@ def check_runs(student, name: str, runs: Sequence[Run], out_names: Sequence[str]
                 [tol_for(r.w0, *r.grads) for r in runs])
             when = "at the first step" if i == 0 else "later in the run"
             fail(f"`{name}` drifts from {oracle_name} {when} ({_quoted(bad)} "
-                 f"{'differs' if len(bad) == 1 else 'differ'}; {run.what}).", label)
+                 f"{'differs' if len(bad) == 1 else 'differ'}; {run.what})."
+                 + ("" if label else contract_note(name)), label)

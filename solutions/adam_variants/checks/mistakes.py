@@ -481,6 +481,34 @@ VARIANTS: dict[str, dict[str, Callable]] = {
 }
 
 
+CONTRACT: dict[str, str] = {
+    "sgd_step": "w_new = w - lr * grad",
+    "momentum_step": "velocity_new = beta * velocity + grad; w_new = w - lr * velocity_new",
+    "adagrad_step": "accum_new = accum + grad**2; w_new = w - lr * grad / (sqrt(accum_new) + eps)",
+    "rmsprop_step": "v_new = rho * v + (1 - rho) * grad**2; "
+                    "w_new = w - lr * grad / (sqrt(v_new) + eps)",
+    "bias_correction": "1 - beta**t",
+    "adam_step": "m_new = beta1*m + (1-beta1)*grad; v_new = beta2*v + (1-beta2)*grad**2; "
+                 "w_new = w - lr * (m_new/(1-beta1**t)) / (sqrt(v_new/(1-beta2**t)) + eps), "
+                 "returned as (w_new, m_new, v_new), all in float64",
+    "adam_l2_step": "the Adam step on grad + weight_decay * w",
+    "adamw_step": "the Adam step on grad, minus lr * weight_decay * w (w before the step)",
+    "warmup_cosine_lr": "lr_max * step / warmup_steps during the warmup, then "
+                        "lr_min + 0.5*(lr_max-lr_min)*(1+cos(pi*(step-warmup_steps)/"
+                        "(total_steps-warmup_steps))), lr_min from total_steps on",
+    "clip_grad_norm": "total_norm = sqrt(sum of g**2 over every entry of every gradient); "
+                      "each gradient times min(1, max_norm / (total_norm + 1e-6))",
+    "lion_step": "u = sign(beta1*m + (1-beta1)*grad); w_new = w - lr*(u + weight_decay*w); "
+                 "m_new = beta2*m + (1-beta2)*grad",
+    "lamb_step": "u = m_hat/(sqrt(v_hat)+eps) + weight_decay*w; w_new = w - lr*r*u with "
+                 "r = ||w|| / ||u|| (1 when either is 0)",
+    "factored_second_moment": "row_new = beta2*row + (1-beta2)*grad_sq.mean(axis=1), "
+                              "col_new likewise over axis 0, "
+                              "v_approx = outer(row_new, col_new) / row_new.mean()",
+}
+"""What the contract says each NumPy function computes: the last sentence of a failure no
+catalogued mistake explains."""
+
 VARIANT_TOL: dict[str, float] = {"float32_intermediate": 1e-4}
 """A floor on the tolerance a variant is compared at (by label): a float32 intermediate is
 reproduced grader-side to float32 precision only, not bit for bit."""
