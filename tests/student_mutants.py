@@ -327,6 +327,16 @@ STUDENT_MUTANTS: tuple[Rewrite, ...] = (
             v = beta2 * v + (1 - beta2) * g * g
             return w - lr * m / (np.sqrt(v) + eps), m, v
     """),
+    _r("s_adamw_float32_bias_correction", "adamw_step", "q6_weight_decay",
+       "float32_intermediate", """
+        def adamw_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
+                       weight_decay=0.01):
+            m_new = beta1 * m + (1 - beta1) * grad
+            v_new = beta2 * v + (1 - beta2) * grad ** 2
+            m_hat = m_new / float(1 - torch.tensor(beta1) ** t)
+            v_hat = v_new / float(1 - torch.tensor(beta2) ** t)
+            return w - lr * m_hat / (np.sqrt(v_hat) + eps) - lr * weight_decay * w, m_new, v_new
+    """),
     # ------------------------------------------------------------------ q7
     _r("s_rosenbrock_grad_sign", "rosenbrock_grad", "q7_rosenbrock", "rosenbrock_dfdx_wrong", """
         def rosenbrock_grad(x, y):

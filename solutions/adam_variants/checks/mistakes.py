@@ -134,7 +134,8 @@ def _with_adam_bugs(kind: str) -> dict[str, Callable]:
     for label, flags in (("bias_correction_missing", {"bc1": False, "bc2": False}),
                          ("bias_correction_off_by_one", {"t_shift": 1}),
                          ("eps_inside_sqrt", {"eps_mode": "inside"}),
-                         ("eps_closed_form", {"eps_mode": "closed_form"})):
+                         ("eps_closed_form", {"eps_mode": "closed_form"}),
+                         ("float32_intermediate", {"float32_bc": True})):
         def step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
                  _flags=flags):
             w, g = f64(w), f64(g)
