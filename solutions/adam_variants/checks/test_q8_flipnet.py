@@ -51,7 +51,7 @@ def test_flipnet_initialisation_order(student, rng):
     if not all(close(state[k], expected[k], 1e-7) for k in KEYS):
         swapped = oracles.flipnet_state(seed, layer2_first=True)
         fail("FlipNet() should create layer1 then layer2 with PyTorch's default initialisation "
-             "(so that a seed reproduces the chapter's experiment).",
+             "(so that the same random state reproduces the chapter's experiment).",
              "flipnet_layer_order" if all(close(state[k], swapped[k], 1e-7) for k in KEYS)
              else "")
 
@@ -211,7 +211,8 @@ def _check_curves(got: dict, epochs: int, seed: int, device: str, what: str) -> 
                 fail(f"The {key} curve differs from the chapter's experiment ({what}).",
                      "flipnets_shared")
             fail(f"The {key} curve differs from the chapter's experiment ({what}): "
-                 "manual_seed(seed), two FlipNets with identical weights, "
+                 "torch's random state set from the given argument, two FlipNets with "
+                 "identical weights, "
                  "SGD(lr=0.05, momentum=0.9) vs Adam(lr=0.001).")
 
 
@@ -222,7 +223,7 @@ def test_compare_optimizers_fresh(student, rng, device):
     seed, epochs = int(rng.integers(0, 100_000)), int(rng.integers(2, 5))
     got = _curves(student.probe("compare_optimizers", epochs=epochs, seed=seed, device=device),
                   epochs)
-    _check_curves(got, epochs, seed, device, f"a drawn seed, on {device}")
+    _check_curves(got, epochs, seed, device, f"other arguments, on {device}")
 
 
 @BUILDS_ON
