@@ -185,8 +185,8 @@ MISTAKES: dict[str, str] = {
         "X and Y should be float32 tensors: build them with dtype=torch.float32 (integer "
         "lists give int64)."),
     "flipnet_layer_order": (
-        "FlipNet seems to create layer2 before layer1; create layer1 first, so that a seed "
-        "gives the chapter's weights."),
+        "FlipNet seems to create layer2 before layer1; create layer1 first, so that the same "
+        "random state gives the chapter's weights."),
     "flip_inputs_order": (
         "X should list the 16 images in the chapter's order "
         "(for a in [0,1] for b in [0,1] for c in [0,1] for d in [0,1])."),
@@ -725,8 +725,8 @@ def _flipnet_seeded(ns: dict[str, Any]) -> None:
         model.layer2.weight, second.weight)
     swapped = torch.equal(model.layer1.weight, swapped_first.weight) and torch.equal(
         model.layer2.weight, swapped_second.weight)
-    _expect(same, "after torch.manual_seed(0), FlipNet() should hold the weights of "
-            "nn.Linear(4, 3) then nn.Linear(3, 4) created after the same seed."
+    _expect(same, "with torch's random state set to 0, FlipNet() should hold the weights of "
+            "nn.Linear(4, 3) then nn.Linear(3, 4) created from the same random state."
             + (f" This looks like a known mistake: {MISTAKES['flipnet_layer_order']}"
                if swapped else ""))
 
