@@ -359,7 +359,9 @@ def test_solution_executes_top_to_bottom(kernel_env: str, tmp_path: Path) -> Non
     nb = _execute(SOLUTION_NOTEBOOK, tmp_path, kernel_env)
     text = _stream_text(nb)
     assert "\u2718" not in text and "not implemented" not in text
-    assert text.count("\u2714") == sum(len(c) for c in CHECKS.values())
+    # one per public check, and one per row of the closing check_all() table
+    assert text.count("\u2714") == sum(len(c) for c in CHECKS.values()) + len(CHECKS)
+    assert "total" in text.splitlines()[-2] and "100 + 10 extra" in text
     assert any(o.output_type == "display_data" for c in nb.cells if c.cell_type == "code"
                for o in c.outputs), "the plots are displayed"
 
