@@ -591,11 +591,23 @@ def _pure(name: str, n_args: int) -> Callable[[dict[str, Any]], None]:
     def run(ns: dict[str, Any]) -> None:
         args = [np.array([1.0, 2.0, 0.5]) * (i + 1) for i in range(n_args)]
         before = [a.copy() for a in args]
-        extra = (1,) if name == "adam_step" else ()
-        _get(ns, name)(*args, *([0.01] if name != "adam_step" else []), *extra)
+        adam_like = name in ("adam_step", "adam_l2_step", "adamw_step")
+        _get(ns, name)(*args, *([] if adam_like else [0.01]), *((1,) if adam_like else ()))
         _expect(all(np.array_equal(a, b) for a, b in zip(args, before, strict=True)),
                 "changed an argument in place." + f" This looks like a known mistake: "
                 f"{MISTAKES['modifies_arguments']}")
+
+    return run
+
+
+def _all_pure(*specs: tuple[str, int]) -> Callable[[dict[str, Any]], None]:
+    """A check: each ``(name, number of array arguments)`` leaves its arguments unchanged."""
+    def run(ns: dict[str, Any]) -> None:
+        for name, n_args in specs:
+            try:
+                _pure(name, n_args)(ns)
+            except CheckFailed as failed:
+                raise CheckFailed(f"{name} {failed}") from None
 
     return run
 
@@ -918,6 +930,10 @@ def _scratch_closure(ns: dict[str, Any]) -> None:
     opt = _get(ns, "ScratchAdamW")([w])
 
     def closure():
+        if not torch.is_grad_enabled():
+            raise CheckFailed("step(closure) ran the closure with gradients disabled, so its "
+                              "backward() cannot work. This looks like a known mistake: "
+                              f"{MISTAKES['closure_without_grad']}")
         opt.zero_grad()
         value = (w**2).sum()
         value.backward()
@@ -1025,6 +1041,8 @@ CHECKS: dict[str, tuple[PublicCheck, ...]] = {
         PublicCheck("momentum_step", "reaches 2.4421 after 8 steps on f(w)=w²", _momentum_eight),
         PublicCheck("momentum_step", "follows PyTorch's convention on two worked examples",
                     _examples("momentum_step")),
+        PublicCheck("sgd_step/momentum_step", "leave their arguments unchanged",
+                    _all_pure(("sgd_step", 2), ("momentum_step", 3))),
     ),
     "q2_adagrad": (
         PublicCheck("adagrad_step", "returns (w_new, accum_new) of the input shape",
@@ -1033,6 +1051,7 @@ CHECKS: dict[str, tuple[PublicCheck, ...]] = {
                     _adagrad_table),
         PublicCheck("adagrad_step", "is right on a tiny gradient and a non-zero accumulator",
                     _examples("adagrad_step")),
+        PublicCheck("adagrad_step", "leaves its arguments unchanged", _pure("adagrad_step", 3)),
     ),
     "q3_rmsprop": (
         PublicCheck("rmsprop_step", "returns (w_new, v_new) of the input shape", _rmsprop_pair),
@@ -1065,6 +1084,8 @@ CHECKS: dict[str, tuple[PublicCheck, ...]] = {
                     _examples("adam_l2_step")),
         PublicCheck("adamw_step", "decouples a large weight decay, at t=1 and t=3",
                     _examples("adamw_step")),
+        PublicCheck("adam_l2_step/adamw_step", "leave their arguments unchanged",
+                    _all_pure(("adam_l2_step", 4), ("adamw_step", 4))),
     ),
     "q7_rosenbrock": (
         PublicCheck("rosenbrock", "is 0 with zero gradient at the minimum (1, 1)",
