@@ -197,8 +197,8 @@ def test_large_lr_and_weight_decay(student, rng, device, source):
 @pytest.mark.points(1)
 def test_closure_returns_loss(student, rng, device, source):
     """step(closure) evaluates the closure with gradients enabled (the probe's closure
-    recomputes the gradients with backward()) and returns its loss; the numbers are judged
-    against torch.optim.AdamW as well."""
+    recomputes the gradients with backward()) and returns its loss (the numbers are judged by
+    the other checks)."""
     groups = _groups(rng, [{"lr": 1e-3}])
     grads = _grads(rng, groups, 2)
     got = _probe(student, source, groups, grads, device, use_closure=True)
@@ -207,8 +207,6 @@ def test_closure_returns_loss(student, rng, device, source):
     if not all(got.get("closure_grad_enabled") or [False]):
         fail("`step(closure)` ran the closure with gradients disabled, so the closure's "
              "backward() could not work.", "closure_without_grad")
-    _compare(got, oracles.torch_adamw(groups, grads, device), groups, grads, device,
-             "gradients computed by the closure")
 
 
 @pytest.mark.points(1)
