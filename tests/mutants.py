@@ -359,15 +359,16 @@ GRADED: dict[str, Outcome] = {}
 """Mutant id -> its outcome, for every mutant graded in this process."""
 
 
-def grade_mutant(mutant: Mutant) -> Outcome:
-    """Grade ``mutant`` under every seed of :data:`SEEDS` and run its question's public checks
-    (once per process)."""
+def grade_mutant(mutant: Mutant, seeds: tuple[int, ...] = SEEDS) -> Outcome:
+    """Grade ``mutant`` under every seed of ``seeds`` and run its question's public checks
+    (once per process). ``mutant`` is any object with ``id``, ``function``, ``question``,
+    ``diagnosis`` and ``source()`` (a :class:`Mutant` or a student-written rewrite)."""
     if mutant.id in GRADED:
         return GRADED[mutant.id]
     source = mutant.source()
     outcome = Outcome(mutant)
     graded = reaching_questions(source, mutant.function)
-    for i, seed in enumerate(SEEDS):
+    for i, seed in enumerate(seeds):
         results = run_checks(InProcessStudent(namespace_from(source)), seed=seed, device="cpu",
                              questions=graded, source=source)
         outcome.points[seed] = {q: (r.points if q in graded else solution_points(seed)[q])

@@ -2,7 +2,8 @@
 
     .venv/bin/python tests/mutation_report.py [-v]
 
-Prints, over the mutants of ``tests/mutants.py`` graded under the five seeds: how many are
+Prints, separately for the textual mutants of ``tests/mutants.py`` (graded under five seeds)
+and the student-written ones of ``tests/student_mutants.py`` (three seeds): how many are
 caught in their own question under every seed, with the same points under every seed; how
 their mistake is named (right name / vague / wrong name); the points lost in other
 questions; and the share the public checks flag before submission. ``-v`` adds one line
@@ -19,12 +20,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mutants import MUTANTS, SEEDS, Outcome, grade_mutant  # noqa: E402
+from student_mutants import SEEDS as STUDENT_SEEDS  # noqa: E402
+from student_mutants import STUDENT_MUTANTS  # noqa: E402
 
 TARGET_RIGHT = 0.9
 TARGET_PUBLIC = 0.5
+TARGET_RIGHT_STUDENT = 0.8
+"""Student-written mutants: at least this share named right, the rest vague, none wrong."""
 
 
-def summary(outcomes: list[Outcome]) -> tuple[str, dict[str, int]]:
+def summary(outcomes: list[Outcome], title: str = "mutation suite",
+            seeds: int = len(SEEDS)) -> tuple[str, dict[str, int]]:
     """The printed summary and its counts."""
     total = len(outcomes)
     stats = {
@@ -44,7 +50,7 @@ def summary(outcomes: list[Outcome]) -> tuple[str, dict[str, int]]:
         return f"{n}/{total} ({100 * n / max(total, 1):.0f}%)"
 
     lines = [
-        f"mutation suite: {total} mutants, each graded under {len(SEEDS)} seeds",
+        f"{title}: {total} mutants, each graded under {seeds} seeds",
         f"  caught in their own question:      {share(stats['caught'])}",
         f"  same points under every seed:      {share(stats['seed_independent'])}",
         f"  mistake named: right {stats['right']}, vague {stats['vague']}, "
@@ -72,15 +78,23 @@ def main(argv: list[str]) -> int:
     warnings.simplefilter("ignore", RuntimeWarning)  # the mutants' own sqrt of negatives
     start = time.monotonic()
     outcomes = [grade_mutant(m) for m in MUTANTS]
+    written = [grade_mutant(m, STUDENT_SEEDS) for m in STUDENT_MUTANTS]
     if "-v" in argv:
-        for o in outcomes:
+        for o in [*outcomes, *written]:
             print(_line(o))
-    text, stats = summary(outcomes)
+    text, stats = summary(outcomes, "textual mutants (tests/mutants.py)")
+    print(text)
+    text, new = summary(written, "student-written mutants (tests/student_mutants.py)",
+                        len(STUDENT_SEEDS))
     print(text)
     print(f"  ({time.monotonic() - start:.0f} s)")
     ok = (stats["caught"] == stats["total"] == stats["seed_independent"]
           and stats["lost_elsewhere"] == 0 and stats["right"] >= TARGET_RIGHT * stats["total"]
           and stats["public"] >= TARGET_PUBLIC * stats["total"] and stats["public_wrong"] == 0)
+    ok = ok and (new["caught"] == new["total"] == new["seed_independent"]
+                 and new["lost_elsewhere"] == 0 and new["wrong"] == 0
+                 and new["right"] >= TARGET_RIGHT_STUDENT * new["total"]
+                 and new["public_wrong"] == 0)
     return 0 if ok else 1
 
 

@@ -200,6 +200,21 @@ def test_odd_return_values_fail_cleanly(value):
     assert crashed == []
 
 
+def test_the_released_notebook_scores_zero_in_every_question():
+    """The blank notebook students start from, run cell by cell (its demo cells fail on the
+    stubs and are skipped), graded with its own code cells as the source: 0 in every
+    question, bonus included."""
+    from adam import RELEASED_NOTEBOOK
+
+    cells = code_sources(RELEASED_NOTEBOOK)
+    ns: dict = {"__name__": "__submission__"}
+    for cell in cells:
+        with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(cell, "<cell>", "exec"), ns)  # noqa: S102 - our own notebook
+    results = grade(ns, seed=5, source="\n\n".join(cells))
+    assert {q: p for q, p in points(results).items() if p} == {}, failures(results)
+
+
 def test_missing_names_score_zero():
     results = grade({}, seed=13)
     assert sum(points(results).values()) == 0

@@ -98,3 +98,49 @@ def test_examples_do_not_change_between_calls():
     after = public_checks.EXAMPLES["clip_grad_norm"]
     for (args_b, _), (args_a, _) in zip(before, after, strict=True):
         assert all(np.array_equal(a, b) for a, b in zip(args_a[0], args_b[0], strict=True))
+
+
+def test_check_all_prints_one_row_per_question_with_its_points():
+    """The closing summary: every question once, with the points the contract gives it."""
+    import adam as contract
+
+    assert public_checks.POINTS == contract.POINTS
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        table = public_checks.check_all(namespace=namespace_from(solution_definitions()))
+    rows = out.getvalue().splitlines()
+    assert set(table) == set(contract.QUESTION_IDS)
+    assert all(r.passed == r.total for r in table.values())
+    for qid in contract.QUESTION_IDS:
+        (row,) = [r for r in rows if r.split()[0] == qid]
+        assert row.split()[-1].lstrip("+") == str(contract.POINTS[qid]) or \
+            row.split()[-2].lstrip("+") == str(contract.POINTS[qid]), row
+
+
+def test_a_blank_question_says_not_implemented_once_per_function():
+    """A notebook with every function left as a stub: one line per function, never one per
+    check (q8 has 8 checks over 4 names)."""
+    def stub(*args, **kwargs):
+        raise NotImplementedError
+
+    ns = {name: stub for name in ("FlipNet", "make_flip_data", "train_flipnet",
+                                  "compare_optimizers")}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        check("q8_flipnet", namespace=ns)
+    lines = out.getvalue().splitlines()[:-1]
+    assert len(lines) == len(set(lines)) <= 4, lines
+    assert all("not implemented yet" in line for line in lines)
+
+
+def test_a_failure_caused_by_an_earlier_function_names_it():
+    """One bug in adam_step: q5, q6 and q7 say their failures come from adam_step (q4)."""
+    source = solution_definitions().replace("(1 - beta2) * grad**2", "(1 - beta2) * abs(grad)")
+    ns = namespace_from(source)
+    for qid in ("q5_adam_trace", "q6_weight_decay", "q7_rosenbrock"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            check(qid, namespace=ns)
+        failed = [line for line in out.getvalue().splitlines() if line.startswith("\u2718")]
+        assert failed and all("this uses your `adam_step`, which fails q4_adam_step's checks"
+                              in line for line in failed), failed

@@ -167,7 +167,30 @@ def probe_scratch_adamw(ns: dict, groups: list[dict], grads: list[list[Any]],
                              "params": params})
     restore, tripped = _delegation_trap()
     history = []
-    closure_values = []
+    closure_values: list = []
+    grad_enabled: list[bool] = []
+
+    def closure_for(step_grads: list) -> Callable[[], Any]:
+        """A closure that needs gradients: it recomputes each parameter's .grad (the probe's
+        gradient g) by backward() through sum(p * g), and returns the loss 1.5."""
+        given = [None if g is None else torch.tensor(g, dtype=torch.float32, device=device)
+                 for g in step_grads]
+
+        def closure():
+            grad_enabled.append(torch.is_grad_enabled())
+            for p in tensors:
+                p.grad = None
+            terms = [(p * g).sum() for p, g in zip(tensors, given, strict=True)
+                     if g is not None]
+            if torch.is_grad_enabled() and terms:
+                sum(terms).backward()
+            else:  # no backward possible: put the gradients back so that the run goes on
+                for p, g in zip(tensors, given, strict=True):
+                    p.grad = None if g is None else g.clone()
+            return torch.tensor(1.5)
+
+        return closure
+
     try:
         opt = cls(torch_groups)
         for step_grads in grads:
@@ -175,7 +198,7 @@ def probe_scratch_adamw(ns: dict, groups: list[dict], grads: list[list[Any]],
                 p.grad = None if g is None else torch.tensor(g, dtype=torch.float32,
                                                              device=device)
             if use_closure:
-                closure_values.append(opt.step(lambda: torch.tensor(1.5)))
+                closure_values.append(opt.step(closure_for(step_grads)))
             else:
                 opt.step()
             history.append([p.detach().cpu().double().numpy() for p in tensors])
@@ -197,6 +220,7 @@ def probe_scratch_adamw(ns: dict, groups: list[dict], grads: list[list[Any]],
         "delegated": tripped,
         "is_optimizer": isinstance(opt, torch.optim.Optimizer),
         "closure_values": [None if v is None else float(v) for v in closure_values],
+        "closure_grad_enabled": grad_enabled,
     }
 
 

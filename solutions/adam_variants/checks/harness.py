@@ -177,7 +177,8 @@ def diagnose(name: str, case_fns: Sequence[Callable[[Callable], list[Any] | None
     probes of the check (where the student is right as well as where it is wrong), so a
     neighbouring mistake that happens to match one probe is never named."""
     for key, variant in mistakes.VARIANTS.get(name, {}).items():
-        if _explains(variant, case_fns, got, tols):
+        floor = mistakes.VARIANT_TOL.get(mistakes.label_of(key), 0.0)
+        if _explains(variant, case_fns, got, [max(tol, floor) for tol in tols]):
             return mistakes.label_of(key)
     return ""
 
@@ -193,6 +194,12 @@ def _explains(variant: Callable, case_fns, got, tols) -> bool:
                 close(a, e, tol) for a, e in zip(outs, expected, strict=True)):
             return False
     return True
+
+
+def contract_note(name: str) -> str:
+    """" The contract: <formula>." for a function the catalogue has a formula for."""
+    formula = mistakes.CONTRACT.get(name)
+    return f" The contract: {formula}." if formula else ""
 
 
 def mismatch_message(name: str, wrong: Sequence[tuple[Case, list[str], list[str]]],
@@ -240,7 +247,8 @@ def check_cases(student, name: str, cases: Sequence[Case], oracle: Callable,
     if wrong:
         label = diagnose(name, [lambda fn, c=c: _tuple(fn(*c.args, **c.kwargs)) for c in cases],
                          got_all, [c.tol for c in cases])
-        fail(mismatch_message(name, wrong, len(cases)), label)
+        fail(mismatch_message(name, wrong, len(cases)) + ("" if label else contract_note(name)),
+             label)
 
 
 # --------------------------------------------------------------------------- trajectories
@@ -296,4 +304,5 @@ def check_runs(student, name: str, runs: Sequence[Run], out_names: Sequence[str]
                 [tol_for(r.w0, *r.grads) for r in runs])
             when = "at the first step" if i == 0 else "later in the run"
             fail(f"`{name}` drifts from {oracle_name} {when} ({_quoted(bad)} "
-                 f"{'differs' if len(bad) == 1 else 'differ'}; {run.what}).", label)
+                 f"{'differs' if len(bad) == 1 else 'differ'}; {run.what})."
+                 + ("" if label else contract_note(name)), label)

@@ -412,8 +412,11 @@ def make_optimizer(params, spec: dict):
 
 
 def train(model, opt, X, Y, epochs: int, *, summed: bool = False, zero_grad: bool = True,
-          epoch_total: bool = False) -> list[float]:
+          epoch_total: bool = False, loss_after_epoch: bool = False, last_sample: bool = False,
+          step_first: bool = False) -> list[float]:
     """The chapter's training loop (batch size 1, in order); flags build known mistakes."""
+    import torch
+
     history = []
     for _ in range(epochs):
         total = 0.0
@@ -422,10 +425,20 @@ def train(model, opt, X, Y, epochs: int, *, summed: bool = False, zero_grad: boo
             loss = err.sum() if summed else err.mean()
             if zero_grad:
                 opt.zero_grad()
-            loss.backward()
-            opt.step()
+            if step_first:
+                opt.step()
+                loss.backward()
+            else:
+                loss.backward()
+                opt.step()
             total += float(loss.detach())
-        history.append(total if epoch_total else total / X.shape[0])
+        if loss_after_epoch:
+            with torch.no_grad():
+                history.append(float(torch.mean((model(X) - Y) ** 2)))
+        elif last_sample:
+            history.append(float(loss.detach()))
+        else:
+            history.append(total if epoch_total else total / X.shape[0])
     return history
 
 
@@ -445,14 +458,15 @@ def train_from_state(state: dict, spec: dict, epochs: int, device: str = "cpu",
 
 
 @functools.lru_cache(maxsize=32)
-def _compare_cached(epochs: int, seed: int, device: str, identical: bool) -> tuple:
+def _compare_cached(epochs: int, seed: int, device: str, identical: bool,
+                    shared: bool = False) -> tuple:
     import torch
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         first = ref_flipnet()
-        second = ref_flipnet()
-    if identical:
+        second = first if shared else ref_flipnet()
+    if identical and not shared:
         second.load_state_dict(first.state_dict())
     first.to(device)
     second.to(device)
@@ -464,9 +478,12 @@ def _compare_cached(epochs: int, seed: int, device: str, identical: bool) -> tup
 
 
 def compare(epochs: int = 30, seed: int = 42, device: str = "cpu",
-            identical: bool = True) -> dict[str, list[float]]:
-    """The chapter's experiment (cached per process): SGD(0.05, momentum 0.9) vs Adam(0.001)."""
-    mom, ada = _compare_cached(int(epochs), int(seed), str(device), bool(identical))
+            identical: bool = True, shared: bool = False) -> dict[str, list[float]]:
+    """The chapter's experiment (cached per process): SGD(0.05, momentum 0.9) vs Adam(0.001).
+    ``identical=False``: two independently initialised models; ``shared``: both optimizers
+    train one model, one after the other (known mistakes)."""
+    mom, ada = _compare_cached(int(epochs), int(seed), str(device), bool(identical),
+                               bool(shared))
     return {"momentum": list(mom), "adam": list(ada)}
 
 

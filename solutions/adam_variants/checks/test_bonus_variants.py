@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder.student import StudentError
+
 from . import oracles
 from .harness import Case, check_cases, close, draw, fail, numeric, uniform
 
@@ -119,15 +121,41 @@ def test_quantize_blockwise(student, rng):
 
 @pytest.mark.points(1)
 def test_dequantize_blockwise(student, rng):
-    """codes * absmax / 127 per block, reshaped; a block of zeros comes back as zeros."""
-    shape, block = (5, 9), int(rng.integers(8, 20))
+    """codes * absmax / 127 per block, reshaped; a block of zeros comes back as zeros. The
+    size is never a multiple of the block (the last block is shorter under every seed), and
+    a second call has whole blocks only."""
+    shape = (5, 9)
     size = int(np.prod(shape))
-    codes = rng.integers(-127, 128, size=size).astype(np.int8)
-    n_blocks = -(-size // block)
-    scales = np.abs(rng.normal(size=n_blocks)) + 0.1
-    scales[0] = 0.0
-    codes[:block] = 0
-    got = numeric(student.call("dequantize_blockwise", codes, scales, list(shape), block))
-    expected = (codes.astype(np.float64) * np.repeat(scales, block)[:size] / 127).reshape(shape)
-    if got is None or got.shape != shape or not close(got, expected, 1e-6):
-        fail("`dequantize_blockwise` should return codes * absmax / 127 (per block), reshaped.")
+    short = int(rng.choice([b for b in range(8, 20) if size % b]))
+    whole = int(rng.choice([b for b in range(3, 16) if size % b == 0]))
+    results = []
+    for block in (short, whole):
+        codes = rng.integers(-127, 128, size=size).astype(np.int8)
+        scales = np.abs(rng.normal(size=-(-size // block))) + 0.1
+        scales[0] = 0.0
+        codes[:block] = 0
+        expected = (codes.astype(np.float64) * np.repeat(scales, block)[:size] / 127
+                    ).reshape(shape)
+        try:
+            got = numeric(student.call("dequantize_blockwise", codes, scales, list(shape),
+                                       block))
+        except StudentError as exc:
+            if exc.kind != "raised":
+                raise
+            got = exc
+        results.append((block, got, expected))
+    (_, short_got, short_exp), (_, whole_got, whole_exp) = results
+    whole_ok = not isinstance(whole_got, StudentError) and whole_got is not None and \
+        whole_got.shape == shape and close(whole_got, whole_exp, 1e-6)
+    for got, expected in ((short_got, short_exp), (whole_got, whole_exp)):
+        if isinstance(got, StudentError):
+            if whole_ok:
+                fail("`dequantize_blockwise` fails when the size is not a multiple of the "
+                     "block (the last block is shorter); with whole blocks it is right.",
+                     "dequantize_last_block")
+            raise got
+        if got is None or got.shape != shape or not close(got, expected, 1e-6):
+            fail("`dequantize_blockwise` should return codes * absmax / 127 (per block), "
+                 "reshaped" + ("; it is right when the size is a multiple of the block."
+                               if whole_ok else "."),
+                 "dequantize_last_block" if whole_ok else "")

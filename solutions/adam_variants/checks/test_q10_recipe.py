@@ -73,7 +73,11 @@ def test_clip_grad_norm(student, rng):
                 fail("`clip_grad_norm` changed the gradients passed in.", "modifies_arguments")
         value = result.value
         if not isinstance(value, list) or len(value) != 2 or not isinstance(value[0], list):
-            fail("`clip_grad_norm` should return (clipped, total_norm), clipped a list.")
+            swapped = (isinstance(value, list) and len(value) == 2
+                       and isinstance(value[1], list) and numeric(value[0]) is not None
+                       and numeric(value[0]).size == 1)
+            fail("`clip_grad_norm` should return (clipped, total_norm), clipped a list.",
+                 "outputs_swapped" if swapped else "")
         cases.append(Case((grads, max_norm), what=what))
         got.append(value)
     wrong = []

@@ -39,6 +39,9 @@ def test_bias_correction_fresh(student, rng):
     situations = ((1, "t=1"), (2, "t=2"), (int(rng.integers(3, 100)), "a moderate t"),
                   (int(rng.integers(100, 10_000)), "a large t"))
     cases = [Case((uniform(rng, 0.5, 0.9999), t), what=what) for t, what in situations]
+    # beta near 1, where 1 - beta**t cancels: a float32 intermediate shows there (every seed)
+    cases += [Case((beta, t), what=f"beta={beta} at {what}") for beta in (0.999, 0.9999)
+              for t, what in ((1, "t=1"), (int(rng.integers(2, 20)), "a small t"))]
     check_cases(student, "bias_correction", cases, lambda beta, t: 1.0 - beta**t,
                 ("the divisor",), purity=False)
 
@@ -69,6 +72,18 @@ def _adam_cases(rng) -> list[Case]:
             m, v = float(m), float(v)
         cases.append(Case((draw(rng, shape, 1.0, dtype), draw(rng, shape, scale, dtype), m, v, t),
                           dict(kwargs), what=what))
+    # weights as small as one step and beta2 near 1: every digit of 1 - beta2**t shows in
+    # w_new, so a bias correction computed in float32 fails here under every seed
+    for beta2, t, what in ((0.999, 1, "the first step with beta2=0.999 and weights as small "
+                                      "as the step"),
+                           (0.9999, int(rng.integers(2, 10)), "an early step with "
+                                                              "beta2=0.9999 and weights as "
+                                                              "small as the step")):
+        zero = t == 1
+        m = np.zeros(4) if zero else draw(rng, (4,), 1.0)
+        v = np.zeros(4) if zero else draw(rng, (4,), 1.0, positive=True)
+        cases.append(Case((draw(rng, (4,), 1e-3), draw(rng, (4,), 1.0), m, v, t),
+                          {"lr": 1e-3, "beta2": beta2}, what=what))
     return cases
 
 

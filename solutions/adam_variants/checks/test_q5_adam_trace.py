@@ -19,7 +19,8 @@ def _rows(value: Any, steps: int) -> list[dict]:
         fail("`adam_trace` should return a list with one dict per step.")
     if len(value) != steps:
         fail(f"`adam_trace` should return one dict per step ({steps} here), "
-             f"got {len(value)}.")
+             f"got {len(value)}.",
+             "trace_wrong_number_of_steps" if abs(len(value) - steps) == 1 else "")
     for row in value:
         if set(row) != set(KEYS):
             fail("Each dict of `adam_trace` must have exactly the keys "

@@ -38,6 +38,8 @@ def _cases(rng) -> list[Case]:
         ((), 1.0, 10.0, np.float64, int(rng.integers(100, 1000)), big,
          "Python floats at a large t"),
         ((5,), 1.0, 1.0, np.float64, 1, {}, "the first step with the default hyperparameters"),
+        ((4,), 1.0, 1e-3, np.float64, 1, {"lr": 1e-3, "weight_decay": 0.5},
+         "the first step with beta2=0.999 and weights as small as the step"),
     )
     cases = []
     for shape, scale, w_scale, dtype, t, kwargs, what in situations:

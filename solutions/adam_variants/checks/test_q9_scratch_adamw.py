@@ -84,7 +84,8 @@ def _diagnose(got: dict, groups, grads, device: str, part: str) -> str:
     """The known mistake whose replay agrees with the student's run everywhere (``part``:
     "history" or "state")."""
     tol = device_tol(device)
-    for label, flags in scratch_mistakes.VARIANTS.items():
+    for key, flags in scratch_mistakes.VARIANTS.items():
+        label = key.split("#")[0]
         try:
             variant = scratch_mistakes.run_adamw(groups, grads, device, **flags)
         except (ArithmeticError, ValueError, RuntimeError):
@@ -195,12 +196,17 @@ def test_large_lr_and_weight_decay(student, rng, device, source):
 
 @pytest.mark.points(1)
 def test_closure_returns_loss(student, rng, device, source):
-    """step(closure) evaluates the closure and returns its loss (the numbers are judged by the
-    other checks)."""
+    """step(closure) evaluates the closure with gradients enabled (the probe's closure
+    recomputes the gradients with backward()) and returns its loss (the numbers are judged by
+    the other checks)."""
     groups = _groups(rng, [{"lr": 1e-3}])
-    got = _probe(student, source, groups, _grads(rng, groups, 2), device, use_closure=True)
+    grads = _grads(rng, groups, 2)
+    got = _probe(student, source, groups, grads, device, use_closure=True)
     if got["closure_values"] != [1.5, 1.5]:
         fail("`step(closure)` does not return the closure's loss.", "closure_loss_not_returned")
+    if not all(got.get("closure_grad_enabled") or [False]):
+        fail("`step(closure)` ran the closure with gradients disabled, so the closure's "
+             "backward() could not work.", "closure_without_grad")
 
 
 @pytest.mark.points(1)
