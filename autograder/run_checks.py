@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 
 from autograder.assignment import Assignment, current
-from autograder.checking import CheckFailed
+from autograder.checking import CheckFailed, take_review_notes
 from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import CheckResult, QuestionResult
 from autograder.student import StudentError
@@ -211,6 +211,11 @@ class _Plugin:
             outcome, longrepr = "failed", f"hidden check failed: {excinfo.typename}"
         report = TestReport(item.nodeid, item.location, {}, outcome, longrepr, call.when,
                             duration=call.duration, start=call.start, stop=call.stop)
+        notes = take_review_notes()
+        if notes:
+            entry = self.outcomes.setdefault(item.nodeid, self._entry(item))
+            entry["review"] = "; ".join(dict.fromkeys([*filter(None, [entry["review"]]),
+                                                       *notes]))
         self._record(item, call, report)
         return report
 
@@ -242,7 +247,7 @@ class _Plugin:
             twin = str(cuda.kwargs.get("twin") or (cuda.args[0] if cuda.args else ""))
         return {"name": item.name, "question": question_of(item.module.__name__),
                 "points": points, "passed": False, "skipped": False, "message": "",
-                "detail": "", "diagnosis": "", "done": False,
+                "detail": "", "diagnosis": "", "review": "", "done": False,
                 "builds_on": list(builds.args) if builds else [], "twin": twin,
                 "module": item.module.__name__}
 
@@ -330,6 +335,7 @@ def run_checks(student: Any, *, seed: int, device: str = "cpu",
     """
     device = resolve_device(device)
     artifacts = {} if artifacts is None else artifacts
+    take_review_notes()  # nothing left over from an interrupted run
     assignment = current()
     checks_dir = assignment.checks_dir
     plugin = _Plugin(student, seed, device, source, artifacts, questions)
@@ -388,7 +394,8 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
             checks.append(CheckResult(
                 name=e["name"], question=q.id, passed=bool(passed),
                 points=e["points"] if passed else 0.0, max_points=e["points"],
-                message=message, diagnosis=diagnosis if not passed else ""))
+                message=message, diagnosis=diagnosis if not passed else "",
+                review=e["review"]))
         note = ""
         if any(e["builds_on"] for e in entries):
             names = [n for e in entries for n in e["builds_on"]]
