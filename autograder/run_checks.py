@@ -114,6 +114,7 @@ class _Plugin:
         self.substituted_names: list[str] = []
         self.staff_log: list[str] = []
         self.restore: dict[str, Any] = {}
+        self.questions_after: dict[str, list[str]] = {}
 
     def undo_substitution(self) -> None:
         """Put an in-process student's own definitions back (a kernel keeps working after)."""
@@ -164,6 +165,8 @@ class _Plugin:
         base = [i for i in items if i.get_closest_marker("builds_on") is None]
         later = [i for i in items if i.get_closest_marker("builds_on") is not None]
         items[:] = base + later
+        order = [question_of(i.module.__name__) for i in items]
+        self.questions_after = {i.nodeid: order[k + 1:] for k, i in enumerate(items)}
         names: list[str] = []
         for item in later:
             for name in item.get_closest_marker("builds_on").args:
@@ -178,6 +181,8 @@ class _Plugin:
                       report.longreprtext)
 
     def pytest_runtest_setup(self, item) -> None:
+        self.raw_student.enter_question(question_of(item.module.__name__),
+                                        self.questions_after.get(item.nodeid, []))
         if item.get_closest_marker("builds_on") is not None and not self.substituted:
             self.substituted = True
             namespace = getattr(self.raw_student, "namespace", None)
