@@ -266,9 +266,13 @@ class Session:
     get the call limit instead of the cell limit."""
     question_share: float | None = None
     """Seconds guaranteed to each question's checks (set when the first question starts)."""
+    question: str = ""
+    """The question whose checks run now."""
     question_deadline: float | None = None
-    """When the current question's checks must stop (they may use what earlier questions
-    left, never the share of the questions still to come)."""
+    """When the current question's checks must stop once one of its calls timed out (they
+    may use what earlier questions left, never the share of the questions still to come)."""
+    hung_questions: set[str] = field(default_factory=set)
+    """Questions with a call that timed out: only their calls are held to the deadline."""
 
     # ------------------------------------------------------------------ budget
 
@@ -282,11 +286,14 @@ class Session:
     def enter_question(self, question: str, later: list[str]) -> None:
         """The checks of ``question`` start (or resume); ``later`` are the questions with
         checks still to come. Each question is guaranteed an equal share of the time the
-        checks had when the first one started."""
+        checks had when the first one started: a question one of whose calls timed out may
+        use what earlier questions left, never the shares of the questions still to come (a
+        question whose calls all finish is held only to the call limit)."""
         waiting = len(set(later) - {question})
         if self.question_share is None:
             self.question_share = max(self.remaining(), 0.0) / (waiting + 1)
         allowed = self.remaining() - waiting * self.question_share
+        self.question = question
         self.question_deadline = time.monotonic() + max(allowed, 0.0)
 
     @property
@@ -488,7 +495,8 @@ class Session:
         if budget <= 0:
             raise StudentError("timeout", "not run: the submission used up its total time of "
                                           f"{self.limits.total_timeout:g} s")
-        if own_question and self.question_deadline is not None:
+        if own_question and self.question in self.hung_questions \
+                and self.question_deadline is not None:
             budget = min(budget, self.question_deadline - time.monotonic())
             if budget <= 0:
                 raise StudentError("timeout", f"{what} was not run: this question's checks "
@@ -503,6 +511,8 @@ class Session:
         except WorkerTimeout:
             self.worker.take_output()
             self.timeouts[key] = self.timeouts.get(key, 0) + 1
+            if own_question and self.question:
+                self.hung_questions.add(self.question)
             self._recover(f"{what} timed out")
             raise StudentError("timeout", f"{what} timed out after {budget:g} s") from None
         except WorkerDied as exc:
