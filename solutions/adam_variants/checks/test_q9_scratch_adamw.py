@@ -55,25 +55,38 @@ def _grads(rng, groups: list[dict], steps: int, scales: list[float] | None = Non
 
 # --------------------------------------------------------------------------- delegation
 def _delegation(source: str, got: dict | None = None) -> str:
-    """What shows that ScratchAdamW hands its work to torch ("" when nothing does): the
-    grader's reading of the source decides; the run's tripwire can only add evidence. What
-    the source cannot decide costs nothing (it is flagged for staff in test_no_delegation)."""
+    """Why ScratchAdamW's results cannot be credited ("" when nothing says so), as a sentence
+    that states the fact: the grader's reading of the source decides; the run's tripwire can
+    only add evidence. What the source cannot decide costs nothing (test_no_delegation flags
+    it for staff)."""
     found = verdict(source).findings
-    if found:
-        return "; ".join(str(f) for f in found[:3])
+    reached = [f for f in found if f.where]
+    notebook = [f for f in found if not f.where]
+    sentences = []
+    if reached:
+        sentences.append(
+            "q9 asks for the AdamW update written with tensor operations; `ScratchAdamW` uses "
+            "torch's own optimizer code instead (" + "; ".join(str(f) for f in reached[:3])
+            + "), so its results are torch's and earn no points here.")
+    if notebook:
+        sentences.append(
+            "q9's points need a notebook that leaves torch's optimizers and the grader's "
+            "modules as they are; this one " + "; ".join(str(f) for f in notebook[:3])
+            + ", so `ScratchAdamW`'s results cannot be credited.")
+    if sentences:
+        return " ".join(sentences)
     if got is not None and got.get("delegated"):
-        return "while it ran, it called torch's own Adam/AdamW"
+        return ("q9 asks for the AdamW update written with tensor operations; while it ran, "
+                "`ScratchAdamW` called torch's own Adam/AdamW, so its results are torch's and "
+                "earn no points here.")
     return ""
 
 
 def _gate(source: str, got: dict | None = None) -> None:
-    """A class that uses torch's Adam/AdamW earns none of the behaviour checks: they would
-    grade torch."""
+    """A class whose results are torch's earns none of the behaviour checks."""
     reason = _delegation(source, got)
     if reason:
-        fail("q9 asks for the AdamW update written with tensor operations; the grader read "
-             f"that `ScratchAdamW` uses torch's own optimizer code instead ({reason}), so "
-             "its results are torch's and earn no points here.", "delegates_to_torch")
+        fail(reason, "delegates_to_torch")
 
 
 def _probe(student, source: str, groups, grads, device, **extra) -> dict:
