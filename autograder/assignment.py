@@ -43,7 +43,7 @@ SUBMISSIONS = REPOSITORY / "submissions"
 ENV = "AUTOGRADER_ASSIGNMENT"
 DEFAULT = "adam_variants"
 FILE = "assignment.toml"
-LIMIT_NAMES = ("cell_timeout", "call_timeout", "total_timeout", "memory_mb")
+LIMIT_NAMES = ("cell_timeout", "call_timeout", "total_timeout", "memory_mb", "checks_share")
 
 
 class AssignmentError(ValueError):

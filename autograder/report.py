@@ -323,6 +323,12 @@ def render_report(results: Sequence[SubmissionResult], grades: Sequence[FinalGra
                   tag("p", "Graded as far as their code survived; worth a look whatever the "
                            "total.", class_="muted"),
                   table(["submission", "total", "cells"], rows, numeric=(1,))]
+    review = [[_link(r), c.question, c.name, esc(c.review, 300)] for r in results
+              for q in r.questions.values() for c in q.checks if c.review]
+    if review:
+        parts += [tag("h2", "For staff to review (not shown to the students; no points taken)"),
+                  table(["submission", "question", "check", "what the grader could not decide"],
+                        review)]
     errors = [r for r in results if r.status == "error"]
     if errors:
         parts += [tag("h2", "Kit errors (rerun to regrade)"),

@@ -30,6 +30,9 @@ class CheckResult:
     message: str = ""
     diagnosis: str = ""
     """A short machine-readable label of the recognised mistake ("" when none)."""
+    review: str = ""
+    """For staff to review: what the check could not decide ("" when nothing); never shown
+    to the student, and it changes no points."""
 
 
 @dataclass

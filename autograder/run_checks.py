@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 
 from autograder.assignment import Assignment, current
-from autograder.checking import CheckFailed
+from autograder.checking import CheckFailed, take_review_notes
 from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import CheckResult, QuestionResult
 from autograder.student import StudentError
@@ -114,6 +114,7 @@ class _Plugin:
         self.substituted_names: list[str] = []
         self.staff_log: list[str] = []
         self.restore: dict[str, Any] = {}
+        self.questions_after: dict[str, list[str]] = {}
 
     def undo_substitution(self) -> None:
         """Put an in-process student's own definitions back (a kernel keeps working after)."""
@@ -164,6 +165,8 @@ class _Plugin:
         base = [i for i in items if i.get_closest_marker("builds_on") is None]
         later = [i for i in items if i.get_closest_marker("builds_on") is not None]
         items[:] = base + later
+        order = [question_of(i.module.__name__) for i in items]
+        self.questions_after = {i.nodeid: order[k + 1:] for k, i in enumerate(items)}
         names: list[str] = []
         for item in later:
             for name in item.get_closest_marker("builds_on").args:
@@ -178,6 +181,8 @@ class _Plugin:
                       report.longreprtext)
 
     def pytest_runtest_setup(self, item) -> None:
+        self.raw_student.enter_question(question_of(item.module.__name__),
+                                        self.questions_after.get(item.nodeid, []))
         if item.get_closest_marker("builds_on") is not None and not self.substituted:
             self.substituted = True
             namespace = getattr(self.raw_student, "namespace", None)
@@ -211,6 +216,11 @@ class _Plugin:
             outcome, longrepr = "failed", f"hidden check failed: {excinfo.typename}"
         report = TestReport(item.nodeid, item.location, {}, outcome, longrepr, call.when,
                             duration=call.duration, start=call.start, stop=call.stop)
+        notes = take_review_notes()
+        if notes:
+            entry = self.outcomes.setdefault(item.nodeid, self._entry(item))
+            entry["review"] = "; ".join(dict.fromkeys([*filter(None, [entry["review"]]),
+                                                       *notes]))
         self._record(item, call, report)
         return report
 
@@ -242,7 +252,7 @@ class _Plugin:
             twin = str(cuda.kwargs.get("twin") or (cuda.args[0] if cuda.args else ""))
         return {"name": item.name, "question": question_of(item.module.__name__),
                 "points": points, "passed": False, "skipped": False, "message": "",
-                "detail": "", "diagnosis": "", "done": False,
+                "detail": "", "diagnosis": "", "review": "", "done": False,
                 "builds_on": list(builds.args) if builds else [], "twin": twin,
                 "module": item.module.__name__}
 
@@ -330,6 +340,7 @@ def run_checks(student: Any, *, seed: int, device: str = "cpu",
     """
     device = resolve_device(device)
     artifacts = {} if artifacts is None else artifacts
+    take_review_notes()  # nothing left over from an interrupted run
     assignment = current()
     checks_dir = assignment.checks_dir
     plugin = _Plugin(student, seed, device, source, artifacts, questions)
@@ -388,7 +399,8 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
             checks.append(CheckResult(
                 name=e["name"], question=q.id, passed=bool(passed),
                 points=e["points"] if passed else 0.0, max_points=e["points"],
-                message=message, diagnosis=diagnosis if not passed else ""))
+                message=message, diagnosis=diagnosis if not passed else "",
+                review=e["review"]))
         note = ""
         if any(e["builds_on"] for e in entries):
             names = [n for e in entries for n in e["builds_on"]]

@@ -67,6 +67,10 @@ class Student(Protocol):
     def substitute(self, names: list[str], source: str) -> None:
         """Replace the student's ``names`` by the reference definitions in ``source``."""
 
+    def enter_question(self, question: str, later: list[str]) -> None:
+        """The checks of ``question`` start or resume; ``later`` are the questions whose
+        checks are still to come (a sandboxed student times each question's calls)."""
+
 
 class InProcessStudent:
     """A :class:`Student` over a namespace in this process (otter / nbgrader mode)."""
@@ -99,6 +103,9 @@ class InProcessStudent:
         exec(compile(source, "<reference>", "exec"), scratch)  # noqa: S102 - instructor code
         for name in names:
             self.namespace[name] = scratch[name]
+
+    def enter_question(self, question: str, later: list[str]) -> None:
+        """In this process nothing is timed per question."""
 
     @staticmethod
     def _roundtrip(value: Any) -> Any:

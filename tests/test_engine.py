@@ -144,19 +144,21 @@ def test_student_process_runs_unprivileged(session):
         assert ids[0] == os.getuid()
 
 
-def test_total_budget_skips_the_rest(tmp_path, pool):
+def test_the_cells_stop_at_their_share_and_the_checks_keep_theirs(tmp_path, pool):
+    """A cell that outlives the cells' share (half the total) is stopped; the later cells run
+    only their definitions, and the checks still have their half of the time."""
     nb = write_nb(tmp_path / "slow.ipynb", Q1_SOURCE, "import time\ntime.sleep(30)",
-                  "X = 1", "Y = 2")
+                  "X = 1", "print('demo')")
     result = grade_one(nb, seed=3, pool=pool, cell_timeout=20, call_timeout=2,
-                       total_timeout=4, memory_mb=2048, run_checks=standin_run_checks)
+                       total_timeout=8, memory_mb=2048, run_checks=standin_run_checks)
     assert result.status == "graded"
     statuses = [c.status for c in result.cells]
-    assert statuses[0] == "ok" and statuses[1] == "timeout"
-    assert statuses[2:] == ["skipped", "skipped"]
-    assert "total time" in result.cells[2].message
-    # the checks find no time left either: every call reports the exhausted budget
-    q1 = result.questions["q1_baselines"]
-    assert q1.points == 0 and "total time" in q1.checks[0].message
+    assert statuses == ["ok", "timeout", "skipped", "skipped"]
+    assert "share of the time (4 s" in result.cells[1].message
+    assert result.cells[2].message.startswith("only its definitions were run")
+    assert result.cells[3].message.startswith("not run: the cells used up their share")
+    assert result.questions["q1_baselines"].points == contract.POINTS["q1_baselines"]
+    assert result.timings["cells"] + result.timings["checks"] < 8 + 2
 
 
 def test_grade_one_with_standin(tmp_path, pool):

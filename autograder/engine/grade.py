@@ -87,12 +87,14 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         result.device = resolve_device(device)
         result.checks_sha256 = checks_fingerprint()
         limits = Limits(cell_timeout=float(cell_timeout), call_timeout=float(call_timeout),
-                        total_timeout=float(total_timeout), memory_mb=int(memory_mb))
+                        total_timeout=float(total_timeout), memory_mb=int(memory_mb),
+                        checks_share=defaults.checks_share)
         t0 = time.monotonic()
         box = (pool or default_pool()).acquire(limits.memory_mb, result.device)
         session = Session(box, limits)
         result.limits = {**box.limits_note, "time": f"{cell_timeout:g} s per cell, "
-                         f"{call_timeout:g} s per call, {total_timeout:g} s in all"}
+                         f"{call_timeout:g} s per call, {total_timeout:g} s in all, of which "
+                         f"{limits.checks_share:.0%} is kept for the checks"}
         box.worker.wait_ready()
         session.install(assignment.notebook, sub.text)
         session.started = time.monotonic()  # the budget starts when the process is ready

@@ -64,3 +64,6 @@ class SandboxStudent:
 
     def substitute(self, names: list[str], source: str) -> None:
         self.session.substitute(list(names), source)
+
+    def enter_question(self, question: str, later: list[str]) -> None:
+        self.session.enter_question(question, later)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.assignment import current
-from autograder.engine import allowlist, cgroups, isolation, procs
+from autograder.engine import allowlist, cell_code, cgroups, isolation, procs
 from autograder.engine import jail as jail_module
 from autograder.engine.jail import DEVICES, JailSpec
 from autograder.engine.process import (
@@ -58,6 +58,9 @@ class Limits:
     call_timeout: float = 10.0
     total_timeout: float = 300.0
     memory_mb: int | None = 4096
+    checks_share: float = 0.5
+    """The part of ``total_timeout`` kept for the hidden checks: the cells stop using time
+    once they have used the rest."""
 
     @classmethod
     def of_assignment(cls) -> Limits:
@@ -256,11 +259,42 @@ class Session:
     log: list[str] = field(default_factory=list)
     timeouts: dict[str, int] = field(default_factory=dict)
     """How often each function/probe timed out; after MAX_TIMEOUTS_PER_NAME it fails fast."""
+    reach: cell_code.Reach = field(default_factory=lambda: cell_code.Reach(_question_names()))
+    """The notebook functions each cell reaches (read from the cells' text)."""
+    hanging: set[str] = field(default_factory=set)
+    """Notebook functions reached by a cell that timed out: later cells reaching one of them
+    get the call limit instead of the cell limit."""
+    question_share: float | None = None
+    """Seconds guaranteed to each question's checks (set when the first question starts)."""
+    question: str = ""
+    """The question whose checks run now."""
+    question_deadline: float | None = None
+    """When the current question's checks must stop once one of its calls timed out (they
+    may use what earlier questions left, never the share of the questions still to come)."""
+    hung_questions: set[str] = field(default_factory=set)
+    """Questions with a call that timed out: only their calls are held to the deadline."""
 
     # ------------------------------------------------------------------ budget
 
     def remaining(self) -> float:
         return self.limits.total_timeout - (time.monotonic() - self.started)
+
+    def cells_remaining(self) -> float:
+        """What the cells may still use: the total less the checks' share."""
+        return self.remaining() - self.limits.total_timeout * self.limits.checks_share
+
+    def enter_question(self, question: str, later: list[str]) -> None:
+        """The checks of ``question`` start (or resume); ``later`` are the questions with
+        checks still to come. Each question is guaranteed an equal share of the time the
+        checks had when the first one started: a question one of whose calls timed out may
+        use what earlier questions left, never the shares of the questions still to come (a
+        question whose calls all finish is held only to the call limit)."""
+        waiting = len(set(later) - {question})
+        if self.question_share is None:
+            self.question_share = max(self.remaining(), 0.0) / (waiting + 1)
+        allowed = self.remaining() - waiting * self.question_share
+        self.question = question
+        self.question_deadline = time.monotonic() + max(allowed, 0.0)
 
     @property
     def worker(self) -> WorkerProcess:
@@ -293,11 +327,16 @@ class Session:
         label = f"cell {cell.index + 1}"
         if self.broken:
             return CellRecord(cell.index, "skipped", message=f"not run: {self.broken}")
-        budget = min(self.limits.cell_timeout, self.remaining())
-        if budget <= 0:
-            return CellRecord(cell.index, "skipped",
-                              message="not run: the submission used up its total time of "
-                                      f"{self.limits.total_timeout:g} s")
+        reached = self.reach.cell(cell.source)
+        if self.cells_remaining() <= 0:
+            return self._definitions_only(cell)
+        limit, why_short = self.limits.cell_timeout, ""
+        if reached & self.hanging:
+            limit = min(limit, self.limits.call_timeout)
+            why_short = (f" (the limit for a cell that reaches "
+                         f"{_names(reached & self.hanging)}, which an earlier cell that timed "
+                         "out reached too)")
+        budget = min(limit, self.cells_remaining())
         try:
             self._ensure_ready()
         except (WorkerDied, WorkerTimeout) as exc:
@@ -309,17 +348,21 @@ class Session:
             payload = self.worker.request({"op": "run_cell", "source": cell.source}, budget)
         except WorkerTimeout:
             out = self.worker.take_output()
+            self.hanging |= reached
+            kept = self._keep_definitions(cell)
             self._recover(f"{label} timed out")
-            why = (f"timed out after {budget:g} s" if budget >= self.limits.cell_timeout
-                   else "stopped: the submission used up its total time")
+            why = (f"timed out after {budget:g} s{why_short}" if budget >= limit
+                   else "stopped: the cells used up their share of the time "
+                        f"({self._cells_share():g} s)")
             return CellRecord(cell.index, "timeout", time.monotonic() - t0,
-                              f"{label} {why}; it was skipped", out.text())
+                              f"{label} {why}; {kept}", out.text())
         except (WorkerDied, ReplyTooLarge) as exc:
             out = self.worker.take_output()
             why = self._death(exc)
+            kept = self._keep_definitions(cell)
             self._recover(f"{label} killed the process")
             return CellRecord(cell.index, "died", time.monotonic() - t0,
-                              f"the kernel died while running {label}: {why}; it was skipped",
+                              f"the kernel died while running {label}: {why}; {kept}",
                               out.text())
         seconds = time.monotonic() - t0
         out = self.worker.take_output()
@@ -338,6 +381,39 @@ class Session:
         evalue = str(reply.get("evalue", ""))[:300]
         return CellRecord(cell.index, "error", seconds,
                           f"{ename}: {evalue}" if evalue else ename, out.text())
+
+    def _cells_share(self) -> float:
+        return self.limits.total_timeout * (1 - self.limits.checks_share)
+
+    def _keep_definitions(self, cell: Cell) -> str:
+        """Replay the cell's definitions from now on (the process is replaced next)."""
+        definitions = cell_code.definitions_only(cell.source)
+        if not definitions:
+            return "it was skipped"
+        self.good.append(Cell(cell.index, definitions))
+        return "its definitions were kept, the rest was skipped"
+
+    def _definitions_only(self, cell: Cell) -> CellRecord:
+        """Once the cells have used their share: run only the cell's definitions."""
+        share = (f"the cells used up their share of the time ({self._cells_share():g} s of "
+                 f"{self.limits.total_timeout:g} s; the rest is kept for the checks)")
+        definitions = cell_code.definitions_only(cell.source)
+        if not definitions:
+            return CellRecord(cell.index, "skipped", message=f"not run: {share}")
+        budget = min(self.limits.call_timeout, self.remaining())
+        t0 = time.monotonic()
+        try:
+            self._ensure_ready()
+            self.worker.request({"op": "run_cell", "source": definitions}, budget)
+        except (WorkerDied, WorkerTimeout, ReplyTooLarge):
+            self.worker.take_output()
+            self._recover(f"the definitions of cell {cell.index + 1} failed")
+            return CellRecord(cell.index, "skipped", time.monotonic() - t0,
+                              f"not run: {share}; its definitions failed too")
+        self.worker.take_output()
+        self.good.append(Cell(cell.index, definitions))
+        return CellRecord(cell.index, "skipped", time.monotonic() - t0,
+                          f"only its definitions were run: {share}")
 
     # ------------------------------------------------------------------ restarts
 
@@ -402,12 +478,13 @@ class Session:
     # ------------------------------------------------------------------ calls
 
     def call(self, message: dict, what: str, timeout: float | None = None,
-             key: str | None = None) -> str:
+             key: str | None = None, own_question: bool = True) -> str:
         """Send one check command; on timeout or death, restart and raise StudentError.
 
         ``key`` names the function or probe: once it has timed out
         ``MAX_TIMEOUTS_PER_NAME`` times, further calls fail at once (an endless
-        loop in one function costs its checks, not the whole time budget).
+        loop in one function costs its checks, not the whole time budget). A call is
+        limited to what is left of the current question's time unless not ``own_question``.
         """
         limit = self.limits.call_timeout if timeout is None else timeout
         key = key or what
@@ -418,6 +495,13 @@ class Session:
         if budget <= 0:
             raise StudentError("timeout", "not run: the submission used up its total time of "
                                           f"{self.limits.total_timeout:g} s")
+        if own_question and self.question in self.hung_questions \
+                and self.question_deadline is not None:
+            budget = min(budget, self.question_deadline - time.monotonic())
+            if budget <= 0:
+                raise StudentError("timeout", f"{what} was not run: this question's checks "
+                                              "used up their share of the time "
+                                              f"({self.question_share:g} s)")
         try:
             self._ensure_ready()
         except (WorkerDied, WorkerTimeout) as exc:
@@ -427,6 +511,8 @@ class Session:
         except WorkerTimeout:
             self.worker.take_output()
             self.timeouts[key] = self.timeouts.get(key, 0) + 1
+            if own_question and self.question:
+                self.hung_questions.add(self.question)
             self._recover(f"{what} timed out")
             raise StudentError("timeout", f"{what} timed out after {budget:g} s") from None
         except WorkerDied as exc:
@@ -452,7 +538,8 @@ class Session:
         self.references = ReferenceCalls(list(names), source,
                                          getattr(module, "HANDLERS", None))
         payload = self.call({"op": "substitute", "names": list(names)},
-                            "the reference substitution", max(self.limits.call_timeout, 5.0))
+                            "the reference substitution", max(self.limits.call_timeout, 5.0),
+                            own_question=False)
         try:
             reply = json.loads(payload)
         except (ValueError, RecursionError):
@@ -463,6 +550,16 @@ class Session:
     def close(self) -> None:
         self.sandbox.close()
 
+
+
+def _question_names() -> dict[str, frozenset[str]]:
+    """Question id -> the names it defines (a cell calling ``check("<id>")`` reaches them)."""
+    return {q.id: frozenset(q.names) for q in current().questions}
+
+
+def _names(names: set[str]) -> str:
+    shown = sorted(names)[:3]
+    return ", ".join(f"`{n}`" for n in shown) + (" ..." if len(names) > 3 else "")
 
 
 def _protect_repository() -> None:

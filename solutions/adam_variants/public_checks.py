@@ -240,8 +240,8 @@ MISTAKES: dict[str, str] = {
         "each param group's own settings should be used (group['lr'], group['betas'], "
         "group['eps'], group['weight_decay']), not the constructor's arguments."),
     "delegates_to_torch": (
-        "ScratchAdamW must compute the update with tensor operations; the grader found code "
-        "that reaches torch's Adam/AdamW or hides what it calls, so its results cannot count."),
+        "ScratchAdamW must compute the update with tensor operations; the grader read that "
+        "it uses torch's own Adam/AdamW, so its results are torch's and cannot count."),
     # ------------------------------------------------------------------ q10 recipe
     "warmup_off_by_one": (
         "the warmup looks off by one step: the rate is lr_max * step / warmup_steps, 0 at "

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder.checking import flag_for_review
 from autograder.student import StudentError
 
 from . import oracles, scratch_mistakes
-from .delegation import findings, subclasses_optimizer
+from .delegation import subclasses_optimizer, verdict
 from .harness import close, fail
 from .static import defines_class
 
@@ -54,28 +55,66 @@ def _grads(rng, groups: list[dict], steps: int, scales: list[float] | None = Non
 
 # --------------------------------------------------------------------------- delegation
 def _delegation(source: str, got: dict | None = None) -> str:
-    """What shows that ScratchAdamW hands its work to torch ("" when nothing does): the
-    grader's reading of the source decides; the run's tripwire can only add evidence."""
-    found = findings(source)
-    if found:
-        return "; ".join(str(f) for f in found[:3])
+    """Why ScratchAdamW's results cannot be credited ("" when nothing says so), as a sentence
+    that states the fact: the grader's reading of the source decides; the run's tripwire can
+    only add evidence. What the source cannot decide costs nothing (test_no_delegation flags
+    it for staff)."""
+    found = verdict(source).findings
+    reached = [f for f in found if f.where]
+    notebook = [f for f in found if not f.where]
+    sentences = []
+    if reached:
+        sentences.append(
+            "q9 asks for the AdamW update written with tensor operations; `ScratchAdamW` uses "
+            "torch's own optimizer code instead (" + "; ".join(str(f) for f in reached[:3])
+            + "), so its results are torch's and earn no points here.")
+    if notebook:
+        sentences.append(
+            "q9's points need a notebook that leaves torch's optimizers and the grader's "
+            "modules as they are; this one " + "; ".join(str(f) for f in notebook[:3])
+            + ", so `ScratchAdamW`'s results cannot be credited.")
+    if sentences:
+        return " ".join(sentences)
     if got is not None and got.get("delegated"):
-        return "it reached torch's own Adam/AdamW while it ran"
+        return ("q9 asks for the AdamW update written with tensor operations; while it ran, "
+                "`ScratchAdamW` called torch's own Adam/AdamW, so its results are torch's and "
+                "earn no points here.")
     return ""
 
 
 def _gate(source: str, got: dict | None = None) -> None:
-    """A class that delegates earns none of the behaviour checks: they would grade torch."""
+    """A class whose results are torch's earns none of the behaviour checks."""
     reason = _delegation(source, got)
     if reason:
-        fail(f"`ScratchAdamW` does not count as written by hand ({reason}).",
-             "delegates_to_torch")
+        fail(reason, "delegates_to_torch")
 
 
 def _probe(student, source: str, groups, grads, device, **extra) -> dict:
     _gate(source)
     got = student.probe("scratch_adamw", groups=groups, grads=grads, device=device, **extra)
     _gate(source, got)
+    return got
+
+
+def _runs_a_step(student, rng, device, what: str) -> dict:
+    """Probe one small run; the class must be built, step without raising and move every
+    parameter that has a gradient. The points for the class statement and for writing the
+    update by hand come only with an update that runs."""
+    groups = _groups(rng, [{"weight_decay": 0.01}])
+    try:
+        got = student.probe("scratch_adamw", groups=groups, grads=_grads(rng, groups, 2),
+                            device=device)
+    except StudentError as exc:
+        if exc.kind in ("missing", "not_implemented"):
+            raise
+        fail(f"{what} counts together with a `ScratchAdamW` whose step runs; here it failed: "
+             f"{exc.message}")
+    start = [p for g in groups for p in g["params"]]
+    last = got["history"][-1] if got["history"] else start
+    if any(np.array_equal(np.asarray(a, dtype=np.float64), np.asarray(p, dtype=np.float64))
+           for a, p in zip(last, start, strict=False)):
+        fail(f"{what} counts together with a `ScratchAdamW` whose step updates the "
+             "parameters; here `step` left a parameter with a gradient unchanged.")
     return got
 
 
@@ -221,39 +260,28 @@ def test_is_optimizer_subclass(student, rng, device, source):
     if not subclasses_optimizer(source):
         fail("`ScratchAdamW` should subclass torch.optim.Optimizer "
              "(class ScratchAdamW(torch.optim.Optimizer): ...).")
-    groups = _groups(rng, [{"weight_decay": 0.05}])
-    try:
-        got = student.probe("scratch_adamw", groups=groups, grads=_grads(rng, groups, 1),
-                            device=device)
-    except StudentError as exc:
-        if exc.kind in ("missing", "not_implemented"):
-            raise
-        return  # a step that fails is judged by the other checks; here only the class counts
+    got = _runs_a_step(student, rng, device, "The class statement")
     if not got.get("is_optimizer"):
         fail("`ScratchAdamW` should subclass torch.optim.Optimizer.")
 
 
 @pytest.mark.points(1)
 def test_no_delegation(student, rng, device, source):
-    """Nothing in the class, in what it reaches or elsewhere in the notebook hands the update
-    to torch's Adam/AdamW or hides what runs (decided from the source, see
-    `checks/delegation.py`); reaching torch's Adam/AdamW at run time costs the
-    point as well."""
+    """Nothing the class reaches uses torch's Adam/AdamW and nothing in the notebook tampers
+    with grading (decided from the source, see `checks/delegation.py`; what the source cannot
+    decide is flagged for staff and costs nothing); reaching torch's Adam/AdamW at run time
+    costs the point as well. Earned only with a step that runs and updates the parameters."""
     if not source:
         fail("The grader could not read your code cells, so it cannot check that "
              "`ScratchAdamW` is written by hand.")
     if not defines_class(source, "ScratchAdamW"):
         fail("The class statement of `ScratchAdamW` was not found in your code cells.")
+    review = verdict(source).review
+    if review:
+        flag_for_review("q9 no-delegation rule not decided from the source: "
+                        + "; ".join(str(f) for f in review[:3]))
     _gate(source)
-    groups = _groups(rng, [{"weight_decay": 0.01}])
-    try:
-        got = student.probe("scratch_adamw", groups=groups, grads=_grads(rng, groups, 2),
-                            device=device)
-    except StudentError as exc:
-        if exc.kind in ("missing", "not_implemented"):
-            raise
-        return  # a step that fails is judged by the other checks; here only delegation counts
-    _gate(source, got)
+    _gate(source, _runs_a_step(student, rng, device, "Writing the update by hand"))
 
 
 @pytest.mark.cuda_only(twin="test_matches_adamw_param_groups")
