@@ -123,6 +123,8 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         if session.broken:
             notes.append(session.broken)
         result.usage = {"restarts": float(session.restarts)}
+        if session.references is not None and session.references.peak_mb():
+            result.usage["reference_peak_mb"] = round(session.references.peak_mb(), 1)
         if box.cgroup is not None:
             result.usage["oom_kills"] = float(box.cgroup.oom_kills())
             peak = box.cgroup.peak_memory()
