@@ -146,3 +146,66 @@ def test_memory_is_bounded_in_bytes() -> None:
     assert replies.bytes <= 1000 and replies.get("k49") is not None and replies.get("k0") is None
     replies.put("huge", "x" * 600)  # more than a quarter of the bound: not kept
     assert replies.get("huge") is None
+
+
+FLOODING_TRACE = '''
+import numpy as np
+
+def adam_trace(w0=5.0, lr=0.01, steps=8, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Floods the reference channel (the stand-ins of q5's substitution) and writes nothing."""
+    tall = np.ones((200_000, 1), np.float32)
+    attacks = [
+        lambda: momentum_step(0.0, 1.0, "a", 1.0, 1_500_000_000),  # "a" * 1.5e9 in the reference
+        lambda: bias_correction(2, 10**9),  # 2 ** 1e9 as a Python int
+        lambda: bias_correction(0.9, 10**15),
+        lambda: adam_step(tall, tall.T, 0.0, 0.0, 1),  # broadcasts to 4e10 elements
+        lambda: sgd_step("a" * 1_000_000, 3, 2),
+        lambda: rosenbrock_grad([1.0] * 200_000, 2.0),
+    ]
+    for attack in attacks:
+        try:
+            attack()
+        except Exception:
+            pass
+    return []
+'''
+GRADE_AND_MEASURE = '''
+import json, sys
+from pathlib import Path
+from autograder.engine.grade import grade_one
+result = grade_one(sys.argv[1], seed=5)
+hwm = [l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM")]
+print(json.dumps({"total": result.total, "status": result.status, "usage": result.usage,
+                  "q5": result.questions["q5_adam_trace"].points,
+                  "scores": {q: r.points for q, r in result.questions.items()},
+                  "timings": result.timings,
+                  "grader_hwm_mb": int(hwm[0].split()[1]) / 1024}))
+'''
+
+
+@pytest.mark.slow
+def test_a_notebook_flooding_the_reference_channel_earns_nothing_and_bounds_the_grader(
+        tmp_path):
+    """The correct notebook but for an ``adam_trace`` that floods the stand-ins with huge
+    and slow arguments: every other question keeps full marks, q5 earns nothing, and
+    neither the grader nor its reference process grows beyond a few hundred MiB."""
+    import subprocess
+    import sys
+
+    from adam import POINTS
+
+    root = Path(__file__).resolve().parent.parent
+    notebook = json.loads((root / "submissions" / "correct.ipynb").read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and "def adam_trace" in "".join(cell["source"]):
+            cell["source"] = FLOODING_TRACE
+    path = tmp_path / "flood.ipynb"
+    path.write_text(json.dumps(notebook))
+    run = subprocess.run([sys.executable, "-c", GRADE_AND_MEASURE, str(path)], cwd=root,
+                         capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    data = json.loads(run.stdout.strip().splitlines()[-1])
+    assert data["status"] == "graded" and data["q5"] == 0
+    assert data["total"] == 110 - POINTS["q5_adam_trace"], data["scores"]
+    assert data["grader_hwm_mb"] < 1024, data  # a 1.5e9-long string would be 1.5 GB
+    assert 0 < data["usage"]["reference_peak_mb"] < data["grader_hwm_mb"] + 1024, data
