@@ -14,7 +14,7 @@ Kinds:
 * ``array``: a number (as a float) or a NumPy array of an integer or floating
   dtype; the arrays of one call must broadcast together to at most
   :data:`autograder.wire.MAX_ELEMENTS` elements;
-* ``tensor``: a torch tensor of a floating dtype;
+* ``tensor``: a torch tensor of an integer or floating dtype;
 * ``dict``: a dict of plain data (the assignment's handler checks what is in it).
 
 Sizes are bounded before this by :mod:`autograder.wire` (message bytes, elements
@@ -33,12 +33,13 @@ import numpy as np
 from autograder import wire
 
 MAX_COUNT = 10**9
+NUMERIC_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8"}
 KINDS = ("number", "count", "array", "tensor", "dict")
 DESCRIBED = {
     "number": "a number (int or float)",
     "count": f"a whole number from 0 to {MAX_COUNT:,}",
     "array": "a number or a NumPy array of numbers",
-    "tensor": "a torch tensor of floats",
+    "tensor": "a torch tensor of numbers",
     "dict": "a dict",
 }
 
@@ -73,7 +74,7 @@ def _accept(kind: str, value: Any) -> Any:
         if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
             return value
     if kind == "tensor" and type(value).__module__.startswith("torch") \
-            and getattr(value, "is_floating_point", lambda: False)():
+            and str(getattr(value, "dtype", "")).removeprefix("torch.") in NUMERIC_DTYPES:
         return value
     if kind == "dict" and type(value) is dict:
         return value
