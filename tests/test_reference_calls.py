@@ -209,3 +209,27 @@ def test_a_notebook_flooding_the_reference_channel_earns_nothing_and_bounds_the_
     assert data["total"] == 110 - POINTS["q5_adam_trace"], data["scores"]
     assert data["grader_hwm_mb"] < 1024, data  # a 1.5e9-long string would be 1.5 GB
     assert 0 < data["usage"]["reference_peak_mb"] < data["grader_hwm_mb"] + 1024, data
+
+
+def test_every_substituted_function_declares_each_of_its_parameters() -> None:
+    """Each name a check builds on accepts calls for exactly its contract parameters (a
+    class is rebuilt in the student's process and never called here)."""
+    import inspect
+    import re
+
+    from adam import ASSIGNMENT
+
+    from autograder.reference_source import reference_source
+
+    arguments = ASSIGNMENT.module("references").ARGUMENTS
+    marked = set()
+    for check in ASSIGNMENT.checks_dir.glob("test_*.py"):
+        for names in re.findall(r"builds_on\(([^)]*)\)", check.read_text()):
+            marked |= set(re.findall(r'"(\w+)"', names))
+    classes = {c for q in ASSIGNMENT.questions for c in q.classes}
+    functions = sorted(marked - classes)
+    assert functions and set(functions) <= set(arguments)
+    namespace: dict = {}
+    exec(reference_source(functions), namespace)  # noqa: S102 - the instructor's solution
+    for name in functions:
+        assert set(inspect.signature(namespace[name]).parameters) == set(arguments[name]), name
