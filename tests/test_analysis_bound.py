@@ -75,6 +75,5 @@ def test_checks_that_read_the_code_fail_when_there_is_too_much_of_it(tmp_path):
     result = grade_one(dense_notebook(tmp_path / "dense.ipynb", 18_000_000), seed=3)
     assert result.status == "graded" and "KiB of code" in result.message
     q9 = result.questions["q9_scratch_adamw"]
-    reads_code = [c for c in q9.checks if "could not run" in c.message]
-    assert reads_code and all(not c.passed for c in reads_code)
-    assert result.questions["q1_baselines"].points == result.questions["q1_baselines"].max_points
+    assert q9.checks and all(not c.passed for c in q9.checks)
+    assert any("more code than the grader reads" in c.message for c in q9.checks)
