@@ -7,15 +7,21 @@ one, never half of one; a leftover ``.<name>.*.tmp`` is harmless.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
+
+MAX_PREFIX = 64
+"""Characters of the target's name (ASCII; others become ``_``) kept in its temporary file's
+name: a name of 255 bytes plus the temporary's own parts would be too long."""
 
 
 def write_text_atomic(path: str | Path, text: str, newline: str | None = None) -> None:
     """Write ``text`` to ``path`` (UTF-8) atomically, creating the folder if needed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    short = re.sub(r"[^A-Za-z0-9._-]", "_", path.name)[:MAX_PREFIX]
+    fd, tmp = tempfile.mkstemp(prefix=f".{short}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             handle.write(text)

@@ -68,6 +68,7 @@ from autograder.consistency import verify
 from autograder.engine import isolation, zygote
 from autograder.engine.session import Limits, sweep_free_slots
 from autograder.feedback import write_feedback
+from autograder.file_names import file_stem, printable_id
 from autograder.final_grades import Inputs, final_grade, with_penalty
 from autograder.late import ON_TIME, LatePolicy
 from autograder.lock import GradesFolderBusy, grades_lock
@@ -169,26 +170,35 @@ def discover(root: str | Path, exclude: Sequence[Path] = ()
                 skipped.append((entry.name, "not a notebook (.ipynb)"))
                 continue
             path, problem, why = entry, _link_message(entry, root), ""
-            sid = entry.stem if notebook_name else entry.name
+            sid = printable_id(entry.stem if notebook_name else entry.name)
             folder = None
         elif entry.resolve() in excluded:
             continue
         elif entry.is_dir():
             path, problem, why = _folder_notebook(entry, root)
-            sid, folder = entry.name, entry
+            sid, folder = printable_id(entry.name), entry
         elif notebook_name:
-            path, problem, why, sid, folder = entry, "", "", entry.stem, None
+            path, problem, why, sid, folder = entry, "", "", printable_id(entry.stem), None
         else:
-            path, problem, why, sid, folder = None, "", "not a notebook (.ipynb)", entry.name, None
+            path, problem, why, sid, folder = (None, "", "not a notebook (.ipynb)",
+                                               printable_id(entry.name), None)
         if path is None:
-            skipped.append((entry.name, why))
+            skipped.append((printable_id(entry.name), why))
         elif sid in found:
-            skipped.append((str(path.relative_to(root)),
+            skipped.append((printable_id(str(path.relative_to(root))),
                             f"a second submission for {sid!r} "
                             f"(graded: {found[sid].path.relative_to(root)})"))
         else:
             found[sid] = Submission(sid, path, folder, problem)
     return list(found.values()), skipped
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; False when even asking fails (the submission is regraded)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def notebook_sha256(path: str | Path) -> str:
@@ -453,12 +463,18 @@ def _store(out: Path, result_json: str, trace: str, summary: BatchSummary,
            progress: Progress | None, inputs: Inputs) -> None:
     """Write a finished result atomically, then its feedback page (while workers go on)."""
     result = SubmissionResult.from_json(result_json)
-    write_text_atomic(result_path(out, result.submission), result_json)
-    log = out / "errors" / f"{result.submission}.log"
-    if trace:
-        write_text_atomic(log, trace)
-    elif log.exists():
-        log.unlink()
+    try:
+        write_text_atomic(result_path(out, result.submission), result_json)
+        log = out / "errors" / f"{file_stem(result.submission)}.log"
+        if trace:
+            write_text_atomic(log, trace)
+        elif log.exists():
+            log.unlink()
+    except OSError as exc:  # this submission's files only: the batch goes on
+        summary.errors.append(result.submission)
+        summary.warnings.append(f"the result of {result.submission!r} could not be stored "
+                                f"({exc}); rerun to regrade it")
+        return
     summary.graded.append(result.submission)
     if result.status == "error":
         summary.errors.append(result.submission)
@@ -704,8 +720,8 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
         todo: list[Submission] = []
         for sub in subs:
             stored_path = result_path(out, sub.id)
-            stored = load_result(stored_path) if stored_path.exists() else None
-            if stored_path.exists() and stored is None:
+            stored = load_result(stored_path) if _exists(stored_path) else None
+            if stored is None and _exists(stored_path):
                 summary.warnings.append(f"{stored_path} was unreadable; regraded")
             if sub.problem:  # never opened: invalid as it stands
                 if force or stored is None or (stored.status, stored.message) != \

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from autograder.assignment import Plot, current
 from autograder.atomic import write_text_atomic
+from autograder.file_names import file_stem
 from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import QuestionResult, SubmissionResult
 from autograder.templates import (
@@ -37,8 +38,8 @@ SOURCE_META = "autograder-source"
 
 
 def feedback_name(submission: str) -> str:
-    """The feedback file name of a submission."""
-    return f"{submission}.html"
+    """The feedback file name of a submission (a bounded, safe name: see ``file_names``)."""
+    return f"{file_stem(submission)}.html"
 
 
 def feedback_href(submission: str) -> str:

@@ -380,7 +380,10 @@ def main(argv: list[str] | None = None) -> int:
             if sub.problem:
                 print(f"skipped {sub.id}: {sub.problem}")
                 continue
-            print(f"submitted {sub.id}: {submit(course, sub.id, sub.path)}")
+            try:
+                print(f"submitted {sub.id}: {submit(course, sub.id, sub.path)}")
+            except (OSError, ValueError) as exc:  # this student only: the others go on
+                print(f"skipped {sub.id}: {exc}")
         for name, why in skipped:
             print(f"skipped {name}: {why}")
     return 0

@@ -13,7 +13,8 @@ so no hidden check is in a test file). Then the zip gets, for Gradescope:
 * ``setup.sh``: Python 3.11, the pinned packages with CPU torch
   (``requirements.txt``) and the kit, in ``/autograder/venv``; nothing else
   (no conda, no browser, no TeX: grading needs none of them);
-* ``run_autograder``: ``python -m autograder gradescope``, which grades
+* ``run_autograder``: ``python -I -m autograder gradescope`` from the kit's folder
+  (isolated: nothing of the submission folder is importable), which grades
   ``/autograder/submission`` in the sandbox and writes
   ``/autograder/results/results.json``.
 
@@ -73,7 +74,10 @@ set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{AUTOGRADER_PYTHON:-$ROOT/venv/bin/python}}"
 export AUTOGRADER_ASSIGNMENT="$ROOT/source/kit/solutions/{assignment}"  # the zip's own
-exec "$PYTHON" -m autograder gradescope --root "$ROOT"
+# From the kit's folder, isolated (-I: no current folder, PYTHON* variables or user site on
+# sys.path), so nothing in the submission folder (a planted autograder/ package) is imported.
+cd "$ROOT/source/kit" || exit 1
+exec "$PYTHON" -I -m autograder gradescope --root "$ROOT"
 """
 
 

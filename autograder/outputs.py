@@ -20,6 +20,7 @@ from autograder.assignment import current
 from autograder.atomic import write_text_atomic
 from autograder.csv_cells import one_line
 from autograder.feedback import feedback_name, write_feedback
+from autograder.file_names import file_stem
 from autograder.final_grades import FinalGrade, final_grades, read_inputs, with_penalty
 from autograder.late import LatePolicy
 from autograder.report import write_report
@@ -40,7 +41,8 @@ MAX_CSV_MESSAGE = 500
 
 
 def result_path(out: Path, submission: str) -> Path:
-    return out / "results" / f"{submission}.json"
+    """Where a submission's result is stored (a bounded, safe name: see ``file_names``)."""
+    return out / "results" / f"{file_stem(submission)}.json"
 
 
 def load_result(path: Path) -> SubmissionResult | None:
@@ -53,14 +55,15 @@ def load_result(path: Path) -> SubmissionResult | None:
 
 def load_all_results(out: Path) -> tuple[list[SubmissionResult], list[str]]:
     """Every readable result under ``out/results``, sorted by submission, and warnings."""
-    results, warnings = [], []
+    found: dict[str, SubmissionResult] = {}
+    warnings = []
     for path in sorted((out / "results").glob("*.json")):
         result = load_result(path)
         if result is None:
             warnings.append(f"{path} is unreadable and was left out (rerun to regrade it)")
-        else:
-            results.append(result)
-    return sorted(results, key=lambda r: r.submission), warnings
+        elif result.submission not in found or path == result_path(out, result.submission):
+            found[result.submission] = result  # a file of an older name loses to the current
+    return sorted(found.values(), key=lambda r: r.submission), warnings
 
 
 def csv_text(value: object) -> str:

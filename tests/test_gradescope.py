@@ -76,8 +76,10 @@ def zip_path(tmp_path_factory) -> Path:
     return otter_build.build_otter_zip(tmp_path_factory.mktemp("dist"), seed=4321)
 
 
-def run_gradescope(zip_path: Path, tmp: Path, files: dict[str, bytes]) -> dict:
-    """Lay out /autograder, run run_autograder as Gradescope does, return results.json."""
+def run_gradescope(zip_path: Path, tmp: Path, files: dict[str, bytes],
+                   cwd: str = "") -> dict:
+    """Lay out /autograder, run run_autograder as Gradescope does (from ``/autograder``, or
+    from ``cwd`` below it), return results.json."""
     ag = tmp / "autograder"
     for sub in ("source", "submission", "results"):
         (ag / sub).mkdir(parents=True)
@@ -86,10 +88,12 @@ def run_gradescope(zip_path: Path, tmp: Path, files: dict[str, bytes]) -> dict:
     shutil.copy(ag / "source" / "run_autograder", ag / "run_autograder")
     (ag / "run_autograder").chmod(0o755)
     for name, data in files.items():
-        (ag / "submission" / name).write_bytes(data)
+        target = ag / "submission" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
     (ag / "submission_metadata.json").write_text(json.dumps(METADATA))
     env = {**os.environ, "AUTOGRADER_ROOT": str(ag), "AUTOGRADER_PYTHON": sys.executable}
-    proc = subprocess.run([str(ag / "run_autograder")], cwd=ag, env=env, capture_output=True,
+    proc = subprocess.run([str(ag / "run_autograder")], cwd=ag / cwd, env=env, capture_output=True,
                           text=True, timeout=600, check=False)
     results = ag / "results" / "results.json"
     assert proc.returncode == 0 and results.is_file(), proc.stdout[-2000:] + proc.stderr[-3000:]
@@ -130,6 +134,22 @@ def test_invalid_and_missing_submissions_say_why(zip_path, tmp_path):
     assert all("not valid JSON" in t["output"] for t in data["tests"][:len(QUESTION_IDS)])
     data = run_gradescope(zip_path, tmp_path / "b", {"notes.txt": b"hello"})
     assert data["score"] == 0 and "no notebook was submitted" in data["output"]
+
+
+def test_a_package_planted_in_the_submission_folder_is_never_imported(zip_path, tmp_path):
+    """run_autograder changes to the kit's folder and runs Python isolated (-I): started
+    from the submission folder, a planted ``autograder/`` package there does not run."""
+    marker = tmp_path / "planted-ran"
+    planted = f"open({str(marker)!r}, 'w').write('ran')\n".encode()
+    with zipfile.ZipFile(zip_path) as zf:
+        script = zf.read("run_autograder").decode()
+    assert 'cd "$ROOT/source/kit"' in script and '-I -m autograder gradescope' in script
+    data = run_gradescope(zip_path, tmp_path, {
+        "adam_variants.ipynb": b"not a notebook",
+        "autograder/__init__.py": planted, "autograder/__main__.py": planted,
+        "autograder/gradescope.py": planted}, cwd="submission")
+    assert not marker.exists()
+    assert data["score"] == 0 and "not valid JSON" in data["output"]  # the kit's own answer
 
 
 def test_question_output_names_each_failure_once():

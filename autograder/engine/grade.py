@@ -20,7 +20,11 @@ from autograder.assignment import current
 from autograder.engine.pool import WarmPool, default_pool
 from autograder.engine.sandbox import SandboxStudent
 from autograder.engine.session import Limits, Session
-from autograder.engine.submission import InvalidSubmission, load_submission
+from autograder.engine.submission import (
+    MAX_ANALYSED_CODE_BYTES,
+    InvalidSubmission,
+    load_submission,
+)
 from autograder.results import CellRecord, QuestionResult, SubmissionResult
 from autograder.run_checks import checks_fingerprint
 from autograder.run_checks import run_checks as hidden_suite
@@ -107,7 +111,8 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         t0 = time.monotonic()
         student = SandboxStudent(session)
         questions = (run_checks or hidden_suite)(
-            student, seed=result.seed, device=result.device, source=sub.source,
+            student, seed=result.seed, device=result.device,
+            source=sub.source if sub.analysed else None,
             artifacts=result.artifacts)
         timings["checks"] = time.monotonic() - t0
         result.questions = {q.id: questions[q.id] for q in assignment.questions
@@ -124,7 +129,13 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
             notes.append(f"the student process was restarted {session.restarts} time(s)")
         if session.broken:
             notes.append(session.broken)
+        if not sub.analysed:
+            notes.append(f"the notebook holds {sub.code_bytes / 1024:.0f} KiB of code, more "
+                         f"than the {MAX_ANALYSED_CODE_BYTES // 1024} KiB the grader reads for "
+                         "its checks of the code itself (those checks failed)")
         result.usage = {"restarts": float(session.restarts)}
+        if session.references is not None and session.references.peak_mb():
+            result.usage["reference_peak_mb"] = round(session.references.peak_mb(), 1)
         if box.cgroup is not None:
             result.usage["oom_kills"] = float(box.cgroup.oom_kills())
             peak = box.cgroup.peak_memory()

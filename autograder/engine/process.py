@@ -125,8 +125,9 @@ class WorkerProcess:
         self.jail = jail
         self.output_cap = output_cap
         self.sink = OutputSink(output_cap)
-        self.on_callback: Callable[[str], str] | None = None
-        """Answers a callback request (JSON text) with a reply (JSON text)."""
+        self.on_callback: Callable[[str, float], str] | None = None
+        """Answers a callback request (JSON text) with a reply (JSON text) by a deadline
+        (``time.monotonic()``: that of the request the callback came within)."""
         self._reply_buf = bytearray()
         self._event_buf = bytearray()
         self._discarding = False
@@ -326,7 +327,7 @@ class WorkerProcess:
         if self.on_callback is None:
             reply = json.dumps({"ok": False, "message": "no reference is substituted"})
         else:
-            reply = self.on_callback(payload.decode("utf-8", errors="replace"))
+            reply = self.on_callback(payload.decode("utf-8", errors="replace"), deadline)
         self._send(b'{"op":"cb_reply","payload":' + reply.encode() + b"}\n", deadline)
 
     def _feed_events(self, data: bytes) -> None:

@@ -250,7 +250,8 @@ class Session:
     installed: dict[str, str] = field(default_factory=dict)
     """Files handed to the student process (name -> text), put back after a restart."""
     references: ReferenceCalls | None = None
-    """The reference versions of the substituted names, run here in the grader."""
+    """The reference versions of the substituted names (run in the grader's confined
+    reference process, each call within the deadline of the student's call that made it)."""
     restarts: int = 0
     oom_kills: int = 0
     """Processes the memory cap has killed so far."""
@@ -536,7 +537,8 @@ class Session:
         """
         module = current().module("references")
         self.references = ReferenceCalls(list(names), source,
-                                         getattr(module, "HANDLERS", None))
+                                         getattr(module, "HANDLERS", None),
+                                         getattr(module, "ARGUMENTS", None))
         payload = self.call({"op": "substitute", "names": list(names)},
                             "the reference substitution", max(self.limits.call_timeout, 5.0),
                             own_question=False)

@@ -26,6 +26,11 @@ from autograder.engine.session import Cell
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_CELLS = 1000
+MAX_ANALYSED_CODE_BYTES = 256 * 1024
+"""Code (all code cells together, UTF-8) the grader parses for its static checks. Python's
+parser needs up to about 500 bytes of memory per byte of dense code (``(1,1,1,...)``), so
+this bounds a parse at about 128 MiB; the solution's code is 21 KB. A notebook with more
+code is graded as usual, but its static checks read none of it (they fail, saying why)."""
 ASSIGNMENT_KEY = "autograder"
 """Notebook metadata ``{"autograder": {"assignment": <id>}}`` names the assignment."""
 
@@ -46,13 +51,27 @@ class Submission:
     """The notebook file's text (what the student process gets as its notebook)."""
 
     @property
+    def code_bytes(self) -> int:
+        """The size of the code cells' sources together (UTF-8 bytes)."""
+        return sum(len(cell.source.encode("utf-8", "surrogatepass")) for cell in self.cells)
+
+    @property
+    def analysed(self) -> bool:
+        """Whether the grader parses this code for its static checks (at most
+        :data:`MAX_ANALYSED_CODE_BYTES`)."""
+        return self.code_bytes <= MAX_ANALYSED_CODE_BYTES
+
+    @property
     def source(self) -> str:
-        """The code cells' sources joined by blank lines (what static checks read).
+        """The code cells' sources joined by blank lines (what static checks read); empty
+        when there is more code than the grader parses (see :attr:`analysed`).
 
         A cell that is not valid Python even after IPython's transformations
         (magics) is left out, so that a syntax error in one question's cell does
         not make the static checks of every other question fail to parse.
         """
+        if not self.analysed:
+            return ""
         return "\n\n".join(cell.source for cell in self.cells if parses(cell.source))
 
 

@@ -1,5 +1,6 @@
-"""The grader's side of this assignment's stand-ins (see autograder.reference_calls): the
-reference ``train_flipnet`` run on the student's weights and optimizer state, bounded."""
+"""The grader's side of this assignment's stand-ins (see autograder.reference_calls): what
+each substituted name accepts from a submission, and the reference ``train_flipnet`` run on
+the student's weights and optimizer state, bounded."""
 
 from __future__ import annotations
 
@@ -41,3 +42,20 @@ def _train_flipnet(namespace: dict[str, Any], name: str, args: list, kwargs: dic
 
 
 HANDLERS = {"train_flipnet": _train_flipnet}
+
+_STEP = {"w": "array", "grad": "array", "lr": "number"}
+_ADAM = {**_STEP, "m": "array", "v": "array", "t": "count", "beta1": "number",
+         "beta2": "number", "eps": "number"}
+ARGUMENTS: dict[str, dict[str, str]] = {
+    "sgd_step": _STEP,
+    "momentum_step": {**_STEP, "velocity": "array", "beta": "number"},
+    "rmsprop_step": {**_STEP, "v": "array", "rho": "number", "eps": "number"},
+    "adam_step": _ADAM,
+    "bias_correction": {"beta": "number", "t": "count"},
+    "rosenbrock_grad": {"x": "array", "y": "array"},
+    "make_flip_data": {},
+    "train_flipnet": {"model": "dict", "optimizer": "dict", "X": "tensor", "Y": "tensor",
+                      "epochs": "count"},
+}
+"""The argument kinds each substituted name accepts, by parameter (the contract's
+signatures; see autograder.argument_kinds). A name not here accepts no call."""
