@@ -31,10 +31,12 @@ from typing import Any
 
 import nbformat
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Integer
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from traitlets import Integer, List
 
 from autograder.assignment import current
+from autograder.broken_cells import cell_problems
+from autograder.final_grades import final_grade
 from autograder.results import CheckResult, SubmissionResult
 
 TEST_PREFIX = "hidden__"
@@ -87,11 +89,16 @@ class SandboxExecute(NbGraderPreprocessor):
                 cell.outputs = self._verdict(cell, result, checks)
             else:
                 cell.outputs = self._own_output(logs.get(index))
+        grade = final_grade(result)
         nb.metadata["autograder"] = {"status": result.status, "seed": result.seed,
-                                     "total": result.total, "message": result.message,
+                                     "total": grade.total, "core": grade.core,
+                                     "extra_credit": grade.extra_credit,
+                                     "headline": grade.headline, "message": result.message,
                                      "limits": result.limits}
-        self.log.info("graded in the sandbox: %s, %g points (seed %s)", result.status,
-                      result.total, result.seed)
+        for problem in cell_problems(result):
+            self.log.info("%s: %s", resources["nbgrader"]["student"], problem)
+        self.log.info("graded in the sandbox: %s, %s (seed %s)", result.status,
+                      grade.headline, result.seed)
         return nb, resources
 
     @staticmethod
@@ -104,8 +111,11 @@ class SandboxExecute(NbGraderPreprocessor):
             return [_error("this test cell matches no check of the grader (the course files "
                            "are out of date; tell your instructor)")]
         if check.passed:
+            if check.question in current().bonus_ids and check.points > 0:
+                return [nbformat.v4.new_output("stream", name="stdout", text=(
+                    f"Extra credit: +{check.points:g} points. {_extra_credit_where()}\n"))]
             return []
-        return [_error((check.message or f"{check.name} failed")[:MAX_OUTPUT_CHARS])]
+        return [_error((check.message or "This check failed.")[:MAX_OUTPUT_CHARS])]
 
     @staticmethod
     def _own_output(log: Any) -> list:
@@ -122,13 +132,20 @@ class SandboxExecute(NbGraderPreprocessor):
 
 
 class RecordBonus(NbGraderPreprocessor):
-    """Record the bonus checks' points as extra credit (their cells are worth 0 points)."""
+    """Record the bonus checks' points as nbgrader extra credit (their cells are worth 0
+    points) when the assignment file adds extra credit to the total
+    (``extra_credit = "added"``). With ``"separate"`` (the default) nbgrader's score stays
+    the core, so formgrader never lists a notebook that fails a core check at full marks;
+    the bonus is in the autograded notebook's metadata (``autograder.extra_credit``) and
+    its test cells say what it earned."""
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict
                    ) -> tuple[nbformat.NotebookNode, dict]:
         result: SubmissionResult | None = resources.get(RESULT_KEY)
         info = resources["nbgrader"]
         bonus_ids = current().bonus_ids
+        if current().extra_credit != "added":
+            bonus_ids = ()
         bonus = {} if result is None else {
             grade_id(c.question, c.name): c.points for q in bonus_ids
             for c in result.questions.get(q, _Empty()).checks}
@@ -140,6 +157,25 @@ class RecordBonus(NbGraderPreprocessor):
                     grade.extra_credit = float(bonus.get(grade.name, 0.0))
             gb.db.commit()
         return nb, resources
+
+
+def _extra_credit_where() -> str:
+    if current().extra_credit == "added":
+        return "It counts in the total as extra credit."
+    return "It is kept out of the score above: course staff record it in its own column."
+
+
+class KitClearHiddenTests(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests, configurable like the exporter's other preprocessors.
+
+    nbconvert's HTML exporter configures ``NbConvertBase.display_data_priority``; nbgrader's
+    ClearHiddenTests inherits that trait without ``config=True``, so traitlets warns that
+    the option is "not recognized" on every ``generate_feedback``. This class declares it
+    configurable (GetGrades does the same)."""
+
+    display_data_priority = List(["text/html", "application/pdf", "text/latex",
+                                  "image/svg+xml", "image/png", "image/jpeg",
+                                  "text/plain"]).tag(config=True)
 
 
 class _Empty:
