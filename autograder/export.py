@@ -197,8 +197,9 @@ def plain_csv(rows: Sequence[Row], maximum: float) -> tuple[str, list[str]]:
                           num(maximum), "no submission"])
             continue
         lines.append([*identity, g.status, *[num(g.points.get(q)) for q in ids],
-                      num(g.free_response), num(g.late_penalty), num(g.core),
-                      num(g.extra_credit), "" if g.status == "error" else num(g.total),
+                      num(g.free_response), num(g.late_penalty),
+                      *(["", "", ""] if g.status == "error" else
+                        [num(g.core), num(g.extra_credit), num(g.total)]),
                       num(g.maximum), csv_text(grade_message(g))])
     return csv_table(csv_columns(), lines), []
 

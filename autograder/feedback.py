@@ -132,8 +132,7 @@ def _late_note(result: SubmissionResult) -> str:
     """The late policy's line (the headline above already has the penalty taken off)."""
     if not result.late_message:
         return ""
-    return (f"Late: {result.late_message}. {fmt_points(result.late_penalty)} points were "
-            "taken off.")
+    return f"Late: {result.late_message}."
 
 
 def _unwritten(qr: QuestionResult) -> bool:
