@@ -212,7 +212,7 @@ def test_feedback_pages_are_valid_safe_and_hide_the_checks(graded) -> None:
     alice = (out / "feedback" / "alice.html").read_text()  # curves equal: no plots
     assert "data:image/png" not in alice and "matches the reference trace" in alice
     assert "Your FlipNet losses match the reference curves" in alice
-    assert "NameError: name &#x27;foo&#x27; is not defined" in bob
+    assert "NameError: name &#39;foo&#39; is not defined" in bob
     assert "has not been scored yet" in bob
     mallory = (out / "feedback" / "mallory.html").read_text()
     assert "&lt;script&gt;" in mallory and "<script>" not in mallory
@@ -425,7 +425,8 @@ def test_progress_bar_is_one_line_on_a_terminal() -> None:
     stream = Tty()
     progress = batch.Progress(3, stream)
     for name in ("a", "b"):
-        progress.update(SubmissionResult.failed(name, "invalid", "x"))
+        result = SubmissionResult.failed(name, "invalid", "x")
+        progress.update(result, final_grade(result))
     assert "\n" not in stream.text and stream.text.count("\r") == 2
     assert "2/3" in stream.text and "failures 2" in stream.text and "left" in stream.text
     progress.close()
