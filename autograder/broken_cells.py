@@ -51,7 +51,9 @@ def cell_problem(cell: CellRecord) -> str | None:
     if problem:
         return f"has {problem}"
     if cell.status == "timeout":
-        return "timed out" + (f" ({_reason(cell.message)})" if cell.message else "")
+        reason = _reason(cell.message)
+        return reason if reason.startswith(("timed out", "stopped")) else \
+            "timed out" + (f" ({reason})" if reason else "")
     if cell.status == "died":
         return "killed the kernel" + (f" ({_reason(cell.message)})" if cell.message else "")
     return None

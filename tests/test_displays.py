@@ -132,3 +132,20 @@ def test_screenshots_show_the_headline(graded, page, tmp_path) -> None:
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # not a blank page
     assert NO_BIAS in html.unescape(dom.stdout)
+
+
+def test_cells_that_did_not_run_are_named_as_what_they_are() -> None:
+    """Indentation errors, timeouts and a dead kernel are named like syntax errors."""
+    from autograder.broken_cells import cell_problem, defined_names
+    from autograder.results import CellRecord
+
+    indent = CellRecord(4, "error", message="IndentationError: unexpected indent "
+                                            "(<ipython-input-1-abc>, line 3)")
+    assert cell_problem(indent) == "has an indentation error (line 3: unexpected indent)"
+    slow = CellRecord(5, "timeout", message="cell 6 timed out after 60 s; it was skipped")
+    assert cell_problem(slow) == "timed out after 60 s"
+    dead = CellRecord(6, "died", message="the kernel died while running cell 7: the memory "
+                                         "cap was hit; it was skipped")
+    assert cell_problem(dead) == "killed the kernel (the memory cap was hit)"
+    assert cell_problem(CellRecord(7, "error", message="NameError: name 'x'")) is None
+    assert defined_names("def f(x)\n    pass\nclass K:\n    y = 1\nLR = 3\n") == {"f", "K", "LR"}

@@ -62,6 +62,8 @@ RESULTS_SCHEMA = {
         "leaderboard": {"type": "array"},
     },
 }
+LOGS: dict[Path, str] = {}
+"""What each run_autograder printed, by its folder."""
 METADATA = {
     "id": 123456, "created_at": "2026-11-30T10:00:00.000000-08:00", "submission_method": "upload",
     "assignment": {"id": 42, "title": "Adam and Its Variants", "total_points": "100.0",
@@ -95,6 +97,7 @@ def run_gradescope(zip_path: Path, tmp: Path, files: dict[str, bytes]) -> dict:
     assert proc.returncode == 0 and results.is_file(), proc.stdout[-2000:] + proc.stderr[-3000:]
     data = json.loads(results.read_text())
     jsonschema.validate(data, RESULTS_SCHEMA)
+    LOGS[tmp] = proc.stdout + proc.stderr
     return data
 
 
@@ -161,6 +164,7 @@ def test_a_failing_core_never_reads_full_and_a_syntax_error_is_named(zip_path, t
     student_text = json.dumps([data["output"], [(t["name"], t["output"])
                                                 for t in data["tests"]]])
     assert "seed" not in student_text.lower() and "test_" not in student_text
+    assert "Warning" not in LOGS[tmp_path / "nobias"], LOGS[tmp_path / "nobias"][-2000:]
     data = run_gradescope(zip_path, tmp_path / "syntax", {
         "adam_variants.ipynb": (SUBMISSIONS / "broken_syntax.ipynb").read_bytes()})
     q3 = next(t for t in data["tests"] if t["name"].startswith("q3_rmsprop"))
