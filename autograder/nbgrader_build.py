@@ -49,7 +49,7 @@ from autograder.assignment import REPOSITORY, AssignmentError, current, select
 from autograder.check_catalog import CatalogError, CheckSpec, collect_checks
 from autograder.consistency import verify
 from autograder.engine.submission import free_response_index
-from autograder.nbgrader_grading import TEST_PREFIX, grade_id, is_test_cell
+from autograder.nbgrader_grading import TEST_PREFIX, check_ids, is_test_cell
 
 COURSE_DIR = REPOSITORY / "nbgrader_course"
 _STAMP = ".adam_kit_build.sha256"
@@ -183,9 +183,10 @@ def source_notebook(solution: nbformat.NotebookNode, catalog: dict[str, list[Che
             cell.metadata["nbgrader"] = _meta(f"answer_{ident}", grade=False, solution=True,
                                               locked=False)
     assignment = current()
+    ids = check_ids(catalog)
     for qid in assignment.question_ids:
         for check in catalog[qid]:
-            gid = grade_id(qid, check.name)
+            gid = ids[(qid, check.name)]
             cell = nbformat.v4.new_code_cell(test_cell_source(qid, check.name))
             cell.id = gid.replace("__", "-")[:64]
             points = 0.0 if qid in assignment.bonus_ids else check.points

@@ -24,7 +24,7 @@ puts them into nbgrader's ``Autograde`` pipeline:
 
 from __future__ import annotations
 
-import re
+import functools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from traitlets import Integer, List
 
 from autograder.assignment import current
 from autograder.broken_cells import cell_problems
+from autograder.check_catalog import collect_checks
 from autograder.final_grades import final_grade
 from autograder.results import CheckResult, SubmissionResult
 
@@ -44,9 +45,23 @@ RESULT_KEY = "autograder_result"
 MAX_OUTPUT_CHARS = 4000
 
 
-def grade_id(question_id: str, check_name: str) -> str:
-    """The nbgrader grade id of one hidden check's test cell."""
-    return TEST_PREFIX + question_id + "__" + re.sub(r"[^A-Za-z0-9_-]", "_", check_name)
+def grade_id(question_id: str, number: int) -> str:
+    """The nbgrader grade id of a question's ``number``-th hidden check (from 1, in suite
+    order). Numbered, not named: nbgrader's feedback prints grade ids, and a hidden check's
+    name is not for students."""
+    return f"{TEST_PREFIX}{question_id}__{number}"
+
+
+@functools.lru_cache(maxsize=4)
+def _suite_ids(assignment_id: str) -> dict[tuple[str, str], str]:
+    """:func:`check_ids` of the current assignment's hidden suite (collected once)."""
+    return check_ids(collect_checks())
+
+
+def check_ids(catalog: dict[str, list[Any]]) -> dict[tuple[str, str], str]:
+    """(question id, check name) -> grade id, for every check of ``catalog``."""
+    return {(qid, check.name): grade_id(qid, number) for qid, checks in catalog.items()
+            for number, check in enumerate(checks, start=1)}
 
 
 def is_test_cell(cell: Any) -> bool:
@@ -78,8 +93,10 @@ class SandboxExecute(NbGraderPreprocessor):
             path.write_text(nbformat.writes(graded), encoding="utf-8")
             result = grade_submission_file(path, seed=self.seed)
         resources[RESULT_KEY] = result
+        ids = _suite_ids(current().id)
         checks: dict[str, CheckResult] = {
-            grade_id(c.question, c.name): c for q in result.questions.values() for c in q.checks}
+            ids[(c.question, c.name)]: c for q in result.questions.values() for c in q.checks
+            if (c.question, c.name) in ids}
         logs = {own[cell.index]: cell for cell in result.cells if cell.index < len(own)}
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -146,8 +163,9 @@ class RecordBonus(NbGraderPreprocessor):
         bonus_ids = current().bonus_ids
         if current().extra_credit != "added":
             bonus_ids = ()
+        ids = _suite_ids(current().id)
         bonus = {} if result is None else {
-            grade_id(c.question, c.name): c.points for q in bonus_ids
+            ids.get((c.question, c.name), ""): c.points for q in bonus_ids
             for c in result.questions.get(q, _Empty()).checks}
         with Gradebook(info["db_url"]) as gb:
             submitted = gb.find_submission_notebook(info["notebook"], info["assignment"],

@@ -157,7 +157,10 @@ def test_course_layout_and_points(course):
     source = nbformat.read(str(course_dir / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
     tests = [c for c in source.cells if is_test_cell(c)]
     assert [c.metadata["nbgrader"]["grade_id"] for c in tests] == \
-        [grade_id(qid, c.name) for qid in QUESTION_IDS for c in catalog[qid]]
+        [grade_id(qid, n) for qid in QUESTION_IDS for n in range(1, len(catalog[qid]) + 1)]
+    names = {c.name.split("[")[0] for checks in catalog.values() for c in checks}
+    pages = [p.read_text() for p in (course_dir / "feedback").glob("*/*/*.html")]
+    assert pages and not [n for n in names for page in pages if n in page]  # numbered ids
     config = (course_dir / "nbgrader_config.py").read_text()
     assert "SandboxExecute" in config and "RecordBonus" in config
     assert (course_dir / "release" / ASSIGNMENT_ID / "public_checks.py").is_file()
