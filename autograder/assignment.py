@@ -46,6 +46,9 @@ FILE = "assignment.toml"
 LIMIT_NAMES = ("cell_timeout", "call_timeout", "total_timeout", "memory_mb", "checks_share")
 
 
+EXTRA_CREDIT_MODES = ("separate", "added")
+
+
 class AssignmentError(ValueError):
     """The assignment folder or file is missing or inconsistent; ``str()`` says where."""
 
@@ -120,11 +123,19 @@ class Assignment:
     late: LateSettings = field(default_factory=LateSettings)
     plots: tuple[Plot, ...] = ()
     student_side: dict[str, str] = field(default_factory=dict)
+    extra_credit: str = "separate"
+    """Where extra credit (bonus questions and the free response) goes: ``separate``, its
+    own gradebook column beside the core score; ``added``, into the assignment's total."""
 
     # ------------------------------------------------------------------ derived facts
     @property
     def bonus_points(self) -> int:
         return sum(q.points for q in self.questions if q.bonus)
+
+    @property
+    def extra_credit_points(self) -> float:
+        """The most extra credit a submission can earn (bonus questions + free response)."""
+        return self.bonus_points + self.free_response_points
 
     @property
     def question_ids(self) -> tuple[str, ...]:
@@ -291,7 +302,11 @@ def load(ref: str | None = None) -> Assignment:
         limits={k: float(v) for k, v in data.get("limits", {}).items() if k in LIMIT_NAMES},
         late=LateSettings(**late),
         plots=tuple(Plot(**p) for p in data.get("plots", [])),
-        student_side=dict(data.get("student_side", {})))
+        student_side=dict(data.get("student_side", {})),
+        extra_credit=str(data.get("extra_credit", "separate")))
+    if assignment.extra_credit not in EXTRA_CREDIT_MODES:
+        raise AssignmentError(f"{path}: extra_credit = {assignment.extra_credit!r}; use "
+                              + " or ".join(repr(m) for m in EXTRA_CREDIT_MODES))
     if assignment.id != folder.name:
         raise AssignmentError(f"{path}: id = {assignment.id!r}, but the folder is {folder.name!r}")
     return assignment

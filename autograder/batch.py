@@ -60,16 +60,17 @@ from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
-from autograder import manual, timestamps
+from autograder import manual, timestamps, wording
 from autograder.assignment import AssignmentError, current
 from autograder.atomic import remove_stale_temps, write_text_atomic
+from autograder.broken_cells import cell_problems
 from autograder.check_catalog import CatalogError
 from autograder.consistency import verify
 from autograder.engine import isolation, zygote
 from autograder.engine.session import Limits, sweep_free_slots
 from autograder.feedback import write_feedback
 from autograder.file_names import file_stem, printable_id
-from autograder.final_grades import Inputs, final_grade, with_penalty
+from autograder.final_grades import FinalGrade, Inputs, final_grade, with_penalty
 from autograder.late import ON_TIME, LatePolicy
 from autograder.lock import GradesFolderBusy, grades_lock
 from autograder.outputs import load_all_results, load_result, rebuild_outputs, result_path
@@ -413,11 +414,19 @@ class Progress:
         self.total, self.done, self.failures = total, 0, 0
         self.start = time.monotonic()
 
-    def update(self, result: SubmissionResult) -> None:
+    def update(self, result: SubmissionResult, grade: FinalGrade) -> None:
+        """One line per submission: the final grade's headline (late penalty and staff
+        score included), and what kept code from running."""
         self.done += 1
         self.failures += result.status != "graded"
-        score = (f"{result.total:g}/{result.max_total:g}" if result.status == "graded"
-                 else result.status)
+        if result.status == "graded":
+            score = grade.headline
+            broken = cell_problems(result)
+            if broken:
+                score += f"; {broken[0]}" + (f" (and {len(broken) - 1} more)"
+                                             if len(broken) > 1 else "")
+        else:
+            score = f"{result.status}: {result.message}"[:200]
         line = f"graded {self.done}/{self.total} {result.submission}: {score} " \
                f"({submission_seconds(result):.1f} s)"
         if not self.tty:
@@ -478,11 +487,11 @@ def _store(out: Path, result_json: str, trace: str, summary: BatchSummary,
     summary.graded.append(result.submission)
     if result.status == "error":
         summary.errors.append(result.submission)
+    grade = final_grade(result, inputs.scores.get(result.submission),
+                        inputs.lateness.get(result.submission, ON_TIME))
     if progress is not None:
-        progress.update(result)
+        progress.update(result, grade)
     try:  # the final rebuild finds the page up to date (and retries it if this failed)
-        grade = final_grade(result, inputs.scores.get(result.submission),
-                            inputs.lateness.get(result.submission, ON_TIME))
         shown = with_penalty(result, grade)
         write_feedback(shown, out / "feedback", grade.free_response, shown.to_json())
     except Exception as exc:  # noqa: BLE001 - a page must not stop the batch
@@ -869,13 +878,13 @@ def _print_summary(summary: BatchSummary, out: Path) -> None:
         print(f"roster: {len(found.by_submission)} of {students} students have a submission")
         if found.missing:
             print(f"  students without a submission ({len(found.missing)}): "
-                  + ", ".join(s.label for s in found.missing))
+                  + wording.names(s.label for s in found.missing))
         if found.unmatched_submissions:
             print(f"  submissions matching no student ({len(found.unmatched_submissions)}): "
-                  + ", ".join(found.unmatched_submissions))
+                  + wording.names(found.unmatched_submissions))
     if summary.late:
-        print(f"late: {len(summary.late)} submissions lost points to the late policy: "
-              + ", ".join(summary.late))
+        print(f"late: {wording.count(len(summary.late), 'submission')} lost points to the "
+              "late policy: " + wording.names(summary.late))
     if summary.memory.get("workers_peak_mb"):
         peaks = summary.memory["workers_peak_mb"]
         zygote_mb = summary.memory.get("zygote_peak_mb")

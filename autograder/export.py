@@ -27,6 +27,12 @@ so only students with a value for ``--key`` are written (the others are listed).
 identity, the submission, its status, the points of every question, the free
 response, the late penalty, the total and the maximum.
 
+**Extra credit** (bonus questions and the free response): with the assignment file's
+``extra_credit = "separate"`` (the default) the grade column holds the core score
+(less any late penalty) and a second column, ``<column> extra credit``, the extra
+credit (Canvas: 0 points possible, which Canvas counts as extra credit); with
+``"added"`` one column holds the total with extra credit in it.
+
 Only students with a grade are in the canvas and moodle files: a student without a
 submission, and a submission the kit failed on (status ``error``, rerun to regrade),
 is left out, so that the LMS keeps whatever it has; both are listed on stderr.
@@ -40,12 +46,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import wording
 from autograder.assignment import current
 from autograder.atomic import write_text_atomic
 from autograder.csv_cells import guard
 from autograder.final_grades import FinalGrade, final_grades, read_inputs
 from autograder.late import LatePolicy
-from autograder.outputs import csv_table, csv_text, load_all_results, num, roster_match
+from autograder.outputs import (
+    csv_table,
+    csv_text,
+    grade_message,
+    load_all_results,
+    num,
+    roster_match,
+)
+from autograder.roster import KEPT_FILE as ROSTER_FILE
 from autograder.roster import Student
 
 FORMATS = ("canvas", "moodle", "csv")
@@ -56,8 +71,19 @@ MOODLE_KEYS = {"email": "Email address", "idnumber": "ID number", "username": "U
 def csv_columns() -> tuple[str, ...]:
     """The plain export's columns (the assignment's questions in the middle)."""
     return ("student", "name", "email", "section", "submission", "status",
-            *current().question_ids, "free_response", "late_penalty", "total", "maximum",
-            "message")
+            *current().question_ids, "free_response", "late_penalty", "core", "extra_credit",
+            "total", "maximum", "message")
+
+
+def grade_columns(column: str) -> list[str]:
+    """The grade columns of a canvas or moodle file: the score, and extra credit beside it
+    when the assignment keeps it separate."""
+    separate = current().extra_credit == "separate"
+    return [column, *([f"{column} extra credit"] if separate else [])]
+
+
+def _grade_cells(grade: FinalGrade, width: int) -> list[str]:
+    return [num(grade.total), num(grade.extra_credit)][:width]
 
 
 @dataclass
@@ -92,8 +118,8 @@ def collect_rows(out: Path, policy: LatePolicy) -> tuple[list[Row], list[str]]:
         name = found.submission_of(student)
         rows.append(Row(student, name or "", grades.get(name) if name else None))
     if found.unmatched_submissions:
-        warnings.append("not exported, matching no student of the roster: "
-                        + ", ".join(found.unmatched_submissions))
+        warnings.append(f"not exported, matching no student of the roster {out / ROSTER_FILE}: "
+                        + wording.names(found.unmatched_submissions))
     return rows, warnings
 
 
@@ -102,27 +128,32 @@ def _left_out(rows: Sequence[Row]) -> list[str]:
     missing = [r.student.label for r in rows if r.grade is None]
     errors = [r.submission for r in rows if r.grade is not None and r.grade.status == "error"]
     if missing:
-        notes.append(f"left out, no submission ({len(missing)}): {', '.join(missing)}")
+        notes.append(f"left out, no submission ({len(missing)}): {wording.names(missing)}")
     if errors:
-        notes.append(f"left out, the kit failed on them (rerun make grade): {', '.join(errors)}")
+        notes.append("left out, the kit failed on them (rerun make grade): "
+                     + wording.names(errors))
     return notes
 
 
 def canvas_csv(rows: Sequence[Row], column: str, maximum: float) -> tuple[str, list[str]]:
     """Canvas's gradebook import file, and notes on who was left out."""
-    lines = [[CANVAS_POINTS_ROW, "", "", "", "", num(maximum)]]
+    columns = grade_columns(column)
+    lines = [[CANVAS_POINTS_ROW, "", "", "", "", num(maximum), "0"][:5 + len(columns)]]
     for r in rows:
         if r.has_grade:
             s = r.student
             lines.append([s.label, s.lms_id, s.sis_user_id, s.login, s.section,
-                          num(r.grade.total)])
-    return csv_table([*CANVAS_COLUMNS, column], lines), _left_out(rows)
+                          *_grade_cells(r.grade, len(columns))])
+    return csv_table([*CANVAS_COLUMNS, *columns], lines), _left_out(rows)
 
 
-def moodle_csv(rows: Sequence[Row], column: str, key: str) -> tuple[str, list[str]]:
-    """Moodle's grade import file keyed by ``key``, and notes on who was left out."""
+def moodle_csv(rows: Sequence[Row], column: str, key: str,
+               roster: Path | None = None) -> tuple[str, list[str]]:
+    """Moodle's grade import file keyed by ``key``, and notes on who was left out
+    (``roster``: the roster file the students came from, None when none was given)."""
     field = {"email": "email", "idnumber": "id_number", "username": "login"}[key]
-    header = [*MOODLE_COLUMNS, *(["Username"] if key == "username" else []), column]
+    columns = grade_columns(column)
+    header = [*MOODLE_COLUMNS, *(["Username"] if key == "username" else []), *columns]
     lines, no_key = [], []
     for r in rows:
         if not r.has_grade:
@@ -135,11 +166,21 @@ def moodle_csv(rows: Sequence[Row], column: str, key: str) -> tuple[str, list[st
         if not (first or last):
             first = s.label
         lines.append([first, last, s.id_number, s.email,
-                      *([s.login] if key == "username" else []), num(r.grade.total)])
+                      *([s.login] if key == "username" else []),
+                      *_grade_cells(r.grade, len(columns))])
     notes = _left_out(rows)
-    if no_key:
-        notes.append(f"left out, no {MOODLE_KEYS[key]} in the roster ({len(no_key)}): "
-                     + ", ".join(no_key))
+    if no_key and roster is None:
+        notes.append(f"no roster was given, so no student has an {MOODLE_KEYS[key]} and "
+                     f"the Moodle file has no student at all ({len(no_key)} left out). "
+                     "Give the class roster (make grade ROSTER=roster.csv) or use --key "
+                     "username")
+    elif no_key and not lines:
+        notes.append(f"{roster} has no {MOODLE_KEYS[key]} for any student, so the Moodle "
+                     f"file has no student at all ({len(no_key)} left out); add that column "
+                     "to the roster or choose another --key")
+    elif no_key:
+        notes.append(f"left out, no {MOODLE_KEYS[key]} in {roster} ({len(no_key)}): "
+                     + wording.names(no_key))
     return csv_table(header, lines), notes
 
 
@@ -152,13 +193,14 @@ def plain_csv(rows: Sequence[Row], maximum: float) -> tuple[str, list[str]]:
         identity = [s.sis_user_id or s.login or s.id_number or s.lms_id or s.email,
                     s.label, s.email, s.section, csv_text(r.submission)]
         if g is None:
-            lines.append([*identity, "missing", *[""] * len(ids), "", "", "",
+            lines.append([*identity, "missing", *[""] * len(ids), "", "", "", "", "",
                           num(maximum), "no submission"])
             continue
         lines.append([*identity, g.status, *[num(g.points.get(q)) for q in ids],
                       num(g.free_response), num(g.late_penalty),
-                      "" if g.status == "error" else num(g.total), num(g.maximum),
-                      csv_text(g.late_message or g.message)])
+                      *(["", "", ""] if g.status == "error" else
+                        [num(g.core), num(g.extra_credit), num(g.total)]),
+                      num(g.maximum), csv_text(grade_message(g))])
     return csv_table(csv_columns(), lines), []
 
 
@@ -178,7 +220,8 @@ def export(out: str | Path, fmt: str, column: str | None = None, key: str = "ema
     if fmt == "canvas":
         text, notes = canvas_csv(rows, column, maximum)
     elif fmt == "moodle":
-        text, notes = moodle_csv(rows, column, key)
+        roster = out / ROSTER_FILE
+        text, notes = moodle_csv(rows, column, key, roster if roster.exists() else None)
     else:
         text, notes = plain_csv(rows, maximum)
     return text, warnings + notes

@@ -1,10 +1,12 @@
 """One feedback page per submission: ``grades/feedback/<submission>.html``.
 
-A student reads it without help: the total, the score of every question, each
-failed check with its message, the plots the assignment declares (their own
-results against the reference), and the cells that did not run. It shows result
-messages only (never hidden inputs or check code), and every piece of text
-that came from the submission is escaped.
+A student reads it without help: the headline (core score, extra credit, late
+penalty: the same line as everywhere), the score of every question, each failed
+check with its message, the plots the assignment declares (their own results
+against the reference), and the cells that did not run, a cell that did not compile
+named with its line. It shows result messages only (never hidden inputs, check
+names or the seed), rendered from ``templates/feedback.html.j2`` (autoescaped: text
+from the submission is never HTML).
 """
 
 from __future__ import annotations
@@ -16,23 +18,15 @@ from urllib.parse import quote
 
 from autograder.assignment import Plot, current
 from autograder.atomic import write_text_atomic
+from autograder.broken_cells import cell_problems
 from autograder.file_names import file_stem
+from autograder.final_grades import final_grade
+from autograder.late import Lateness
 from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import QuestionResult, SubmissionResult
-from autograder.templates import (
-    Markup,
-    esc,
-    fmt_points,
-    join,
-    line_plot,
-    numbers,
-    page,
-    score_class,
-    table,
-    tag,
-)
+from autograder.templates import Markup, fmt_points, line_plot, numbers, render, score_class
 
-FEEDBACK_VERSION = "5"
+FEEDBACK_VERSION = "6"
 """Bumped when the page layout changes, so that cached pages are rebuilt."""
 SOURCE_META = "autograder-source"
 
@@ -106,37 +100,40 @@ def curves_plot(plot: Plot, artifacts: dict[str, Any]) -> tuple[Markup, bool]:
 DRAW = {"trace": trace_plot, "curves": curves_plot}
 
 
-def plots(artifacts: dict[str, Any]) -> list[Markup]:
-    """The assignment's declared plots (``[[plots]]`` of its file), for this result."""
-    parts: list[Markup] = []
+def plots(artifacts: dict[str, Any]) -> list[dict[str, Any]]:
+    """The assignment's declared plots (``[[plots]]`` of its file), for this result: each
+    with its ``image`` (the student's curve against the reference), or with ``matches``
+    (the sentence saying they agree)."""
+    parts: list[dict[str, Any]] = []
     for plot in current().plots:
         draw = DRAW.get(plot.kind)
         if draw is None:
             continue
         image, matches = draw(plot, artifacts)
         if image:
-            parts += [tag("h2", plot.heading or plot.title), tag("p", plot.note, class_="muted"),
-                      image]
+            parts.append({"heading": plot.heading or plot.title, "note": plot.note,
+                          "image": image, "matches": ""})
         elif matches:
-            parts.append(tag("p", plot.matches or f"{plot.title}: yours matches the reference.",
-                             class_="muted"))
+            parts.append({"heading": "", "note": "", "image": None,
+                          "matches": plot.matches or f"{plot.title}: yours matches the "
+                                                     "reference."})
     return parts
 
 
-def _manual_note(manual_score: float | None) -> Markup:
+def _manual_note(manual_score: float | None, separate: bool) -> str:
+    where = "as extra credit in its own column" if separate else "as extra credit in the total"
     if manual_score is None:
-        return tag("p", "Your free-response answer is scored by course staff and has not been "
-                   "scored yet; the total above does not include it yet.", class_="muted")
-    return tag("p", f"The total includes {fmt_points(manual_score)} points that course staff "
-               "gave your free-response answer.", class_="muted")
+        return ("Your free-response answer is scored by course staff and has not been "
+                f"scored yet; it will count {where}.")
+    return (f"Course staff gave your free-response answer {fmt_points(manual_score)} "
+            f"points, counted {where}.")
 
 
-def _late_note(result: SubmissionResult) -> Markup:
-    """The late policy's line (the total above already has the penalty taken off)."""
+def _late_note(result: SubmissionResult) -> str:
+    """The late policy's line (the headline above already has the penalty taken off)."""
     if not result.late_message:
-        return Markup("")
-    return tag("p", f"Late: {result.late_message}. The total above is after taking "
-               f"{fmt_points(result.late_penalty)} points off.", class_="partial")
+        return ""
+    return f"Late: {result.late_message}."
 
 
 def _unwritten(qr: QuestionResult) -> bool:
@@ -151,32 +148,29 @@ def _has_section(qr: QuestionResult) -> bool:
     return any(not c.passed for c in qr.checks) and not _unwritten(qr)
 
 
-def _question_rows(result: SubmissionResult) -> list[list[Any]]:
+def _question_rows(result: SubmissionResult) -> list[dict[str, Any]]:
     rows = []
     for q in current().questions:
         qr = result.questions.get(q.id)
         if qr is None:
-            rows.append([q.id + (" (bonus)" if q.bonus else ""), "", fmt_points(q.points),
-                         "not graded", ""])
+            rows.append({"id": q.id, "bonus": q.bonus, "points": None, "css": "",
+                         "max_points": q.points, "passed": "", "note": "not graded"})
             continue
         passed = sum(1 for c in qr.checks if c.passed)
-        css = score_class(qr.points, qr.max_points)
-        rows.append([
-            q.id + (" (bonus)" if q.bonus else ""),
-            tag("span", fmt_points(qr.points), class_=css),
-            fmt_points(qr.max_points),
-            f"{passed} of {len(qr.checks)}" if qr.checks else "",
-            qr.note if result.status == "graded" and not _has_section(qr)
+        rows.append({
+            "id": q.id, "bonus": q.bonus, "points": qr.points,
+            "css": score_class(qr.points, qr.max_points), "max_points": qr.max_points,
+            "passed": f"{passed} of {len(qr.checks)}" if qr.checks else "",
+            "note": qr.note if result.status == "graded" and not _has_section(qr)
             and not _unwritten(qr) else "",
-        ])
+        })
     return rows
 
 
-def _failures(result: SubmissionResult) -> Markup:
-    if result.status != "graded":
-        return tag("p", "Nothing could be checked; see the message at the top.", class_="muted")
-    parts: list[Any] = []
-    unwritten = []
+def _sections(result: SubmissionResult) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The questions with failed checks (each failure once, with the checks it covers and
+    the points lost), and the questions whose code is not written."""
+    sections, unwritten = [], []
     for q in current().questions:
         qr = result.questions.get(q.id)
         if qr is None:
@@ -184,24 +178,18 @@ def _failures(result: SubmissionResult) -> Markup:
         if _unwritten(qr):
             names = sorted({c.message.split("`")[1] for c in qr.checks
                             if not c.passed and c.message.count("`") >= 2})
-            unwritten.append(Markup(f"<li>{esc(q.id)} ({fmt_points(qr.max_points)} points): "
-                                    f"{esc(', '.join(names) or 'its code')} not written yet"
-                                    "</li>"))
-            continue
-        if not _has_section(qr):
-            continue
-        parts.append(tag("h3", f"{q.id}: {fmt_points(qr.points)} of "
-                               f"{fmt_points(qr.max_points)} points"))
-        if qr.note:
-            parts.append(tag("p", qr.note, class_="muted"))
-        items = [_failure_line(group) for group in _same_message(qr)]
-        parts.append(Markup(f'<ul class="checks">{join(items)}</ul>'))
-    if unwritten:
-        parts.append(tag("h3", "Not written yet"))
-        parts.append(Markup(f'<ul class="checks">{join(unwritten)}</ul>'))
-    if not parts:
-        return tag("p", "Every check passed. Well done!", class_="full")
-    return join(parts)
+            unwritten.append({"id": q.id, "max_points": qr.max_points,
+                              "names": ", ".join(f"`{n}`" for n in names) or "its code"})
+        elif _has_section(qr):
+            failures = [{"message": group[0].message or "This check did not pass.",
+                         "count": len(group),
+                         "lost": sum(c.max_points - c.points for c in group),
+                         "diagnosis": group[0].diagnosis} for group in _same_message(qr)]
+            shown = {f["message"].casefold() for f in failures}
+            note = "" if qr.note.casefold() in shown else qr.note
+            sections.append({"id": q.id, "points": qr.points, "max_points": qr.max_points,
+                             "note": note, "failures": failures})
+    return sections, unwritten
 
 
 def _same_message(qr: QuestionResult) -> list[list[Any]]:
@@ -213,84 +201,66 @@ def _same_message(qr: QuestionResult) -> list[list[Any]]:
     return list(groups.values())
 
 
-def _failure_line(checks: list[Any]) -> Markup:
-    text = checks[0].message or "This check did not pass."
-    lost = sum(c.max_points - c.points for c in checks)
-    line = [esc(text)]
-    if len(checks) > 1:
-        line.append(esc(f" ({len(checks)} checks)"))
-    if lost > 0:
-        line.append(esc(f" (−{fmt_points(lost)} points)"))
-    if checks[0].diagnosis:
-        line.append(Markup(" "))
-        line.append(tag("code", checks[0].diagnosis, class_="diag",
-                        title="the kind of mistake we recognised"))
-    return Markup(f"<li>{join(line, '')}</li>")
+def _cells(result: SubmissionResult) -> list[dict[str, Any]]:
+    return [{"number": c.index + 1, "status": c.status, "seconds": f"{c.seconds:.1f}",
+             "text": (c.message or c.output or "").strip()[-1500:]}
+            for c in result.cells if c.status not in ("ok", "skipped")]
 
 
-def _cells(result: SubmissionResult) -> Markup:
-    bad = [c for c in result.cells if c.status not in ("ok", "skipped")]
-    if not bad:
-        return Markup("")
-    rows = [[c.index + 1, c.status, f"{c.seconds:.1f}",
-             tag("pre", (c.message or c.output or "").strip()[-1500:])] for c in bad]
-    return join([
-        tag("h2", "Cells that did not run cleanly"),
-        tag("p", "Cells are numbered from the top of the notebook, markdown cells included. "
-                 "A failing cell can make later questions fail too: fix the first one first.",
-            class_="muted"),
-        table(["cell", "status", "seconds", "message"], rows, numeric=(0, 2)),
-    ])
-
-
-def render_feedback(result: SubmissionResult, manual_score: float | None = None,
-                    meta: dict[str, str] | None = None) -> str:
-    """The feedback page of one result, as HTML text."""
-    total = result.total + (manual_score or 0.0) - result.late_penalty
-    assignment = current()
-    bonus = sum(result.questions[q].points for q in assignment.bonus_ids
-                if q in result.questions)
-    status_box: Markup = Markup("")
+def _status_box(result: SubmissionResult) -> dict[str, str] | None:
     if result.status != "graded":
         headline = {
             "invalid": "Your file could not be read as a notebook, so nothing could be graded.",
             "error": "The grader failed on your notebook. This is not your fault: course "
                      "staff will regrade it.",
         }.get(result.status, f"Status: {result.status}")
-        status_box = Markup(f'<div class="box bad">{tag("p", headline)}'
-                            f'{tag("pre", result.message) if result.message else ""}</div>')
-    elif result.message:
-        status_box = Markup(f'<div class="box warn">{tag("p", result.message)}</div>')
-    summary = join([
-        tag("h1", f"Feedback for {result.submission}"),
-        tag("p", f"Assignment {assignment.id}" + (f": {assignment.title}" if assignment.title
-                                                   else ""), class_="muted"),
-        Markup('<div class="box">'),
-        tag("p", f"Total: {fmt_points(total)} of {fmt_points(result.max_total)} points"
-                 + (f" (including {fmt_points(bonus)} of {assignment.bonus_points} bonus "
-                    "points)" if bonus > 0 else "")),
-        _manual_note(manual_score),
-        _late_note(result),
-        Markup("</div>"),
-        status_box,
-    ])
-    drawn = plots(result.artifacts)
-    body = join([
-        summary,
-        tag("h2", "Score per question"),
-        table(["question", "points", "of", "checks passed", "note"], _question_rows(result),
-              numeric=(1, 2)),
-        tag("h2", "What to fix"),
-        _failures(result),
-        *drawn,
-        _cells(result),
-        tag("h2", "Free response"),
-        tag("pre", result.free_response.strip()) if result.free_response.strip()
-        else tag("p", "No answer was found in the free-response cell.", class_="muted"),
-        _manual_note(manual_score),
-        tag("p", f"Graded with seed {result.seed} on {result.device}.", class_="muted"),
-    ])
-    return page(f"Feedback: {result.submission}", body, meta)
+        return {"css": "bad", "headline": headline, "message": result.message}
+    if result.message:
+        return {"css": "warn", "headline": result.message, "message": ""}
+    return None
+
+
+def containment_banner(result: SubmissionResult) -> str:
+    """A warning when the submission ran unconfined (its result's ``limits`` says so)."""
+    containment = str(result.limits.get("containment", ""))
+    if "unconfined" not in containment.lower():
+        return ""
+    return f"This submission was graded without the sandbox: {containment}"
+
+
+def feedback_data(result: SubmissionResult, manual_score: float | None = None) -> dict:
+    """What the feedback page shows, as plain data for ``feedback.html.j2``."""
+    assignment = current()
+    grade = final_grade(result, manual_score,
+                        Lateness(0.0, result.late_penalty, message=result.late_message))
+    separate = assignment.extra_credit == "separate"
+    sections, unwritten = _sections(result) if result.status == "graded" else ([], [])
+    extra = ""
+    if assignment.extra_credit_points > 0:
+        extra = ("Extra credit (the bonus questions and the free response) is recorded in "
+                 "its own column, beside the core score." if separate else
+                 "Extra credit (the bonus questions and the free response) counts in the "
+                 "total.")
+    problems = cell_problems(result) if result.status == "graded" else []
+    return {
+        "title": f"Feedback: {result.submission}", "submission": result.submission,
+        "assignment_id": assignment.id, "assignment_title": assignment.title,
+        "headline": grade.headline, "extra_credit_note": extra,
+        "manual_note": _manual_note(manual_score, separate),
+        "late_note": _late_note(result), "status_box": _status_box(result),
+        "cell_problems": [p[0].upper() + p[1:] for p in problems],
+        "questions": _question_rows(result), "graded": result.status == "graded",
+        "sections": sections, "unwritten": unwritten, "plots": plots(result.artifacts),
+        "cells": _cells(result), "free_response": result.free_response.strip(),
+        "banner": containment_banner(result),
+    }
+
+
+def render_feedback(result: SubmissionResult, manual_score: float | None = None,
+                    meta: dict[str, str] | None = None) -> str:
+    """The feedback page of one result, as HTML text."""
+    return render("feedback.html.j2", meta=meta or {},
+                  **feedback_data(result, manual_score))
 
 
 def source_key(result_json: str, manual_score: float | None) -> str:

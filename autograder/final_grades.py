@@ -1,12 +1,17 @@
-"""The final grade of each submission: what grades.csv, the exports, the feedback pages
-and the class report all show.
+"""The final grade of each submission: what grades.csv, the exports, the feedback pages,
+the class report, the console, Gradescope and nbgrader all show.
 
-    total = core + bonus (hidden checks) + free response (staff, manual.csv) - late penalty
+    core         = points of the core questions (hidden checks); the maximum is their sum
+    extra credit = bonus questions (hidden checks) + free response (staff, manual.csv)
+    total        = core - late penalty                 (extra_credit = "separate", the default)
+                   core + extra credit - late penalty  (extra_credit = "added")
 
-The maximum is the assignment's core points everywhere; its bonus questions and
-the free response (up to the assignment file's ``[free_response] points``) are
-extra credit on top of it. The late penalty (``autograder/late.py``) never takes more than the submission
-earned, so a total is never negative.
+The assignment file's ``extra_credit`` chooses: ``separate`` keeps extra credit in a
+column of its own, so the total never exceeds the core and a notebook that fails a
+core check never reads as full marks; ``added`` counts it in the total. Every view
+opens with the same :func:`headline` ("Core 90 / 100 · extra credit +10"). The late
+penalty (``autograder/late.py``) never takes more than what it is taken from, so a
+total is never negative.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import manual, timestamps
+from autograder import manual, timestamps, wording
 from autograder.assignment import current
 from autograder.late import ON_TIME, Lateness, LatePolicy, applied_penalty
 from autograder.results import SubmissionResult
@@ -38,14 +43,53 @@ class FinalGrade:
     message: str
     maximum: float = 0.0
     not_accepted: bool = False
+    core: float = 0.0
+    """Points of the core questions."""
+    bonus: float = 0.0
+    """Points of the bonus questions."""
+    extra_credit: float = 0.0
+    """Bonus points plus the staff's free-response score."""
+    extra_credit_maximum: float = 0.0
+    extra_credit_added: bool = False
+    """Whether extra credit is part of ``total`` (else it is a column of its own)."""
+
+    @property
+    def headline(self) -> str:
+        """The one line every view opens with (see :func:`headline`)."""
+        return headline(self)
+
+
+def _pts(value: float) -> str:
+    return f"{round(float(value), 3):g}"
+
+
+def headline(grade: FinalGrade) -> str:
+    """``Core 90 / 100 · extra credit +10``; with the late penalty (``late −7 → 83 / 100``)
+    and, when extra credit counts in the total, ``· total 100``."""
+    parts = [f"Core {_pts(grade.core)} / {_pts(grade.maximum)}"]
+    if grade.late_penalty > 0 and not grade.extra_credit_added:
+        parts.append(f"late −{_pts(grade.late_penalty)} → {_pts(grade.total)} / "
+                     f"{_pts(grade.maximum)}")
+    if grade.extra_credit_maximum > 0:
+        parts.append(f"extra credit +{_pts(grade.extra_credit)}")
+    if grade.extra_credit_added:
+        if grade.late_penalty > 0:
+            parts.append(f"late −{_pts(grade.late_penalty)}")
+        parts.append(f"total {_pts(grade.total)}")
+    return " · ".join(parts)
 
 
 def final_grade(result: SubmissionResult, free_response: float | None = None,
                 lateness: Lateness = ON_TIME) -> FinalGrade:
     """The final grade of one result."""
-    earned = result.total + (free_response or 0.0)
-    penalty = applied_penalty(lateness, earned)
     assignment = current()
+    bonus = sum(result.questions[q].points for q in assignment.bonus_ids
+                if q in result.questions)
+    core = result.total - bonus
+    extra = bonus + (free_response or 0.0)
+    added = assignment.extra_credit == "added"
+    earned = core + extra if added else core
+    penalty = applied_penalty(lateness, earned)
     return FinalGrade(
         submission=result.submission, status=result.status,
         points={q: result.questions[q].points for q in assignment.question_ids
@@ -54,7 +98,9 @@ def final_grade(result: SubmissionResult, free_response: float | None = None,
         checks_total=result.total, free_response=free_response,
         late_penalty=round(penalty, 6), late_message=lateness.message,
         total=round(earned - penalty, 6), message=result.message,
-        not_accepted=lateness.not_accepted)
+        not_accepted=lateness.not_accepted, core=round(core, 6), bonus=round(bonus, 6),
+        extra_credit=round(extra, 6), extra_credit_maximum=assignment.extra_credit_points,
+        extra_credit_added=added)
 
 
 def with_penalty(result: SubmissionResult, grade: FinalGrade) -> SubmissionResult:
@@ -87,9 +133,9 @@ def read_inputs(out: Path, results: Sequence[SubmissionResult],
     if policy.deadline is not None:
         unknown = sorted(n for n in known if n not in times)
         if unknown:
-            warnings.append(f"no submission time for {len(unknown)} submissions (counted as on "
-                            f"time): {', '.join(unknown[:20])}" + (" ..." if len(unknown) > 20
-                                                                    else ""))
+            warnings.append(f"no submission time in {out / timestamps.TIMES_FILE} for "
+                            f"{wording.count(len(unknown), 'submission')} (counted as on "
+                            f"time): {wording.names(unknown, 20)}")
     return Inputs(scores, lateness, warnings)
 
 

@@ -29,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from autograder.assignment import LIMIT_NAMES, Assignment, current, select
-from autograder.results import QuestionResult, SubmissionResult
+from autograder.broken_cells import NOT_GRADED, cell_problems
+from autograder.final_grades import final_grade
+from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
+from autograder.results import CheckResult, QuestionResult, SubmissionResult
 
 VISIBILITIES = ("visible", "after_published", "after_due_date", "hidden")
 DEFAULT_VISIBILITY = "visible"
@@ -38,26 +41,56 @@ PLUGIN = "autograder.otter_plugin.SandboxPlugin"
 
 
 def question_output(question: QuestionResult) -> str:
-    """What a student reads under one question: its failed checks' diagnoses, or that all
-    passed. A question nothing of which is written says so once."""
+    """What a student reads under one question (Markdown): its failed checks' diagnoses,
+    each once, or that all passed. A question nothing of which is written says so once;
+    one whose code could not run (a syntax error, a timeout) says which cell and why."""
     if not question.checks:
         return question.note or "No check ran for this question."
     failed = [c for c in question.checks if not c.passed]
     if not failed:
         n = len(question.checks)
         return f"All {n} checks passed." if n > 1 else "The check passed."
-    lines = []
-    not_written = [c for c in failed if "not implemented yet" in c.message
-                   or "is not defined in your notebook" in c.message]
+    if question.note.startswith(NOT_GRADED):
+        return question.note[0].upper() + question.note[1:] + \
+            f" (0 of {question.max_points:g} points)."
+    not_written = [c for c in failed if NOT_IMPLEMENTED in c.message
+                   or NOT_DEFINED in c.message]
     if len(not_written) == len(question.checks):
         return "Not implemented yet: the functions of this question still raise " \
                "NotImplementedError or are missing (0 points)."
+    groups: dict[str, list[CheckResult]] = {}
     for check in failed:
-        lost = check.max_points - check.points
-        lines.append(f"✘ {check.message.strip() or check.name + ' failed'} "
-                     f"(−{lost:g} point{'s' if lost != 1 else ''})")
+        groups.setdefault(check.message.strip() or "A check failed.", []).append(check)
+    lines = []
+    for message, checks in groups.items():
+        lost = sum(c.max_points - c.points for c in checks)
+        lines.append(f"- ✘ {message} (−{lost:g} point{'s' if lost != 1 else ''})")
     if question.note:
-        lines.append(question.note)
+        lines += ["", question.note]
+    return "\n".join(lines)
+
+
+def summary_output(result: SubmissionResult) -> str:
+    """The top of the results page (Markdown): the headline, where extra credit goes,
+    cells that did not run, and any note on the run. No seed (that is ``extra_data``)."""
+    assignment = current()
+    if result.status == "invalid":
+        return f"Your file could not be graded: {result.message}"
+    if result.status != "graded":
+        return ("The grader failed on your notebook. This is not your fault: course staff "
+                "will regrade it.")
+    lines = [f"**{final_grade(result).headline}**", ""]
+    if assignment.extra_credit_points > 0:
+        where = ("recorded by course staff in a column of its own, beside the score above"
+                 if assignment.extra_credit == "separate" else "included in the score")
+        lines.append(f"Extra credit (the bonus question and the free response, which "
+                     f"course staff score later) is {where}.")
+    problems = cell_problems(result)
+    if problems:
+        lines += ["", "Some of your code did not run:"]
+        lines += [f"- {p[0].upper()}{p[1:]}" for p in problems]
+    if result.message:
+        lines += ["", f"Note: {result.message}."]
     return "\n".join(lines)
 
 
@@ -65,10 +98,14 @@ def results_json(result: SubmissionResult, visibility: str = DEFAULT_VISIBILITY,
                  execution_time: float | None = None) -> dict[str, Any]:
     """Gradescope's results for one graded submission: one test per question.
 
-    Core questions have their points as ``max_score`` (100 in all); the bonus
-    question has ``max_score`` 0, so its points count as extra credit above the
-    maximum, as in ``make grade`` and nbgrader. The free response is collected
-    for staff (an informational test without a score).
+    ``score`` is the assignment's score as the assignment file's ``extra_credit`` says:
+    the core alone (``separate``, the default; a notebook that fails a core check never
+    reads as full marks) or core + bonus (``added``). Core questions have their points
+    as ``max_score`` (100 in all); the bonus question is a test named as extra credit
+    with its own points as ``max_score``, so it reads "10 / 10", not "10 / 0" (the
+    top-level ``score`` decides the grade, not the sum of the tests). The free response
+    is pending staff grading: a test with neither status nor score. ``output`` (the
+    page's top) opens with the headline; texts are Markdown (``output_format: md``).
     """
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
@@ -79,57 +116,42 @@ def results_json(result: SubmissionResult, visibility: str = DEFAULT_VISIBILITY,
         full = qr.points >= qr.max_points - 1e-9
         output = question_output(qr) if result.status == "graded" else result.message
         tests.append({
-            "name": q.id + (f" (bonus, up to {q.points} extra points)" if q.bonus else ""),
+            "name": q.id + (f" (extra credit, up to {q.points} points)" if q.bonus else ""),
             "number": str(number),
             "score": round(qr.points, 4),
-            "max_score": 0.0 if q.bonus else float(q.points),
+            "max_score": float(q.points),
             "status": "passed" if full and result.status == "graded" else "failed",
             "output": output,
+            "output_format": "md",
             "visibility": visibility,
+            **({"tags": ["extra credit"]} if q.bonus else {}),
         })
     answer = result.free_response.strip()
     tests.append({
-        "name": "free response (scored by course staff)",
-        "status": "passed" if answer else "failed",
-        "output": (f"Course staff score this answer (up to "
-                   f"{assignment.free_response_points:g} extra "
-                   "points); the autograder gives it no points.\n\n"
-                   + (answer[:4000] if answer else "No answer was found in the free-response "
-                                                   "cell.")),
+        "name": f"free response (pending: scored by course staff, up to "
+                f"{assignment.free_response_points:g} extra-credit points)",
+        "output": ("Course staff score this answer later; the autograder gives it no "
+                   "points.\n\n" + (answer[:4000] if answer else
+                                     "No answer was found in the free-response cell.")),
+        "output_format": "text",
         "visibility": visibility,
     })
-    summary = {
-        "graded": f"Graded in the kit's sandbox: {_core(result):g} of "
-                  f"{assignment.core_points} points"
-                  f" + {_bonus(result):g} bonus points (seed {result.seed}).",
-        "invalid": f"Your file could not be graded: {result.message}",
-        "error": "The grader failed on your notebook. This is not your fault: course staff "
-                 f"will regrade it. ({result.message})",
-    }.get(result.status, result.message)
-    if result.status == "graded" and result.message:
-        summary += f" Note: {result.message}."
     out: dict[str, Any] = {
-        "score": round(result.total, 4),
-        "output": summary,
-        "output_format": "text",
+        "score": round(final_grade(result).total, 4),
+        "output": summary_output(result),
+        "output_format": "md",
         "visibility": visibility,
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {"seed": result.seed, "status": result.status,
+                       "core": round(final_grade(result).core, 4),
+                       "extra_credit": round(final_grade(result).extra_credit, 4),
+                       "message": result.message,
                        "checks_sha256": result.checks_sha256, "limits": result.limits},
     }
     if execution_time is not None:
         out["execution_time"] = round(execution_time, 2)
     return out
-
-
-def _bonus(result: SubmissionResult) -> float:
-    return sum(result.questions[q.id].points for q in current().questions
-               if q.bonus and q.id in result.questions)
-
-
-def _core(result: SubmissionResult) -> float:
-    return round(result.total - _bonus(result), 4)
 
 
 def find_notebook(folder: Path) -> tuple[Path | None, str]:
@@ -224,6 +246,6 @@ def main(argv: list[str] | None = None) -> int:
     data = results_json(result, visibility_of(config), time.monotonic() - start)
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(data, indent=1))
-    print(f"{current().id}: {result.status}, {result.total:g} points "
+    print(f"{current().id}: {result.status}, {final_grade(result).headline} "
           f"({time.monotonic() - start:.1f} s)")
     return 0

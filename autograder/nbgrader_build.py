@@ -49,7 +49,7 @@ from autograder.assignment import REPOSITORY, AssignmentError, current, select
 from autograder.check_catalog import CatalogError, CheckSpec, collect_checks
 from autograder.consistency import verify
 from autograder.engine.submission import free_response_index
-from autograder.nbgrader_grading import TEST_PREFIX, grade_id, is_test_cell
+from autograder.nbgrader_grading import TEST_PREFIX, check_ids, is_test_cell
 
 COURSE_DIR = REPOSITORY / "nbgrader_course"
 _STAMP = ".adam_kit_build.sha256"
@@ -62,11 +62,11 @@ in the environment that runs nbgrader (pip install -e <the kit>), and nbgrader m
 run as root for the full sandbox (see the kit's README).
 """
 import os
+import warnings
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde, GenerateAssignment
 from nbgrader.preprocessors import (
-    ClearHiddenTests,
     ClearSolutions,
     DeduplicateIds,
     Execute,
@@ -77,6 +77,7 @@ from nbgrader.preprocessors import (
 
 from autograder.nbgrader_build import KitClearSolutions
 from autograder.nbgrader_grading import (
+    KitClearHiddenTests,
     KitDeduplicateIds,
     RecordBonus,
     RestoreKitCells,
@@ -84,6 +85,12 @@ from autograder.nbgrader_grading import (
 )
 
 os.environ["AUTOGRADER_ASSIGNMENT"] = {assignment_ref!r}  # the kit grades this assignment
+# nbgrader 0.9.6's Gradebook.update_or_create_submission builds SubmittedAssignment and
+# SubmittedNotebook objects whose relationships autoflush before they are added to the
+# session, and SQLAlchemy 2 warns three times per new submission ("Object of type
+# <SubmittedAssignment> not in session"). The rows are written all the same; the cause is
+# inside nbgrader, so only that warning is silenced here.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted\\w+> not in session")
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
 c.OverwriteCells.add_missing_cells = True
@@ -106,7 +113,7 @@ for p in Autograde.class_traits()["autograde_preprocessors"].default():
         _autograde.append(RecordBonus)
 c.Autograde.autograde_preprocessors = _autograde
 # nbgrader #917: feedback shows hidden tests unless they are cleared here.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, KitClearHiddenTests, CSSHTMLHeaderPreprocessor]
 '''
 
 TEST_CELL = '''\
@@ -176,9 +183,10 @@ def source_notebook(solution: nbformat.NotebookNode, catalog: dict[str, list[Che
             cell.metadata["nbgrader"] = _meta(f"answer_{ident}", grade=False, solution=True,
                                               locked=False)
     assignment = current()
+    ids = check_ids(catalog)
     for qid in assignment.question_ids:
         for check in catalog[qid]:
-            gid = grade_id(qid, check.name)
+            gid = ids[(qid, check.name)]
             cell = nbformat.v4.new_code_cell(test_cell_source(qid, check.name))
             cell.id = gid.replace("__", "-")[:64]
             points = 0.0 if qid in assignment.bonus_ids else check.points
@@ -333,7 +341,8 @@ def generate_feedback(course_dir: str | Path, student_id: str | None = None) -> 
 
 
 def question_points(course_dir: str | Path, student_id: str) -> dict[str, float]:
-    """Per-question points of one student from the gradebook (extra credit included)."""
+    """Per-question points of one student from the gradebook (extra credit included: the
+    bonus when the assignment adds extra credit to the total, else 0)."""
     from nbgrader.api import Gradebook
 
     db_url = "sqlite:///" + str((Path(course_dir) / "gradebook.db").resolve())

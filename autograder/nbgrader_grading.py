@@ -24,17 +24,20 @@ puts them into nbgrader's ``Autograde`` pipeline:
 
 from __future__ import annotations
 
-import re
+import functools
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import nbformat
 from nbgrader.api import Gradebook
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Integer
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from traitlets import Integer, List
 
 from autograder.assignment import current
+from autograder.broken_cells import cell_problems
+from autograder.check_catalog import collect_checks
+from autograder.final_grades import final_grade
 from autograder.results import CheckResult, SubmissionResult
 
 TEST_PREFIX = "hidden__"
@@ -42,9 +45,23 @@ RESULT_KEY = "autograder_result"
 MAX_OUTPUT_CHARS = 4000
 
 
-def grade_id(question_id: str, check_name: str) -> str:
-    """The nbgrader grade id of one hidden check's test cell."""
-    return TEST_PREFIX + question_id + "__" + re.sub(r"[^A-Za-z0-9_-]", "_", check_name)
+def grade_id(question_id: str, number: int) -> str:
+    """The nbgrader grade id of a question's ``number``-th hidden check (from 1, in suite
+    order). Numbered, not named: nbgrader's feedback prints grade ids, and a hidden check's
+    name is not for students."""
+    return f"{TEST_PREFIX}{question_id}__{number}"
+
+
+@functools.lru_cache(maxsize=4)
+def _suite_ids(assignment_id: str) -> dict[tuple[str, str], str]:
+    """:func:`check_ids` of the current assignment's hidden suite (collected once)."""
+    return check_ids(collect_checks())
+
+
+def check_ids(catalog: dict[str, list[Any]]) -> dict[tuple[str, str], str]:
+    """(question id, check name) -> grade id, for every check of ``catalog``."""
+    return {(qid, check.name): grade_id(qid, number) for qid, checks in catalog.items()
+            for number, check in enumerate(checks, start=1)}
 
 
 def is_test_cell(cell: Any) -> bool:
@@ -76,8 +93,10 @@ class SandboxExecute(NbGraderPreprocessor):
             path.write_text(nbformat.writes(graded), encoding="utf-8")
             result = grade_submission_file(path, seed=self.seed)
         resources[RESULT_KEY] = result
+        ids = _suite_ids(current().id)
         checks: dict[str, CheckResult] = {
-            grade_id(c.question, c.name): c for q in result.questions.values() for c in q.checks}
+            ids[(c.question, c.name)]: c for q in result.questions.values() for c in q.checks
+            if (c.question, c.name) in ids}
         logs = {own[cell.index]: cell for cell in result.cells if cell.index < len(own)}
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -87,11 +106,16 @@ class SandboxExecute(NbGraderPreprocessor):
                 cell.outputs = self._verdict(cell, result, checks)
             else:
                 cell.outputs = self._own_output(logs.get(index))
+        grade = final_grade(result)
         nb.metadata["autograder"] = {"status": result.status, "seed": result.seed,
-                                     "total": result.total, "message": result.message,
+                                     "total": grade.total, "core": grade.core,
+                                     "extra_credit": grade.extra_credit,
+                                     "headline": grade.headline, "message": result.message,
                                      "limits": result.limits}
-        self.log.info("graded in the sandbox: %s, %g points (seed %s)", result.status,
-                      result.total, result.seed)
+        for problem in cell_problems(result):
+            self.log.info("%s: %s", resources["nbgrader"]["student"], problem)
+        self.log.info("graded in the sandbox: %s, %s (seed %s)", result.status,
+                      grade.headline, result.seed)
         return nb, resources
 
     @staticmethod
@@ -104,8 +128,11 @@ class SandboxExecute(NbGraderPreprocessor):
             return [_error("this test cell matches no check of the grader (the course files "
                            "are out of date; tell your instructor)")]
         if check.passed:
+            if check.question in current().bonus_ids and check.points > 0:
+                return [nbformat.v4.new_output("stream", name="stdout", text=(
+                    f"Extra credit: +{check.points:g} points. {_extra_credit_where()}\n"))]
             return []
-        return [_error((check.message or f"{check.name} failed")[:MAX_OUTPUT_CHARS])]
+        return [_error((check.message or "This check failed.")[:MAX_OUTPUT_CHARS])]
 
     @staticmethod
     def _own_output(log: Any) -> list:
@@ -122,15 +149,23 @@ class SandboxExecute(NbGraderPreprocessor):
 
 
 class RecordBonus(NbGraderPreprocessor):
-    """Record the bonus checks' points as extra credit (their cells are worth 0 points)."""
+    """Record the bonus checks' points as nbgrader extra credit (their cells are worth 0
+    points) when the assignment file adds extra credit to the total
+    (``extra_credit = "added"``). With ``"separate"`` (the default) nbgrader's score stays
+    the core, so formgrader never lists a notebook that fails a core check at full marks;
+    the bonus is in the autograded notebook's metadata (``autograder.extra_credit``) and
+    its test cells say what it earned."""
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict
                    ) -> tuple[nbformat.NotebookNode, dict]:
         result: SubmissionResult | None = resources.get(RESULT_KEY)
         info = resources["nbgrader"]
         bonus_ids = current().bonus_ids
+        if current().extra_credit != "added":
+            bonus_ids = ()
+        ids = _suite_ids(current().id)
         bonus = {} if result is None else {
-            grade_id(c.question, c.name): c.points for q in bonus_ids
+            ids.get((c.question, c.name), ""): c.points for q in bonus_ids
             for c in result.questions.get(q, _Empty()).checks}
         with Gradebook(info["db_url"]) as gb:
             submitted = gb.find_submission_notebook(info["notebook"], info["assignment"],
@@ -140,6 +175,25 @@ class RecordBonus(NbGraderPreprocessor):
                     grade.extra_credit = float(bonus.get(grade.name, 0.0))
             gb.db.commit()
         return nb, resources
+
+
+def _extra_credit_where() -> str:
+    if current().extra_credit == "added":
+        return "It counts in the total as extra credit."
+    return "It is kept out of the score above: course staff record it in its own column."
+
+
+class KitClearHiddenTests(ClearHiddenTests):
+    """nbgrader's ClearHiddenTests, configurable like the exporter's other preprocessors.
+
+    nbconvert's HTML exporter configures ``NbConvertBase.display_data_priority``; nbgrader's
+    ClearHiddenTests inherits that trait without ``config=True``, so traitlets warns that
+    the option is "not recognized" on every ``generate_feedback``. This class declares it
+    configurable (GetGrades does the same)."""
+
+    display_data_priority = List(["text/html", "application/pdf", "text/latex",
+                                  "image/svg+xml", "image/png", "image/jpeg",
+                                  "text/plain"]).tag(config=True)
 
 
 class _Empty:

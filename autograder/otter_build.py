@@ -120,8 +120,11 @@ def otter_config(visibility: str = DEFAULT_VISIBILITY,
         config["limits"] = dict(limits)
     if seed is not None:
         config["seed"] = int(seed)
+    # print_score off: otter's own "Total Score: x / y" adds the tests' max_score (or the
+    # score over points_possible) and would read 100 / 100 for a notebook that fails a core
+    # check but earns the bonus; the plugin prints the kit's headline instead.
     return {"lang": "python", "plugins": [{PLUGIN: config}], "show_stdout": False,
-            "print_summary": True}
+            "print_summary": True, "print_score": False}
 
 
 def stage(staging: Path, visibility: str = DEFAULT_VISIBILITY,

@@ -6,7 +6,11 @@ each plugin's ``before_execution``: this plugin grades the submission file with
 grader) and returns an empty notebook, so otter's own kernel runs no student
 code. ``after_grading`` then makes otter write the kit's results
 (:func:`autograder.gradescope.results_json`) as ``results.json``, the same
-JSON the zip's ``run_autograder`` writes on Gradescope.
+JSON the zip's ``run_autograder`` writes on Gradescope, and prints the kit's
+headline ("Core 90 / 100 · extra credit +10") in place of otter's "Total Score"
+line, which the zip's ``otter_config.json`` turns off (``print_score``): otter
+adds the tests' maximums or divides by ``points_possible``, and either way a
+notebook that fails a core check but earns the bonus would read 100 / 100.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import nbformat
 from otter.plugins import AbstractOtterPlugin
 
 from autograder import gradescope
+from autograder.final_grades import final_grade
 
 
 def _fixed_results(data: dict[str, Any], ag_config: Any) -> dict[str, Any]:
@@ -38,7 +43,10 @@ class SandboxPlugin(AbstractOtterPlugin):
                                                   limits=gradescope.limits_of(config))
         self.results = gradescope.results_json(result, gradescope.visibility_of(config),
                                                time.monotonic() - start)
+        self.headline = (final_grade(result).headline if result.status == "graded"
+                         else f"{result.status}: {result.message}")
         return nbformat.v4.new_notebook()
 
     def after_grading(self, results: Any) -> None:
         results.to_gradescope_dict = functools.partial(_fixed_results, self.results)
+        print(self.headline, flush=True)

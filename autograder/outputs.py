@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import manual, similarity
+from autograder import manual, similarity, wording
 from autograder.assignment import current
 from autograder.atomic import write_text_atomic
 from autograder.csv_cells import one_line
@@ -31,12 +31,21 @@ from autograder.roster import RosterError, RosterMatch, match, read_roster
 
 def grades_columns() -> tuple[str, ...]:
     """The columns of grades.csv (the assignment's questions in the middle)."""
-    return ("submission", "status", "total", "max_total", *current().question_ids,
-            "free_response", "late_penalty", "message")
+    return ("submission", "status", "core", "extra_credit", "total", "max_total",
+            *current().question_ids, "free_response", "late_penalty", "message")
 
 
+def gradebook_columns() -> tuple[str, ...]:
+    """gradebook.csv's columns: ``extra_credit`` too when it is a column of its own."""
+    separate = current().extra_credit == "separate"
+    return ("student_id", "total", *(["extra_credit"] if separate else []))
 
-GRADEBOOK_COLUMNS = ("student_id", "total")
+
+def grade_message(grade: FinalGrade) -> str:
+    """Why a grade is what it is, in one cell: the late policy's line, the kit's message."""
+    return "; ".join(m for m in (grade.late_message, grade.message) if m)
+
+
 MAX_CSV_MESSAGE = 500
 
 
@@ -79,9 +88,10 @@ def num(value: float | None) -> str:
 def grades_rows(grades: Sequence[FinalGrade]) -> list[list[str]]:
     """The rows of grades.csv (see :func:`grades_columns`)."""
     ids = current().question_ids
-    return [[csv_text(g.submission), g.status, num(g.total), num(g.maximum),
-             *[num(g.points.get(q)) for q in ids],
-             num(g.free_response), num(g.late_penalty), csv_text(g.message)] for g in grades]
+    return [[csv_text(g.submission), g.status, num(g.core), num(g.extra_credit), num(g.total),
+             num(g.maximum), *[num(g.points.get(q)) for q in ids],
+             num(g.free_response), num(g.late_penalty), csv_text(grade_message(g))]
+            for g in grades]
 
 
 def csv_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -142,12 +152,15 @@ def rebuild_outputs(out: str | Path, skipped: Sequence[tuple[str, str]] = (),
     grades = final_grades(results, inputs)
     write_text_atomic(out / "grades.csv", csv_table(grades_columns(), grades_rows(grades)),
                       newline="")
-    book = [[csv_text(g.submission), num(g.total)] for g in grades if g.status != "error"]
-    write_text_atomic(out / "gradebook.csv", csv_table(GRADEBOOK_COLUMNS, book), newline="")
+    columns = gradebook_columns()
+    book = [[csv_text(g.submission), num(g.total), num(g.extra_credit)][:len(columns)]
+            for g in grades if g.status != "error"]
+    write_text_atomic(out / "gradebook.csv", csv_table(columns, book), newline="")
     errors = [r.submission for r in results if r.status == "error"]
     if errors:
-        warnings.append(f"{len(errors)} submissions are not in gradebook.csv because the kit "
-                        f"failed on them (see errors/); rerun to regrade: {', '.join(errors)}")
+        warnings.append(f"{wording.count(len(errors), 'submission')} not in "
+                        f"{out / 'gradebook.csv'} because the kit failed on them (see "
+                        f"{out / 'errors'}); rerun to regrade: {wording.names(errors)}")
     feedback_dir = out / "feedback"
     keep = set()
     for r, grade in zip(results, grades, strict=True):

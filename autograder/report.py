@@ -19,23 +19,17 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from autograder import wording
 from autograder.assignment import current
 from autograder.atomic import write_text_atomic
+from autograder.broken_cells import cell_problems
 from autograder.feedback import feedback_href
 from autograder.final_grades import FinalGrade
 from autograder.late import LatePolicy
 from autograder.results import SubmissionResult
 from autograder.roster import RosterMatch
 from autograder.similarity import FLAG_THRESHOLD, SimilarityReport, code_cells
-from autograder.templates import (
-    Markup,
-    esc,
-    histogram,
-    join,
-    page,
-    table,
-    tag,
-)
+from autograder.templates import histogram, render
 
 TOP = 15
 FAILING_FRACTION = 0.5
@@ -47,9 +41,12 @@ HISTOGRAM_BIN = 5
 
 
 def histogram_top() -> int:
-    """The histogram runs to the highest total possible with all extra credit."""
+    """The histogram runs to the highest score possible: the core maximum when extra
+    credit is a column of its own, else the core plus all extra credit."""
     a = current()
-    return int(a.core_points + a.bonus_points + a.free_response_points)
+    if a.extra_credit == "separate":
+        return int(a.core_points)
+    return int(a.core_points + a.extra_credit_points)
 
 
 def points(value: float | None) -> str:
@@ -64,10 +61,6 @@ def submission_seconds(result: SubmissionResult) -> float:
         if isinstance(timings.get(key), (int, float)):
             return float(timings[key])
     return float(sum(v for v in timings.values() if isinstance(v, (int, float))))
-
-
-def _link(result: SubmissionResult) -> Markup:
-    return tag("a", result.submission, href=feedback_href(result.submission))
 
 
 def question_stats(results: Sequence[SubmissionResult]) -> list[dict[str, float | str]]:
@@ -106,7 +99,7 @@ def frequent_mistakes(results: Sequence[SubmissionResult]
 def _summary(results: Sequence[SubmissionResult], grades: Sequence[FinalGrade]
              ) -> list[list[object]]:
     status = Counter(r.status for r in results)
-    totals = [g.total for g in grades if g.status != "error"]
+    counted = [g for g in grades if g.status != "error"]
     rows: list[list[object]] = [
         ["submissions", len(results)],
         *[[f"status {k}", v] for k, v in sorted(status.items())],
@@ -115,47 +108,38 @@ def _summary(results: Sequence[SubmissionResult], grades: Sequence[FinalGrade]
         ["late (points off)", sum(g.late_penalty > 0 or g.not_accepted for g in grades)],
         ["maximum", points(current().core_points)],
     ]
-    if totals:
-        rows += [["mean total", points(statistics.fmean(totals))],
-                 ["median total", points(statistics.median(totals))],
-                 ["lowest / highest", f"{points(min(totals))} / {points(max(totals))}"]]
+    if counted:
+        cores = [g.core for g in counted]
+        extras = [g.extra_credit for g in counted]
+        rows += [["mean core", points(statistics.fmean(cores))],
+                 ["median core", points(statistics.median(cores))],
+                 ["lowest / highest core", f"{points(min(cores))} / {points(max(cores))}"],
+                 ["full core marks",
+                  f"{sum(g.core >= g.maximum - 1e-9 for g in counted)} of {len(counted)}"],
+                 ["mean extra credit", points(statistics.fmean(extras))]]
     return rows
 
 
-def _roster_section(found: RosterMatch) -> list[object]:
+def _roster_data(found: RosterMatch) -> dict[str, object]:
     students = len(found.by_submission) + len(found.missing)
-    parts: list[object] = [
-        tag("h2", "Roster"),
-        tag("p", f"{len(found.by_submission)} of {students} students have a submission; "
-                 f"{len(found.unmatched_submissions)} submissions match no student."),
-        tag("h3", f"Students without a submission ({len(found.missing)})")]
-    if found.missing:
-        parts.append(table(["roster row", "student", "login", "email", "section"],
-                           [[s.row, s.label, s.login or s.sis_user_id, s.email, s.section]
-                            for s in found.missing], numeric=(0,)))
-    else:
-        parts.append(tag("p", "None.", class_="muted"))
-    parts.append(tag("h3", f"Submissions matching no student ({len(found.unmatched_submissions)})"))
-    if found.unmatched_submissions:
-        parts.append(tag("p", ", ".join(found.unmatched_submissions)))
-    else:
-        parts.append(tag("p", "None.", class_="muted"))
-    return parts
+    return {
+        "line": f"{len(found.by_submission)} of {wording.count(students, 'student')} have a "
+                f"submission; {wording.count(len(found.unmatched_submissions), 'submission')} "
+                f"match{'es' if len(found.unmatched_submissions) == 1 else ''} no student.",
+        "missing": [[s.row, s.label, s.login or s.sis_user_id, s.email, s.section]
+                    for s in found.missing],
+        "unmatched": list(found.unmatched_submissions),
+    }
 
 
-def _late_section(grades: Sequence[FinalGrade], policy: LatePolicy | None) -> list[object]:
+def _late_data(grades: Sequence[FinalGrade], policy: LatePolicy | None
+               ) -> dict[str, object] | None:
     if policy is None or policy.deadline is None:
-        return []
+        return None
     late = [g for g in grades if g.late_penalty > 0 or g.not_accepted]
-    parts: list[object] = [tag("h2", "Late submissions"), tag("p", policy.describe(),
-                                                              class_="muted")]
-    if late:
-        parts.append(table(["submission", "points off", "total", "why"],
-                           [[_link_name(g.submission), points(g.late_penalty), points(g.total),
-                             g.late_message] for g in late], numeric=(1, 2)))
-    else:
-        parts.append(tag("p", "None.", class_="muted"))
-    return parts
+    return {"policy": policy.describe(),
+            "rows": [{"submission": g.submission, "penalty": points(g.late_penalty),
+                      "total": points(g.total), "why": g.late_message} for g in late]}
 
 
 SOLUTION_LINE = "(a line of the instructor solution, not shown)"
@@ -187,51 +171,36 @@ def _code_line(line: str) -> str:
     return line
 
 
-def _code_column(code: str, marked: set[int]) -> Markup:
+def _code_column(code: str, marked: set[int]) -> list[dict[str, object]]:
     lines = [_code_line(line) for line in code.splitlines()]
-    shown = [Markup(f"<mark>{esc(line, 300)}</mark>") if i in marked else esc(line, 300)
-             for i, line in enumerate(lines[:MAX_CODE_LINES], start=1)]
+    shown: list[dict[str, object]] = [
+        {"text": line, "marked": i in marked}
+        for i, line in enumerate(lines[:MAX_CODE_LINES], start=1)]
     more = len(lines) - MAX_CODE_LINES
     if more > 0:
-        shown.append(esc(f"... {more} more lines"))
-    return Markup(f"<pre>{join(shown)}</pre>")
+        shown.append({"text": f"... {more} more lines", "marked": False})
+    return shown
 
 
-def _similarity_section(report: SimilarityReport) -> list[object]:
+def similarity_data(report: SimilarityReport) -> dict[str, object]:
+    """The similarity section's data (``similarity.html.j2``)."""
     flagged = report.flagged
-    parts: list[object] = [
-        tag("h2", "Code similarity"),
-        tag("p", f"{len(report.documents)} submissions compared by their own code (names, "
-                 "comments, whitespace and the released notebook's code left out; MOSS-style "
-                 f"winnowing). Flagged pairs: {len(flagged)}, with a similarity of at least "
-                 f"{FLAG_THRESHOLD:.2f}; every pair is in similarity.csv. A flag is a reason "
-                 "to read both notebooks, not a verdict.", class_="muted")]
-    top = report.top(TOP)
-    if top:
-        parts.append(table(["submission a", "submission b", "similarity", "share of a in b",
-                            "share of b in a", "shared fingerprints", "flagged"],
-                           [[p.a, p.b, f"{p.similarity:.2f}", f"{100 * p.a_in_b:.0f}%",
-                             f"{100 * p.b_in_a:.0f}%", p.shared, "yes" if p.flagged else ""]
-                            for p in top], numeric=(2, 3, 4, 5)))
+    side_by_side = []
     for pair in flagged[:SIDE_BY_SIDE]:
         lines_a, lines_b = report.shared_lines(pair)
-        parts += [tag("h3", f"{pair.a} and {pair.b}: similarity {pair.similarity:.2f}"),
-                  tag("p", "Their own code side by side; marked lines hold shared "
-                           f"fingerprints. A line of the instructor solution shows as "
-                           f"\"{SOLUTION_LINE}\".", class_="muted"),
-                  table([pair.a, pair.b],
-                        [[_code_column(report.documents[pair.a].code, lines_a),
-                          _code_column(report.documents[pair.b].code, lines_b)]])]
-    if len(flagged) > SIDE_BY_SIDE:
-        parts.append(tag("p", f"{len(flagged) - SIDE_BY_SIDE} more flagged pairs are in "
-                              "similarity.csv.", class_="muted"))
-    for name, why in report.not_compared:
-        parts.append(tag("p", f"{name}: {why}", class_="muted"))
-    return parts
-
-
-def _link_name(submission: str) -> Markup:
-    return tag("a", submission, href=feedback_href(submission))
+        side_by_side.append({
+            "a": pair.a, "b": pair.b, "similarity": f"{pair.similarity:.2f}",
+            "code_a": _code_column(report.documents[pair.a].code, lines_a),
+            "code_b": _code_column(report.documents[pair.b].code, lines_b)})
+    return {
+        "count": len(report.documents), "flagged": len(flagged),
+        "threshold": f"{FLAG_THRESHOLD:.2f}",
+        "top": [{"a": p.a, "b": p.b, "similarity": f"{p.similarity:.2f}",
+                 "a_in_b": f"{100 * p.a_in_b:.0f}%", "b_in_a": f"{100 * p.b_in_a:.0f}%",
+                 "shared": p.shared, "flagged": p.flagged} for p in report.top(TOP)],
+        "side_by_side": side_by_side, "more_flagged": len(flagged) - SIDE_BY_SIDE,
+        "not_compared": list(report.not_compared), "solution_line": SOLUTION_LINE,
+    }
 
 
 def failing(grades: Sequence[FinalGrade]) -> list[FinalGrade]:
@@ -241,103 +210,94 @@ def failing(grades: Sequence[FinalGrade]) -> list[FinalGrade]:
             or (g.status == "graded" and g.total < FAILING_FRACTION * g.maximum)]
 
 
-def render_report(results: Sequence[SubmissionResult], grades: Sequence[FinalGrade],
-                  skipped: Sequence[tuple[str, str]] = (), notes: Sequence[str] = (), *,
-                  roster: RosterMatch | None = None, similarity: SimilarityReport | None = None,
-                  policy: LatePolicy | None = None) -> str:
-    """The class report as HTML text; ``grades`` are the final grades of ``results``."""
+def _scoring_sentence() -> str:
+    a = current()
+    extra = (f"the bonus (up to {a.bonus_points}) and the staff-scored free response (up to "
+             f"{a.free_response_points:g})")
+    if a.extra_credit == "separate":
+        return (f"The maximum is {a.core_points}: the core questions. Extra credit, {extra}, "
+                "is kept in its own column (the assignment file's extra_credit = "
+                "\"separate\"); the score is the core less any late penalty.")
+    return (f"The maximum is {a.core_points}; totals add {extra} as extra credit and "
+            "subtract late penalties.")
+
+
+def report_data(results: Sequence[SubmissionResult], grades: Sequence[FinalGrade],
+                skipped: Sequence[tuple[str, str]] = (), notes: Sequence[str] = (), *,
+                roster: RosterMatch | None = None, similarity: SimilarityReport | None = None,
+                policy: LatePolicy | None = None) -> dict[str, object]:
+    """What the class report shows, as plain data for ``report.html.j2``."""
     order = sorted(range(len(results)), key=lambda i: results[i].submission)
     results = [results[i] for i in order]
     grades = [grades[i] for i in order]
     counted = [r for r in results if r.status != "error"]
     totals = [g.total for g in grades if g.status != "error"]
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     a = current()
     top = histogram_top()
-    parts: list = [
-        tag("h1", f"Class report: {a.id}"),
-        tag("p", f"Built {now} from {len(results)} result files. The maximum is "
-                 f"{a.core_points}; totals add the bonus (up to {a.bonus_points}) and the "
-                 f"staff-scored free response (up to {a.free_response_points:g}) as extra credit "
-                 "and subtract late penalties. Kit failures (status error) are left out of "
-                 "the statistics.", class_="muted"),
-        table(["", ""], _summary(results, grades), numeric=(1,)),
-    ]
-    for note in notes:
-        parts.append(Markup(f'<div class="box warn">{tag("p", note)}</div>'))
+    total_label = "score" if a.extra_credit == "separate" else "total"
+    chart = None
     if totals:
-        parts += [tag("h2", "Scores"),
-                  histogram(totals, f"Total points ({len(totals)} submissions; maximum "
-                                    f"{a.core_points}, up to {top} with extra credit)",
-                            "total points", bins=max(1, top // HISTOGRAM_BIN),
-                            xmax=float(top))]
-    stats = question_stats(counted)
-    parts += [
-        tag("h2", "Per question"),
-        tag("p", "Pass rate: share of submissions with full marks on the question.",
-            class_="muted"),
-        table(["question", "max", "mean", "mean %", "pass rate", "zero points"],
-              [[s["id"], points(s["max"]), points(s["mean"]),
-                f"{100 * s['mean'] / s['max']:.0f}%", f"{100 * s['pass_rate']:.0f}%",
-                f"{100 * s['zero_rate']:.0f}%"] for s in stats],
-              numeric=(1, 2, 3, 4, 5)),
-    ]
-    mistakes = frequent_mistakes(counted)
-    parts.append(tag("h2", "Most frequent diagnosed mistakes"))
-    if mistakes:
-        parts.append(table(["question", "mistake", "submissions", "example message"],
-                           [[q, d, n, esc(m, 300)] for q, d, n, m in mistakes],
-                           numeric=(2,)))
-    else:
-        parts.append(tag("p", "No failed check carried a diagnosis.", class_="muted"))
-    if roster is not None:
-        parts += _roster_section(roster)
-    parts += _late_section(grades, policy)
-    if similarity is not None:
-        parts += _similarity_section(similarity)
-    slow = sorted(results, key=submission_seconds, reverse=True)[:TOP]
-    parts += [tag("h2", "Slowest submissions"),
-              table(["submission", "seconds", "status"],
-                    [[_link(r), f"{submission_seconds(r):.1f}", r.status] for r in slow],
-                    numeric=(1,))]
+        chart = histogram(totals, f"{total_label.capitalize()} "
+                                  f"({wording.count(len(totals), 'submission')}; "
+                                  f"maximum {a.core_points}"
+                                  + (f", up to {top} with extra credit)" if top > a.core_points
+                                     else ")"),
+                          total_label, bins=max(1, top // HISTOGRAM_BIN), xmax=float(top))
     grade_of = {g.submission: g for g in grades}
-    fail = failing(grades)
-    parts += [tag("h2", "Failing submissions"),
-              tag("p", f"Not a gradable notebook (invalid), or a total under "
-                       f"{FAILING_FRACTION:.0%} of the maximum of {a.core_points}.",
-                  class_="muted")]
-    if fail:
-        parts.append(table(["submission", "status", "total", "message"],
-                           [[_link_name(g.submission), g.status, points(g.total),
-                             esc(g.message, 300)] for g in fail], numeric=(2,)))
-    else:
-        parts.append(tag("p", "None.", class_="muted"))
-    crashed = [r for r in results if any(c.status in ("timeout", "died") for c in r.cells)]
-    if crashed:
-        rows = []
-        for r in crashed:
-            cells = Counter(c.status for c in r.cells if c.status not in ("ok", "skipped"))
-            rows.append([_link(r), points(grade_of[r.submission].total),
-                         ", ".join(f"{n} {k}" for k, n in cells.items())])
-        parts += [tag("h2", "Cells that timed out or crashed the process"),
-                  tag("p", "Graded as far as their code survived; worth a look whatever the "
-                           "total.", class_="muted"),
-                  table(["submission", "total", "cells"], rows, numeric=(1,))]
-    review = [[_link(r), c.question, c.name, esc(c.review, 300)] for r in results
-              for q in r.questions.values() for c in q.checks if c.review]
-    if review:
-        parts += [tag("h2", "For staff to review (not shown to the students; no points taken)"),
-                  table(["submission", "question", "check", "what the grader could not decide"],
-                        review)]
-    errors = [r for r in results if r.status == "error"]
-    if errors:
-        parts += [tag("h2", "Kit errors (rerun to regrade)"),
-                  table(["submission", "message"],
-                        [[_link(r), esc(r.message, 300)] for r in errors])]
-    if skipped:
-        parts += [tag("h2", "Files not graded"),
-                  table(["file", "why"], [[f, why] for f, why in skipped])]
-    return page(f"Class report: {a.id}", join(parts))
+    broken = [r for r in results if cell_problems(r)]
+    return {
+        "title": f"Class report: {a.id}", "meta": {}, "assignment_id": a.id,
+        "built": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "count_results": wording.count(len(results), "result file"),
+        "scoring": _scoring_sentence(), "summary": _summary(results, grades),
+        "notes": list(notes), "histogram": chart, "total_label": total_label,
+        "grades": [{"submission": g.submission, "status": g.status,
+                    "headline": g.headline if g.status == "graded" else g.status,
+                    "total": points(g.total) if g.status != "error" else ""} for g in grades],
+        "questions": [[s["id"], points(s["max"]), points(s["mean"]),
+                       f"{100 * s['mean'] / s['max']:.0f}%" if s["max"] else "",
+                       f"{100 * s['pass_rate']:.0f}%", f"{100 * s['zero_rate']:.0f}%"]
+                      for s in question_stats(counted)],
+        "mistakes": [{"question": q, "diagnosis": d, "count": n, "example": m}
+                     for q, d, n, m in frequent_mistakes(counted)],
+        "roster": _roster_data(roster) if roster is not None else None,
+        "late": _late_data(grades, policy),
+        "similarity": similarity_data(similarity) if similarity is not None else None,
+        "slowest": [{"submission": r.submission, "seconds": f"{submission_seconds(r):.1f}",
+                     "status": r.status}
+                    for r in sorted(results, key=submission_seconds, reverse=True)[:TOP]],
+        "failing_share": f"{FAILING_FRACTION:.0%}", "maximum": a.core_points,
+        "failing": [{"submission": g.submission, "status": g.status,
+                     "total": points(g.total), "message": g.message} for g in failing(grades)],
+        "broken": [{"submission": r.submission, "total": points(grade_of[r.submission].total),
+                    "problems": cell_problems(r)} for r in broken],
+        "review": [{"submission": r.submission, "question": c.question, "check": c.name,
+                    "note": c.review} for r in results
+                   for q in r.questions.values() for c in q.checks if c.review],
+        "errors": [{"submission": r.submission, "message": r.message}
+                   for r in results if r.status == "error"],
+        "skipped": [list(s) for s in skipped],
+        "href": feedback_href, "banner": _banner(results),
+    }
+
+
+def _banner(results: Sequence[SubmissionResult]) -> str:
+    """A warning when any submission ran unconfined (its result's ``limits`` says so)."""
+    loose = [r.submission for r in results
+             if "unconfined" in str(r.limits.get("containment", "")).lower()]
+    if not loose:
+        return ""
+    return (f"{wording.count(len(loose), 'submission')} graded without the sandbox: "
+            + wording.names(loose, 10))
+
+
+def render_report(results: Sequence[SubmissionResult], grades: Sequence[FinalGrade],
+                  skipped: Sequence[tuple[str, str]] = (), notes: Sequence[str] = (), *,
+                  roster: RosterMatch | None = None, similarity: SimilarityReport | None = None,
+                  policy: LatePolicy | None = None) -> str:
+    """The class report as HTML text; ``grades`` are the final grades of ``results``."""
+    return render("report.html.j2", **report_data(
+        results, grades, skipped, notes, roster=roster, similarity=similarity, policy=policy))
 
 
 def write_report(path: str | Path, results: Sequence[SubmissionResult],

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import wording
 from autograder.csv_cells import unguard
 
 KEPT_FILE = "roster.csv"
@@ -174,7 +175,7 @@ def match(roster: Roster, submissions: Iterable[str]) -> RosterMatch:
     warnings = list(roster.warnings)
     if ambiguous:
         warnings.append("roster identifiers shared by several students, not used for matching: "
-                        + ", ".join(ambiguous[:10]) + (" ..." if len(ambiguous) > 10 else ""))
+                        + wording.names(ambiguous, 10))
     by_submission: dict[str, Student] = {}
     taken: dict[int, str] = {}
     unmatched = []

@@ -395,8 +395,8 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
             if not passed and diagnosis:
                 if diagnosis in named:
                     detail = e.get("detail") or message
-                    message = (f"{detail} This fails because of the same mistake as "
-                               f"`{named[diagnosis]}` above.")
+                    message = (f"{detail} The same mistake as in the first failed check of "
+                               "this question explains this one.")
                 else:
                     named[diagnosis] = e["name"]
             checks.append(CheckResult(
@@ -420,14 +420,14 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
 
 def _twin_outcome(twin: dict) -> tuple[bool, str, str]:
     """A skipped cuda-only check counts as its CPU twin: (passed, message, diagnosis)."""
-    name = twin.get("name", "its CPU version")
     if twin.get("passed"):
-        return True, f"no GPU on the grading machine; credited because `{name}` passed.", ""
+        return True, ("no GPU on the grading machine; credited because its CPU version "
+                      "passed."), ""
     message = twin.get("message", "")
     if NOT_IMPLEMENTED in message or NOT_DEFINED in message:
         return False, message, ""
-    return False, (f"Without a GPU this check counts as its CPU version `{name}`, which "
-                   "failed."), twin.get("diagnosis", "")
+    return False, ("Without a GPU this check counts as its CPU version, which failed."), \
+        twin.get("diagnosis", "")
 
 
 def _builds_on_sentence(names: list[str], question_id: str) -> str:
@@ -441,7 +441,8 @@ def _builds_on_sentence(names: list[str], question_id: str) -> str:
             continue
         if owner != question_id and owner not in owners:
             owners.append(owner)
-    where = " and ".join(owners) if owners else "its own question"
+    where = (", ".join(owners[:-1]) + " and " + owners[-1] if len(owners) > 1
+             else owners[0] if owners else "its own question")
     return (f"graded with the reference {', '.join(names)} substituted, so a bug there costs "
             f"points only in {where}")
 

@@ -405,3 +405,18 @@ def test_the_contract_page_agrees_with_the_assignment_file() -> None:
         for name in [*q.classes, *q.constants]:
             assert f"`class {name}(" in text or f"`{name}`" in text, name
     assert checked >= 20
+
+
+def test_the_released_contract_speaks_to_students_and_staff_notes_stay_behind() -> None:
+    """contract.md is for students (no assignment.toml, no "what a grader may assume", no
+    staff); what graders need is in grading_notes.md, which is never released."""
+    page = contract.ASSIGNMENT.contract.read_text(encoding="utf-8")
+    for staff_text in ("assignment.toml", "What a grader may assume", "other graders",
+                       "Course staff and other graders write submissions"):
+        assert staff_text not in page, staff_text
+    assert "## How your notebook is graded" in page
+    notes = contract.ASSIGNMENT.folder / "grading_notes.md"
+    assert "What a grader may assume of a submission" in notes.read_text(encoding="utf-8")
+    released = contract.ASSIGNMENT.release_dir
+    assert (released / "contract.md").read_text(encoding="utf-8") == page
+    assert not (released / "grading_notes.md").exists()

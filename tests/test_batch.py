@@ -153,9 +153,9 @@ def test_discover_accepts_both_layouts_and_lists_skipped(tmp_path: Path) -> None
 def test_grades_csv_has_exactly_the_columns(graded) -> None:
     _, out, summary = graded
     header, rows = read_csv(out / "grades.csv")
-    assert header == ["submission", "status", "total", "max_total",
+    assert header == ["submission", "status", "core", "extra_credit", "total", "max_total",
                       *[q.id for q in QUESTIONS], "free_response", "late_penalty", "message"]
-    assert header[4] == "q1_baselines" and header[-4] == "bonus_variants"
+    assert header[6] == "q1_baselines" and header[-4] == "bonus_variants"
     by = {r["submission"]: r for r in rows}
     assert set(by) == {"alice", "bob", "carol", "dave", "erin", "frank", "mallory"}
     assert by["alice"]["status"] == "graded" and float(by["alice"]["total"]) == 100.0
@@ -169,7 +169,7 @@ def test_grades_csv_has_exactly_the_columns(graded) -> None:
                                      "x.py": "not a notebook (.ipynb)"}
     # kit errors never reach the gradebook as zeros
     book_header, book = read_csv(out / "gradebook.csv")
-    assert book_header == ["student_id", "total"]
+    assert book_header == ["student_id", "total", "extra_credit"]
     assert {r["student_id"]: float(r["total"]) for r in book} == {
         "alice": 100.0, "bob": 50.0, "carol": 25.0, "frank": 0.0, "mallory": 50.0}
     # the kit's traceback goes to errors/, not into the student's page
@@ -212,7 +212,7 @@ def test_feedback_pages_are_valid_safe_and_hide_the_checks(graded) -> None:
     alice = (out / "feedback" / "alice.html").read_text()  # curves equal: no plots
     assert "data:image/png" not in alice and "matches the reference trace" in alice
     assert "Your FlipNet losses match the reference curves" in alice
-    assert "NameError: name &#x27;foo&#x27; is not defined" in bob
+    assert "NameError: name &#39;foo&#39; is not defined" in bob
     assert "has not been scored yet" in bob
     mallory = (out / "feedback" / "mallory.html").read_text()
     assert "&lt;script&gt;" in mallory and "<script>" not in mallory
@@ -339,9 +339,12 @@ def test_manual_scores_merge_without_regrading(tmp_path: Path, fixed_checks: Non
         assert (out / "results" / name).stat().st_mtime_ns == mtime
     _, grades = read_csv(out / "grades.csv")
     totals = {r["submission"]: float(r["total"]) for r in grades}
-    assert totals == {"ann": 104.0, "ben": 52.5, "cat": 50.0, "dan": 0.0}
+    assert totals == {"ann": 100.0, "ben": 50.0, "cat": 50.0, "dan": 0.0}  # the core
+    extra = {r["submission"]: float(r["extra_credit"]) for r in grades}
+    assert extra == {"ann": 4.0, "ben": 2.5, "cat": 0.0, "dan": 0.0}  # staff scores
     _, book = read_csv(out / "gradebook.csv")
     assert {r["student_id"]: float(r["total"]) for r in book} == totals
+    assert {r["student_id"]: float(r["extra_credit"]) for r in book} == extra
     assert any("lots" in w for w in summary.warnings)
     header, rows = manual.read_manual(out / "manual.csv")[:2]
     assert header == ["submission", "answer", "score", "comment"]
@@ -350,7 +353,8 @@ def test_manual_scores_merge_without_regrading(tmp_path: Path, fixed_checks: Non
                          "comment": "great"}
     assert by["cat"]["score"] == "lots" and by["dan"]["score"] == ""
     page = (out / "feedback" / "ann.html").read_text()
-    assert "includes 4 points that course staff gave your free-response answer" in page
+    assert "Course staff gave your free-response answer 4 points" in page
+    assert "Core 100 / 100 · extra credit +4" in page
 
 
 def test_rerun_skips_unchanged_and_force_or_changes_regrade(tmp_path: Path,
@@ -421,7 +425,8 @@ def test_progress_bar_is_one_line_on_a_terminal() -> None:
     stream = Tty()
     progress = batch.Progress(3, stream)
     for name in ("a", "b"):
-        progress.update(SubmissionResult.failed(name, "invalid", "x"))
+        result = SubmissionResult.failed(name, "invalid", "x")
+        progress.update(result, final_grade(result))
     assert "\n" not in stream.text and stream.text.count("\r") == 2
     assert "2/3" in stream.text and "failures 2" in stream.text and "left" in stream.text
     progress.close()

@@ -45,10 +45,11 @@ MOODLE_ROSTER = ("First name,Surname,ID number,Email address\n"
                  "Alice,Liddell,A1,alice@uni.example\nBob,Builder,B2,bob@uni.example\n"
                  "Carol,Ng,,carol@uni.example\nDave,Dee,D4,dave@uni.example\n"
                  "Erin,E,E5,erin@uni.example\nFrank,Fox,F6,frank@uni.example\n")
-# final totals worked out by hand: checks (stand-in fractions of the core points, alice
-# with the whole bonus) + staff score - late penalty (bob one day late)
-EXPECTED = {"alice": CORE + BONUS_POINTS + FREE_RESPONSE_POINTS, "bob": CORE * 0.5 - 10,
-            "carol": CORE * 0.25, "frank": 0.0}
+# final scores worked out by hand: the core (stand-in fractions of the core points) - late
+# penalty (bob one day late); extra credit (alice: the whole bonus and the staff score) is
+# a column of its own (the assignment file's default, extra_credit = "separate")
+EXPECTED = {"alice": CORE, "bob": CORE * 0.5 - 10, "carol": CORE * 0.25, "frank": 0.0}
+EXTRA = {"alice": BONUS_POINTS + FREE_RESPONSE_POINTS, "bob": 0.0, "carol": 0.0, "frank": 0.0}
 NAMES = {"alice": "Liddell, Alice", "bob": "Builder, Bob", "carol": "Ng, Carol",
          "frank": "Fox, Frank"}
 
@@ -147,10 +148,13 @@ def canvas_course() -> list[dict[str, str]]:
 def test_canvas_import(graded: Path) -> None:
     text, warnings = export.export(graded, "canvas", policy=POLICY)
     points, grades = canvas_import(text, canvas_course())
-    assert points == {ASSIGNMENT_ID: float(CORE)}
+    extra = f"{ASSIGNMENT_ID} extra credit"
+    assert points == {ASSIGNMENT_ID: float(CORE), extra: 0.0}  # 0 possible: extra credit
     by_login = {u["login"]: u["id"] for u in canvas_course()}
     assert {u: float(g[ASSIGNMENT_ID]) for u, g in grades.items()} == \
         {by_login[name]: total for name, total in EXPECTED.items()}
+    assert {u: float(g[extra]) for u, g in grades.items()} == \
+        {by_login[name]: points for name, points in EXTRA.items()}
     assert any("no submission" in w and "Erin" in w for w in warnings)
     assert any("kit failed" in w and "dave" in w for w in warnings)  # never a zero
     assert any("zoe" in w for w in warnings)  # on no roster: not exported
@@ -163,7 +167,7 @@ def test_canvas_existing_assignment_column_and_without_a_roster(graded: Path,
                                                                 tmp_path: Path) -> None:
     text, _ = export.export(graded, "canvas", column="Adam (4712)", policy=POLICY)
     points, _ = canvas_import(text, canvas_course())
-    assert points == {"Adam (4712)": float(CORE)}
+    assert points == {"Adam (4712)": float(CORE), "Adam (4712) extra credit": 0.0}
     bare = tmp_path / "grades"
     shutil.copytree(graded, bare)
     (bare / "roster.csv").unlink()
@@ -189,6 +193,27 @@ def test_moodle_import_by_email_or_id_number(graded: Path, tmp_path: Path) -> No
     grades = moodle_import(text, users, "ID number", "useridnumber", ASSIGNMENT_ID)
     assert grades == {by_email[n]: total for n, total in EXPECTED.items() if n != "carol"}
     assert any("no ID number" in w and "Carol Ng" in w for w in warnings)
+    grades = moodle_import(text, users, "ID number", "useridnumber",
+                           f"{ASSIGNMENT_ID} extra credit")
+    assert grades == {by_email[n]: points for n, points in EXTRA.items() if n != "carol"}
+
+
+def test_moodle_without_emails_says_so_and_names_the_file(graded: Path, tmp_path: Path) -> None:
+    """A roster without an email column, or no roster at all, gives a Moodle file with no
+    student: the warning says why, names the roster file (or that none was given) and
+    lists people one per '; ', never ', ' (names are "Last, First")."""
+    out = tmp_path / "grades"
+    shutil.copytree(graded, out)
+    text, warnings = export.export(out, "moodle", policy=POLICY)  # Canvas roster: no emails
+    assert len(text.strip().splitlines()) == 1
+    roster = out / "roster.csv"
+    assert any(str(roster) in w and "no Email address for any student" in w
+               for w in warnings), warnings
+    assert "left out, no submission (1): Erin, E" in warnings
+    roster.unlink()
+    _, warnings = export.export(out, "moodle", policy=POLICY)
+    assert any("no roster was given" in w for w in warnings), warnings
+    assert not any("the roster" in w for w in warnings), warnings
 
 
 def test_plain_csv_one_row_per_student(graded: Path) -> None:
@@ -201,6 +226,9 @@ def test_plain_csv_one_row_per_student(graded: Path) -> None:
     assert {r["maximum"] for r in rows.values()} == {str(CORE)}  # stated once: 100
     totals = {r["submission"]: float(r["total"]) for r in rows.values() if r["total"]}
     assert totals == EXPECTED
+    extra = {r["submission"]: float(r["extra_credit"]) for r in rows.values()
+             if r["extra_credit"]}
+    assert extra == EXTRA
     assert rows["S1001"]["free_response"] == str(FREE_RESPONSE_POINTS)
     assert rows["S1002"]["late_penalty"] == "10" and "10 points off" in rows["S1002"]["message"]
     assert rows["S1005"]["status"] == "missing" and rows["S1004"]["status"] == "error"

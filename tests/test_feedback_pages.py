@@ -42,7 +42,8 @@ def test_a_mistake_reads_once_and_the_substitution_note_once_per_question():
               .replace("v_hat = v_new / bias_correction(beta2, t)", "v_hat = v_new"))
     text = _text(_page(source))
     assert text.count("This looks like a known mistake") == 1
-    assert "same mistake as" in text
+    assert "same mistake as in the first failed check" in text
+    assert "test_" not in text  # a hidden check's name never reaches a student
     builds_on = ("q5_adam_trace", "q6_weight_decay", "q7_rosenbrock", "q8_flipnet")
     assert text.count("Graded with the reference") == len(builds_on)
     assert "Your Adam trace against the reference" in text  # the student's own trace parts

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from adam import CORE_POINTS, QUESTION_IDS
+from adam import BONUS_POINTS, CORE_POINTS, QUESTION_IDS
 
 from autograder import otter_build
 from autograder.gradescope import VISIBILITIES, question_output
@@ -62,6 +62,8 @@ RESULTS_SCHEMA = {
         "leaderboard": {"type": "array"},
     },
 }
+LOGS: dict[Path, str] = {}
+"""What each run_autograder printed, by its folder."""
 METADATA = {
     "id": 123456, "created_at": "2026-11-30T10:00:00.000000-08:00", "submission_method": "upload",
     "assignment": {"id": 42, "title": "Adam and Its Variants", "total_points": "100.0",
@@ -99,6 +101,7 @@ def run_gradescope(zip_path: Path, tmp: Path, files: dict[str, bytes],
     assert proc.returncode == 0 and results.is_file(), proc.stdout[-2000:] + proc.stderr[-3000:]
     data = json.loads(results.read_text())
     jsonschema.validate(data, RESULTS_SCHEMA)
+    LOGS[tmp] = proc.stdout + proc.stderr
     return data
 
 
@@ -113,7 +116,8 @@ def test_blank_scores_zero_and_says_so_per_question(zip_path, tmp_path):
     for test in data["tests"][:len(QUESTION_IDS) - 2]:  # q1..q10: functions not written
         assert test["visibility"] == "visible" and test["score"] == 0
         assert test["status"] == "failed" and "Not implemented yet" in test["output"]
-    assert sum(t.get("max_score", 0) for t in data["tests"]) == CORE_POINTS
+    assert sum(t.get("max_score", 0) for t in data["tests"]
+               if "extra credit" not in t.get("tags", [])) == CORE_POINTS
     assert data["extra_data"]["seed"] == 4321
 
 
@@ -121,10 +125,11 @@ def test_blank_scores_zero_and_says_so_per_question(zip_path, tmp_path):
 def test_correct_notebook_full_marks_with_any_file_name(zip_path, tmp_path):
     data = run_gradescope(zip_path, tmp_path, {"my_work.ipynb":
                                                (SUBMISSIONS / "correct.ipynb").read_bytes()})
-    assert data["score"] == 110
+    assert data["score"] == CORE_POINTS  # extra credit is a column of its own by default
+    assert data["output"].startswith(f"**Core {CORE_POINTS} / {CORE_POINTS} · extra credit "
+                                     f"+{BONUS_POINTS}**")
     graded = data["tests"][:len(QUESTION_IDS)]
-    assert all(t["status"] == "passed" and t["score"] == t["max_score"] or t["max_score"] == 0
-               for t in graded)
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in graded)
     assert "namespaces" in data["extra_data"]["limits"].get("sandbox", "namespaces")
 
 
@@ -156,6 +161,35 @@ def test_question_output_names_each_failure_once():
     checks = [CheckResult("test_a", "q4_adam_step", False, 0.0, 3.0, "`adam_step` drifts."),
               CheckResult("test_b", "q4_adam_step", True, 2.0, 2.0)]
     text = question_output(QuestionResult("q4_adam_step", 2.0, 5.0, checks))
-    assert text == "✘ `adam_step` drifts. (−3 points)"
+    assert text == "- ✘ `adam_step` drifts. (−3 points)"
     full = question_output(QuestionResult("q4_adam_step", 5.0, 5.0, checks[1:]))
     assert full == "The check passed."
+
+
+@pytest.mark.slow
+def test_a_failing_core_never_reads_full_and_a_syntax_error_is_named(zip_path, tmp_path):
+    """The sample without bias correction (core 90, bonus 10) scores 90, opens with the
+    headline and shows its bonus as 10 / 10 extra credit; the free response is pending
+    (no status, no score); the broken-syntax sample's q3 names the syntax error and its
+    line; nothing student-facing holds a hidden check's name or the seed."""
+    data = run_gradescope(zip_path, tmp_path / "nobias", {
+        "adam_variants.ipynb": (SUBMISSIONS / "no_bias_correction.ipynb").read_bytes()})
+    assert data["score"] == CORE_POINTS - 10
+    assert data["output"].startswith(f"**Core {CORE_POINTS - 10} / {CORE_POINTS} · extra "
+                                     f"credit +{BONUS_POINTS}**")
+    bonus = [t for t in data["tests"] if "extra credit" in t.get("tags", [])]
+    assert len(bonus) == 1 and bonus[0]["score"] == bonus[0]["max_score"] == BONUS_POINTS
+    free = data["tests"][-1]
+    assert "pending" in free["name"] and not {"status", "score", "max_score"} & set(free)
+    student_text = json.dumps([data["output"], [(t["name"], t["output"])
+                                                for t in data["tests"]]])
+    assert "seed" not in student_text.lower() and "test_" not in student_text
+    assert "Warning" not in LOGS[tmp_path / "nobias"], LOGS[tmp_path / "nobias"][-2000:]
+    data = run_gradescope(zip_path, tmp_path / "syntax", {
+        "adam_variants.ipynb": (SUBMISSIONS / "broken_syntax.ipynb").read_bytes()})
+    q3 = next(t for t in data["tests"] if t["name"].startswith("q3_rmsprop"))
+    assert q3["status"] == "failed" and q3["score"] == 0
+    assert "the cell defining `rmsprop_step` has a syntax error (line 1: expected ':')" \
+        in q3["output"]
+    assert "Not implemented" not in q3["output"]
+    assert "syntax error (line 1: expected ':')" in data["output"]

@@ -125,7 +125,8 @@ def test_batch_feedback_and_report_on_the_fixture(gd, native, tmp_path) -> None:
     assert not any(qid in header for qid in adam.QUESTION_IDS)
     for name, points in EXPECTED.items():
         assert {q: float(rows[name][q]) for q in points} == points
-        assert float(rows[name]["total"]) == sum(points.values())
+        assert float(rows[name]["total"]) == sum(points.values())  # extra_credit = "added"
+        assert float(rows[name]["extra_credit"]) == points["bonus_heavy_ball"]
         assert float(rows[name]["max_total"]) == MAXIMUM
     page = (out / "feedback" / "bad_descend.html").read_text()
     assert "Your descent against the reference" in page and "data:image/png;base64," in page
@@ -142,8 +143,11 @@ def test_gradescope_and_otter_on_the_fixture(gd, native, tmp_path) -> None:
                               {"gd_basics.ipynb": gd["notebooks"][name].read_bytes()})
         scored = {t["name"].split(" ")[0]: t for t in data["tests"] if "max_score" in t}
         assert {q: scored[q]["score"] for q in EXPECTED[name]} == EXPECTED[name]
-        assert sum(t["max_score"] for t in data["tests"] if "max_score" in t) == MAXIMUM  # bonus: extra credit
-        assert data["score"] == sum(EXPECTED[name].values())
+        assert sum(t["max_score"] for t in data["tests"] if "max_score" in t
+                   and "extra credit" not in t.get("tags", [])) == MAXIMUM
+        assert data["score"] == sum(EXPECTED[name].values())  # extra_credit = "added"
+        assert data["output"].endswith(f"· total {sum(EXPECTED[name].values()):g}**") or \
+            f"· total {sum(EXPECTED[name].values()):g}**" in data["output"]
     (tmp_path / "otter").mkdir()
     ran = otter_run(zip_path, gd["notebooks"]["bad_step"], tmp_path / "otter")
     scored = {t["name"].split(" ")[0]: t["score"] for t in ran["json"]["tests"]

@@ -5,6 +5,7 @@ in grades.csv, the exports, the feedback page and the class report."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -115,23 +116,32 @@ def test_penalty_in_grades_exports_feedback_and_report(tmp_path: Path) -> None:
     (subs / "flat.ipynb").write_text(notebook("score=1"))  # no time anywhere
     times = tmp_path / "times.csv"
     times.write_text("submission,submitted_at\nfromcsv,2026-03-13T20:00:00-05:00\n")
-    summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL,
+    console = io.StringIO()
+    summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=console,
                               late_policy=policy(), timestamps_csv=times)
     expected = {"ontime": (CORE, 0.0), "oneday": (CORE - 10, 10.0), "small": (0.0, 5.0),
                 "gs": (CORE / 2 - 20, 20.0), "fromcsv": (CORE, 0.0), "flat": (CORE, 0.0)}
     _, rows = read_csv(out / "grades.csv")
     got = {r["submission"]: (float(r["total"]), float(r["late_penalty"])) for r in rows}
     assert got == expected
+    messages = {r["submission"]: r["message"] for r in rows}
+    assert messages["gs"].startswith("submitted 1 d 10 h 1 min after the deadline: 20 points "
+                                     "off")
+    assert messages["ontime"] == ""
+    # the console's line per submission is the final grade, the late penalty taken off
+    lines = {line.split(":")[0].split()[-1]: line for line in console.getvalue().splitlines()
+             if line.startswith("graded ")}
+    assert f"gs: Core {CORE / 2:g} / {CORE} · late −20 → {CORE / 2 - 20:g} / {CORE}" \
+        in lines["gs"]
     assert sorted(summary.late) == ["gs", "oneday", "small"]
-    assert any("no submission time for 1 submissions" in w and "flat" in w
-               for w in summary.warnings)
+    assert any("for 1 submission (counted as on time): flat" in w for w in summary.warnings)
     sources = {r["submission"]: r["source"] for r in read_csv(out / "submission_times.csv")[1]}
     assert sources == {"ontime": "timestamp.txt", "oneday": "timestamp.txt",
                        "small": "timestamp.txt", "gs": "submission_metadata.json",
                        "fromcsv": "timestamps.csv", "flat": ""}
     page = parse_html((out / "feedback" / "gs.html").read_text(encoding="utf-8"))
     visible = " ".join(" ".join(page.text).split())
-    assert f"Total: {CORE / 2 - 20:g} of {CORE} points" in visible
+    assert f"Core {CORE / 2:g} / {CORE} · late −20 → {CORE / 2 - 20:g} / {CORE}" in visible
     assert "Late: submitted 1 d 10 h 1 min after the deadline: 20 points off" in visible
     ontime = " ".join((out / "feedback" / "ontime.html").read_text(encoding="utf-8").split())
     assert "Late:" not in ontime

@@ -64,7 +64,8 @@ def test_bad_rows_are_rejected_by_row_and_the_rest_merges(tmp_path: Path,
     assert {k: r["free_response"] for k, r in by.items()} == expected_free
     for name, fraction in fractions.items():
         free = float(expected_free[name] or 0)
-        assert float(by[name]["total"]) == pytest.approx(CORE * fraction + free), name
+        assert float(by[name]["total"]) == pytest.approx(CORE * fraction), name  # the core
+        assert float(by[name]["extra_credit"]) == pytest.approx(free), name
         assert float(by[name]["max_total"]) == CORE
     report = parse_html((out / "report.html").read_text(encoding="utf-8"))
     visible = " ".join(report.text)
@@ -117,4 +118,6 @@ def test_formula_ids_through_the_batch(tmp_path: Path) -> None:
     batch.run_batch(subs, out, jobs=1, grade_fn=STANDIN, stream=DEVNULL)
     _, rows = read_csv(out / "grades.csv")
     assert {r["submission"]: float(r["total"]) for r in rows} == {
-        "'=1+1": CORE, "'@evil": CORE + 2, "'-minus": CORE}
+        "'=1+1": CORE, "'@evil": CORE, "'-minus": CORE}
+    assert {r["submission"]: float(r["extra_credit"]) for r in rows} == {
+        "'=1+1": 0, "'@evil": 2, "'-minus": 0}

@@ -22,7 +22,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from adam import (
+    ASSIGNMENT,
     ASSIGNMENT_ID,
+    BONUS_POINTS,
+    CORE_POINTS,
     NOTEBOOK_NAME,
     POINTS,
     QUESTION_IDS,
@@ -36,6 +39,8 @@ from autograder.check_catalog import CheckSpec, collect_checks
 from autograder.nbgrader_grading import grade_id, is_test_cell
 
 SAMPLES = samples()
+BONUS_IDS = {q.id for q in ASSIGNMENT.questions if q.bonus}
+SUBMISSIONS_DIR = Path(__file__).resolve().parent.parent / "submissions"
 
 
 def _tiny_catalog() -> dict[str, list[CheckSpec]]:
@@ -122,7 +127,8 @@ def course(tmp_path_factory) -> dict:
     course = nbb.build_nbgrader_course(tmp_path_factory.mktemp("nbgrader") / "course")
     with open(course / "nbgrader_config.py", "a") as fh:
         fh.write(f"c.SandboxExecute.seed = {SEED}\n")
-    notebooks = {**SAMPLES, **_variants(tmp_path_factory.mktemp("variants"))}
+    notebooks = {**SAMPLES, "broken_syntax": SUBMISSIONS_DIR / "broken_syntax.ipynb",
+                 **_variants(tmp_path_factory.mktemp("variants"))}
     for name, path in notebooks.items():
         nbb.submit(course, name, path)
     pasted = course / "submitted" / "pasted" / ASSIGNMENT_ID / NOTEBOOK_NAME
@@ -138,9 +144,10 @@ def course(tmp_path_factory) -> dict:
     seconds = time.monotonic() - t0
     sys.stderr.write(f"\nnbgrader autograde: {seconds:.1f} s for {len(notebooks)} submissions "
                      f"({seconds / len(notebooks):.1f} s each)\n")
-    nbb.generate_feedback(course)
+    feedback = nbb.run_nbgrader(course, "generate_feedback", ASSIGNMENT_ID, "--force")
     nbb.run_nbgrader(course, "export")
-    return {"dir": course, "log": log.stdout + log.stderr, "notebooks": notebooks}
+    return {"dir": course, "log": log.stdout + log.stderr, "notebooks": notebooks,
+            "feedback_log": feedback.stdout + feedback.stderr}
 
 
 @pytest.mark.slow
@@ -150,7 +157,10 @@ def test_course_layout_and_points(course):
     source = nbformat.read(str(course_dir / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
     tests = [c for c in source.cells if is_test_cell(c)]
     assert [c.metadata["nbgrader"]["grade_id"] for c in tests] == \
-        [grade_id(qid, c.name) for qid in QUESTION_IDS for c in catalog[qid]]
+        [grade_id(qid, n) for qid in QUESTION_IDS for n in range(1, len(catalog[qid]) + 1)]
+    names = {c.name.split("[")[0] for checks in catalog.values() for c in checks}
+    pages = [p.read_text() for p in (course_dir / "feedback").glob("*/*/*.html")]
+    assert pages and not [n for n in names for page in pages if n in page]  # numbered ids
     config = (course_dir / "nbgrader_config.py").read_text()
     assert "SandboxExecute" in config and "RecordBonus" in config
     assert (course_dir / "release" / ASSIGNMENT_ID / "public_checks.py").is_file()
@@ -168,9 +178,14 @@ def test_released_notebook_is_the_kits(course):
 
 @pytest.mark.slow
 def test_points_match_the_native_engine(course):
+    """Core questions as the native engine; the bonus is not in nbgrader's score (extra
+    credit is a column of its own by default) but in the autograded notebook's metadata."""
     for name, path in course["notebooks"].items():
         native = native_result(str(path))
-        assert nbb.question_points(course["dir"], name) == native["points"], name
+        core = {q: 0.0 if q in BONUS_IDS else p for q, p in native["points"].items()}
+        assert nbb.question_points(course["dir"], name) == core, name
+        meta = _autograded(course, name).metadata["autograder"]
+        assert meta["extra_credit"] == sum(native["points"][q] for q in BONUS_IDS), name
     assert sum(nbb.question_points(course["dir"], "forger").values()) == 0
 
 
@@ -180,7 +195,41 @@ def test_export_has_the_kits_maximum_and_the_bonus_as_extra_credit(course):
             csv.DictReader(io.StringIO((course["dir"] / "grades.csv").read_text()))}
     assert {float(r["max_score"]) for r in rows.values()} == {100.0}
     correct = native_result(str(SAMPLES["correct"]))["points"]
-    assert float(rows["correct"]["score"]) == pytest.approx(sum(correct.values()))
+    assert float(rows["correct"]["score"]) == pytest.approx(
+        sum(p for q, p in correct.items() if q not in BONUS_IDS))
+
+
+@pytest.mark.slow
+def test_a_failing_core_is_never_full_in_formgrader_and_a_syntax_error_is_named(course):
+    """The no-bias sample (core 90, bonus 10) reads 90 / 100 in nbgrader's gradebook and
+    export, not 100 / 100; its notebook carries core 90 and extra credit 10. The
+    broken-syntax sample's q3 test cells say which cell has a syntax error and its line.
+    autograde and generate_feedback print no Python warning."""
+    rows = {r["student_id"]: r for r in
+            csv.DictReader(io.StringIO((course["dir"] / "grades.csv").read_text()))}
+    assert float(rows["no_bias_correction"]["score"]) == CORE_POINTS - 10
+    assert float(rows["no_bias_correction"]["max_score"]) == CORE_POINTS
+    meta = _autograded(course, "no_bias_correction").metadata["autograder"]
+    assert (meta["core"], meta["extra_credit"]) == (CORE_POINTS - 10, BONUS_POINTS)
+    assert meta["headline"] == f"Core {CORE_POINTS - 10} / {CORE_POINTS} · extra credit " \
+                               f"+{BONUS_POINTS}"
+    syntax = _autograded(course, "broken_syntax")
+    q3 = [c for c in syntax.cells if is_test_cell(c)
+          and c.metadata["nbgrader"]["grade_id"].startswith("hidden__q3_rmsprop__")]
+    assert q3 and all("the cell defining `rmsprop_step` has a syntax error (line 1: "
+                      "expected ':')" in c.outputs[0]["evalue"] for c in q3)
+    for log in (course["log"], course["feedback_log"]):
+        assert "Warning" not in log, [line for line in log.splitlines() if "Warning" in line]
+        assert "not recognized" not in log and "IPython parent" not in log
+    page = course["dir"] / "feedback" / "broken_syntax" / ASSIGNMENT_ID / \
+        f"{Path(NOTEBOOK_NAME).stem}.html"
+    assert "has a syntax error (line 1: expected &#39;:&#39;)" in page.read_text() or \
+        "has a syntax error (line 1: expected ':')" in page.read_text()
+
+
+def _autograded(course: dict, name: str) -> nbformat.NotebookNode:
+    return nbformat.read(str(course["dir"] / "autograded" / name / ASSIGNMENT_ID /
+                             NOTEBOOK_NAME), as_version=4)
 
 
 @pytest.mark.slow

@@ -92,10 +92,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[list
 def test_failing_list_holds_only_failing_submissions(built) -> None:
     sections, _ = built
     failing = [row[0] for row in sections["Failing submissions"][1:]]
-    assert sorted(failing) == ["broken", "low"]  # not top (115, with a timed-out cell)
-    crashed = sections["Cells that timed out or crashed the process"][1:]
-    assert [row[0] for row in crashed] == ["top"] and crashed[0][1] == \
-        f"{CORE + BONUS + FREE_RESPONSE_POINTS:.1f}"
+    assert sorted(failing) == ["broken", "low"]  # not top (100 + 15 extra, a timed-out cell)
+    crashed = sections["Cells that did not compile, timed out or crashed the process"][1:]
+    assert [row[0] for row in crashed] == ["top"] and crashed[0][1] == f"{CORE:.1f}"
+    assert "timed out" in crashed[0][2]
     assert [row[0] for row in sections["Kit errors (rerun to regrade)"][1:]] == ["kit"]
 
 
@@ -106,19 +106,31 @@ def test_points_have_one_precision(built) -> None:
     for row in per_question[1:]:
         assert ONE_DECIMAL.match(row[1]) and ONE_DECIMAL.match(row[2]), row
     summary = {row[0]: row[1] for row in sections[""] if len(row) == 2}
-    for key in ("mean total", "median total", "maximum"):
+    for key in ("mean core", "median core", "maximum", "mean extra credit"):
         assert ONE_DECIMAL.match(summary[key]), (key, summary[key])
-    low, high = summary["lowest / highest"].split(" / ")
+    low, high = summary["lowest / highest core"].split(" / ")
     assert ONE_DECIMAL.match(low) and ONE_DECIMAL.match(high)
-    assert high == f"{CORE + BONUS + FREE_RESPONSE_POINTS:.1f}"
+    assert high == f"{CORE:.1f}"
     for row in sections["Failing submissions"][1:]:
         assert ONE_DECIMAL.match(row[2]), row
 
 
-def test_histogram_runs_to_the_maximum_with_extra_credit(built) -> None:
+def test_histogram_runs_to_the_maximum_of_the_score(built) -> None:
+    """Extra credit is a column of its own (the assignment file's default): the scores run
+    to the core maximum, and the 100 + 15 student is at 100, not above it."""
     _, captured = built
-    top = CORE + BONUS + FREE_RESPONSE_POINTS
-    assert captured["xmax"] == top
-    assert max(captured["values"]) == top  # the 115 student is inside the range
+    assert captured["xmax"] == CORE
+    assert max(captured["values"]) == CORE
     width = captured["xmax"] / captured["bins"]
     assert (CORE / width).is_integer()  # 100 is a bin edge: no bin mixes 99 and 101
+
+
+def test_every_submission_has_its_headline(built) -> None:
+    """The report lists each submission with the headline of its feedback page: core and
+    extra credit apart, the 100 + 15 student as core 100 with +15, never as 115."""
+    sections, _ = built
+    rows = {row[0]: row for row in sections["Every submission"][1:]}
+    assert rows["top"][2] == (f"Core {CORE} / {CORE} · extra credit "
+                              f"+{BONUS + FREE_RESPONSE_POINTS:g}")
+    assert rows["top"][3] == f"{CORE:.1f}"
+    assert rows["mid"][2].startswith(f"Core {0.55 * CORE:g} / {CORE}")

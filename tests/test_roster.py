@@ -121,3 +121,14 @@ def test_an_unusable_roster_stops_before_grading(tmp_path: Path) -> None:
     with pytest.raises(batch.BatchInputError, match="lists no student"):
         batch.run_batch(subs, out, roster=write(tmp_path / "empty.csv", "Email\n"),
                         grade_fn=STANDIN, stream=DEVNULL)
+
+
+def test_lists_of_people_are_unambiguous_and_counts_have_their_plural() -> None:
+    """"Last, First" names joined with ", " read as twice as many people: lists use "; "."""
+    from autograder import wording
+
+    assert wording.names(["Kowalski, Anna", "Okafor, Ben"]) == "Kowalski, Anna; Okafor, Ben"
+    assert wording.names(["a", "b", "c"], limit=2) == "a; b; ... (1 more)"
+    assert wording.count(1, "submission") == "1 submission"
+    assert wording.count(2, "submission") == "2 submissions"
+    assert wording.count(0, "student") == "0 students"

@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from autograder import broken_cells
 from autograder.assignment import current
 from autograder.engine.pool import WarmPool, default_pool
 from autograder.engine.sandbox import SandboxStudent
@@ -124,6 +125,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
                 result.questions[q.id] = QuestionResult(q.id, 0.0, float(q.points),
                                                         note="not graded")
         result.recompute_total()
+        broken_cells.explain(result, sub.cells)
         notes = []
         if session.restarts:
             notes.append(f"the student process was restarted {session.restarts} time(s)")

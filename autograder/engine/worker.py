@@ -30,8 +30,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from typing import Any
 
 
@@ -70,8 +72,18 @@ def preload() -> None:
 
     # IPython imports much of what running a cell needs on the first cell (bdb, ...): run a
     # fixed one in a throwaway shell, so every submission starts with it loaded.
-    new_shell().run_cell("import math\nwarm = math.sqrt(4.0)", store_history=False, silent=True)
-    InteractiveShell.clear_instance()
+    # The zygote's HOME does not exist, and IPython warns when it cannot make ~/.ipython: the
+    # warm-up shell gets a folder of its own, removed afterwards (a submission's shell uses
+    # its own HOME, the sandbox's work folder).
+    warm_dir = tempfile.mkdtemp(prefix="kit-ipython-")
+    os.environ["IPYTHONDIR"] = warm_dir
+    try:
+        new_shell().run_cell("import math\nwarm = math.sqrt(4.0)", store_history=False,
+                             silent=True)
+        InteractiveShell.clear_instance()
+    finally:
+        os.environ.pop("IPYTHONDIR", None)
+        shutil.rmtree(warm_dir, ignore_errors=True)
 
 
 def new_shell():  # noqa: ANN201 - IPython's InteractiveShell

@@ -1,38 +1,54 @@
-"""Small HTML helpers shared by the feedback pages and the class report.
+"""The pages' templates (Jinja2, autoescaped) and the small helpers they share.
 
-Every page is one self-contained file (inline CSS, plots as base64 PNG), so it
-can be mailed or uploaded to an LMS as is. All text that reaches a page goes
-through :func:`esc` unless it is a :class:`Markup` built here from escaped
-parts: a submission's output can never inject HTML.
+Every page is one self-contained file (inline CSS, plots as base64 PNG), so it can
+be mailed or uploaded to an LMS as is. The Python side passes plain data to
+:func:`render`; the templates in this folder (``*.html.j2``) lay it out. Autoescape
+is on for every template, so text that came from a submission can never inject
+HTML; only :class:`Markup` built here (plots, inline code) passes as it is. The
+``md`` filter renders the inline Markdown of check messages (`code`, **bold**) after
+escaping.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import math
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-STYLE = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+FOLDER = Path(__file__).resolve().parent
+STYLE = (FOLDER / "style.css").read_text(encoding="utf-8")
 MAX_TEXT_CHARS = 4000
 MAX_PLOT_POINTS = 5000
+_CODE = re.compile(r"`([^`\n]+)`")
+_BOLD = re.compile(r"(?<![\w*])\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*(?![\w*])")
 
 
-class Markup(str):
-    """A string that is already safe HTML (built from escaped parts)."""
-
-
-def esc(value: Any, limit: int = MAX_TEXT_CHARS) -> Markup:
-    """HTML-escape ``str(value)``, cut to ``limit`` characters; Markup passes through."""
-    if isinstance(value, Markup):
-        return value
+def cut(value: Any, limit: int = MAX_TEXT_CHARS) -> str:
+    """``str(value)`` cut to ``limit`` characters, saying how much was cut."""
     text = "" if value is None else str(value)
     if len(text) > limit + 40:
         text = text[:limit] + f" … [{len(text) - limit} more characters cut]"
-    return Markup(html.escape(text, quote=True))
+    return text
+
+
+def inline_markdown(value: Any, limit: int = MAX_TEXT_CHARS) -> Markup:
+    """Escaped text with Markdown's inline `code` and **bold** rendered as HTML."""
+    html = str(escape(cut(value, limit)))
+    html = _CODE.sub(r"<code>\1</code>", html)
+    return Markup(_BOLD.sub(r"<strong>\1</strong>", html))
+
+
+def plain_text(value: Any) -> str:
+    """Text with Markdown's inline `code` and **bold** marks taken out (for plain text)."""
+    return _BOLD.sub(r"\1", _CODE.sub(r"\1", "" if value is None else str(value)))
 
 
 def fmt_points(value: float | None) -> str:
@@ -49,47 +65,22 @@ def score_class(points: float, max_points: float) -> str:
     return "partial" if points > 0 else "zero"
 
 
-def tag(name: str, content: Any = "", **attrs: Any) -> Markup:
-    """``<name attrs>content</name>`` with escaped attribute values and content."""
-    parts = [name]
-    for key, value in attrs.items():
-        if value is None:
-            continue
-        parts.append(f'{key.rstrip("_").replace("_", "-")}="{esc(value)}"')
-    return Markup(f"<{' '.join(parts)}>{esc(content)}</{name}>")
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The one Jinja2 environment: this folder's templates, autoescaped, strict."""
+    env = Environment(loader=FileSystemLoader(str(FOLDER)),
+                      autoescape=select_autoescape(["html", "j2"], default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    env.filters.update(md=inline_markdown, points=fmt_points, cut=cut,
+                       score_class=lambda pair: score_class(*pair))
+    env.globals["style"] = Markup(STYLE)
+    return env
 
 
-def join(parts: Iterable[Any], sep: str = "\n") -> Markup:
-    """Concatenate escaped parts."""
-    return Markup(sep.join(esc(p) for p in parts))
-
-
-def table(headers: Sequence[Any], rows: Iterable[Sequence[Any]],
-          numeric: Iterable[int] = ()) -> Markup:
-    """An HTML table; cells are escaped unless Markup; ``numeric`` columns align right."""
-    numeric = set(numeric)
-    head = "".join(
-        str(tag("th", h, class_="num" if i in numeric else None)) for i, h in enumerate(headers)
-    )
-    body = []
-    for row in rows:
-        cells = "".join(
-            str(tag("td", c, class_="num" if i in numeric else None)) for i, c in enumerate(row)
-        )
-        body.append(f"<tr>{cells}</tr>")
-    return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-
-
-def page(title: str, body: Markup, meta: dict[str, str] | None = None) -> str:
-    """A complete HTML5 document with the kit's inline style."""
-    metas = "".join(
-        f'<meta name="{esc(k)}" content="{esc(v)}">\n' for k, v in (meta or {}).items()
-    )
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"{metas}<title>{esc(title)}</title>\n<style>\n{STYLE}</style>\n</head>\n"
-        f"<body>\n{body}\n</body>\n</html>\n"
-    )
+def render(template: str, **data: Any) -> str:
+    """Render ``template`` (a file of this folder) with ``data``."""
+    return environment().get_template(template).render(**data)
 
 
 def numbers(values: Any, limit: int = MAX_PLOT_POINTS) -> list[float] | None:
