@@ -17,7 +17,7 @@ from urllib.parse import quote
 from autograder.assignment import Plot, current
 from autograder.atomic import write_text_atomic
 from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
-from autograder.results import QuestionResult, SubmissionResult
+from autograder.results import QuestionResult, SubmissionResult, unconfined_banner
 from autograder.templates import (
     Markup,
     esc,
@@ -262,6 +262,8 @@ def render_feedback(result: SubmissionResult, manual_score: float | None = None,
         status_box = Markup(f'<div class="box warn">{tag("p", result.message)}</div>')
     summary = join([
         tag("h1", f"Feedback for {result.submission}"),
+        Markup(f'<div class="box bad">{tag("p", unconfined_banner(result.limits))}</div>')
+        if unconfined_banner(result.limits) else Markup(""),
         tag("p", f"Assignment {assignment.id}" + (f": {assignment.title}" if assignment.title
                                                    else ""), class_="muted"),
         Markup('<div class="box">'),

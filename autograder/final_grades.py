@@ -38,6 +38,8 @@ class FinalGrade:
     message: str
     maximum: float = 0.0
     not_accepted: bool = False
+    containment: str = ""
+    """How the submission was contained (``limits["containment"]``), e.g. ``unconfined``."""
 
 
 def final_grade(result: SubmissionResult, free_response: float | None = None,
@@ -54,7 +56,8 @@ def final_grade(result: SubmissionResult, free_response: float | None = None,
         checks_total=result.total, free_response=free_response,
         late_penalty=round(penalty, 6), late_message=lateness.message,
         total=round(earned - penalty, 6), message=result.message,
-        not_accepted=lateness.not_accepted)
+        not_accepted=lateness.not_accepted,
+        containment=str(result.limits.get("containment", "")))
 
 
 def with_penalty(result: SubmissionResult, grade: FinalGrade) -> SubmissionResult:

@@ -31,7 +31,7 @@ from autograder.roster import RosterError, RosterMatch, match, read_roster
 def grades_columns() -> tuple[str, ...]:
     """The columns of grades.csv (the assignment's questions in the middle)."""
     return ("submission", "status", "total", "max_total", *current().question_ids,
-            "free_response", "late_penalty", "message")
+            "free_response", "late_penalty", "message", "containment")
 
 
 
@@ -78,7 +78,8 @@ def grades_rows(grades: Sequence[FinalGrade]) -> list[list[str]]:
     ids = current().question_ids
     return [[csv_text(g.submission), g.status, num(g.total), num(g.maximum),
              *[num(g.points.get(q)) for q in ids],
-             num(g.free_response), num(g.late_penalty), csv_text(g.message)] for g in grades]
+             num(g.free_response), num(g.late_penalty), csv_text(g.message), g.containment]
+            for g in grades]
 
 
 def csv_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -24,7 +24,7 @@ from autograder.atomic import write_text_atomic
 from autograder.feedback import feedback_href
 from autograder.final_grades import FinalGrade
 from autograder.late import LatePolicy
-from autograder.results import SubmissionResult
+from autograder.results import SubmissionResult, unconfined_banner
 from autograder.roster import RosterMatch
 from autograder.similarity import FLAG_THRESHOLD, SimilarityReport, code_cells
 from autograder.templates import (
@@ -263,7 +263,8 @@ def render_report(results: Sequence[SubmissionResult], grades: Sequence[FinalGra
                  "the statistics.", class_="muted"),
         table(["", ""], _summary(results, grades), numeric=(1,)),
     ]
-    for note in notes:
+    unconfined = sorted({unconfined_banner(r.limits) for r in results} - {""})
+    for note in [*unconfined, *notes]:
         parts.append(Markup(f'<div class="box warn">{tag("p", note)}</div>'))
     if totals:
         parts += [tag("h2", "Scores"),

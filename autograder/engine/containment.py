@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from autograder.engine import allowlist, cgroups, isolation, procs, syscall_filter
 from autograder.engine import jail as jail_module
 from autograder.engine import syscalls as sc
+from autograder.results import UNCONFINED
 
 if TYPE_CHECKING:
     from autograder.engine.process import WorkerProcess
@@ -202,7 +203,7 @@ class RootDegraded(Containment):
 
 @dataclass(frozen=True)
 class Unconfined(Containment):
-    name: str = "unconfined"
+    name: str = UNCONFINED
     confined: bool = False
     finds: str = "token"
 
@@ -367,11 +368,3 @@ def refusal(mode: Containment) -> str:
             "checks. Run as root or where unprivileged user namespaces work, or pass "
             f"--unconfined (integrations: {UNCONFINED_VAR}=1) to grade anyway; every output "
             "then says UNCONFINED.")
-
-
-def banner(limits: dict) -> str:
-    """One line for any page showing a result: empty unless it was graded unconfined."""
-    if limits.get("containment") == Unconfined.name:
-        return ("UNCONFINED: graded without a sandbox; a submission could have read the "
-                "solution or changed the hidden checks.")
-    return ""
