@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.assignment import LIMIT_NAMES, Assignment, current, select
-from autograder.results import QuestionResult, SubmissionResult
+from autograder.results import QuestionResult, SubmissionResult, unconfined_banner
 
 VISIBILITIES = ("visible", "after_published", "after_due_date", "hidden")
 DEFAULT_VISIBILITY = "visible"
@@ -108,6 +108,7 @@ def results_json(result: SubmissionResult, visibility: str = DEFAULT_VISIBILITY,
     }.get(result.status, result.message)
     if result.status == "graded" and result.message:
         summary += f" Note: {result.message}."
+    summary = " ".join(filter(None, [unconfined_banner(result.limits), summary]))
     out: dict[str, Any] = {
         "score": round(result.total, 4),
         "output": summary,

@@ -35,7 +35,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
 from autograder.assignment import current
-from autograder.results import CheckResult, SubmissionResult
+from autograder.results import CheckResult, SubmissionResult, unconfined_banner
 
 TEST_PREFIX = "hidden__"
 RESULT_KEY = "autograder_result"
@@ -83,8 +83,10 @@ class SandboxExecute(NbGraderPreprocessor):
             if cell.cell_type != "code":
                 continue
             cell.execution_count = None
-            if is_test_cell(cell):
-                cell.outputs = self._verdict(cell, result, checks)
+            if is_test_cell(cell):  # stdout costs no points in nbgrader; it shows on the page
+                cell.outputs = [*([nbformat.v4.new_output("stream", name="stdout", text=banner)]
+                                  if (banner := unconfined_banner(result.limits)) else []),
+                                *self._verdict(cell, result, checks)]
             else:
                 cell.outputs = self._own_output(logs.get(index))
         nb.metadata["autograder"] = {"status": result.status, "seed": result.seed,
@@ -92,6 +94,8 @@ class SandboxExecute(NbGraderPreprocessor):
                                      "limits": result.limits}
         self.log.info("graded in the sandbox: %s, %g points (seed %s)", result.status,
                       result.total, result.seed)
+        if unconfined_banner(result.limits):
+            self.log.warning("%s", unconfined_banner(result.limits))
         return nb, resources
 
     @staticmethod
