@@ -46,7 +46,7 @@ DEFAULT_OUT_DIR = ROOT / "dist"
 TORCH_VERSION = "2.13.0"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PYTHON_VERSION = "3.11"
-GRADING_PACKAGES = ("numpy", "ipython", "matplotlib", "pytest", "nbformat")
+GRADING_PACKAGES = ("numpy", "ipython", "matplotlib", "pytest", "nbformat", "pyseccomp")
 """What grading imports besides torch (pinned from requirements-lock.txt)."""
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
 

@@ -405,10 +405,10 @@ SHM = libc.shmget(0x5EEE, 4096, 0o1666)
 def test_without_namespaces_the_sandbox_degrades_and_says_so(tmp_path, monkeypatch):
     """A container that forbids unshare(2) (Docker's default seccomp profile): the uid drop,
     the kit's folder root-only, cgroups, and a sweep of what the uid left; recorded as such."""
-    from autograder.engine import jail
+    from autograder.engine import containment
 
-    monkeypatch.setattr(jail, "namespaces_available",
-                        lambda: (False, "unshare: Operation not permitted (stand-in)"))
+    monkeypatch.setattr(containment, "current", lambda: containment.RootDegraded(
+        why="unshare: Operation not permitted (stand-in)"))
     checks = ROOT / "autograder" / "checks" / "harness.py"
     nb = _nb(tmp_path / "d.ipynb", Q1_SOURCE, f"CHECKS = {str(checks)!r}\n" + DEGRADED_PROBE)
     seen = {}

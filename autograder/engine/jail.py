@@ -319,7 +319,7 @@ def _drop(spec: JailSpec) -> None:
         with contextlib.suppress(PermissionError):
             os.setuid(0)
             raise JailError("privileges could be regained after the drop")
-        fresh_keyrings()
+    fresh_keyrings()
     if spec.seccomp:
         from autograder.engine import syscall_filter
 
