@@ -90,7 +90,7 @@ for path in candidates:
                 pass
 for path in glob.glob("/proc/*/environ"):
     try:
-        if b"AUTOGRADER" in open(path, "rb").read():
+        if b"AUTOGRADER_SUITE" in open(path, "rb").read():  # only the grader has it
             FOUND[path] = "grader environment"
     except OSError:
         pass
