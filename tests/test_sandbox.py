@@ -376,7 +376,7 @@ def test_a_sandbox_that_cannot_be_built_runs_nothing():
     slot = isolation.acquire_slot()
     box = Sandbox(slot, isolation.make_workdir(slot), 2048)
     try:
-        box._prepare()
+        box.containment.prepare(box)
         box.jail.hostname = "x" * 300  # sethostname refuses it: the jail cannot be built
         box.worker = box.spawn()
         with pytest.raises(WorkerDied, match="did not start"):
