@@ -249,7 +249,8 @@ def _jail_spec(box: Sandbox, uid: int | None, userns: bool) -> jail_module.JailS
         links=dict(allowed.links), cover=list(allowed.cover),
         devices=[*jail_module.DEVICES, *allowed.devices],
         cgroup_procs=box.cgroup.procs_files if box.cgroup else [],
-        memory_mb=box.rlimit_mb() if box.cgroup is None else None, userns=userns)
+        memory_mb=box.rlimit_mb() if box.cgroup is None else None, userns=userns,
+        seccomp=syscall_filter.available()[0])
 
 
 def _disk(spec: jail_module.JailSpec) -> str:

@@ -58,15 +58,22 @@ NO_SUCH_CALL = ("clone3",)
 """System calls that fail with ENOSYS (so the C library falls back to one that is checked)."""
 
 
-def available() -> tuple[bool, str]:
-    """Whether the filter can be built here (libseccomp and its binding), and why not."""
-    try:
-        import pyseccomp
+_AVAILABLE: tuple[bool, str] | None = None
 
-        pyseccomp.SyscallFilter(pyseccomp.ALLOW)
-    except (ImportError, OSError, RuntimeError, AttributeError) as exc:
-        return False, f"libseccomp unavailable: {exc}"
-    return True, ""
+
+def available() -> tuple[bool, str]:
+    """Whether the filter can be built here (libseccomp and its binding), and why not
+    (probed once per process)."""
+    global _AVAILABLE
+    if _AVAILABLE is None:
+        try:
+            import pyseccomp
+
+            pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+            _AVAILABLE = (True, "")
+        except (ImportError, OSError, RuntimeError, AttributeError) as exc:
+            _AVAILABLE = (False, f"libseccomp unavailable: {exc}")
+    return _AVAILABLE
 
 
 def build():  # noqa: ANN201 - a pyseccomp.SyscallFilter
