@@ -469,3 +469,26 @@ def test_a_slots_keyrings_are_emptied_when_its_submission_ends():
     assert as_uid("find") == 0  # a key outlives the process that made it...
     containment.clear_keyrings(uid)
     assert as_uid("find") == 1  # ...until the slot's keyrings are cleared
+
+
+def test_a_result_graded_unconfined_says_so_on_every_page():
+    from autograder.feedback import render_feedback
+    from autograder.final_grades import final_grade
+    from autograder.gradescope import results_json
+    from autograder.outputs import grades_columns, grades_rows
+    from autograder.report import render_report
+    from autograder.results import SubmissionResult
+
+    plain = SubmissionResult.failed("a", "graded", "", seed=1)
+    plain.limits = {"containment": "root-namespaces"}
+    loose = SubmissionResult.failed("b", "graded", "", seed=1)
+    loose.limits = {"containment": "unconfined"}
+    assert "UNCONFINED" not in results_json(plain)["output"]
+    assert results_json(loose)["output"].startswith("UNCONFINED")
+    assert "UNCONFINED" not in render_feedback(plain)
+    assert "UNCONFINED" in render_feedback(loose)
+    grades = [final_grade(plain), final_grade(loose)]
+    column = list(grades_columns()).index("containment")
+    assert [row[column] for row in grades_rows(grades)] == ["root-namespaces", "unconfined"]
+    assert "UNCONFINED" not in render_report([plain], grades[:1])
+    assert "UNCONFINED" in render_report([plain, loose], grades)
