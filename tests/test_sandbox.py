@@ -40,8 +40,8 @@ SOLUTION = ROOT / "solutions" / "adam_variants" / "adam_variants.ipynb"
 RELEASED = ROOT / "assignments" / "adam_variants"
 NEEDS_ROOT = pytest.mark.skipif(
     not isolation.running_as_root(),
-    reason="the full sandbox (namespaces, cgroups, uid drop) needs root; without root only "
-           "rlimits apply, as the README says")
+    reason="these checks of the sandbox (slot uids, cgroups) need root; the user-namespace "
+           "sandbox of an ordinary user is tested in test_containment.py")
 SHARED_PLACES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
