@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -221,7 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     config = plugin_config(root / "source")
     assignment_of(config)
     seed = args.seed if args.seed is not None else seed_of(config)
-    result = grade_submission(root / "submission", seed, limits_of(config))
+    from autograder.engine.containment import ContainmentRefused
+
+    try:
+        result = grade_submission(root / "submission", seed, limits_of(config))
+    except ContainmentRefused as exc:  # no sandbox and AUTOGRADER_UNCONFINED not set
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     data = results_json(result, visibility_of(config), time.monotonic() - start)
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(data, indent=1))
