@@ -492,3 +492,27 @@ def test_a_result_graded_unconfined_says_so_on_every_page():
     assert [row[column] for row in grades_rows(grades)] == ["root-namespaces", "unconfined"]
     assert "UNCONFINED" not in render_report([plain], grades[:1])
     assert "UNCONFINED" in render_report([plain, loose], grades)
+
+
+def test_nbgrader_test_cells_say_unconfined_without_costing_points(monkeypatch, tmp_path):
+    from autograder import gradescope
+    from autograder.nbgrader_grading import SandboxExecute
+    from autograder.results import SubmissionResult
+
+    modes = []
+
+    def fake(path, seed=None):  # noqa: ANN001, ANN202 - grade_submission_file's stand-in
+        result = SubmissionResult.failed("s", "graded", "", seed=1)
+        result.limits = {"containment": modes[-1]}
+        return result
+
+    monkeypatch.setattr(gradescope, "grade_submission_file", fake)
+    for mode, expected in (("unconfined", 1), ("user-namespaces", 0)):
+        modes.append(mode)
+        cell = nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": {
+            "grade": True, "solution": False, "grade_id": "hidden__q1__x", "points": 1}})
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), cell])
+        out, _ = SandboxExecute().preprocess(nb, {})
+        banners = [o for o in out.cells[1].outputs
+                   if o.output_type == "stream" and "UNCONFINED" in o.text]
+        assert len(banners) == expected and all(o.name == "stdout" for o in banners)
