@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +111,7 @@ class Containment:
         worker.pump_events()
         if worker.init_pid is not None:
             with contextlib.suppress(OSError):
-                os.kill(worker.init_pid, 9)
+                os.kill(worker.init_pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
             worker.proc.kill()
         procs.kill_all(lambda: worker.sandbox_processes(keep_init=False))
@@ -226,7 +227,7 @@ class Unconfined(Containment):
     def kill_child(self, worker: WorkerProcess) -> None:
         if worker.child_pid is not None:
             with contextlib.suppress(OSError):
-                os.killpg(worker.child_pid, 9)
+                os.killpg(worker.child_pid, signal.SIGKILL)
         token = (isolation.TOKEN_VAR, worker.slot.token)
         procs.kill_all(lambda: procs.find(token=token, exclude={worker.proc.pid}))
 
@@ -306,7 +307,7 @@ def userns_available() -> tuple[bool, str]:
         try:
             uid, gid = os.getuid(), os.getgid()
             sc.unshare(sc.CLONE_NEWUSER | jail_module.NAMESPACES)
-            jail_module._map_ids(0, uid, gid)
+            jail_module.map_ids(0, uid, gid)
             sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
             sc.mount("tmpfs", "/tmp", "tmpfs", sc.MS_NOSUID | sc.MS_NODEV, "size=1m")
             os.write(write, b"ok")

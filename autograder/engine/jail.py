@@ -122,7 +122,7 @@ def enter(spec: JailSpec, report_fd: int) -> None:
         if spec.userns:
             uid, gid = os.getuid(), os.getgid()
             sc.unshare(sc.CLONE_NEWUSER | NAMESPACES)
-            _map_ids(0, uid, gid)
+            map_ids(0, uid, gid)
         else:
             sc.unshare(NAMESPACES)
     except OSError as exc:
@@ -327,7 +327,7 @@ def _drop(spec: JailSpec) -> None:
     os.chdir(spec.workdir)
 
 
-def _map_ids(inside: int, uid: int, gid: int) -> None:
+def map_ids(inside: int, uid: int, gid: int) -> None:
     """Write this process's (fresh) user namespace's maps: ``inside`` is ``uid``/``gid`` of the
     parent namespace, nothing else is mapped."""
     for name, text in (("setgroups", "deny"), ("uid_map", f"{inside} {uid} 1\n"),
@@ -340,7 +340,7 @@ def _drop_in_userns() -> None:
     """From root of the outer user namespace to :data:`USERNS_STUDENT` of a nested one that
     maps nothing else, with no capability left (bounding and ambient sets included)."""
     sc.unshare(sc.CLONE_NEWUSER)
-    _map_ids(USERNS_STUDENT, 0, 0)
+    map_ids(USERNS_STUDENT, 0, 0)
     sc.drop_capabilities()
     if os.getuid() != USERNS_STUDENT or os.getgid() != USERNS_STUDENT:
         raise JailError("could not enter the student's user namespace")
