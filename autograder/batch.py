@@ -30,9 +30,10 @@ killed at any point loses nothing that had finished.
 
 Exit status: 0 when every submission has a result that is not ``error``; 1 when
 some are ``error`` (rerun to retry them); 2 for bad arguments, an unusable roster
-or timestamps file, or a folder without submissions; 3 when another run is grading
-into the same folder (``--wait`` waits for it); 130 when interrupted (finished
-results are kept and the outputs rebuilt).
+or timestamps file, a folder without submissions, or no sandbox possible without
+``--unconfined``; 3 when another run is grading into the same folder (``--wait``
+waits for it); 4 when the hidden suite or the kit changed during the run; 130 when
+interrupted (finished results are kept and the outputs rebuilt).
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ from autograder.atomic import remove_stale_temps, write_text_atomic
 from autograder.broken_cells import cell_problems
 from autograder.check_catalog import CatalogError
 from autograder.consistency import verify
-from autograder.engine import isolation, zygote
+from autograder.engine import containment, suite_guard, zygote
 from autograder.engine.session import Limits, sweep_free_slots
+from autograder.engine.suite_guard import SuiteChanged
 from autograder.feedback import write_feedback
 from autograder.file_names import file_stem, printable_id
 from autograder.final_grades import FinalGrade, Inputs, final_grade, with_penalty
@@ -505,7 +507,7 @@ def overran_message(hard_limit: float) -> str:
 
 def _shared_zygote(grade_ref: str) -> zygote.ZygoteServer | None:
     """One warm zygote for every worker of the batch (as root, with the kit's engine)."""
-    if grade_ref != DEFAULT_GRADE_FN or not isolation.running_as_root():
+    if grade_ref != DEFAULT_GRADE_FN or not containment.current().confined:
         return None
     try:
         return zygote.ZygoteServer()
@@ -561,6 +563,7 @@ def _run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str
                         w.task = None
                         w.peak_mb = max(w.peak_mb, float(reply.get("peak_mb", 0.0)))
                         _store(out, reply["result"], reply["trace"], summary, progress, inputs)
+                        suite_guard.current()  # raises SuiteChanged: the run stops here
                         continue
                 limit = hard_limit if w.acked else hard_limit + STARTUP_LIMIT
                 if w.conn in ready or w.proc.sentinel in ready or now - w.started > limit:
@@ -726,6 +729,7 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
         scores, _ = manual.load_scores(out / manual.FILE_NAME)
         inputs = Inputs(scores, {s.id: policy.assess(times.get(s.id)) for s in subs})
         checks_sha = checks_fingerprint()
+        suite_guard.begin_run()  # the hidden suite as it is now: a private copy, a fingerprint
         todo: list[Submission] = []
         for sub in subs:
             stored_path = result_path(out, sub.id)
@@ -807,8 +811,10 @@ def build_parser() -> argparse.ArgumentParser:
                "on the next run),\nfeedback/<id>.html, report.html, similarity.csv, "
                "submission_times.csv,\nerrors/<id>.log, logs/workers.log; LMS files: "
                "python -m autograder export\n"
-               "exit status: 0 all graded, 1 some kit errors (rerun), 2 bad arguments or no "
-               "submissions,\n3 the grades folder is in use by another run, 130 interrupted")
+               "exit status: 0 all graded, 1 some kit errors (rerun), 2 bad arguments, no "
+               "submissions or no sandbox (see --unconfined),\n3 the grades folder is in use by "
+               "another run, 4 the hidden suite or the kit changed during the run, "
+               "130 interrupted")
     parser.add_argument("submissions", nargs="?", default="submissions",
                         help="folder of <student>.ipynb or <student>/<the assignment's notebook>")
     parser.add_argument("--out", default="grades", help="grades folder (default: grades)")
@@ -837,6 +843,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                         help="grade on this Dask cluster instead of local workers (--jobs is "
                              "then ignored; see docs/cluster.md)")
+    parser.add_argument("--unconfined", action="store_true",
+                        help="grade even where no sandbox can be built (no root, no user "
+                             "namespaces); every output then says UNCONFINED")
     parser.add_argument("--grade-fn", default=DEFAULT_GRADE_FN, help=argparse.SUPPRESS)
     return parser
 
@@ -910,6 +919,16 @@ def _main(args: argparse.Namespace) -> int:
         print(f"error: --scheduler {args.scheduler!r}: give the scheduler's address, e.g. "
               "tcp://10.0.0.5:8786", file=sys.stderr)
         return 2
+    if args.unconfined:
+        containment.allow_unconfined()
+    try:
+        mode = containment.require()
+    except containment.ContainmentRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"containment: {mode.name} ({mode.why})"
+          + (" -- UNCONFINED: submissions run as your user, without a sandbox"
+             if not mode.confined else ""), file=sys.stderr)
     if args.scheduler is None:
         start_workers_server(args.grade_fn)
     try:
@@ -937,6 +956,9 @@ def _main(args: argparse.Namespace) -> int:
     except GradesFolderBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except SuiteChanged as exc:
+        print(f"error: grading stopped: {exc}", file=sys.stderr)
+        return 4
     except ClusterUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

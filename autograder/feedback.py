@@ -23,7 +23,7 @@ from autograder.file_names import file_stem
 from autograder.final_grades import final_grade
 from autograder.late import Lateness
 from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
-from autograder.results import QuestionResult, SubmissionResult
+from autograder.results import QuestionResult, SubmissionResult, unconfined_banner
 from autograder.templates import Markup, fmt_points, line_plot, numbers, render, score_class
 
 FEEDBACK_VERSION = "6"
@@ -220,14 +220,6 @@ def _status_box(result: SubmissionResult) -> dict[str, str] | None:
     return None
 
 
-def containment_banner(result: SubmissionResult) -> str:
-    """A warning when the submission ran unconfined (its result's ``limits`` says so)."""
-    containment = str(result.limits.get("containment", ""))
-    if "unconfined" not in containment.lower():
-        return ""
-    return f"This submission was graded without the sandbox: {containment}"
-
-
 def feedback_data(result: SubmissionResult, manual_score: float | None = None) -> dict:
     """What the feedback page shows, as plain data for ``feedback.html.j2``."""
     assignment = current()
@@ -252,7 +244,7 @@ def feedback_data(result: SubmissionResult, manual_score: float | None = None) -
         "questions": _question_rows(result), "graded": result.status == "graded",
         "sections": sections, "unwritten": unwritten, "plots": plots(result.artifacts),
         "cells": _cells(result), "free_response": result.free_response.strip(),
-        "banner": containment_banner(result),
+        "banner": unconfined_banner(result.limits),
     }
 
 

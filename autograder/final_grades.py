@@ -52,6 +52,8 @@ class FinalGrade:
     extra_credit_maximum: float = 0.0
     extra_credit_added: bool = False
     """Whether extra credit is part of ``total`` (else it is a column of its own)."""
+    containment: str = ""
+    """How the submission was contained (``limits["containment"]``), e.g. ``unconfined``."""
 
     @property
     def headline(self) -> str:
@@ -100,7 +102,8 @@ def final_grade(result: SubmissionResult, free_response: float | None = None,
         total=round(earned - penalty, 6), message=result.message,
         not_accepted=lateness.not_accepted, core=round(core, 6), bonus=round(bonus, 6),
         extra_credit=round(extra, 6), extra_credit_maximum=assignment.extra_credit_points,
-        extra_credit_added=added)
+        extra_credit_added=added,
+        containment=str(result.limits.get("containment", "")))
 
 
 def with_penalty(result: SubmissionResult, grade: FinalGrade) -> SubmissionResult:

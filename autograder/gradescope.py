@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from autograder.assignment import LIMIT_NAMES, Assignment, current, select
 from autograder.broken_cells import NOT_GRADED, cell_problems
 from autograder.final_grades import final_grade
 from autograder.probes import NOT_DEFINED, NOT_IMPLEMENTED
-from autograder.results import CheckResult, QuestionResult, SubmissionResult
+from autograder.results import CheckResult, QuestionResult, SubmissionResult, unconfined_banner
 
 VISIBILITIES = ("visible", "after_published", "after_due_date", "hidden")
 DEFAULT_VISIBILITY = "visible"
@@ -80,6 +81,8 @@ def summary_output(result: SubmissionResult) -> str:
         return ("The grader failed on your notebook. This is not your fault: course staff "
                 "will regrade it.")
     lines = [f"**{final_grade(result).headline}**", ""]
+    if unconfined_banner(result.limits):
+        lines[:0] = [unconfined_banner(result.limits), ""]
     if assignment.extra_credit_points > 0:
         where = ("recorded by course staff in a column of its own, beside the score above"
                  if assignment.extra_credit == "separate" else "included in the score")
@@ -242,7 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     config = plugin_config(root / "source")
     assignment_of(config)
     seed = args.seed if args.seed is not None else seed_of(config)
-    result = grade_submission(root / "submission", seed, limits_of(config))
+    from autograder.engine.containment import ContainmentRefused
+
+    try:
+        result = grade_submission(root / "submission", seed, limits_of(config))
+    except ContainmentRefused as exc:  # no sandbox and AUTOGRADER_UNCONFINED not set
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     data = results_json(result, visibility_of(config), time.monotonic() - start)
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(data, indent=1))

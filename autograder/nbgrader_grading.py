@@ -38,7 +38,7 @@ from autograder.assignment import current
 from autograder.broken_cells import cell_problems
 from autograder.check_catalog import collect_checks
 from autograder.final_grades import final_grade
-from autograder.results import CheckResult, SubmissionResult
+from autograder.results import CheckResult, SubmissionResult, unconfined_banner
 
 TEST_PREFIX = "hidden__"
 RESULT_KEY = "autograder_result"
@@ -102,8 +102,10 @@ class SandboxExecute(NbGraderPreprocessor):
             if cell.cell_type != "code":
                 continue
             cell.execution_count = None
-            if is_test_cell(cell):
-                cell.outputs = self._verdict(cell, result, checks)
+            if is_test_cell(cell):  # stdout costs no points in nbgrader; it shows on the page
+                cell.outputs = [*([nbformat.v4.new_output("stream", name="stdout", text=banner)]
+                                  if (banner := unconfined_banner(result.limits)) else []),
+                                *self._verdict(cell, result, checks)]
             else:
                 cell.outputs = self._own_output(logs.get(index))
         grade = final_grade(result)
@@ -116,6 +118,8 @@ class SandboxExecute(NbGraderPreprocessor):
             self.log.info("%s: %s", resources["nbgrader"]["student"], problem)
         self.log.info("graded in the sandbox: %s, %s (seed %s)", result.status,
                       grade.headline, result.seed)
+        if unconfined_banner(result.limits):
+            self.log.warning("%s", unconfined_banner(result.limits))
         return nb, resources
 
     @staticmethod

@@ -46,7 +46,7 @@ PACKAGE_DIR = ROOT / "autograder"
 DEFAULT_OUT_DIR = ROOT / "dist"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PYTHON_VERSION = "3.11"
-GRADING_PACKAGES = ("torch", "numpy", "ipython", "matplotlib", "pytest", "nbformat")
+GRADING_PACKAGES = ("torch", "numpy", "ipython", "matplotlib", "pytest", "nbformat", "pyseccomp")
 """What grading imports, pinned as requirements-lock.txt pins them (torch from the CPU index)."""
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
 

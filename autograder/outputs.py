@@ -32,7 +32,7 @@ from autograder.roster import RosterError, RosterMatch, match, read_roster
 def grades_columns() -> tuple[str, ...]:
     """The columns of grades.csv (the assignment's questions in the middle)."""
     return ("submission", "status", "core", "extra_credit", "total", "max_total",
-            *current().question_ids, "free_response", "late_penalty", "message")
+            *current().question_ids, "free_response", "late_penalty", "message", "containment")
 
 
 def gradebook_columns() -> tuple[str, ...]:
@@ -90,7 +90,7 @@ def grades_rows(grades: Sequence[FinalGrade]) -> list[list[str]]:
     ids = current().question_ids
     return [[csv_text(g.submission), g.status, num(g.core), num(g.extra_credit), num(g.total),
              num(g.maximum), *[num(g.points.get(q)) for q in ids],
-             num(g.free_response), num(g.late_penalty), csv_text(grade_message(g))]
+             num(g.free_response), num(g.late_penalty), csv_text(grade_message(g)), g.containment]
             for g in grades]
 
 

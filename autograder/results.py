@@ -132,3 +132,16 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+UNCONFINED = "unconfined"
+"""``limits["containment"]`` of a submission graded without any sandbox."""
+
+
+def unconfined_banner(limits: dict) -> str:
+    """One line for any page or output showing a result: empty unless it was graded
+    unconfined."""
+    if limits.get("containment") == UNCONFINED:
+        return ("UNCONFINED: graded without a sandbox; the submission could have read the "
+                "solution or changed the hidden checks.")
+    return ""

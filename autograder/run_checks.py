@@ -296,9 +296,16 @@ _ACTIVE: list[Path] = []
 """The assignment folder whose ``checks`` package this process imported last."""
 
 
-def activate_suite(assignment: Assignment) -> None:
-    """Make ``checks`` name this assignment's suite: first on sys.path, nothing stale left."""
-    folder = assignment.folder.resolve()
+def activate_suite(assignment: Assignment) -> Path:
+    """Make ``checks`` name this assignment's suite, from the run's private copy of its folder
+    (:mod:`autograder.engine.suite_guard`, verified unchanged): first on sys.path, nothing
+    stale left. Returns the copy's ``checks`` folder."""
+    from autograder.engine import suite_guard
+
+    suite = suite_guard.current()
+    if suite.assignment != assignment:
+        raise RuntimeError(f"the run's suite is {suite.assignment.id}'s, not {assignment.id}'s")
+    folder = suite.folder.resolve()
     if _ACTIVE and _ACTIVE[0] != folder:
         _purge_suite_modules(everything=True)
         while str(_ACTIVE[0]) in sys.path:
@@ -307,6 +314,7 @@ def activate_suite(assignment: Assignment) -> None:
         sys.path.remove(str(folder))
     sys.path.insert(0, str(folder))
     _ACTIVE[:] = [folder]
+    return suite.checks_dir
 
 
 def _ini_file(checks_dir: Path) -> Path:
@@ -345,7 +353,7 @@ def run_checks(student: Any, *, seed: int, device: str = "cpu",
     artifacts = {} if artifacts is None else artifacts
     take_review_notes()  # nothing left over from an interrupted run
     assignment = current()
-    checks_dir = assignment.checks_dir
+    checks_dir = activate_suite(assignment)
     plugin = _Plugin(student, seed, device, source, artifacts, questions)
     targets = [str(checks_dir)]
     if questions is not None:
@@ -353,7 +361,6 @@ def run_checks(student: Any, *, seed: int, device: str = "cpu",
                    if (checks_dir / f"test_{q}.py").is_file()]
         if not targets:
             return _results(plugin, questions)
-    activate_suite(assignment)
     args = [*targets, "--assert=plain", "-p", "no:cacheprovider",
             "-p", "no:terminal", "-p", "no:faulthandler", "-p", "no:pastebin",
             "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:warnings",
@@ -475,9 +482,9 @@ def suite_table() -> list[dict[str, Any]]:
 
     rows: list[dict[str, Any]] = []
     assignment = current()
-    activate_suite(assignment)
+    checks_dir = activate_suite(assignment)
     try:
-        for path in sorted(assignment.checks_dir.glob("test_*.py")):
+        for path in sorted(checks_dir.glob("test_*.py")):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
                 module = importlib.import_module(f"{_PACKAGE}.{path.stem}")

@@ -154,8 +154,9 @@ def test_grades_csv_has_exactly_the_columns(graded) -> None:
     _, out, summary = graded
     header, rows = read_csv(out / "grades.csv")
     assert header == ["submission", "status", "core", "extra_credit", "total", "max_total",
-                      *[q.id for q in QUESTIONS], "free_response", "late_penalty", "message"]
-    assert header[6] == "q1_baselines" and header[-4] == "bonus_variants"
+                      *[q.id for q in QUESTIONS], "free_response", "late_penalty", "message",
+                      "containment"]
+    assert header[6] == "q1_baselines" and header[-5] == "bonus_variants"
     by = {r["submission"]: r for r in rows}
     assert set(by) == {"alice", "bob", "carol", "dave", "erin", "frank", "mallory"}
     assert by["alice"]["status"] == "graded" and float(by["alice"]["total"]) == 100.0
@@ -436,7 +437,7 @@ def test_progress_bar_is_one_line_on_a_terminal() -> None:
 def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
     result = SubmissionResult.failed("=HYPERLINK(1)", "invalid", "=cmd|' /C calc'!A0\nline 2")
     row = outputs.grades_rows([final_grade(result)])[0]
-    assert row[0] == "'=HYPERLINK(1)" and row[-1] == "'=cmd|' /C calc'!A0 line 2"
+    assert row[0] == "'=HYPERLINK(1)" and row[-2] == "'=cmd|' /C calc'!A0 line 2"
 
 
 def test_bad_arguments() -> None:

@@ -267,8 +267,13 @@ def test_cli_writes_json(tmp_path, monkeypatch, capsys):
 
 
 def test_without_root_children_still_die(tmp_path, monkeypatch):
-    """The non-root path (no uid to drop to): session and token find every child."""
+    """The unconfined path (no uid to drop to, no namespaces): session and token find every
+    child."""
+    from autograder.engine import containment
+
     monkeypatch.setattr(isolation, "running_as_root", lambda: False)
+    monkeypatch.setattr(containment, "current", lambda: containment.Unconfined(why="test"))
+    monkeypatch.setenv(containment.UNCONFINED_VAR, "1")
     spawn = '''
 import os, subprocess, sys, time
 plain = subprocess.Popen(["sleep", "1000"])

@@ -40,8 +40,8 @@ SOLUTION = ROOT / "solutions" / "adam_variants" / "adam_variants.ipynb"
 RELEASED = ROOT / "assignments" / "adam_variants"
 NEEDS_ROOT = pytest.mark.skipif(
     not isolation.running_as_root(),
-    reason="the full sandbox (namespaces, cgroups, uid drop) needs root; without root only "
-           "rlimits apply, as the README says")
+    reason="these checks of the sandbox (slot uids, cgroups) need root; the user-namespace "
+           "sandbox of an ordinary user is tested in test_containment.py")
 SHARED_PLACES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
@@ -378,7 +378,7 @@ def test_a_sandbox_that_cannot_be_built_runs_nothing():
     slot = isolation.acquire_slot()
     box = Sandbox(slot, isolation.make_workdir(slot), 2048)
     try:
-        box._prepare()
+        box.containment.prepare(box)
         box.jail.hostname = "x" * 300  # sethostname refuses it: the jail cannot be built
         box.worker = box.spawn()
         with pytest.raises(WorkerDied, match="did not start"):
@@ -407,10 +407,10 @@ SHM = libc.shmget(0x5EEE, 4096, 0o1666)
 def test_without_namespaces_the_sandbox_degrades_and_says_so(tmp_path, monkeypatch):
     """A container that forbids unshare(2) (Docker's default seccomp profile): the uid drop,
     the kit's folder root-only, cgroups, and a sweep of what the uid left; recorded as such."""
-    from autograder.engine import jail
+    from autograder.engine import containment
 
-    monkeypatch.setattr(jail, "namespaces_available",
-                        lambda: (False, "unshare: Operation not permitted (stand-in)"))
+    monkeypatch.setattr(containment, "current", lambda: containment.RootDegraded(
+        why="unshare: Operation not permitted (stand-in)"))
     checks = ROOT / "autograder" / "checks" / "harness.py"
     nb = _nb(tmp_path / "d.ipynb", Q1_SOURCE, f"CHECKS = {str(checks)!r}\n" + DEGRADED_PROBE)
     seen = {}

@@ -24,14 +24,26 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds per submission in all (default: the file's, else 300)")
     parser.add_argument("--memory-mb", type=int, default=None,
                         help="memory cap of the submission, MiB (default: the file's, else 4096)")
+    parser.add_argument("--unconfined", action="store_true",
+                        help="grade even where no sandbox can be built; the result then says "
+                             "UNCONFINED")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Exit status 0 when graded, 1 when the notebook was invalid or the kit failed."""
     args = build_parser().parse_args(argv)
+    from autograder.engine import containment
     from autograder.engine.grade import grade_one
     from autograder.engine.pool import WarmPool
+
+    if args.unconfined:
+        containment.allow_unconfined()
+    try:
+        containment.require()
+    except containment.ContainmentRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
     pool = WarmPool(spare=False)
     try:

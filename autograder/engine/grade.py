@@ -18,6 +18,8 @@ from typing import Any
 
 from autograder import broken_cells
 from autograder.assignment import current
+from autograder.engine import suite_guard
+from autograder.engine.containment import ContainmentRefused
 from autograder.engine.pool import WarmPool, default_pool
 from autograder.engine.sandbox import SandboxStudent
 from autograder.engine.session import Limits, Session
@@ -26,6 +28,7 @@ from autograder.engine.submission import (
     InvalidSubmission,
     load_submission,
 )
+from autograder.engine.suite_guard import SuiteChanged
 from autograder.results import CellRecord, QuestionResult, SubmissionResult
 from autograder.run_checks import checks_fingerprint
 from autograder.run_checks import run_checks as hidden_suite
@@ -87,6 +90,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
                               free_response=sub.free_response,
                               max_total=float(assignment.core_points), assignment=assignment.id)
     session: Session | None = None
+    suite = suite_guard.current()  # the run's private copy of the hidden suite, verified
     try:
         result.seed = seed
         result.device = resolve_device(device)
@@ -147,6 +151,8 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
                 notes.append(f"the memory cap killed {int(result.usage['oom_kills'])} "
                              "process(es)")
         result.message = "; ".join(notes)
+    except (ContainmentRefused, SuiteChanged):
+        raise  # nothing may be graded like this: the whole run stops
     except Exception as exc:  # noqa: BLE001 - never let one submission stop the batch
         error = _kit_error(name, exc)
         error.notebook_sha256 = sub.sha256
@@ -164,6 +170,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         timings["cleanup"] = time.monotonic() - t0
         timings["total"] = time.monotonic() - t_start
         result.timings = {k: round(v, 4) for k, v in timings.items()}
+    suite.verify()  # nothing of the suite or the kit changed while this submission ran
     return result
 
 

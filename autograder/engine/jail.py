@@ -14,7 +14,15 @@ threaded) and before it reads anything the submission wrote. :func:`enter`:
    size-limited tmpfs for the work folder, ``/tmp`` and ``/dev/shm``, and a
    minimal ``/etc``; ``pivot_root``s into it and detaches the host tree;
 4. remounts the new root read-only, sets the rlimits, forbids new privileges and
-   drops to the slot's uid.
+   drops to the slot's uid, starts a fresh session keyring (and empties the uid's
+   user keyring), and loads the system-call filter (:mod:`syscall_filter`).
+
+Without root (``userns``), step 2 also makes a user namespace in which the
+grader's user is root (``0 -> host uid``): that is what lets an ordinary user
+mount, and the tree built is the same. The drop is then to a nested user
+namespace in which the student is uid 65534 (root of it is unmapped), with every
+capability cleared: the mounts belong to the outer namespace, so nothing inside
+can remount, unmount or write through them.
 
 Nothing of the host is visible afterwards unless the spec names it. Any failure
 raises :class:`JailError`: the caller must then refuse to run student code
@@ -39,6 +47,8 @@ NAMESPACES = sc.CLONE_NEWNS | sc.CLONE_NEWPID | sc.CLONE_NEWIPC | sc.CLONE_NEWUT
 DEVICES = ("null", "zero", "full", "random", "urandom")
 MAX_FD = 1 << 16
 WORKDIR = "/submission"
+USERNS_STUDENT = 65534
+"""The student's uid inside a user-namespace sandbox (a nested namespace maps only it)."""
 
 
 class JailError(RuntimeError):
@@ -75,6 +85,16 @@ class JailSpec:
     """False where namespaces cannot be made (a container that forbids ``unshare``): then
     only the cgroups, the rlimits and the uid drop apply, in the host folder ``workdir``."""
     workdir: str = WORKDIR
+    userns: bool = False
+    """Build the sandbox in a user namespace (no root needed); the student is then
+    :data:`USERNS_STUDENT` inside, and ``uid`` is 0 (the outer namespace's root)."""
+    seccomp: bool = True
+    """Load the system-call filter before serving."""
+
+    @property
+    def student_uid(self) -> int:
+        """The uid the student process has inside."""
+        return USERNS_STUDENT if self.userns else self.uid
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,7 +119,12 @@ def enter(spec: JailSpec, report_fd: int) -> None:
             os.umask(0o077)
             _drop(spec)
             return
-        sc.unshare(NAMESPACES)
+        if spec.userns:
+            uid, gid = os.getuid(), os.getgid()
+            sc.unshare(sc.CLONE_NEWUSER | NAMESPACES)
+            map_ids(0, uid, gid)
+        else:
+            sc.unshare(NAMESPACES)
     except OSError as exc:
         raise JailError(f"namespaces: {exc}") from None
     pid = os.fork()
@@ -156,9 +181,11 @@ def _mount_point(target: str, like: str) -> None:
 
 
 def _bind_readonly(source: str, target: str) -> None:
+    """Bind ``source`` read-only (keeping the flags of its mount: in a user namespace they
+    are locked, and a remount that drops one is refused)."""
     sc.mount(source, target, None, sc.MS_BIND | sc.MS_REC)
-    sc.mount(None, target, None,
-             sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV)
+    sc.mount(None, target, None, sc.mount_flags(source) | sc.MS_BIND | sc.MS_REMOUNT
+             | sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV)
 
 
 def _tmpfs(target: str, size_mb: int, mode: int, uid: int = 0, flags: int = 0) -> None:
@@ -199,7 +226,7 @@ def _build(spec: JailSpec) -> None:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             os.symlink(dest, target)
     _install_files(os.path.join(spec.stage, "files"), _inside(root, WORKDIR), spec.uid)
-    _make_etc(root, spec.uid)
+    _make_etc(root, spec.student_uid)
     os.chdir(root)
     sc.pivot_root(".", ".")
     sc.umount2(".", sc.MNT_DETACH)
@@ -252,8 +279,10 @@ def _make_etc(root: str, uid: int) -> None:
     os.makedirs(etc, mode=0o755, exist_ok=True)
     files = {
         "passwd": f"root:x:0:0:root:/root:/bin/sh\nstudent:x:{uid}:{uid}:student:{WORKDIR}:"
-                  "/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-        "group": f"root:x:0:\nstudent:x:{uid}:\nnogroup:x:65534:\n",
+                  "/bin/sh\n" + ("nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+                                 if uid != USERNS_STUDENT else ""),
+        "group": f"root:x:0:\nstudent:x:{uid}:\n" + ("nogroup:x:65534:\n"
+                                                    if uid != USERNS_STUDENT else ""),
         "hostname": "sandbox\n",
         "hosts": "127.0.0.1 localhost sandbox\n",
         "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files\n",
@@ -269,7 +298,8 @@ def _make_etc(root: str, uid: int) -> None:
 
 
 def _drop(spec: JailSpec) -> None:
-    """rlimits, no new privileges, then the slot's uid; verified."""
+    """rlimits, no new privileges, then the slot's uid (or, in a user namespace, a nested one
+    with every capability cleared); verified. Then a fresh keyring and the syscall filter."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     fsize = spec.fsize_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
@@ -278,15 +308,61 @@ def _drop(spec: JailSpec) -> None:
         limit = spec.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
-    os.setgroups([])
-    os.setgid(spec.uid)
-    os.setuid(spec.uid)
-    if os.getuid() != spec.uid or os.geteuid() != spec.uid or os.getgid() != spec.uid:
-        raise JailError("could not drop privileges")
-    with contextlib.suppress(PermissionError):
+    if spec.userns:
+        _drop_in_userns()
+    else:
+        os.setgroups([])
+        os.setgid(spec.uid)
+        os.setuid(spec.uid)
+        if os.getuid() != spec.uid or os.geteuid() != spec.uid or os.getgid() != spec.uid:
+            raise JailError("could not drop privileges")
+        with contextlib.suppress(PermissionError):
+            os.setuid(0)
+            raise JailError("privileges could be regained after the drop")
+    fresh_keyrings()
+    if spec.seccomp:
+        from autograder.engine import syscall_filter
+
+        syscall_filter.install()
+    os.chdir(spec.workdir)
+
+
+def map_ids(inside: int, uid: int, gid: int) -> None:
+    """Write this process's (fresh) user namespace's maps: ``inside`` is ``uid``/``gid`` of the
+    parent namespace, nothing else is mapped."""
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{inside} {uid} 1\n"),
+                       ("gid_map", f"{inside} {gid} 1\n")):
+        with open(f"/proc/self/{name}", "w") as fh:
+            fh.write(text)
+
+
+def _drop_in_userns() -> None:
+    """From root of the outer user namespace to :data:`USERNS_STUDENT` of a nested one that
+    maps nothing else, with no capability left (bounding and ambient sets included)."""
+    sc.unshare(sc.CLONE_NEWUSER)
+    map_ids(USERNS_STUDENT, 0, 0)
+    sc.drop_capabilities()
+    if os.getuid() != USERNS_STUDENT or os.getgid() != USERNS_STUDENT:
+        raise JailError("could not enter the student's user namespace")
+    with open("/proc/self/status") as fh:
+        caps = {k: v.strip() for k, _, v in (line.partition(":") for line in fh)}
+    if any(int(caps.get(key, "0"), 16) for key in ("CapEff", "CapPrm", "CapInh", "CapBnd",
+                                                   "CapAmb")):
+        raise JailError("capabilities remained after the drop")
+    with contextlib.suppress(OSError):  # EINVAL: uid 0 is not even mapped here
         os.setuid(0)
         raise JailError("privileges could be regained after the drop")
-    os.chdir(spec.workdir)
+
+
+def fresh_keyrings() -> None:
+    """Start a new anonymous session keyring and empty this uid's user keyrings: nothing a
+    previous submission of the same uid stored there is left (the filter then forbids
+    keyrings altogether)."""
+    with contextlib.suppress(OSError):
+        sc.keyctl(sc.KEYCTL_JOIN_SESSION_KEYRING, 0)
+    for ring in (sc.KEY_SPEC_USER_KEYRING, sc.KEY_SPEC_USER_SESSION_KEYRING):
+        with contextlib.suppress(OSError):
+            sc.keyctl(sc.KEYCTL_CLEAR, ring)
 
 
 _AVAILABLE: tuple[bool, str] | None = None

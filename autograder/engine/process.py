@@ -8,11 +8,13 @@ also answers the student process's *callbacks* (a substituted name calling its
 reference version, see :mod:`autograder.remote`) and watches for a stopped
 (SIGSTOP, SIGTSTP) serving process, which counts as a dead one.
 
-As root the student process lives in a sandbox of its own
-(:mod:`autograder.engine.jail`): a PID namespace whose processes are found
-through :func:`autograder.engine.procs.namespace_members`, and whose first
-process takes every other one with it when it is killed. Without root the
-processes are found by session and by a token in their environment.
+With namespaces (as root, or in a user namespace) the student process lives in
+a sandbox of its own (:mod:`autograder.engine.jail`): a PID namespace whose
+processes are found through :func:`autograder.engine.procs.namespace_members`,
+and whose first process takes every other one with it when it is killed.
+How processes are found and killed is the run's
+:class:`~autograder.engine.containment.Containment`'s business (by PID namespace,
+by uid, or by session and a token in their environment).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.engine import isolation, procs
+from autograder.engine.containment import Containment
+from autograder.engine.containment import current as current_containment
 from autograder.engine.jail import JailSpec
 
 READY_TIMEOUT = 120.0
@@ -111,7 +115,7 @@ class WorkerProcess:
 
     def __init__(self, slot: isolation.Slot, workdir: Path, memory_mb: int | None,
                  output_cap: int = 16 * 1024, jail: JailSpec | None = None,
-                 use_zygote: bool = True):
+                 use_zygote: bool = True, containment: Containment | None = None):
         """Start the process (it warms up on its own; see :meth:`wait_ready`).
 
         With a ``jail`` (root) the process is a fork of this grader's warm zygote
@@ -123,6 +127,8 @@ class WorkerProcess:
         self.slot = slot
         self.workdir = workdir
         self.jail = jail
+        self.containment = containment or current_containment()
+        """Decides how this submission's processes are found and killed."""
         self.output_cap = output_cap
         self.sink = OutputSink(output_cap)
         self.on_callback: Callable[[str, float], str] | None = None
@@ -215,10 +221,10 @@ class WorkerProcess:
                 print(f"[engine] zygote unavailable ({exc}); starting a fresh interpreter",
                       file=sys.stderr)
                 continue
-            return ForkedProcess(pid, self._pump_events)
+            return ForkedProcess(pid, self.pump_events)
         return None
 
-    def _pump_events(self) -> None:
+    def pump_events(self) -> None:
         """Read the event pipe without blocking (the zygote's exit report comes there)."""
         while self._event_r >= 0 and not self._event_eof and _readable(self._event_r):
             self._feed_events(os.read(self._event_r, CHUNK))
@@ -415,7 +421,8 @@ class WorkerProcess:
         return self.proc.poll() is None and self.dead_reason is None \
             and self.child_status is None
 
-    def _sandbox_processes(self, keep_init: bool) -> list[int]:
+    def sandbox_processes(self, keep_init: bool) -> list[int]:
+        """Live processes of the sandbox's PID namespace (its first one unless told)."""
         if self.init_pid is None:
             return []
         return [p for p in procs.namespace_members(self.init_pid)
@@ -428,16 +435,7 @@ class WorkerProcess:
 
     def kill_child(self) -> None:
         """Kill the serving child and everything the submission started, not its zygote."""
-        if self.isolated:
-            procs.kill_all(lambda: self._sandbox_processes(keep_init=True))
-        elif self.jail is not None:
-            procs.kill_all(lambda: procs.find(uid=self.jail.uid, exclude={self.proc.pid}))
-        else:
-            if self.child_pid is not None:
-                with contextlib.suppress(OSError):
-                    os.killpg(self.child_pid, signal.SIGKILL)
-            procs.kill_all(lambda: procs.find(token=(isolation.TOKEN_VAR, self.slot.token),
-                                              exclude={self.proc.pid}))
+        self.containment.kill_child(self)
         self.ready = False
 
     def respawn(self) -> bool:
@@ -463,27 +461,10 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """Kill the zygote, the child and everything they started; close the pipes."""
-        if self.jail is not None and not self.isolated:
-            with contextlib.suppress(OSError):
-                self.proc.kill()
-            procs.kill_all(lambda: procs.find(uid=self.jail.uid))
-        elif self.jail is not None:
-            self._pump_events()
-            if self.init_pid is not None:
-                with contextlib.suppress(OSError):
-                    os.kill(self.init_pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                self.proc.kill()
-            procs.kill_all(lambda: self._sandbox_processes(keep_init=False))
-        else:
-            session = self.proc.pid
-            token = (isolation.TOKEN_VAR, self.slot.token)
-            procs.kill_all(lambda: procs.find(token=token, session=session))
-            with contextlib.suppress(OSError):
-                self.proc.kill()
+        self.containment.kill(self)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        if not self.isolated:
+        if not self.isolated:  # whatever still carries its token, in any mode without a PID ns
             procs.kill_all(lambda: procs.find(token=(isolation.TOKEN_VAR, self.slot.token)))
         self.drain(0.0)
         for fd in (self._cmd_w, self._reply_r, self._ctl_w, self._event_r):

@@ -12,17 +12,15 @@ restarted, the good cells replayed and the substitutions made so far re-applied.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.assignment import current
-from autograder.engine import allowlist, cell_code, cgroups, isolation, procs
-from autograder.engine import jail as jail_module
-from autograder.engine.jail import DEVICES, JailSpec
+from autograder.engine import cell_code, cgroups, isolation, procs
+from autograder.engine import containment as containment_module
+from autograder.engine.jail import JailSpec
 from autograder.engine.process import (
     ReplyTooLarge,
     WorkerDied,
@@ -36,10 +34,6 @@ from autograder.student import StudentError
 MAX_RESTARTS = 25
 MAX_TIMEOUTS_PER_NAME = 2
 CELL_OUTPUT_CAP = 8 * 1024
-MAX_PROCESSES = 256
-"""Processes and threads of one submission (cgroup ``pids.max``)."""
-DEFAULT_CGROUP_MB = 4096
-"""The memory cap per submission when none is given (e.g. on cuda, where no rlimit applies)."""
 
 
 @dataclass
@@ -95,15 +89,19 @@ def sweep_free_slots() -> int:
 class Sandbox:
     """A slot, its folder, its cgroup and the process currently serving it.
 
-    As root the folder is the sandbox's host-side stage (root only) and the
+    What the folder is and how the student process is confined is the run's
+    :class:`~autograder.engine.containment.Containment`'s business: with namespaces
+    the folder is the sandbox's host-side stage (the grader's alone) and the
     student process sees only the allow-list root built by
-    :mod:`autograder.engine.jail`; without root it is the student's working folder.
+    :mod:`autograder.engine.jail`; without, it is the student's working folder.
     """
 
     slot: isolation.Slot
     workdir: Path
     memory_mb: int | None
     device: str = "cpu"
+    containment: containment_module.Containment = field(
+        default_factory=containment_module.current)
     jail: JailSpec | None = None
     cgroup: cgroups.SubmissionCgroup | None = None
     limits_note: dict[str, str] = field(default_factory=dict)
@@ -113,95 +111,32 @@ class Sandbox:
     @classmethod
     def create(cls, memory_mb: int | None, device: str = "cpu") -> Sandbox:
         """Lock a slot, make its folder (and cgroup) and start a process (it warms up on its
-        own)."""
+        own). Raises ContainmentRefused where nothing can confine it and that was not
+        allowed."""
+        mode = containment_module.require()
         slot = isolation.acquire_slot()
         try:
             workdir = isolation.make_workdir(slot)
         except BaseException:
             slot.release()
             raise
-        box = cls(slot, workdir, memory_mb, device)
+        box = cls(slot, workdir, memory_mb, device, mode)
         try:
-            box._prepare()
+            mode.prepare(box)
             box.worker = box.spawn()
         except BaseException:
             box.close()
             raise
         return box
 
-    def _prepare(self) -> None:
-        """Stage the files every submission gets; as root, the cgroup and the jail spec."""
-        isolate, why_not = jail_module.namespaces_available() if self.slot.uid is not None \
-            else (False, "")
-        files = self.workdir / "files" if isolate else self.workdir
-        files.mkdir(exist_ok=True)
-        public = current().public_checks  # the notebook's check(...) cells import it
-        if public.is_file():
-            shutil.copyfile(public, files / public.name)
-        _seed_font_cache(files)
-        if self.slot.uid is None:
-            self.limits_note = {
-                "sandbox": "none (not run as root): the student process runs as the grader's "
-                           "user, in its own session and folder",
-                "memory": f"{self.memory_mb} MiB address space per process (rlimit)"
-                if self.memory_mb else "none",
-                "disk": "64 MiB per written file (rlimit)",
-            }
-            return
-        memory = (self.memory_mb or DEFAULT_CGROUP_MB) * 1024 * 1024
-        self.cgroup, why = cgroups.create(f"s{self.slot.number}", memory, MAX_PROCESSES)
-        if not isolate:
-            self._prepare_degraded(why_not, why)
-            return
-        allowed = allowlist.build(self.device)
-        self.jail = JailSpec(
-            stage=str(self.workdir), uid=self.slot.uid, expose=list(allowed.expose),
-            links=dict(allowed.links), cover=list(allowed.cover),
-            devices=[*DEVICES, *allowed.devices],
-            cgroup_procs=self.cgroup.procs_files if self.cgroup else [],
-            memory_mb=self._rlimit_mb() if self.cgroup is None else None)
-        self.limits_note = {
-            "sandbox": "allow-list root filesystem; PID, IPC, UTS, network and mount "
-                       f"namespaces; uid {self.slot.uid}",
-            "memory": self.cgroup.describe() if self.cgroup else
-            f"{self.memory_mb} MiB address space per process (rlimit; no cgroup: {why})",
-            "disk": f"tmpfs: {self.jail.workdir_mb} MiB work folder, {self.jail.tmp_mb} MiB "
-                    f"/tmp, {self.jail.shm_mb} MiB /dev/shm; {self.jail.fsize_mb} MiB per file",
-            "network": "none",
-        }
-        if self.cgroup is None:
-            self.limits_note["processes"] = f"{self.jail.nproc} per uid (rlimit)"
-
-    def _prepare_degraded(self, why_not: str, no_cgroup: str) -> None:
-        """Where namespaces cannot be made (a container forbidding ``unshare``): the uid drop,
-        a private folder, cgroups or rlimits, the kit's folder made root-only (0700), and a
-        sweep of the uid's files and IPC objects afterwards (see :meth:`close`)."""
-        assert self.slot.uid is not None
-        for path in (self.workdir, *self.workdir.rglob("*")):
-            os.chown(path, self.slot.uid, self.slot.uid)
-        self.workdir.chmod(0o700)
-        _protect_repository()
-        self.jail = JailSpec(
-            stage=str(self.workdir), uid=self.slot.uid, isolate=False, workdir=str(self.workdir),
-            cgroup_procs=self.cgroup.procs_files if self.cgroup else [],
-            memory_mb=self._rlimit_mb() if self.cgroup is None else None)
-        self.limits_note = {
-            "sandbox": f"DEGRADED, namespaces unavailable ({why_not}): uid {self.slot.uid}, a "
-                       "private folder, the kit's folder root-only; the rest of the host's "
-                       "world-readable files are visible",
-            "memory": self.cgroup.describe() if self.cgroup else
-            f"{self.memory_mb} MiB address space per process (rlimit; no cgroup: {no_cgroup})",
-            "disk": f"{self.jail.fsize_mb} MiB per file (rlimit); total not limited",
-            "network": "not isolated",
-        }
-
-    def _rlimit_mb(self) -> int | None:
+    def rlimit_mb(self) -> int | None:
         """The address-space rlimit (never on cuda: its driver maps huge virtual ranges)."""
         return None if self.device == "cuda" else self.memory_mb
 
     def spawn(self) -> WorkerProcess:
-        return WorkerProcess(self.slot, self.workdir, self._rlimit_mb(),
-                             output_cap=CELL_OUTPUT_CAP, jail=self.jail)
+        return WorkerProcess(self.slot, self.workdir, self.rlimit_mb(),
+                             output_cap=CELL_OUTPUT_CAP, jail=self.jail,
+                             containment=self.containment)
 
     def restart(self) -> WorkerProcess:
         """A fresh serving process: a new fork of the per-submission zygote, else a whole new
@@ -217,22 +152,15 @@ class Sandbox:
         return self.worker
 
     def close(self) -> None:
-        """Kill everything the submission started, delete its folder and cgroup, free the
-        slot."""
+        """Kill everything the submission started, delete its folder and cgroup, clear its
+        uid's keyrings, free the slot."""
         if self.closed:
             return
         self.closed = True
         try:
             if self.worker is not None:
                 self.worker.kill()
-            if self.cgroup is not None:
-                self.cgroup.remove()
-            if self.jail is not None and not self.jail.isolate:
-                procs.kill_all(lambda: procs.find(uid=self.jail.uid))
-                procs.remove_owned(self.jail.uid)
-            if self.slot.uid is None:
-                token = (isolation.TOKEN_VAR, self.slot.token)
-                procs.kill_all(lambda: procs.find(token=token))
+            self.containment.close(self)
         finally:
             isolation.remove_workdir(self.workdir)
             self.slot.release()
@@ -564,22 +492,10 @@ def _names(names: set[str]) -> str:
     return ", ".join(f"`{n}`" for n in shown) + (" ..." if len(names) > 3 else "")
 
 
-def _protect_repository() -> None:
-    """Without namespaces: make the kit's folder root-only, but for the virtual environment
-    the student process imports from when it lies inside (the folder stays traversable)."""
-    root = allowlist.REPOSITORY
-    venv = Path(os.path.realpath(sys.prefix))
-    keep = venv.relative_to(root).parts[0] if venv.is_relative_to(root) else None
-    root.chmod(0o711 if keep else 0o700)
-    for entry in root.iterdir():
-        if entry.name != keep and not entry.is_symlink():
-            entry.chmod(0o700 if entry.is_dir() else 0o600)
-
-
 _FONT_CACHE: list[Path] | None = None
 
 
-def _seed_font_cache(folder: Path) -> None:
+def seed_font_cache(folder: Path) -> None:
     """Give the student process matplotlib's font list so it need not rebuild it."""
     global _FONT_CACHE
     if _FONT_CACHE is None:

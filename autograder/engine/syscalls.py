@@ -33,7 +33,25 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
 
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
+MS_RELATIME = 1 << 21
+
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+CAP_LAST = 63
+"""Beyond the last capability any kernel defines (dropping an unknown one fails harmlessly)."""
+
+KEYCTL_JOIN_SESSION_KEYRING = 1
+KEYCTL_CLEAR = 7
+KEY_SPEC_USER_KEYRING = -4
+KEY_SPEC_USER_SESSION_KEYRING = -5
+
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
+_KEYCTL = {"x86_64": 250, "aarch64": 219, "arm64": 219}
+_CAPSET = {"x86_64": 126, "aarch64": 91, "arm64": 91}
+_CAP_VERSION_3 = 0x20080522
 
 _libc: ctypes.CDLL | None = None
 
@@ -75,11 +93,48 @@ def umount2(target: str, flags: int = 0) -> None:
 
 def pivot_root(new_root: str, put_old: str) -> None:
     """``pivot_root(2)`` (no libc wrapper exists: a raw system call)."""
-    number = _PIVOT_ROOT.get(platform.machine())
-    if number is None:
-        raise OSError(0, f"pivot_root: unknown system call number on {platform.machine()}")
-    _check(libc().syscall(ctypes.c_long(number), _b(new_root), _b(put_old)),
+    _check(libc().syscall(ctypes.c_long(_number(_PIVOT_ROOT, "pivot_root")), _b(new_root), _b(put_old)),
            f"pivot_root({new_root}, {put_old})")
+
+
+def _number(table: dict[str, int], name: str) -> int:
+    number = table.get(platform.machine())
+    if number is None:
+        raise OSError(0, f"{name}: unknown system call number on {platform.machine()}")
+    return number
+
+
+def keyctl(operation: int, arg: int) -> None:
+    """``keyctl(2)`` with one argument (no libc wrapper exists: a raw system call)."""
+    _check(libc().syscall(ctypes.c_long(_number(_KEYCTL, "keyctl")), ctypes.c_long(operation),
+                          ctypes.c_long(arg)), f"keyctl({operation}, {arg})")
+
+
+def drop_capabilities() -> None:
+    """Clear every capability: the bounding and ambient sets, then effective, permitted and
+    inheritable (``capset(2)``)."""
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    for cap in range(CAP_LAST + 1):
+        if libc().prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) != 0:
+            if ctypes.get_errno() == 22:  # EINVAL: past the last capability of this kernel
+                break
+            _check(-1, f"prctl(PR_CAPBSET_DROP, {cap})")
+    header = (ctypes.c_uint32 * 2)(_CAP_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    _check(libc().syscall(ctypes.c_long(_number(_CAPSET, "capset")), header, data), "capset")
+
+
+def mount_flags(path: str) -> int:
+    """The ``MS_*`` flags of the mount ``path`` lies on (those a user namespace must keep when
+    it remounts a bind of it)."""
+    flags = os.statvfs(path).f_flag
+    out = 0
+    for st, ms in ((os.ST_RDONLY, MS_RDONLY), (os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV),
+                   (os.ST_NOEXEC, MS_NOEXEC), (os.ST_NOATIME, MS_NOATIME),
+                   (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME)):
+        if flags & st:
+            out |= ms
+    return out
 
 
 def prctl(option: int, arg: int = 0) -> None:
