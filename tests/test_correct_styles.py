@@ -31,48 +31,8 @@ FAST_SAMPLE = ("style_07", "style_30", "style_40")
 """One notebook per kind of ScratchAdamW the fast tier meets: no shared local names, a loop
 variable ``i`` shared with a demo cell, a ``closure`` defined by a demo cell."""
 
-KIT_FINDINGS = {
-    "F1": "the delegation analysis follows ScratchAdamW's loop variable `i` to the demo cell's "
-          "module-level `for i in range(50)` and on to its torch.optim.AdamW",
-    "F2": "the delegation analysis follows ScratchAdamW's local `opt` to a demo cell's "
-          "module-level `opt` bound to torch.optim.AdamW",
-    "F3": "the delegation analysis follows ScratchAdamW's local `t` to a demo cell's "
-          "module-level `for t in ...` and on to torch.optim.Adam/AdamW",
-    "F4": "the delegation analysis follows ScratchAdamW's local `state` to a demo cell's "
-          "module-level `state = opt.state[...]` and on to torch.optim.AdamW",
-    "F5": "the delegation analysis follows ScratchAdamW's parameter `closure` to a demo "
-          "cell's `def closure()` and on to torch.optim.AdamW",
-    "F7": "the delegation analysis follows ScratchAdamW's locals (`p`, `lr`, a helper's "
-          "parameters) to same-named module-level names of demo cells and on to torch.optim",
-    "F8": "the delegation analysis follows a comprehension variable `s` inside ScratchAdamW "
-          "to the released rmsprop demo's `for g, s in ...` and on to torch.optim.AdamW",
-}
-"""False deductions of the kit on correct notebooks, one per cause (recorded for the kit's
-fix); each costs q9 nine points."""
-
-Q9_FALSE_DEDUCTION = {
-    f"style_{k}": finding for k, finding in {
-        "00": "F3", "01": "F3", "02": "F3", "03": "F3", "04": "F4", "05": "F7", "06": "F3",
-        "08": "F3", "09": "F3", "10": "F4", "11": "F4", "12": "F7", "13": "F3", "14": "F3",
-        "15": "F3", "16": "F2", "17": "F3", "18": "F8", "19": "F7", "20": "F3", "21": "F3",
-        "22": "F3", "23": "F3", "24": "F3", "25": "F8", "26": "F7", "27": "F3", "28": "F3",
-        "29": "F3", "30": "F1", "31": "F2", "32": "F4", "33": "F7", "34": "F3", "35": "F3",
-        "36": "F3", "37": "F3", "38": "F3", "39": "F3", "40": "F5", "41": "F3", "42": "F3",
-        "43": "F3", "44": "F3", "45": "F3", "46": "F3", "47": "F8",
-    }.items()
-}
-"""Notebooks whose q9 the kit currently misgrades, with the finding that explains it."""
-
 NAMES = list(build.plan())
 Q9 = "q9_scratch_adamw"
-
-PUBLIC_FALSE_ALARM = {
-    name: "F9: check('q9_scratch_adamw') says a parameter without a gradient must get no state; "
-          "this style creates every parameter's state in __init__ and leaves it untouched"
-    for name, files in build.plan().items()
-    if any(f.stem == "eager_state_helper_method" for f in files)
-}
-"""Notebooks on which a public self-check prints a ✘ although the code is correct."""
 
 
 def grade_corpus(folder: Path, out: Path, seed: int) -> dict[str, dict]:
@@ -107,21 +67,6 @@ def public_failures(result: dict) -> list[str]:
     """The ✘ lines the public self-checks printed in the notebook's cells."""
     return [line for cell in result["cells"] for line in cell["output"].splitlines()
             if line.startswith("✘")]
-
-
-def public_case(name: str):
-    reason = PUBLIC_FALSE_ALARM.get(name)
-    if reason is None:
-        return name
-    return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
-
-
-def q9_case(name: str):
-    finding = Q9_FALSE_DEDUCTION.get(name)
-    if finding is None:
-        return name
-    return pytest.param(name, marks=pytest.mark.xfail(
-        strict=True, reason=f"kit finding {finding}: {KIT_FINDINGS[finding]}"))
 
 
 @pytest.fixture(scope="module")
@@ -226,12 +171,12 @@ def test_sample_full_marks_outside_q9(graded_sample, name):
     assert deductions(graded_sample[name], ALL_QUESTIONS - {Q9}) == []
 
 
-@pytest.mark.parametrize("name", [q9_case(n) for n in FAST_SAMPLE])
+@pytest.mark.parametrize("name", FAST_SAMPLE)
 def test_sample_q9_full_marks(graded_sample, name):
     assert deductions(graded_sample[name], {Q9}) == []
 
 
-@pytest.mark.parametrize("name", [public_case(n) for n in FAST_SAMPLE])
+@pytest.mark.parametrize("name", FAST_SAMPLE)
 def test_sample_public_checks_all_pass(graded_sample, name):
     assert public_failures(graded_sample[name]) == []
 
@@ -243,13 +188,13 @@ def test_corpus_full_marks_outside_q9(graded, name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [q9_case(n) for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_corpus_q9_full_marks(graded, name):
     assert deductions(graded[name], {Q9}) == []
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [public_case(n) for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_corpus_public_checks_all_pass(graded, name):
     """The self-checks in the notebook never send a student after correct code."""
     assert public_failures(graded[name]) == []
