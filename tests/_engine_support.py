@@ -14,8 +14,8 @@ from typing import Any
 
 from adam import POINTS
 
+from autograder.checks.student import StudentError
 from autograder.results import CheckResult, QuestionResult
-from autograder.student import StudentError
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "corpus"

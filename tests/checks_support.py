@@ -11,10 +11,10 @@ from typing import Any
 
 from adam import QUESTIONS, all_names
 
-from autograder.reference_source import reference_source
+from autograder.checks.reference_source import reference_source
+from autograder.checks.run_checks import run_checks
+from autograder.checks.student import InProcessStudent
 from autograder.results import QuestionResult
-from autograder.run_checks import run_checks
-from autograder.student import InProcessStudent
 
 VARIANTS_DIR = Path(__file__).resolve().parent / "variants"
 

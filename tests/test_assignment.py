@@ -24,8 +24,8 @@ import pytest
 import torch
 from adam import RELEASE_DIR, RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 
-from autograder.assignment import SUBMISSIONS as SUBMISSIONS_DIR
-from autograder.notebook import exec_notebook, read_notebook
+from autograder.assignment.model import SUBMISSIONS as SUBMISSIONS_DIR
+from autograder.assignment.notebook import exec_notebook, read_notebook
 
 CHECKS, check = contract.public_checks.CHECKS, contract.public_checks.check
 

@@ -22,10 +22,11 @@ import nbformat
 import pytest
 from adam import QUESTION_IDS, QUESTIONS
 
-from autograder import batch, manual, outputs
-from autograder.feedback import render_feedback
-from autograder.final_grades import final_grade
+from autograder.batch import run as batch
 from autograder.results import SubmissionResult
+from autograder.staff import manual, outputs
+from autograder.staff.feedback import render_feedback
+from autograder.staff.final_grades import final_grade
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

@@ -16,8 +16,8 @@ import pytest
 from adam import NOTEBOOK_NAME, SOLUTION_NOTEBOOK
 from test_batch import STANDIN, notebook, read_csv
 
-from autograder import batch
-from autograder.lock import GradesFolderBusy, grades_lock
+from autograder.batch import run as batch
+from autograder.batch.lock import GradesFolderBusy, grades_lock
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch
-from autograder.outputs import load_all_results
+from autograder.batch import run as batch
+from autograder.staff.outputs import load_all_results
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "submissions"
@@ -59,7 +59,7 @@ def cluster(tmp_path):
             time.sleep(0.2)
         address = json.loads(sched_file.read_text())["address"]
         workers = [_start([str(DASK), "worker", address, "--nthreads", "1", "--no-nanny",
-                           "--preload", "autograder.cluster", "--no-dashboard", "--host",
+                           "--preload", "autograder.batch.cluster", "--no-dashboard", "--host",
                            "127.0.0.1", "--memory-limit", "0", "--name", f"w{i}"],
                           tmp_path / f"worker{i}.log") for i in (1, 2)]
         procs += workers
@@ -140,7 +140,7 @@ def test_a_loopback_cluster_grades_like_a_local_run_and_survives_a_lost_worker(
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch, capsys):
-    from autograder import cluster
+    from autograder.batch import cluster
 
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
     (tmp_path / "class").mkdir()

@@ -13,9 +13,9 @@ import pytest
 from adam import ASSIGNMENT, checks_module
 from checks_support import VARIANTS_DIR, namespace_from, solution_definitions
 
-from autograder import probes
-from autograder.run_checks import run_checks
-from autograder.student import InProcessStudent
+from autograder.checks.run_checks import run_checks
+from autograder.checks.student import InProcessStudent
+from autograder.inside import probes
 
 Q9 = "q9_scratch_adamw"
 findings = checks_module("delegation").findings
@@ -250,7 +250,7 @@ def test_correct_variants_are_not_flagged(path):
 def test_the_solution_notebook_is_not_flagged():
     from adam import SOLUTION_NOTEBOOK
 
-    from autograder.notebook import code_sources
+    from autograder.assignment.notebook import code_sources
 
     source = "\n\n".join(code_sources(SOLUTION_NOTEBOOK))
     assert findings(source) == () and subclasses_optimizer(source)

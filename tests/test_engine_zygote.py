@@ -17,9 +17,9 @@ import nbformat
 from _engine_support import Q1_SOURCE, standin_run_checks
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.engine import isolation, procs, zygote
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool
+from autograder.sandbox import isolation, procs, zygote
 
 REPORT = '''
 import os, random, numpy
@@ -119,7 +119,7 @@ def test_consecutive_submissions_are_isolated_and_the_zygote_runs_no_student_cod
     # nothing the first submission defined ever reached the zygote's memory, while the
     # scan does find what the zygote does hold (so it can fail)
     assert not _memory_holds(z.pid, marker.encode())
-    assert _memory_holds(z.pid, b"autograder.engine.zygote")
+    assert _memory_holds(z.pid, b"autograder.sandbox.zygote")
     # no process of either submission is left; the zygote lives on for the next one
     for number, uid, token in pool.history:
         assert not isolation.leftovers(number, uid, token)
@@ -130,10 +130,10 @@ def test_zygote_refuses_hidden_modules():
     """The zygote must never hold the hidden checks (every student would inherit them)."""
     import sys
 
-    import autograder.run_checks  # noqa: F401 - loaded here, in the grader
+    import autograder.checks.run_checks  # noqa: F401 - loaded here, in the grader
 
-    assert "autograder.run_checks" in zygote._hidden_modules()
-    assert sys.modules["autograder.run_checks"]
+    assert "autograder.checks.run_checks" in zygote._hidden_modules()
+    assert sys.modules["autograder.checks.run_checks"]
 
 
 def test_a_dead_zygote_is_replaced(tmp_path):

@@ -28,8 +28,9 @@ from adam import ASSIGNMENT_ID, BONUS_POINTS, FREE_RESPONSE_POINTS, QUESTIONS
 from test_batch import STANDIN, notebook
 from test_roster import CANVAS_EXPORT
 
-from autograder import batch, export
-from autograder.late import LatePolicy
+from autograder.batch import run as batch
+from autograder.staff import export
+from autograder.staff.late import LatePolicy
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

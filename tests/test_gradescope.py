@@ -23,8 +23,8 @@ import jsonschema
 import pytest
 from adam import CORE_POINTS, QUESTION_IDS
 
-from autograder import otter_build
-from autograder.gradescope import VISIBILITIES, question_output
+from autograder.integrations import otter_build
+from autograder.integrations.gradescope import VISIBILITIES, question_output
 from autograder.results import CheckResult, QuestionResult
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,9 +15,10 @@ import pytest
 from adam import NOTEBOOK_NAME, QUESTIONS
 from test_batch import STANDIN, notebook, parse_html, read_csv
 
-from autograder import batch, export, timestamps
-from autograder.assignment import load
-from autograder.late import LatePolicy, applied_penalty
+from autograder.assignment.model import load
+from autograder.batch import run as batch
+from autograder.staff import export, timestamps
+from autograder.staff.late import LatePolicy, applied_penalty
 
 FIXTURE = Path(__file__).parent / "fixtures" / "gd_basics"
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module

@@ -13,7 +13,8 @@ import pytest
 from adam import FREE_RESPONSE_POINTS, QUESTIONS
 from test_batch import STANDIN, notebook, parse_html, read_csv
 
-from autograder import batch, manual
+from autograder.batch import run as batch
+from autograder.staff import manual
 
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
 CORE = sum(q.points for q in QUESTIONS if not q.bonus)

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from autograder import reference_calls
-from autograder.reference_calls import ReferenceCalls, Replies
-from autograder.remote import RemoteError, call_remote
+from autograder.checks import reference_calls
+from autograder.checks.reference_calls import ReferenceCalls, Replies
+from autograder.inside.remote import RemoteError, call_remote
 
 SOURCE = "def scale(xs, k=2.0):\n    return [k * x for x in xs]\n"
 

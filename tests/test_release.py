@@ -11,9 +11,9 @@ import pytest
 from adam import RELEASE_DIR, RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder import release
-from autograder.assignment import SUBMISSIONS as SUBMISSIONS_DIR
-from autograder.notebook import read_notebook
+from autograder.assignment import release
+from autograder.assignment.model import SUBMISSIONS as SUBMISSIONS_DIR
+from autograder.assignment.notebook import read_notebook
 
 FUNC = '''def f(x):
     """Doc."""

@@ -11,7 +11,8 @@ import pytest
 from adam import FREE_RESPONSE_POINTS, QUESTIONS
 from test_batch import STANDIN, notebook
 
-from autograder import batch, report
+from autograder.batch import run as batch
+from autograder.staff import report
 
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
 CORE = sum(q.points for q in QUESTIONS if not q.bonus)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from test_batch import STANDIN, notebook, parse_html
 
-from autograder import batch
-from autograder.roster import RosterError, match, read_roster
+from autograder.batch import run as batch
+from autograder.staff.roster import RosterError, match, read_roster
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

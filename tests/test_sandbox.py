@@ -26,14 +26,14 @@ import pytest
 from _engine_support import Q1_SOURCE, ROOT, standin_run_checks
 from adam import ASSIGNMENT_ID, POINTS, QUESTION_IDS
 
-from autograder.batch import run_batch
-from autograder.engine import allowlist, cgroups, isolation, procs
+from autograder.batch.run import run_batch
+from autograder.cli.sandbox import look
 from autograder.engine.grade import MAX_CELL_LOG_BYTES, grade_one
 from autograder.engine.pool import WarmPool
 from autograder.engine.process import WorkerDied
 from autograder.engine.session import Sandbox, sweep_free_slots
-from autograder.engine.show import look
 from autograder.engine.submission import InvalidSubmission, load_submission
+from autograder.sandbox import allowlist, cgroups, isolation, procs
 
 TRUST = Path(__file__).resolve().parent / "corpus" / "trust"
 SOLUTION = ROOT / "solutions" / "adam_variants" / "adam_variants.ipynb"
@@ -405,7 +405,7 @@ SHM = libc.shmget(0x5EEE, 4096, 0o1666)
 def test_without_namespaces_the_sandbox_degrades_and_says_so(tmp_path, monkeypatch):
     """A container that forbids unshare(2) (Docker's default seccomp profile): the uid drop,
     the kit's folder root-only, cgroups, and a sweep of what the uid left; recorded as such."""
-    from autograder.engine import jail
+    from autograder.sandbox import jail
 
     monkeypatch.setattr(jail, "namespaces_available",
                         lambda: (False, "unshare: Operation not permitted (stand-in)"))

@@ -16,7 +16,8 @@ from adam import RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 from synthetic_class import copied_notebook, disguise, student_code, student_notebook
 from test_batch import STANDIN, notebook, parse_html
 
-from autograder import batch, similarity
+from autograder.batch import run as batch
+from autograder.staff import similarity
 
 TESTS = Path(__file__).resolve().parent
 VARIANTS = sorted((TESTS / "variants").glob("correct_*.py"))

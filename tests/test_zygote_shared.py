@@ -25,10 +25,10 @@ import pytest
 from _engine_support import Q1_SOURCE, standin_run_checks
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import batch
-from autograder.engine import isolation, procs, zygote
+from autograder.batch import run as batch
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool
+from autograder.sandbox import isolation, procs, zygote
 
 ROOT = Path(__file__).resolve().parent.parent
 as_root = pytest.mark.skipif(not isolation.running_as_root(),

@@ -3,7 +3,7 @@
 Phases (each timed in ``result.timings``): read and validate the notebook; take
 a sandbox (a warm one from the pool); run the code cells in the student process;
 run the hidden checks in this process, which reach the submission only through
-:class:`autograder.engine.sandbox.SandboxStudent`; clean up. Nothing a
+:class:`autograder.engine.sandboxed_student.SandboxStudent`; clean up. Nothing a
 submission does can raise out of ``grade_one``: an unreadable notebook gives
 status ``invalid``, a failure of the kit itself status ``error``.
 """
@@ -16,14 +16,14 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from autograder.assignment import current
+from autograder.assignment.model import current
+from autograder.checks.run_checks import checks_fingerprint
+from autograder.checks.run_checks import run_checks as hidden_suite
 from autograder.engine.pool import WarmPool, default_pool
-from autograder.engine.sandbox import SandboxStudent
+from autograder.engine.sandboxed_student import SandboxStudent
 from autograder.engine.session import Limits, Session
 from autograder.engine.submission import InvalidSubmission, load_submission
 from autograder.results import CellRecord, QuestionResult, SubmissionResult
-from autograder.run_checks import checks_fingerprint
-from autograder.run_checks import run_checks as hidden_suite
 
 MAX_CELL_LOG_BYTES = 256 * 1024
 """The cells' outputs and messages kept in one result, all cells together."""
@@ -53,7 +53,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
     root; else each process's address space; on ``cuda`` no address-space cap
     applies, as the driver reserves huge virtual ranges). A limit left None is the
     assignment file's (``[limits]``), else the engine's default. ``run_checks``
-    replaces :func:`autograder.run_checks.run_checks` (tests only).
+    replaces :func:`autograder.checks.run_checks.run_checks` (tests only).
     """
     assignment = current()
     defaults = Limits.of_assignment()

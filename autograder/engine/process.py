@@ -5,12 +5,12 @@ pipe, the event pipe and the student's stdout/stderr pipes, so output is drained
 (the first few KB kept, the rest counted and discarded) and a submission that
 prints hundreds of MB neither blocks nor slows the grader. While it waits it
 also answers the student process's *callbacks* (a substituted name calling its
-reference version, see :mod:`autograder.remote`) and watches for a stopped
+reference version, see :mod:`autograder.inside.remote`) and watches for a stopped
 (SIGSTOP, SIGTSTP) serving process, which counts as a dead one.
 
 As root the student process lives in a sandbox of its own
-(:mod:`autograder.engine.jail`): a PID namespace whose processes are found
-through :func:`autograder.engine.procs.namespace_members`, and whose first
+(:mod:`autograder.sandbox.jail`): a PID namespace whose processes are found
+through :func:`autograder.sandbox.procs.namespace_members`, and whose first
 process takes every other one with it when it is killed. Without root the
 processes are found by session and by a token in their environment.
 """
@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.engine import isolation, procs
-from autograder.engine.jail import JailSpec
+from autograder.sandbox import isolation, procs
+from autograder.sandbox.jail import JailSpec
 
 READY_TIMEOUT = 120.0
 MAX_REPLY_BYTES = 16 * 1024 * 1024 + 1024
@@ -104,7 +104,7 @@ class OutputSink:
 class WorkerProcess:
     """One student interpreter (a zygote plus its serving child) in its sandbox.
 
-    See :mod:`autograder.engine.worker`. :meth:`respawn` replaces a crashed or
+    See :mod:`autograder.inside.worker`. :meth:`respawn` replaces a crashed or
     stuck serving child by a fresh fork of the per-submission zygote;
     :meth:`kill` ends everything.
     """
@@ -115,7 +115,7 @@ class WorkerProcess:
         """Start the process (it warms up on its own; see :meth:`wait_ready`).
 
         With a ``jail`` (root) the process is a fork of this grader's warm zygote
-        (:mod:`autograder.engine.zygote`), else (or when the zygote fails, or with
+        (:mod:`autograder.sandbox.zygote`), else (or when the zygote fails, or with
         ``use_zygote=False``) a fresh interpreter; it confines itself as the spec
         says before it serves. Without one it is a fresh interpreter under
         rlimits, in ``workdir``.
@@ -186,7 +186,7 @@ class WorkerProcess:
     def _start_interpreter(self, fds: tuple[int, ...], memory_mb: int | None
                            ) -> subprocess.Popen:
         cmd_r, reply_w, ctl_r, event_w, out_w, err_w = fds
-        argv = [sys.executable, "-I", "-m", "autograder.engine.worker",
+        argv = [sys.executable, "-I", "-m", "autograder.inside.worker",
                 "--cmd-fd", str(cmd_r), "--reply-fd", str(reply_w), "--ctl-fd", str(ctl_r),
                 "--event-fd", str(event_w), "--dir", str(self.workdir)]
         if self.jail is not None:
@@ -204,7 +204,7 @@ class WorkerProcess:
     def _fork_from_zygote(self, fds: tuple[int, ...], memory_mb: int | None
                           ) -> ForkedProcess | None:
         """A fork of the warm zygote confined to this sandbox; None if it is unavailable."""
-        from autograder.engine import zygote
+        from autograder.sandbox import zygote
 
         spec = {"jail": self.jail.to_dict(), "env": self._environment()}
         for _ in range(2):  # a zygote that died is started again once

@@ -19,19 +19,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.assignment import current
-from autograder.engine import allowlist, cgroups, isolation, procs
-from autograder.engine import jail as jail_module
-from autograder.engine.jail import DEVICES, JailSpec
+from autograder.assignment.model import current
+from autograder.checks.reference_calls import ReferenceCalls
+from autograder.checks.student import StudentError
 from autograder.engine.process import (
     ReplyTooLarge,
     WorkerDied,
     WorkerProcess,
     WorkerTimeout,
 )
-from autograder.reference_calls import ReferenceCalls
 from autograder.results import CellRecord
-from autograder.student import StudentError
+from autograder.sandbox import allowlist, cgroups, isolation, procs
+from autograder.sandbox import jail as jail_module
+from autograder.sandbox.jail import DEVICES, JailSpec
 
 MAX_RESTARTS = 25
 MAX_TIMEOUTS_PER_NAME = 2
@@ -94,7 +94,7 @@ class Sandbox:
 
     As root the folder is the sandbox's host-side stage (root only) and the
     student process sees only the allow-list root built by
-    :mod:`autograder.engine.jail`; without root it is the student's working folder.
+    :mod:`autograder.sandbox.jail`; without root it is the student's working folder.
     """
 
     slot: isolation.Slot
@@ -445,7 +445,7 @@ class Session:
         """Grade from now on with the reference versions of ``names``.
 
         ``source`` (the reference definitions) runs here, in the grader; the student
-        process only gets stand-ins that call it (:mod:`autograder.remote`).
+        process only gets stand-ins that call it (:mod:`autograder.inside.remote`).
         Remembered for restarts.
         """
         module = current().module("references")

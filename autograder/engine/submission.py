@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.assignment import current
+from autograder.assignment.model import current
 from autograder.engine.session import Cell
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024

@@ -1,4 +1,4 @@
-"""The grader's side of this assignment's stand-ins (see autograder.reference_calls): the
+"""The grader's side of this assignment's stand-ins (see autograder.checks.reference_calls): the
 reference ``train_flipnet`` run on the student's weights and optimizer state, bounded."""
 
 from __future__ import annotations

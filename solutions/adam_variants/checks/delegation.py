@@ -1,7 +1,7 @@
 """The grader-side verdict on ScratchAdamW's "no delegation" rule, read from the source.
 
 Whatever runs in the student's process can be switched off from inside it: the runtime
-tripwire of :mod:`autograder.probes` is replaced as easily as any other name. So the points
+tripwire of :mod:`autograder.inside.probes` is replaced as easily as any other name. So the points
 for writing AdamW by hand are decided here, on the text of the code cells:
 
 * **the class and all it reaches**: the last class statement of ``ScratchAdamW`` and every

@@ -14,9 +14,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from autograder import checking
-from autograder.assignment import current
-from autograder.checking import numeric
+from autograder.assignment.model import current
+from autograder.checks import checking
+from autograder.checks.checking import numeric
 
 from . import mistakes
 
