@@ -43,6 +43,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q $(ARGS)

@@ -2,8 +2,8 @@
 
 ``--assignment ID`` (an id of ``solutions/<id>/``, or a folder; anywhere on the
 command line) selects the assignment every command works on, for this process
-and the processes it starts; the default is ``$AUTOGRADER_ASSIGNMENT``, else
-``adam_variants``.
+and the processes it starts; the default is ``$AUTOGRADER_ASSIGNMENT`` (the
+Makefile's ``ASSIGNMENT``), else the only assignment under ``solutions/``.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ COMMANDS = {
     "release": ("autograder.assignment.release", "generate the student notebook from the solution"),
     "samples": ("autograder.assignment.samples", "regenerate the assignment's sample submissions"),
     "grade-one": ("autograder.cli.grade_one", "grade one submission notebook (JSON result)"),
-    "grade": ("autograder.batch.run", "grade a folder of submissions into a grades folder"),
+    "grade": ("autograder.cli.grade", "grade a folder of submissions into a grades folder"),
     "gradescope": ("autograder.integrations.gradescope",
                    "grade /autograder/submission (Gradescope's run_autograder)"),
     "sandbox": ("autograder.cli.sandbox", "run a cell in a fresh sandbox and print what it sees"),
     "export": ("autograder.staff.export",
                "write a grades folder as an LMS import file (canvas, moodle, csv)"),
-    "similarity": ("autograder.staff.similarity", "compare the code of every pair of submissions"),
+    "similarity": ("autograder.cli.similarity", "compare the code of every pair of submissions"),
 }
 
 

@@ -41,7 +41,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -52,7 +51,8 @@ from pathlib import Path
 from autograder.assignment.model import REPOSITORY as ROOT
 from autograder.assignment.model import SUBMISSIONS as SUBMISSIONS_DIR
 from autograder.assignment.model import current
-from autograder.batch.run import discover
+from autograder.batch.cluster import loopback_cluster
+from autograder.batch.discovery import discover
 from autograder.staff.atomic import write_text_atomic
 
 BENCH_DIR = ROOT / "bench"
@@ -164,52 +164,9 @@ def _memory(out: Path) -> dict:
     return memory
 
 
-@contextlib.contextmanager
-def local_cluster(folder: Path, workers: int = 2):
-    """A Dask scheduler and ``workers`` single-threaded workers on loopback; yields the
-    scheduler's address."""
-    folder.mkdir(parents=True, exist_ok=True)
-    sched_file = folder / "scheduler.json"
-    sched_file.unlink(missing_ok=True)
-    dask = str(Path(sys.executable).with_name("dask"))
-    procs = []
-    try:
-        with open(folder / "scheduler.log", "wb") as log:
-            procs.append(subprocess.Popen(
-                [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                 "--scheduler-file", str(sched_file)], stdout=log, stderr=subprocess.STDOUT,
-                env=_env(), start_new_session=True))
-        deadline = time.monotonic() + 60
-        while not sched_file.exists():
-            if time.monotonic() > deadline or procs[0].poll() is not None:
-                raise RuntimeError("the Dask scheduler did not start (see scheduler.log)")
-            time.sleep(0.2)
-        address = json.loads(sched_file.read_text())["address"]
-        with open(folder / "workers.log", "wb") as log:
-            procs.append(subprocess.Popen(
-                [dask, "worker", address, "--nworkers", str(workers), "--nthreads", "1",
-                 "--preload", "autograder.batch.cluster", "--host", "127.0.0.1", "--no-dashboard",
-                 "--memory-limit", "0"],
-                stdout=log, stderr=subprocess.STDOUT, env=_env(), start_new_session=True))
-        from distributed import Client
-
-        with Client(address, timeout=60, set_as_default=False) as client:
-            client.wait_for_workers(workers, timeout=120)
-        yield address
-    finally:
-        for proc in reversed(procs):
-            with contextlib.suppress(OSError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-
 def time_cluster(folder: Path, n: int, out: Path) -> Measurement:
     """``python -m autograder grade --scheduler`` on a loopback cluster of two workers."""
-    with local_cluster(out.with_name(out.name + "_cluster")) as address:
+    with loopback_cluster(out.with_name(out.name + "_cluster"), 2, env=_env()) as (address, _):
         return time_ours(folder, n, 2, out, scheduler=address,
                          name=f"this kit, Dask, 2 workers, {n} notebooks")
 
@@ -298,11 +255,11 @@ def time_bare(notebook: Path | None = None, repeats: int = 2) -> Measurement:
             start = time.perf_counter()
             with contextlib.redirect_stdout(io.StringIO()):
                 for code in sources:
-                    exec(code, namespace)  # noqa: S102 - the instructor's own notebook
+                    exec(code, namespace)  # the instructor's own notebook
             elapsed = time.perf_counter() - start
             best = elapsed if best is None else min(best, elapsed)
             matplotlib.pyplot.close("all")
-    except Exception as exc:  # noqa: BLE001 - reported, not fatal
+    except Exception as exc:  # reported, not fatal
         return Measurement(name, note=f"failed: {type(exc).__name__}: {exc}")
     finally:
         os.chdir(cwd)
@@ -345,10 +302,10 @@ def _class_size(key: str) -> int:
 
 TARGETS = {"otter / ours (2 jobs)": 5.0, "nbgrader / ours (2 jobs)": 3.0,
            "ours 1 job / 2 jobs": 1.8}
-"""Ratios that must reach at least this (issues 4 and 13)."""
+"""Ratios that must reach at least this."""
 CLASS_TARGETS = {"ours 1 job / 2 jobs, ": 1.8}
 MAX_SECONDS_2_JOBS = 0.9
-"""Seconds per submission with 2 jobs on a class of 40 or more (issue 13)."""
+"""Seconds per submission with 2 jobs on a class of 40 or more."""
 MAX_MINUTES_1000 = 15.0
 
 

@@ -29,7 +29,7 @@ def namespace_from(source: str) -> dict[str, Any]:
     """Execute trusted source in a fresh namespace (stdout swallowed)."""
     ns: dict[str, Any] = {"__name__": "__submission__"}
     with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(source, "<test submission>", "exec"), ns)  # noqa: S102 - test code
+        exec(compile(source, "<test submission>", "exec"), ns)  # test code
     return ns
 
 

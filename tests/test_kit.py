@@ -1,4 +1,4 @@
-"""The kit is a kit (issue 14): a second assignment graded on every path, points in one
+"""The kit is a kit: a second assignment graded on every path, points in one
 place, a new assignment from the scaffold, and no generic module naming adam_variants.
 
 The second assignment is ``tests/fixtures/gd_basics`` (gradient descent on a parabola:
@@ -317,4 +317,4 @@ def test_the_generic_modules_name_nothing_of_adam_variants() -> None:
     assert found == {}
     defaults = {str(p.relative_to(REPOSITORY)) for p in (REPOSITORY / "autograder").rglob("*.py")
                 if "adam_variants" in p.read_text(encoding="utf-8")}
-    assert defaults <= {"autograder/assignment/model.py", "autograder/__main__.py"}  # the default id
+    assert defaults == set()  # the default id comes from the Makefile or the one folder

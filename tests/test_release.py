@@ -36,7 +36,7 @@ def test_blocks_become_raises_with_hint_or_name() -> None:
     assert '    raise NotImplementedError("implement g")' in out
     assert "x * x" not in out and "total" not in out and "SOLUTION" not in out
     ns: dict = {}
-    exec(out, ns)  # noqa: S102 - stubs raise only when called
+    exec(out, ns)  # stubs raise only when called
     with pytest.raises(NotImplementedError, match="implement g"):
         ns["g"](1)
 

@@ -1,4 +1,4 @@
-"""The class roster (issue 12, item 1): an LMS's own export read as it is, submissions
+"""The class roster: an LMS's own export read as it is, submissions
 paired with students, and the missing and unknown ones listed in the command's summary
 and in the report."""
 
@@ -17,7 +17,7 @@ from autograder.staff.roster import RosterError, match, read_roster
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
+DEVNULL = open(os.devnull, "w")  # for the whole module
 
 CANVAS_EXPORT = (  # the first columns of a Canvas gradebook export, as Canvas writes them
     'Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1 (4711),Current Score\n'

@@ -245,7 +245,7 @@ def test_trust_corpus_in_a_batch_outside_the_repository(tmp_path):
     before = _leftovers()
 
     summary = run_batch(subs, grades, jobs=1, timeout=120, seed=7, device="cpu",
-                        stream=open(os.devnull, "w"))  # noqa: SIM115
+                        stream=open(os.devnull, "w"))
 
     results = {p.stem: json.loads(p.read_text()) for p in (grades / "results").glob("*.json")}
     link = results.pop("zz_link", None)

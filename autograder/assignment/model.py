@@ -18,7 +18,8 @@
 
 The kit works on one assignment at a time: ``--assignment ID`` (or ``make ...
 ASSIGNMENT=ID``) sets ``$AUTOGRADER_ASSIGNMENT``, which worker processes
-inherit; the default is ``adam_variants``. An id names ``solutions/<id>/``; a
+inherit (the Makefile sets it from ``ASSIGNMENT``); without it, the only assignment
+under ``solutions/`` is the one. An id names ``solutions/<id>/``; a
 path names any folder laid out the same way (tests use one).
 """
 
@@ -41,7 +42,6 @@ SOLUTIONS = REPOSITORY / "solutions"
 RELEASES = REPOSITORY / "assignments"
 SUBMISSIONS = REPOSITORY / "submissions"
 ENV = "AUTOGRADER_ASSIGNMENT"
-DEFAULT = "adam_variants"
 FILE = "assignment.toml"
 LIMIT_NAMES = ("cell_timeout", "call_timeout", "total_timeout", "memory_mb")
 
@@ -205,6 +205,14 @@ class Assignment:
         its folder."""
         return self.id if self.folder == (SOLUTIONS / self.id).resolve() else str(self.folder)
 
+    def student_side_spec(self) -> dict[str, Any]:
+        """What the sandbox loads into every student process, as plain data:
+        ``{"id", "folder", "modules": {role: file path}}`` (the files of ``[student_side]``
+        that exist; the ``warm_up`` module's ``warm_up()`` runs in the warm parent)."""
+        modules = {role: str(self.folder / name) for role, name in self.student_side.items()
+                   if (self.folder / name).is_file()}
+        return {"id": self.id, "folder": str(self.folder), "modules": modules}
+
     def module(self, role: str) -> ModuleType | None:
         """The assignment's module for ``role`` (``probes``, ``stand_ins``, ``references``,
         ``samples``), imported from its folder once; None when it has none."""
@@ -261,9 +269,9 @@ def _questions(data: list, where: Path) -> tuple[Question, ...]:
 
 @functools.lru_cache(maxsize=16)
 def load(ref: str | None = None) -> Assignment:
-    """The assignment ``ref`` (an id, or a folder path); default ``$AUTOGRADER_ASSIGNMENT``,
-    else ``adam_variants``. Raises AssignmentError naming the file and what is wrong."""
-    ref = ref or os.environ.get(ENV) or DEFAULT
+    """The assignment ``ref`` (an id, or a folder path); default :func:`default_ref`.
+    Raises AssignmentError naming the file and what is wrong."""
+    ref = ref or default_ref()
     folder = _folder(ref)
     path = folder / FILE
     if not path.is_file():
@@ -297,9 +305,24 @@ def load(ref: str | None = None) -> Assignment:
     return assignment
 
 
+def default_ref() -> str:
+    """The assignment a command works on when none is named: ``$AUTOGRADER_ASSIGNMENT``, else
+    the only folder under ``solutions/`` with an ``assignment.toml``."""
+    chosen = os.environ.get(ENV)
+    if chosen:
+        return chosen
+    found = sorted(path.parent.name for path in SOLUTIONS.glob(f"*/{FILE}"))
+    if len(found) == 1:
+        return found[0]
+    raise AssignmentError(
+        "which assignment? name one with --assignment ID (or $AUTOGRADER_ASSIGNMENT, "
+        f"make ... ASSIGNMENT=ID); {SOLUTIONS} holds "
+        + (", ".join(found) if found else "none (python -m autograder new <id> makes one)"))
+
+
 def current() -> Assignment:
-    """The assignment this process works on (``$AUTOGRADER_ASSIGNMENT``, else the default)."""
-    return load(os.environ.get(ENV) or DEFAULT)
+    """The assignment this process works on (``$AUTOGRADER_ASSIGNMENT``, else the only one)."""
+    return load(default_ref())
 
 
 def select(ref: str | None) -> Assignment:

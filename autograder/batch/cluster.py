@@ -7,7 +7,7 @@ submission to grade becomes one Dask task that carries the notebook's bytes (a
 submission is at most 20 MB; the worker needs no shared folder and sees no other
 student's file). On the worker, :func:`grade_task` writes the bytes into a
 private temporary folder and grades them with the same sandboxed engine as a
-local run (:func:`autograder.batch.run.grade_safely`), under the same seed; the
+local run (:func:`autograder.batch.pool.grade_safely`), under the same seed; the
 result comes back as the engine's JSON text and is stored by the client exactly
 as a local worker's (``results/<id>.json``, written atomically as it arrives).
 
@@ -28,32 +28,41 @@ started from the kit's environment, as root for the sandbox (see
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import os
 import secrets
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder.batch.run import (
+from autograder.assignment.notebook import MAX_NOTEBOOK_BYTES
+from autograder.batch.discovery import Submission
+from autograder.batch.pool import (
     DEFAULT_GRADE_FN,
-    BatchSummary,
-    ClusterUnavailable,
-    Submission,
     grade_safely,
     overran_message,
     peak_memory_mb,
     resolve_grade_fn,
     warm_up_grader,
 )
+from autograder.batch.progress import BatchSummary
 from autograder.checks.run_checks import checks_fingerprint
-from autograder.engine.submission import MAX_NOTEBOOK_BYTES
 from autograder.results import SubmissionResult
+
+
+class ClusterUnavailable(RuntimeError):
+    """The Dask scheduler cannot be reached or has no worker (the message says which)."""
+
 
 CONNECT_TIMEOUT = 30.0
 """Seconds to reach the scheduler."""
@@ -219,7 +228,7 @@ def grade_on_cluster(todo: Sequence[Submission], address: str, *, payload: dict[
                     store(_error_json(sub.id, "the Dask scheduler cancelled this task; rerun "
                                       "to grade it", payload["seed"]), "")
                     continue
-                except Exception as exc:  # noqa: BLE001 - a lost task never stops the batch
+                except Exception as exc:  # a lost task never stops the batch
                     store(_error_json(sub.id, _failure_message(exc), payload["seed"]),
                           "".join(traceback.format_exception(exc)))
                     continue
@@ -260,3 +269,57 @@ def _enforce_limit(client: Any, pending: dict[str, Any], subs: dict[str, Submiss
                 stuck.add(worker)
     if stuck:
         client.restart_workers(list(stuck), raise_for_error=False)
+
+
+@contextlib.contextmanager
+def loopback_cluster(folder: Path, workers: int = 2, *, nanny: bool = True,
+                     env: dict[str, str] | None = None
+                     ) -> Iterator[tuple[str, list[subprocess.Popen]]]:
+    """A Dask scheduler and ``workers`` single-threaded workers on 127.0.0.1 (logs in
+    ``folder``), each worker its own ``dask worker`` process preloading this module; yields
+    the scheduler's address and the workers' processes once every worker has joined.
+    Everything it started ends with it (SIGTERM, then SIGKILL). Without ``nanny`` a killed
+    worker stays dead."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sched_file = folder / "scheduler.json"
+    sched_file.unlink(missing_ok=True)
+    dask = str(Path(sys.executable).with_name("dask"))
+    procs: list[subprocess.Popen] = []
+
+    def start(argv: list[str], log_name: str) -> subprocess.Popen:
+        with open(folder / log_name, "wb") as log:
+            procs.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                          env=env, start_new_session=True))
+        return procs[-1]
+
+    try:
+        scheduler = start([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                           "--no-dashboard", "--scheduler-file", str(sched_file)],
+                          "scheduler.log")
+        deadline = time.monotonic() + 60
+        while not sched_file.exists():
+            if time.monotonic() > deadline or scheduler.poll() is not None:
+                raise ClusterUnavailable("the Dask scheduler did not start (see "
+                                         f"{folder / 'scheduler.log'})")
+            time.sleep(0.2)
+        address = json.loads(sched_file.read_text())["address"]
+        started = [start([dask, "worker", address, "--nthreads", "1", "--preload",
+                          "autograder.batch.cluster", "--host", "127.0.0.1", "--no-dashboard",
+                          "--memory-limit", "0", "--name", f"w{i}",
+                          *([] if nanny else ["--no-nanny"])], f"worker{i}.log")
+                   for i in range(1, workers + 1)]
+        from distributed import Client
+
+        with Client(address, timeout=60, set_as_default=False) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address, started
+    finally:
+        for proc in reversed(procs):
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(OSError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()

@@ -41,7 +41,7 @@ def grades_lock(out: str | Path, wait: bool = False, stream: Any = None) -> Iter
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK_FILE
-    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the block
+    handle = open(path, "a+", encoding="utf-8")  # held for the block
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

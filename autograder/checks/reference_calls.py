@@ -76,7 +76,7 @@ class ReferenceCalls:
         ).encode()).hexdigest()
         """What a reply depends on besides the request: the reference, the names, the handlers."""
         self.namespace: dict[str, Any] = {"__name__": "__reference__"}
-        exec(compile(source, "<reference>", "exec"), self.namespace)  # noqa: S102 - instructor
+        exec(compile(source, "<reference>", "exec"), self.namespace)  # instructor
         self.calls = 0
 
     def handle(self, request: str) -> str:
@@ -98,7 +98,7 @@ class ReferenceCalls:
             reply = wire.dumps({"ok": True, "value": value, "tuple": isinstance(value, tuple)})
             REPLIES.put(key, reply)
             return reply
-        except Exception as exc:  # noqa: BLE001 - the student's arguments may be anything
+        except Exception as exc:  # the student's arguments may be anything
             message = f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE]
             return json.dumps({"ok": False, "message": message})
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.assignment.model import current
-from autograder.checks.run_checks import checks_fingerprint
+from autograder.checks.run_checks import checks_fingerprint, resolve_device
 from autograder.checks.run_checks import run_checks as hidden_suite
 from autograder.engine.pool import WarmPool, default_pool
 from autograder.engine.sandboxed_student import SandboxStudent
@@ -27,17 +27,6 @@ from autograder.results import CellRecord, QuestionResult, SubmissionResult
 
 MAX_CELL_LOG_BYTES = 256 * 1024
 """The cells' outputs and messages kept in one result, all cells together."""
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``."""
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, not {device!r}")
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def grade_one(notebook: str | Path, *, submission_id: str | None = None,
@@ -74,7 +63,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
             result.notebook_sha256 = _safe_sha(path)
         result.timings = {"read": round(time.monotonic() - t_start, 4)}
         return result
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _kit_error(name, exc)
     timings["read"] = time.monotonic() - t_start
 
@@ -132,7 +121,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
                 notes.append(f"the memory cap killed {int(result.usage['oom_kills'])} "
                              "process(es)")
         result.message = "; ".join(notes)
-    except Exception as exc:  # noqa: BLE001 - never let one submission stop the batch
+    except Exception as exc:  # never let one submission stop the batch
         error = _kit_error(name, exc)
         error.notebook_sha256 = sub.sha256
         error.cells = result.cells
@@ -144,7 +133,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         if session is not None:
             try:
                 session.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         timings["cleanup"] = time.monotonic() - t0
         timings["total"] = time.monotonic() - t_start
@@ -178,9 +167,9 @@ def _kit_error(name: str, exc: BaseException) -> SubmissionResult:
 
 def _safe_sha(path: Path) -> str:
     try:
-        from autograder.engine.submission import sha256_file
+        from autograder.assignment.notebook import file_sha256
 
-        return sha256_file(path)
+        return file_sha256(path)
     except OSError:
         return ""
 

@@ -45,7 +45,7 @@ class WarmPool:
             if self.spare:
                 try:
                     self._box, self._box_for = Sandbox.create(memory_mb, device), current().ref
-                except Exception:  # noqa: BLE001 - a missing spare only costs time
+                except Exception:  # a missing spare only costs time
                     self._box = None
             return box
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.assignment.model import current
 from autograder.sandbox import isolation, procs
 from autograder.sandbox.jail import JailSpec
 
@@ -104,7 +105,7 @@ class OutputSink:
 class WorkerProcess:
     """One student interpreter (a zygote plus its serving child) in its sandbox.
 
-    See :mod:`autograder.inside.worker`. :meth:`respawn` replaces a crashed or
+    See :mod:`autograder.sandbox.confine` and :mod:`autograder.inside.worker`. :meth:`respawn` replaces a crashed or
     stuck serving child by a fresh fork of the per-submission zygote;
     :meth:`kill` ends everything.
     """
@@ -186,9 +187,10 @@ class WorkerProcess:
     def _start_interpreter(self, fds: tuple[int, ...], memory_mb: int | None
                            ) -> subprocess.Popen:
         cmd_r, reply_w, ctl_r, event_w, out_w, err_w = fds
-        argv = [sys.executable, "-I", "-m", "autograder.inside.worker",
+        argv = [sys.executable, "-I", "-m", "autograder.sandbox.confine",
                 "--cmd-fd", str(cmd_r), "--reply-fd", str(reply_w), "--ctl-fd", str(ctl_r),
-                "--event-fd", str(event_w), "--dir", str(self.workdir)]
+                "--event-fd", str(event_w), "--dir", str(self.workdir),
+                "--student-side", json.dumps(current().student_side_spec())]
         if self.jail is not None:
             spec_file = self.workdir / "jail.json"
             spec_file.write_text(json.dumps(self.jail.to_dict()))
@@ -209,7 +211,7 @@ class WorkerProcess:
         spec = {"jail": self.jail.to_dict(), "env": self._environment()}
         for _ in range(2):  # a zygote that died is started again once
             try:
-                pid = zygote.shared().fork(spec, list(fds))
+                pid = zygote.shared(current().student_side_spec()).fork(spec, list(fds))
             except (zygote.ZygoteError, OSError) as exc:
                 print(f"[engine] zygote unavailable ({exc}); starting a fresh interpreter",
                       file=sys.stderr)
@@ -507,7 +509,7 @@ class ForkedProcess:
     stays outside the sandbox's namespaces and runs no student code.
     """
 
-    def __init__(self, pid: int, pump):  # noqa: ANN001 - a callback
+    def __init__(self, pid: int, pump):  # a callback
         self.pid = pid
         self.returncode: int | None = None
         self._pump = pump

@@ -488,7 +488,7 @@ def _seed_font_cache(folder: Path) -> None:
             import matplotlib
 
             _FONT_CACHE = sorted(Path(matplotlib.get_cachedir()).glob("fontlist-*.json"))
-        except Exception:  # noqa: BLE001 - only costs start-up time
+        except Exception:  # only costs start-up time
             _FONT_CACHE = []
     if not _FONT_CACHE:
         return

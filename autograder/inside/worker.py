@@ -1,11 +1,11 @@
 """The student process: IPython's shell serving the grader over a private pipe pair.
 
-Run as ``python -I -m autograder.inside.worker --cmd-fd R --reply-fd W --ctl-fd C
---event-fd E --dir DIR [--jail SPEC.json]`` (see :mod:`autograder.engine.process`).
-It imports numpy, torch, matplotlib (Agg), IPython and the kit's student-side
-modules, then confines itself: with ``--jail`` (root) it enters the sandbox of
-:mod:`autograder.sandbox.jail` and continues as the sandbox's PID 1, without it
-only rlimits apply. It then acts as a *zygote*: it never runs student code
+Started by :mod:`autograder.sandbox.confine` (a fresh interpreter, or a fork of the
+warm zygote of :mod:`autograder.sandbox.zygote`): :func:`preload` imports numpy, torch,
+matplotlib (Agg), IPython and the assignment's student-side modules (given as file
+paths: this package imports nothing of the kit but :mod:`autograder.wire`), the
+sandbox confines the process, and :func:`serve` takes over. It then acts as a
+*zygote*: it never runs student code
 itself, but forks a serving child on request (``fork G`` on the control pipe;
 the first one at once). The child starts its own session and answers one JSON
 command per line with one reply line ``"<id> <json>"``; when it ends, the zygote
@@ -13,10 +13,6 @@ reports ``exit <pid> <status>`` on the event pipe. A restart after a crash or
 time-out is therefore a ``fork`` (tens of milliseconds), not a new interpreter.
 Standard output and error belong to the student's code; the grader drains them
 separately.
-
-As root the grader does not start this module per submission: its warm zygote
-(:mod:`autograder.sandbox.zygote`, imports done once per grader process) forks a
-process that enters the sandbox the same way and then runs :func:`zygote` below.
 
 While a command runs, a substituted name may call its reference version in the
 grader (:mod:`autograder.inside.remote`): the serving child writes ``cb <json>`` on the
@@ -27,11 +23,13 @@ Nothing here is trusted by the grader: every reply is decoded and checked there.
 
 from __future__ import annotations
 
-import argparse
+import importlib.util
 import json
 import os
 import signal
 import sys
+from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 
@@ -40,15 +38,35 @@ def _summary(exc: BaseException | None) -> tuple[str, str]:
         return "", ""
     try:
         text = str(exc)
-    except BaseException:  # noqa: BLE001 - student exceptions may lie in __str__
+    except BaseException:  # student exceptions may lie in __str__
         text = "<unprintable>"
     first = text.strip().splitlines()[0] if text.strip() else ""
     return type(exc).__name__[:100], first[:300]
 
 
-def preload() -> None:
-    """Import numpy, torch, matplotlib (Agg), IPython and the kit's student side (seconds of
-    CPU); after confinement nothing of the kit can be imported from disk any more."""
+def load_module(name: str, path: str) -> ModuleType:
+    """Import the file ``path`` as module ``name`` (once)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def preload(student_side: dict[str, Any]) -> dict[str, ModuleType]:
+    """Import numpy, torch, matplotlib (Agg), IPython and the assignment's student-side
+    modules (seconds of CPU); after confinement nothing of the kit can be imported from
+    disk any more. ``student_side`` is ``{"id": ..., "modules": {role: file path}}``
+    (:meth:`autograder.assignment.model.Assignment.student_side_spec`); returns the
+    loaded modules by role."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     import matplotlib
 
@@ -59,22 +77,22 @@ def preload() -> None:
     import torch  # noqa: F401
     from IPython.core.interactiveshell import InteractiveShell
 
-    from autograder.assignment.model import current
     from autograder.inside import probes, remote
 
-    assignment = current()  # its fixed probes and stand-ins, from its folder, before any student
-    module = assignment.module("probes")
-    probes.register(getattr(module, "PROBES", {}))
-    module = assignment.module("stand_ins")
-    remote.register(getattr(module, "SPECIAL", {}))
+    # its fixed probes and stand-ins, from its folder, before any student
+    modules = {role: load_module(f"_assignment_{student_side['id']}_{role}", path)
+               for role, path in student_side.get("modules", {}).items()}
+    probes.register(getattr(modules.get("probes"), "PROBES", {}))
+    remote.register(getattr(modules.get("stand_ins"), "SPECIAL", {}))
 
     # IPython imports much of what running a cell needs on the first cell (bdb, ...): run a
     # fixed one in a throwaway shell, so every submission starts with it loaded.
     new_shell().run_cell("import math\nwarm = math.sqrt(4.0)", store_history=False, silent=True)
     InteractiveShell.clear_instance()
+    return modules
 
 
-def new_shell():  # noqa: ANN201 - IPython's InteractiveShell
+def new_shell():  # IPython's InteractiveShell
     """A fresh IPython shell without history (no thread) and without GUI hooks."""
     from IPython.core.history import HistoryManager
     from IPython.core.interactiveshell import InteractiveShell
@@ -105,7 +123,7 @@ class Worker:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except BaseException:  # noqa: BLE001 - the student may have replaced them
+            except BaseException:  # the student may have replaced them
                 pass
         data = f"{req_id} {payload}\n".encode()
         view = memoryview(data)
@@ -193,75 +211,26 @@ class Worker:
             req_id = int(msg.get("id", -1))
             try:
                 payload = self.handle(msg)
-            except BaseException as exc:  # noqa: BLE001 - keep serving whatever happens
+            except BaseException as exc:  # keep serving whatever happens
                 ename, evalue = _summary(exc)
                 payload = json.dumps({"ok": False, "kind": "raised",
                                       "message": f"{ename}: {evalue}"})
             self.send(req_id, payload)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="autograder.inside.worker")
-    parser.add_argument("--cmd-fd", type=int, required=True)
-    parser.add_argument("--reply-fd", type=int, required=True)
-    parser.add_argument("--ctl-fd", type=int, required=True)
-    parser.add_argument("--event-fd", type=int, required=True)
-    parser.add_argument("--dir", required=True)
-    parser.add_argument("--jail", help="the sandbox spec (JSON file; root only)")
-    parser.add_argument("--memory-mb", type=int, default=0)
-    args = parser.parse_args(argv)
-    preload()
-    jail = None
-    if args.jail:
-        from autograder.sandbox.jail import JailSpec
-
-        with open(args.jail) as fh:
-            jail = JailSpec.from_dict(json.load(fh))
-    serve_sandbox(args.cmd_fd, args.reply_fd, args.ctl_fd, args.event_fd, jail=jail,
-                  workdir=args.dir, memory_mb=args.memory_mb or None)
-
-
-def serve_sandbox(cmd_fd: int, reply_fd: int, ctl_fd: int, event_fd: int, *,
-                  jail: Any = None, workdir: str = "", memory_mb: int | None = None) -> None:
-    """Confine this (already preloaded) process, then serve as the submission's zygote.
-
-    With ``jail`` (a :class:`autograder.sandbox.jail.JailSpec`): enter the sandbox
-    (this returns in its PID 1; the keeper never returns). Without: rlimits only,
-    in ``workdir``. Never returns.
-    """
-    from autograder.sandbox import jail as jail_module
-    from autograder.sandbox import syscalls
-
-    if jail is not None:
-        jail_module.enter(jail, event_fd)
-        workdir = jail.workdir
-        if jail.isolate:  # PID 1 must not die of a stray signal
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-    else:
-        _rlimits(memory_mb)
-        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
-        os.chdir(workdir)
-    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+def serve(cmd_fd: int, reply_fd: int, ctl_fd: int, event_fd: int, workdir: str,
+          child_setup: Callable[[], None]) -> None:
+    """Serve as the submission's zygote in this (preloaded, already confined) process, in
+    ``workdir``; ``child_setup`` runs first in every serving child. Never returns."""
+    sys.stdin = open(os.devnull)  # lives as long as the process
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(line_buffering=True)
     sys.path.insert(0, workdir)
     _fresh_state(workdir)
     worker = Worker(cmd_fd, reply_fd)
     worker.make_shell()
-    zygote(worker, ctl_fd, event_fd)
+    zygote(worker, ctl_fd, event_fd, child_setup)
     os._exit(0)
-
-
-def _rlimits(memory_mb: int | None) -> None:
-    """Without root: no core files, 64 MiB per written file, the address-space cap."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    fsize = 64 * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    if memory_mb:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _fresh_state(workdir: str) -> None:
@@ -292,7 +261,8 @@ def _drain_stale(fd: int) -> None:
         os.set_blocking(fd, True)
 
 
-def _fork_child(worker: Worker, generation: int, ctl_fd: int, event_fd: int) -> int:
+def _fork_child(worker: Worker, generation: int, ctl_fd: int, event_fd: int,
+                child_setup: Callable[[], None]) -> int:
     pid = os.fork()
     if pid:
         return pid
@@ -300,18 +270,17 @@ def _fork_child(worker: Worker, generation: int, ctl_fd: int, event_fd: int) -> 
         os.setsid()
         os.close(ctl_fd)
         os.close(event_fd)
-        from autograder.sandbox import syscalls
-
-        syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+        child_setup()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         _drain_stale(worker.cmd.fileno())
         worker.serve(generation)
-    except BaseException:  # noqa: BLE001 - the grader sees the exit status
+    except BaseException:  # the grader sees the exit status
         os._exit(70)
     os._exit(0)
 
 
-def zygote(worker: Worker, ctl_fd: int, event_fd: int) -> None:
+def zygote(worker: Worker, ctl_fd: int, event_fd: int,
+           child_setup: Callable[[], None]) -> None:
     """Fork serving children on request; report their exits; never run student code."""
     import select
 
@@ -319,7 +288,7 @@ def zygote(worker: Worker, ctl_fd: int, event_fd: int) -> None:
         os.write(event_fd, (text + "\n").encode())
 
     generation = 1
-    current = _fork_child(worker, generation, ctl_fd, event_fd)
+    current = _fork_child(worker, generation, ctl_fd, event_fd, child_setup)
     event(f"child {generation} {current}")
     buffer = b""
     while True:
@@ -344,9 +313,5 @@ def zygote(worker: Worker, ctl_fd: int, event_fd: int) -> None:
             parts = line.split()
             if len(parts) == 2 and parts[0] == b"fork":
                 generation = int(parts[1])
-                current = _fork_child(worker, generation, ctl_fd, event_fd)
+                current = _fork_child(worker, generation, ctl_fd, event_fd, child_setup)
                 event(f"child {generation} {current}")
-
-
-if __name__ == "__main__":
-    main()

@@ -17,11 +17,11 @@ started afterwards inherits it and cannot leave (``cgroup.procs`` is root's).
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder.sandbox import procs
 
 MOUNT = Path("/sys/fs/cgroup")
 PARENT = "autograder"
@@ -61,21 +61,17 @@ class SubmissionCgroup:
         return found
 
     def kill(self, rounds: int = 100) -> int:
-        """SIGKILL every member until none is left; how many were signalled."""
-        hit = 0
-        for _ in range(rounds):
+        """SIGKILL every member until none is left (v2: ``cgroup.kill`` too); how many were
+        signalled."""
+
+        def members() -> set[int]:
             pids = self.processes()
-            if not pids:
-                break
-            if self.version == "v2":
+            if pids and self.version == "v2":
                 with contextlib.suppress(OSError):
                     (self.folders[0] / "cgroup.kill").write_text("1")
-            for pid in pids:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-            hit += len(pids)
-            time.sleep(0.01)
-        return hit
+            return pids
+
+        return procs.kill_all(members, rounds)
 
     def peak_memory(self) -> int | None:
         """The most memory the group held (bytes), when the kernel reports it."""

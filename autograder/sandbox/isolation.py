@@ -116,7 +116,7 @@ def make_workdir(slot: Slot) -> Path:
 def remove_workdir(path: Path) -> None:
     """Delete a sandbox folder, whatever permissions the submission left in it."""
 
-    def fix(func, p, _exc):  # noqa: ANN001 - shutil callback
+    def fix(func, p, _exc):  # shutil callback
         with contextlib.suppress(OSError):
             if os.path.dirname(p).startswith(str(path)):  # never above the folder itself
                 os.chmod(os.path.dirname(p), 0o700)

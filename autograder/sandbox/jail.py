@@ -133,7 +133,7 @@ def _keep(child: int, report_fd: int) -> None:
             signal.signal(sig, signal.SIG_DFL)
             os.kill(os.getpid(), sig)
             os._exit(128 + sig)
-    except BaseException:  # noqa: BLE001 - the keeper must never run the caller's code
+    except BaseException:  # the keeper must never run the caller's code
         os._exit(70)
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
 
@@ -305,7 +305,7 @@ def namespaces_available() -> tuple[bool, str]:
                 sc.unshare(NAMESPACES)
                 sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
                 os.write(write, b"ok")
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            except BaseException as exc:  # reported to the parent
                 os.write(write, str(exc).encode()[:500])
             os._exit(0)
         os.close(write)

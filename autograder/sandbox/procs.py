@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 STOPPED = ("T", "t")
 """Process states of a stopped (SIGSTOP, SIGTSTP) or traced process."""
@@ -133,7 +133,7 @@ def owned_by(uids: Collection[int]) -> dict[int, list[int]]:
     return found
 
 
-def kill_all(pids_now, rounds: int = 100) -> int:  # noqa: ANN001 - a callable returning pids
+def kill_all(pids_now: Callable[[], Collection[int]], rounds: int = 100) -> int:
     """SIGKILL what ``pids_now()`` returns until it returns nothing; how many were hit."""
     hit = 0
     for _ in range(rounds):

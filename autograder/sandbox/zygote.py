@@ -3,7 +3,8 @@
 Starting an interpreter and importing numpy, torch, matplotlib and IPython costs
 seconds of CPU. Instead of paying that per submission, each grader process starts
 one *zygote*: ``python -I -m autograder.sandbox.zygote --sock-fd S`` imports the
-heavy libraries and the kit's student-side modules once, and then only forks. It
+heavy libraries and the assignment's student-side modules once (their files are named
+in ``$AUTOGRADER_STUDENT_SIDE``), and then only forks. It
 never runs student code, never reads anything a submission wrote, and never
 imports the hidden checks or the solution.
 
@@ -13,7 +14,7 @@ environment) with the submission's own pipes attached (``SCM_RIGHTS``): command,
 reply, control, event, stdout, stderr. The zygote forks a child and answers
 ``{"pid": N}``. The child closes every other descriptor, starts its own session,
 sets the submission's environment and enters the sandbox
-(:func:`autograder.inside.worker.serve_sandbox`): it stays outside as the
+(:func:`autograder.sandbox.confine.serve_sandbox`): it stays outside as the
 sandbox's keeper while its own child, PID 1 of the sandbox, builds the
 allow-list root, drops to the slot's uid and serves as the per-submission
 zygote of :mod:`autograder.inside.worker`. When the keeper ends, the zygote
@@ -28,10 +29,10 @@ process; when it closes (the grader ended or was killed), every submission
 process still running for it is killed, which takes its sandbox down with it.
 
 Before it serves, the zygote also runs the libraries' first-use paths on
-values of its own (:func:`warm_up`: an optimizer step of each ``torch.optim``
-class, which imports ``torch._dynamo``, 1.4 s per process otherwise; a backward
-pass; a matplotlib figure drawn to memory), restoring torch's random state, so
-that no submission pays them.
+values of its own, so that no submission pays them (:func:`warm_up`: a matplotlib
+figure drawn to memory, then the assignment's own warm-up, the ``warm_up()`` of its
+student-side module ``warm_up``, e.g. an optimizer step of each ``torch.optim`` class
+its notebook uses).
 
 Each fork starts from the zygote's pristine memory: nothing one submission does
 (names, files in its private /tmp, modules it imported, RNG draws) can reach the
@@ -56,8 +57,10 @@ import sys
 import tempfile
 import threading
 import time
+from types import ModuleType
 
-from autograder.assignment.model import ENV, current
+from autograder.inside import worker
+from autograder.sandbox import syscalls
 
 MAX_SPEC = 1 << 16
 SOCKET_VAR = "AUTOGRADER_ZYGOTE"
@@ -67,19 +70,22 @@ N_FDS = 6
 FORBIDDEN_MODULES = ("checks", "autograder.checks.run_checks", "autograder.checks.reference_source",
                      "autograder.checks.reference_calls")
 """Hidden material that must never be in the zygote's (hence every student's) memory."""
+STUDENT_SIDE_VAR = "AUTOGRADER_STUDENT_SIDE"
+"""The zygote's environment variable with the assignment's student side: JSON
+``{"id", "folder", "modules": {role: file}}``
+(:meth:`autograder.assignment.model.Assignment.student_side_spec`)."""
 
 
 # --------------------------------------------------------------------------- zygote side
 
 
-def _hidden_modules() -> list[str]:
+def _hidden_modules(student_side: dict) -> list[str]:
     """Modules that must not be here: the hidden suite, the reference machinery, and any
     module of the assignment's folder or of the kit's tests but its student-side ones."""
     from autograder.sandbox import allowlist
 
-    assignment = current()
-    allowed = {f"_assignment_{assignment.id}_{role}" for role in assignment.student_side}
-    hidden = [str(assignment.folder), *(str(allowlist.REPOSITORY / n) for n in ("solutions",
+    allowed = {f"_assignment_{student_side['id']}_{role}" for role in student_side["modules"]}
+    hidden = [student_side["folder"], *(str(allowlist.REPOSITORY / n) for n in ("solutions",
                                                                                "tests"))]
     found = []
     for name, module in list(sys.modules.items()):
@@ -119,8 +125,7 @@ def _child(spec: dict, fds: list[int], sock: socket.socket) -> None:
     """The submission's process (runs in the fork; never returns)."""
     code = 70
     try:
-        from autograder.inside import worker
-        from autograder.sandbox import syscalls
+        from autograder.sandbox.confine import serve_sandbox
         from autograder.sandbox.jail import JailSpec
 
         syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -142,8 +147,8 @@ def _child(spec: dict, fds: list[int], sock: socket.socket) -> None:
         os.environ.clear()
         os.environ.update(spec["env"])
         sys.modules["torch"].seed()  # as a fresh interpreter's: from a random seed, not ours
-        worker.serve_sandbox(cmd_r, reply_w, ctl_r, event_w, jail=JailSpec.from_dict(spec["jail"]))
-    except BaseException:  # noqa: BLE001 - the grader sees the exit status and stderr
+        serve_sandbox(cmd_r, reply_w, ctl_r, event_w, jail=JailSpec.from_dict(spec["jail"]))
+    except BaseException:  # the grader sees the exit status and stderr
         import traceback
 
         with contextlib.suppress(BaseException):
@@ -155,47 +160,23 @@ def _child(spec: dict, fds: list[int], sock: socket.socket) -> None:
         os._exit(code)
 
 
-def warm_up() -> None:
-    """Run the first-use paths every notebook of the assignment takes, on the zygote's own
-    values, so that no submission pays them (nothing here is the student's).
-
-    ``torch.optim.Optimizer`` imports ``torch._dynamo`` the first time one is made
-    (1.4 s of CPU); the first backward pass, ``clip_grad_norm_`` and the first
-    matplotlib figure drawn have costs of their own. torch's random state is put
-    back, so that a submission draws what it would in a fresh interpreter (numpy's
-    and ``random``'s are reseeded in every sandbox anyway).
-    """
+def warm_up(hook: ModuleType | None = None) -> None:
+    """Run the first-use paths every notebook takes, on the zygote's own values, so that no
+    submission pays them (nothing here is the student's): a matplotlib figure drawn to
+    memory, then ``hook.warm_up()``, the assignment's own (its student-side module
+    ``warm_up``), when it has one."""
     import io
 
     import matplotlib.pyplot as plt
-    import torch
 
-    state = torch.get_rng_state()
-    try:
-        import torch._dynamo  # noqa: F401 - what the first optimizer would import
-        import torch.nn.functional as F
-
-        weight = torch.nn.Parameter(torch.linspace(-1.0, 1.0, 6).reshape(2, 3))
-        bias = torch.nn.Parameter(torch.zeros(2))
-        for make in (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
-                     torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop,
-                     torch.optim.Adagrad):
-            opt = make([weight, bias])
-            opt.zero_grad()
-            F.mse_loss(torch.tanh(F.linear(torch.ones(4, 3), weight, bias)),
-                       torch.zeros(4, 2)).backward()
-            torch.nn.utils.clip_grad_norm_([weight, bias], 1.0)
-            opt.step()
-        with torch.no_grad():
-            torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU())(torch.ones(1, 3))
-        fig, ax = plt.subplots(figsize=(2, 2))
-        ax.plot([0.0, 1.0], [1.0, 0.0], label="warm")
-        ax.legend()
-        ax.set_yscale("log")
-        fig.savefig(io.BytesIO(), format="png")
-        plt.close("all")
-    finally:
-        torch.set_rng_state(state)
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0.0, 1.0], [1.0, 0.0], label="warm")
+    ax.legend()
+    ax.set_yscale("log")
+    fig.savefig(io.BytesIO(), format="png")
+    plt.close("all")
+    if hook is not None and callable(getattr(hook, "warm_up", None)):
+        hook.warm_up()
 
 
 class _Server:
@@ -316,7 +297,7 @@ class _Server:
             self.events[pid] = os.dup(fds[3])
             self.forked_for[pid] = sock
             reply = {"pid": pid}
-        except Exception as exc:  # noqa: BLE001 - the grader falls back to a fresh process
+        except Exception as exc:  # the grader falls back to a fresh process
             reply = {"error": f"{type(exc).__name__}: {exc}"}
         finally:
             for fd in fds:
@@ -354,16 +335,14 @@ def main(argv: list[str] | None = None) -> None:
             os.fstat(fd)
         except OSError:
             os.dup2(os.open(os.devnull, os.O_RDWR), fd)
-    from autograder.inside import worker
-    from autograder.sandbox import syscalls
-
     syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
     syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)  # orphaned sandbox processes come here
     sock = socket.socket(fileno=args.sock_fd)
     listener = socket.socket(fileno=args.listen_fd) if args.listen_fd is not None else None
-    worker.preload()
-    warm_up()
-    hidden = _hidden_modules()
+    student_side = json.loads(os.environ[STUDENT_SIDE_VAR])
+    modules = worker.preload(student_side)
+    warm_up(modules.get("warm_up"))
+    hidden = _hidden_modules(student_side)
     if hidden:
         raise SystemExit(f"hidden modules loaded in the zygote: {hidden}")
     if _threads() != 1:
@@ -488,7 +467,7 @@ class ZygoteServer:
     or with the process that made it.
     """
 
-    def __init__(self, env: dict[str, str] | None = None):
+    def __init__(self, env: dict[str, str]):
         self.folder = tempfile.mkdtemp(prefix="autograder-zygote-")
         os.chmod(self.folder, 0o700)
         self.path = os.path.join(self.folder, "zygote.sock")
@@ -497,7 +476,7 @@ class ZygoteServer:
             listener.bind(self.path)
             os.chmod(self.path, 0o600)
             listener.listen(64)
-            self.zygote = Zygote(env or zygote_env(), listener=listener)
+            self.zygote = Zygote(env, listener=listener)
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
@@ -537,8 +516,9 @@ _serves: str | None = None
 _lock = threading.Lock()
 
 
-def zygote_env() -> dict[str, str]:
-    """The zygote's environment (every submission process starts from it)."""
+def zygote_env(student_side: dict) -> dict[str, str]:
+    """The zygote's environment (every submission process starts from it), for the
+    assignment whose ``student_side`` it loads."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": "/nonexistent",
@@ -549,7 +529,7 @@ def zygote_env() -> dict[str, str]:
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
         "MKL_NUM_THREADS": os.environ.get("MKL_NUM_THREADS", "1"),
         "LANG": "C.UTF-8",
-        ENV: current().ref,  # whose student-side modules it loads
+        STUDENT_SIDE_VAR: json.dumps(student_side, sort_keys=True),
     }
     with contextlib.suppress(Exception):  # read the grader's font list instead of rebuilding it
         import matplotlib
@@ -558,12 +538,13 @@ def zygote_env() -> dict[str, str]:
     return env
 
 
-def shared() -> Zygote:
-    """This grader process's zygote: the batch's (``AUTOGRADER_ZYGOTE``) while it serves,
-    else one of its own, started on first use (and again if it died)."""
+def shared(student_side: dict) -> Zygote:
+    """This grader process's zygote for the assignment whose ``student_side`` it loads: the
+    batch's (``AUTOGRADER_ZYGOTE``) while it serves, else one of its own, started on first
+    use (and again if it died)."""
     global _zygote, _owner, _serves
     with _lock:
-        wanted = current().ref
+        wanted = json.dumps(student_side, sort_keys=True)
         if _zygote is not None and _owner == os.getpid() and _serves != wanted:
             _zygote.close()  # it loaded another assignment's student-side modules
             _zygote = None
@@ -580,7 +561,7 @@ def shared() -> Zygote:
             except OSError:
                 os.environ.pop(SOCKET_VAR, None)  # gone: from now on, a zygote of our own
             if _zygote is None:
-                _zygote = Zygote(zygote_env())
+                _zygote = Zygote(zygote_env(student_side))
             _owner, _serves = os.getpid(), wanted
             atexit.register(close_shared)
         return _zygote

@@ -1,4 +1,8 @@
-"""CSV cells that a spreadsheet never runs: the guard against formula injection.
+"""The staff's CSV files: read as spreadsheets save them, written so that a spreadsheet never
+runs a cell.
+
+Reading (:func:`decode`, :func:`rows`) tolerates Excel habits: a byte-order mark, cp1252
+instead of UTF-8, ``;`` as the delimiter. Writing (:func:`table`) is one ``csv.writer``.
 
 A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
 read by Excel, LibreOffice and Google Sheets as a formula (OWASP "CSV
@@ -10,6 +14,9 @@ reads its own file back. Numbers are written by the kit itself and need no guard
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -29,3 +36,30 @@ def unguard(text: str) -> str:
 def one_line(value: Any, limit: int) -> str:
     """A guarded one-line cell of at most ``limit`` characters (whitespace runs become one space)."""
     return guard(" ".join(str(value).split())[:limit])
+
+
+def decode(raw: bytes) -> tuple[str, bool]:
+    """The text of a staff CSV file: UTF-8 (a byte-order mark dropped), else cp1252; and
+    whether it was UTF-8."""
+    try:
+        return raw.decode("utf-8-sig"), True
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), False
+
+
+def rows(text: str) -> Iterator[list[str]]:
+    """The rows of a CSV text, with ``;`` as the delimiter when its first line has more
+    ``;`` than ``,``."""
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def table(header: Sequence[str], body: Sequence[Sequence[str]], lineterminator: str = "\n"
+          ) -> str:
+    """CSV text: the header, then the rows (cells already guarded where they are text)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator=lineterminator)
+    writer.writerow(header)
+    writer.writerows(body)
+    return buffer.getvalue()

@@ -42,10 +42,10 @@ from pathlib import Path
 
 from autograder.assignment.model import current
 from autograder.staff.atomic import write_text_atomic
-from autograder.staff.csv_cells import guard
+from autograder.staff.csv_cells import guard, table
 from autograder.staff.final_grades import FinalGrade, final_grades, read_inputs
 from autograder.staff.late import LatePolicy
-from autograder.staff.outputs import csv_table, csv_text, load_all_results, num, roster_match
+from autograder.staff.outputs import csv_text, load_all_results, num, roster_match
 from autograder.staff.roster import Student
 
 FORMATS = ("canvas", "moodle", "csv")
@@ -116,7 +116,7 @@ def canvas_csv(rows: Sequence[Row], column: str, maximum: float) -> tuple[str, l
             s = r.student
             lines.append([s.label, s.lms_id, s.sis_user_id, s.login, s.section,
                           num(r.grade.total)])
-    return csv_table([*CANVAS_COLUMNS, column], lines), _left_out(rows)
+    return table([*CANVAS_COLUMNS, column], lines), _left_out(rows)
 
 
 def moodle_csv(rows: Sequence[Row], column: str, key: str) -> tuple[str, list[str]]:
@@ -140,7 +140,7 @@ def moodle_csv(rows: Sequence[Row], column: str, key: str) -> tuple[str, list[st
     if no_key:
         notes.append(f"left out, no {MOODLE_KEYS[key]} in the roster ({len(no_key)}): "
                      + ", ".join(no_key))
-    return csv_table(header, lines), notes
+    return table(header, lines), notes
 
 
 def plain_csv(rows: Sequence[Row], maximum: float) -> tuple[str, list[str]]:
@@ -159,7 +159,7 @@ def plain_csv(rows: Sequence[Row], maximum: float) -> tuple[str, list[str]]:
                       num(g.free_response), num(g.late_penalty),
                       "" if g.status == "error" else num(g.total), num(g.maximum),
                       csv_text(g.late_message or g.message)])
-    return csv_table(csv_columns(), lines), []
+    return table(csv_columns(), lines), []
 
 
 def export(out: str | Path, fmt: str, column: str | None = None, key: str = "email",

@@ -21,13 +21,12 @@ leading ``'`` (``autograder/staff/csv_cells.py``).
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Collection
 from pathlib import Path
 
 from autograder.assignment.model import current
+from autograder.staff import csv_cells
 from autograder.staff.atomic import write_text_atomic
 from autograder.staff.csv_cells import guard, unguard
 
@@ -36,13 +35,10 @@ FILE_NAME = "manual.csv"
 
 
 def _read_text(path: Path) -> tuple[str, list[str]]:
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace"), [
-            f"{path}: not UTF-8; read it as cp1252 (save it as UTF-8 CSV to be sure)"
-        ]
+    text, utf8 = csv_cells.decode(path.read_bytes())
+    if utf8:
+        return text, []
+    return text, [f"{path}: not UTF-8; read it as cp1252 (save it as UTF-8 CSV to be sure)"]
 
 
 def _read_records(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[str]]:
@@ -50,9 +46,7 @@ def _read_records(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]
     if not path.exists():
         return list(COLUMNS), [], []
     text, warnings = _read_text(path)
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv_cells.rows(text)
     fields = [f.strip() for f in next(reader, [])]
     missing = [c for c in ("submission", "score") if c not in fields]
     if missing:
@@ -170,12 +164,10 @@ def update_manual(path: str | Path, answers: dict[str, str]) -> list[str]:
 
 
 def _write_atomic(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
-    buffer = io.StringIO(newline="")
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
+    body = []
     for row in rows:
         cells = {f: row.get(f, "") for f in fields}
         for column in ("submission", "answer"):  # student text: never a formula
             cells[column] = guard(unguard(cells[column]))
-        writer.writerow(cells)
-    write_text_atomic(path, buffer.getvalue(), newline="")
+        body.append([cells[f] for f in fields])
+    write_text_atomic(path, csv_cells.table(fields, body, lineterminator="\r\n"), newline="")

@@ -9,8 +9,6 @@ A run killed at any point loses nothing: the next run rebuilds all of them.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,7 @@ from autograder.assignment.model import current
 from autograder.results import SubmissionResult
 from autograder.staff import manual, similarity
 from autograder.staff.atomic import write_text_atomic
-from autograder.staff.csv_cells import one_line
+from autograder.staff.csv_cells import one_line, table
 from autograder.staff.feedback import feedback_name, write_feedback
 from autograder.staff.final_grades import FinalGrade, final_grades, read_inputs, with_penalty
 from autograder.staff.late import LatePolicy
@@ -81,14 +79,6 @@ def grades_rows(grades: Sequence[FinalGrade]) -> list[list[str]]:
              num(g.free_response), num(g.late_penalty), csv_text(g.message)] for g in grades]
 
 
-def csv_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def roster_match(out: Path, names: Sequence[str]) -> tuple[RosterMatch | None, list[str]]:
     """The kept roster (``<out>/roster.csv``) matched with ``names``; None without a roster."""
     path = out / ROSTER_FILE
@@ -137,10 +127,10 @@ def rebuild_outputs(out: str | Path, skipped: Sequence[tuple[str, str]] = (),
     inputs = read_inputs(out, results, policy)
     warnings += inputs.warnings
     grades = final_grades(results, inputs)
-    write_text_atomic(out / "grades.csv", csv_table(grades_columns(), grades_rows(grades)),
+    write_text_atomic(out / "grades.csv", table(grades_columns(), grades_rows(grades)),
                       newline="")
     book = [[csv_text(g.submission), num(g.total)] for g in grades if g.status != "error"]
-    write_text_atomic(out / "gradebook.csv", csv_table(GRADEBOOK_COLUMNS, book), newline="")
+    write_text_atomic(out / "gradebook.csv", table(GRADEBOOK_COLUMNS, book), newline="")
     errors = [r.submission for r in results if r.status == "error"]
     if errors:
         warnings.append(f"{len(errors)} submissions are not in gradebook.csv because the kit "
@@ -152,7 +142,7 @@ def rebuild_outputs(out: str | Path, skipped: Sequence[tuple[str, str]] = (),
         try:
             shown = with_penalty(r, grade)
             write_feedback(shown, feedback_dir, grade.free_response, shown.to_json())
-        except Exception as exc:  # noqa: BLE001 - one page must not stop the others
+        except Exception as exc:  # one page must not stop the others
             warnings.append(f"feedback page of {r.submission} not written: {exc}")
     for page in feedback_dir.glob("*.html"):
         if page.name not in keep:

@@ -28,12 +28,11 @@ share is not used. Canvas's "Points Possible" and "Test Student" rows are skippe
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.staff import csv_cells
 from autograder.staff.csv_cells import unguard
 
 KEPT_FILE = "roster.csv"
@@ -108,13 +107,8 @@ def read_roster(path: str | Path) -> Roster:
         raw = path.read_bytes()
     except OSError as exc:
         raise RosterError(f"cannot read the roster {path}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    text, _ = csv_cells.decode(raw)
+    reader = csv_cells.rows(text)
     header = next(reader, None)
     if not header:
         raise RosterError(f"the roster {path} is empty (it needs a header row)")

@@ -35,16 +35,11 @@ verdict.
 
 from __future__ import annotations
 
-import argparse
 import builtins
-import csv
-import io
 import json
 import keyword
 import math
-import os
 import re
-import sys
 import time
 import zlib
 from collections.abc import Iterable, Sequence
@@ -56,7 +51,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograder.assignment.model import current
+from autograder.assignment.notebook import read_notebook_bytes
 from autograder.staff.atomic import write_text_atomic
+from autograder.staff.csv_cells import table
 
 K = 12
 """Tokens per hashed k-gram (the noise threshold: shorter matches are ignored)."""
@@ -70,8 +67,6 @@ COMMON_SHARE = 0.2
 """A fingerprint in more than this share of the submissions (and more than
 COMMON_MIN of them) counts as common code, like the template."""
 COMMON_MIN = 10
-MAX_NOTEBOOK_BYTES = 10 * 2**20
-"""Larger notebook files are not read (reported as not compared)."""
 MAX_CODE_CHARS = 300_000
 """Code of one submission beyond this many characters is not compared."""
 CSV_COLUMNS = ("submission_a", "submission_b", "similarity", "a_in_b", "b_in_a",
@@ -129,16 +124,6 @@ def code_cells(nb: object) -> list[str]:
         if isinstance(source, str):
             cells.append(source)
     return cells
-
-
-def read_notebook_bytes(path: str | Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
-    """The file's bytes, opened without following a symbolic link; ValueError past ``limit``."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"larger than {limit // 2**20} MiB")
-    return data
 
 
 def own_code(nb_bytes: bytes) -> str:
@@ -415,11 +400,7 @@ def similarity_report(notebooks: Iterable[tuple[str, Path]]) -> SimilarityReport
 
 def csv_text(report: SimilarityReport) -> str:
     """The text of ``similarity.csv``: a header, then one row per pair, most similar first."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(report.csv_rows())
-    return buffer.getvalue()
+    return table(CSV_COLUMNS, report.csv_rows())
 
 
 def write_csv(path: str | Path, report: SimilarityReport) -> None:
@@ -428,28 +409,3 @@ def write_csv(path: str | Path, report: SimilarityReport) -> None:
 
 
 # ---------------------------------------------------------------- command line
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m autograder similarity DIR [--out FILE]``: compare a folder of submissions."""
-    from autograder.batch.run import discover
-
-    parser = argparse.ArgumentParser(
-        prog="python -m autograder similarity",
-        description="Compare the code of every pair of submissions (MOSS-style winnowing); "
-                    "make grade writes the same table to <grades>/similarity.csv.")
-    parser.add_argument("submissions", help="folder of submissions (as for grade)")
-    parser.add_argument("--out", default=None, help="CSV file to write (default: stdout)")
-    args = parser.parse_args(argv)
-    if not Path(args.submissions).is_dir():
-        print(f"error: {args.submissions} is not a folder of submissions", file=sys.stderr)
-        return 2
-    subs, _ = discover(args.submissions)
-    report = similarity_report((s.id, s.path) for s in subs if not s.problem)
-    if args.out:
-        write_csv(args.out, report)
-    else:
-        sys.stdout.write(csv_text(report))
-    for name, why in report.not_compared:
-        print(f"warning: {name}: {why}", file=sys.stderr)
-    print(f"{len(report.documents)} submissions compared in {report.seconds:.1f} s; flagged "
-          f"{len(report.flagged)} of {len(report)} pairs", file=sys.stderr)
-    return 0

@@ -31,7 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from autograder.staff.atomic import write_text_atomic
-from autograder.staff.csv_cells import guard, unguard
+from autograder.staff.csv_cells import guard, table, unguard
 
 TIMES_FILE = "submission_times.csv"
 KEPT_CSV = "timestamps.csv"
@@ -158,13 +158,9 @@ def collect(submissions: Iterable[tuple[str, Path, Path | None]],
 
 def write_times(path: str | Path, times: Iterable[SubmissionTime]) -> None:
     """``submission_times.csv``, atomically."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("submission", "submitted_at", "source"))
-    for t in sorted(times, key=lambda t: t.submission):
-        writer.writerow((guard(t.submission),
-                         t.submitted_at.isoformat() if t.submitted_at else "", t.source))
-    write_text_atomic(path, buffer.getvalue(), newline="")
+    body = [(guard(t.submission), t.submitted_at.isoformat() if t.submitted_at else "", t.source)
+            for t in sorted(times, key=lambda t: t.submission)]
+    write_text_atomic(path, table(("submission", "submitted_at", "source"), body), newline="")
 
 
 def read_times(path: str | Path) -> dict[str, datetime]:

@@ -752,7 +752,7 @@ def _scratch_no_grad(ns: dict[str, Any]) -> None:
     with_grad.grad = torch.tensor([0.5, 0.5])
     try:
         opt.step()
-    except Exception as err:  # noqa: BLE001 - reported as the check's reason
+    except Exception as err:  # reported as the check's reason
         raise CheckFailed(f"step() raised {type(err).__name__} with a parameter whose .grad is "
                           f"None. This looks like a known mistake: "
                           f"{MISTAKES['grad_none_not_skipped']}") from None
@@ -1299,7 +1299,7 @@ def _run_one(item: PublicCheck, ns: dict[str, Any]) -> tuple[bool, str]:
         return False, f"{FAIL} {item.name}: `{missing}` is not defined \u2014 run its cell first"
     except CheckFailed as failed:
         return False, f"{FAIL} {item.name}: {failed}"
-    except (Exception, SystemExit) as err:  # noqa: BLE001 - a check must never raise
+    except (Exception, SystemExit) as err:  # a check must never raise
         return False, f"{FAIL} {item.name}: raised {type(err).__name__}: {err}"
     return True, f"{PASS} {item.name} {item.description}"
 
@@ -1318,7 +1318,7 @@ def check(question_id: str, namespace: dict[str, Any] | None = None) -> CheckSum
     """
     try:
         ns = namespace if namespace is not None else _caller_namespace()
-    except Exception:  # noqa: BLE001
+    except Exception:
         ns = {}
     checks = CHECKS.get(question_id)
     if checks is None:
