@@ -14,15 +14,15 @@ import sys
 from autograder.assignment.model import AssignmentError, select
 
 COMMANDS = {
-    "new": ("autograder.assignment.scaffold", "create solutions/<id>/: a new assignment from an example"),
-    "release": ("autograder.assignment.release", "generate the student notebook from the solution"),
-    "samples": ("autograder.assignment.samples", "regenerate the assignment's sample submissions"),
+    "new": ("autograder.cli.new", "create solutions/<id>/: a new assignment from an example"),
+    "release": ("autograder.cli.release", "generate the student notebook from the solution"),
+    "samples": ("autograder.cli.samples", "regenerate the assignment's sample submissions"),
     "grade-one": ("autograder.cli.grade_one", "grade one submission notebook (JSON result)"),
     "grade": ("autograder.cli.grade", "grade a folder of submissions into a grades folder"),
-    "gradescope": ("autograder.integrations.gradescope",
+    "gradescope": ("autograder.cli.gradescope",
                    "grade /autograder/submission (Gradescope's run_autograder)"),
     "sandbox": ("autograder.cli.sandbox", "run a cell in a fresh sandbox and print what it sees"),
-    "export": ("autograder.staff.export",
+    "export": ("autograder.cli.export",
                "write a grades folder as an LMS import file (canvas, moodle, csv)"),
     "similarity": ("autograder.cli.similarity", "compare the code of every pair of submissions"),
 }

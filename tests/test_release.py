@@ -14,6 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from autograder.assignment import release
 from autograder.assignment.model import SUBMISSIONS as SUBMISSIONS_DIR
 from autograder.assignment.notebook import read_notebook
+from autograder.cli import release as release_command
 
 FUNC = '''def f(x):
     """Doc."""
@@ -111,7 +112,7 @@ def test_release_reproduces_the_committed_folder(tmp_path: Path) -> None:
     first = [p.read_bytes() for p in paths]
     assert [p.read_bytes() for p in release.write_release(SOLUTION_NOTEBOOK, tmp_path)] == first
     assert not release.is_stale()
-    assert release.main(["--check"]) == 0
+    assert release_command.main(["--check"]) == 0
 
 
 def _solution_lines() -> set[str]:

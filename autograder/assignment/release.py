@@ -27,19 +27,16 @@ files.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import copy
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 
-from autograder.assignment.catalog import CatalogError
 from autograder.assignment.consistency import verify
-from autograder.assignment.model import Assignment, AssignmentError, current
+from autograder.assignment.model import Assignment, current
 
 BEGIN_CODE = "### BEGIN SOLUTION"
 END_CODE = "### END SOLUTION"
@@ -249,29 +246,3 @@ def is_stale(solution: str | Path | None = None, out_dir: str | Path | None = No
         if not path.is_file() or path.read_bytes() != data:
             return True
     return False
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``release [--solution PATH] [--out DIR] [--check]``."""
-    parser = argparse.ArgumentParser(prog="python -m autograder release", description=__doc__)
-    parser.add_argument("--solution", default=None,
-                        help="solution notebook (default: the assignment's)")
-    parser.add_argument("--out", default=None,
-                        help="student folder to write (default: assignments/<id>/)")
-    parser.add_argument(
-        "--check", action="store_true", help="only report whether the release is stale (exit 1)"
-    )
-    args = parser.parse_args(argv)
-    if args.check:
-        stale = is_stale(args.solution, args.out)
-        where = args.out or current().release_dir
-        print(f"release in {where} is {'STALE: run make release' if stale else 'up to date'}")
-        return 1 if stale else 0
-    try:
-        paths = write_release(args.solution, args.out)
-    except (AssignmentError, CatalogError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for path in paths:
-        print(f"wrote {path}")
-    return 0

@@ -10,7 +10,6 @@ the released notebook scores 0, the solution full marks. Edit from there.
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
@@ -147,18 +146,3 @@ def create(assignment_id: str, title: str = "", root: Path = SOLUTIONS) -> Path:
     (folder / "contract.md").write_text(CONTRACT.format(id=assignment_id, title=title))
     nbformat.write(solution_notebook(assignment_id, title), str(folder / f"{assignment_id}.ipynb"))
     return folder
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder new",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("id", help="the new assignment's id (a Python identifier)")
-    parser.add_argument("--title", default="", help="its title (default: from the id)")
-    args = parser.parse_args(argv)
-    try:
-        folder = create(args.id, args.title)
-    except (ValueError, FileExistsError) as exc:
-        print(f"error: {exc}")
-        return 2
-    print(f"created {folder}; next: make release ASSIGNMENT={args.id}")
-    return 0

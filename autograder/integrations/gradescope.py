@@ -20,11 +20,8 @@ code before the deadline.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import random
-import time
 from pathlib import Path
 from typing import Any
 
@@ -205,25 +202,3 @@ def grade_submission(folder: Path, seed: int | None = None,
     if notebook is None:
         return SubmissionResult.failed("submission", "invalid", why, seed=seed or 0)
     return grade_submission_file(notebook, seed, limits)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder gradescope [--root /autograder]``; writes results/results.json."""
-    parser = argparse.ArgumentParser(prog="python -m autograder gradescope",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
-                        help="Gradescope's folder (default: /autograder)")
-    parser.add_argument("--seed", type=int, help="probe seed (default: a fresh one)")
-    args = parser.parse_args(argv)
-    root = Path(args.root)
-    start = time.monotonic()
-    config = plugin_config(root / "source")
-    assignment_of(config)
-    seed = args.seed if args.seed is not None else seed_of(config)
-    result = grade_submission(root / "submission", seed, limits_of(config))
-    data = results_json(result, visibility_of(config), time.monotonic() - start)
-    (root / "results").mkdir(parents=True, exist_ok=True)
-    (root / "results" / "results.json").write_text(json.dumps(data, indent=1))
-    print(f"{current().id}: {result.status}, {result.total:g} points "
-          f"({time.monotonic() - start:.1f} s)")
-    return 0
