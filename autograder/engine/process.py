@@ -105,8 +105,9 @@ class OutputSink:
 class WorkerProcess:
     """One student interpreter (a zygote plus its serving child) in its sandbox.
 
-    See :mod:`autograder.sandbox.confine` and :mod:`autograder.inside.worker`. :meth:`respawn` replaces a crashed or
-    stuck serving child by a fresh fork of the per-submission zygote;
+    See :mod:`autograder.sandbox.confine` and :mod:`autograder.inside.worker`.
+    :meth:`respawn` replaces a crashed or stuck serving child by a fresh fork of the
+    per-submission zygote;
     :meth:`kill` ends everything.
     """
 
