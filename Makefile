@@ -54,6 +54,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 # The fast tier: every test not marked slow (units, one path of each integration, a few
 # hostile notebooks). test-all: the whole suite, slow tier included (what CI runs).
@@ -77,16 +78,16 @@ samples: $(STAMP)
 	$(PY) -m autograder samples
 
 bench: $(STAMP)
-	$(PY) -m autograder.bench $(ARGS)
+	$(PY) benchmarks/bench.py $(ARGS)
 
 mutants: $(STAMP)
 	$(PY) tests/mutation_report.py $(ARGS)
 
 gradescope: $(STAMP)
-	$(PY) -m autograder.otter_build $(ARGS)
+	$(PY) -m autograder.integrations.otter_build $(ARGS)
 
 nbgrader: $(STAMP)
-	$(PY) -m autograder.nbgrader_build $(ARGS)
+	$(PY) -m autograder.integrations.nbgrader_build $(ARGS)
 
 clean:
 	rm -rf $(GRADES) dist nbgrader_course bench .pytest_cache

@@ -2,8 +2,8 @@
 
 ``--assignment ID`` (an id of ``solutions/<id>/``, or a folder; anywhere on the
 command line) selects the assignment every command works on, for this process
-and the processes it starts; the default is ``$AUTOGRADER_ASSIGNMENT``, else
-``adam_variants``.
+and the processes it starts; the default is ``$AUTOGRADER_ASSIGNMENT`` (the
+Makefile's ``ASSIGNMENT``), else the only assignment under ``solutions/``.
 """
 
 from __future__ import annotations
@@ -11,20 +11,20 @@ from __future__ import annotations
 import importlib
 import sys
 
-from autograder.assignment import AssignmentError, select
+from autograder.assignment.model import AssignmentError, select
 
 COMMANDS = {
-    "new": ("autograder.scaffold", "create solutions/<id>/: a new assignment from an example"),
-    "release": ("autograder.release", "generate the student notebook from the solution"),
-    "samples": ("autograder.samples", "regenerate the assignment's sample submissions"),
-    "grade-one": ("autograder.engine.cli", "grade one submission notebook (JSON result)"),
-    "grade": ("autograder.batch", "grade a folder of submissions into a grades folder"),
-    "gradescope": ("autograder.gradescope",
+    "new": ("autograder.cli.new", "create solutions/<id>/: a new assignment from an example"),
+    "release": ("autograder.cli.release", "generate the student notebook from the solution"),
+    "samples": ("autograder.cli.samples", "regenerate the assignment's sample submissions"),
+    "grade-one": ("autograder.cli.grade_one", "grade one submission notebook (JSON result)"),
+    "grade": ("autograder.cli.grade", "grade a folder of submissions into a grades folder"),
+    "gradescope": ("autograder.cli.gradescope",
                    "grade /autograder/submission (Gradescope's run_autograder)"),
-    "sandbox": ("autograder.engine.show", "run a cell in a fresh sandbox and print what it sees"),
-    "export": ("autograder.export",
+    "sandbox": ("autograder.cli.sandbox", "run a cell in a fresh sandbox and print what it sees"),
+    "export": ("autograder.cli.export",
                "write a grades folder as an LMS import file (canvas, moodle, csv)"),
-    "similarity": ("autograder.similarity", "compare the code of every pair of submissions"),
+    "similarity": ("autograder.cli.similarity", "compare the code of every pair of submissions"),
 }
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from autograder.assignment import current
+from autograder.assignment.model import current
 
 SCHEMA_VERSION = 1
 

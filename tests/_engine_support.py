@@ -14,8 +14,8 @@ from typing import Any
 
 from adam import POINTS
 
+from autograder.checks.student import StudentError
 from autograder.results import CheckResult, QuestionResult
-from autograder.student import StudentError
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -36,7 +36,7 @@ def _check(results: list[CheckResult], qid: str, name: str, points: float, fn) -
         ok, message = fn()
     except StudentError as exc:
         ok, message = False, f"{exc.kind}: {exc.message}"
-    except Exception as exc:  # noqa: BLE001 - a wrong value of the wrong type
+    except Exception as exc:  # a wrong value of the wrong type
         ok, message = False, f"could not compare: {type(exc).__name__}"
     results.append(CheckResult(name, qid, bool(ok), points if ok else 0.0, points, message))
 

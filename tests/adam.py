@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from autograder.assignment import Question, load
-from autograder.run_checks import activate_suite
+from autograder.assignment.model import Question, load
+from autograder.checks.run_checks import activate_suite
 
 ASSIGNMENT = load("adam_variants")
 ASSIGNMENT_ID = ASSIGNMENT.id

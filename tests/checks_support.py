@@ -11,10 +11,10 @@ from typing import Any
 
 from adam import QUESTIONS, all_names
 
-from autograder.reference_source import reference_source
+from autograder.checks.reference_source import reference_source
+from autograder.checks.run_checks import run_checks
+from autograder.checks.student import InProcessStudent
 from autograder.results import QuestionResult
-from autograder.run_checks import run_checks
-from autograder.student import InProcessStudent
 
 VARIANTS_DIR = Path(__file__).resolve().parent / "variants"
 
@@ -29,7 +29,7 @@ def namespace_from(source: str) -> dict[str, Any]:
     """Execute trusted source in a fresh namespace (stdout swallowed)."""
     ns: dict[str, Any] = {"__name__": "__submission__"}
     with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(source, "<test submission>", "exec"), ns)  # noqa: S102 - test code
+        exec(compile(source, "<test submission>", "exec"), ns)  # test code
     return ns
 
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import adam as contract
 from checks_support import grade, mutate, namespace_from, points, solution_definitions
 
+from autograder.checks.run_checks import run_checks
+from autograder.checks.student import InProcessStudent
 from autograder.results import QuestionResult
-from autograder.run_checks import run_checks
-from autograder.student import InProcessStudent
 
 MISTAKES = contract.public_checks.MISTAKES
 public_check = contract.public_checks.check

@@ -24,8 +24,8 @@ def hwm():
     return int(line[0].split()[1]) / 1024
 
 from autograder.engine.submission import load_submission
-from autograder.assignment import current
-from autograder.run_checks import activate_suite
+from autograder.assignment.model import current
+from autograder.checks.run_checks import activate_suite
 import IPython.core.inputtransformer2
 activate_suite(current())
 from checks.delegation import findings, subclasses_optimizer

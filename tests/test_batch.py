@@ -22,10 +22,14 @@ import nbformat
 import pytest
 from adam import QUESTION_IDS, QUESTIONS
 
-from autograder import batch, manual, outputs
-from autograder.feedback import render_feedback
-from autograder.final_grades import final_grade
+from autograder.assignment.notebook import file_sha256
+from autograder.batch import discovery, progress
+from autograder.batch import run as batch
+from autograder.cli import grade as grade_command
 from autograder.results import SubmissionResult
+from autograder.staff import manual, outputs
+from autograder.staff.feedback import render_feedback
+from autograder.staff.final_grades import final_grade
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -78,18 +82,18 @@ class Structure(HTMLParser):
         self.errors: list[str] = []
         self.text: list[str] = []
 
-    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+    def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
         if tag not in VOID:
             self.stack.append(tag)
 
-    def handle_endtag(self, tag):  # noqa: ANN001
+    def handle_endtag(self, tag):
         if not self.stack or self.stack[-1] != tag:
             self.errors.append(f"unexpected </{tag}> with open {self.stack[-3:]}")
         else:
             self.stack.pop()
 
-    def handle_data(self, data):  # noqa: ANN001
+    def handle_data(self, data):
         self.text.append(data)
 
 
@@ -124,7 +128,7 @@ def hidden_source_lines() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, batch.BatchSummary]:
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, progress.BatchSummary]:
     root = tmp_path_factory.mktemp("class")
     subs, out = root / "submissions", root / "grades"
     subs.mkdir()
@@ -140,7 +144,7 @@ def test_discover_accepts_both_layouts_and_lists_skipped(tmp_path: Path) -> None
                  "fay/notes.md"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("{}")
-    subs, skipped = batch.discover(tmp_path)
+    subs, skipped = discovery.discover(tmp_path)
     assert {s.id: s.path.relative_to(tmp_path).as_posix() for s in subs} == {
         "alice": "alice.ipynb", "bob": "bob/adam_variants.ipynb",
         "carol": "carol/adam_variants/adam_variants.ipynb",
@@ -185,7 +189,7 @@ def test_results_are_full_json_per_submission(graded) -> None:
     result = SubmissionResult.from_json((out / "results" / "bob.json").read_text())
     assert set(result.questions) == set(QUESTION_IDS)
     assert len(result.checks_sha256) == 64 and int(result.checks_sha256, 16) >= 0
-    assert result.notebook_sha256 == batch.notebook_sha256(graded[0] / "bob.ipynb")
+    assert result.notebook_sha256 == file_sha256(graded[0] / "bob.ipynb")
     assert result.timings["batch_seconds"] >= 0
     assert not list((out / "results").glob(".*.tmp"))
 
@@ -424,13 +428,13 @@ def test_progress_bar_is_one_line_on_a_terminal() -> None:
             pass
 
     stream = Tty()
-    progress = batch.Progress(3, stream)
+    bar = progress.Progress(3, stream)
     for name in ("a", "b"):
         result = SubmissionResult.failed(name, "invalid", "x")
-        progress.update(result, final_grade(result))
+        bar.update(result, final_grade(result))
     assert "\n" not in stream.text and stream.text.count("\r") == 2
     assert "2/3" in stream.text and "failures 2" in stream.text and "left" in stream.text
-    progress.close()
+    bar.close()
     assert stream.text.endswith("\n")
 
 
@@ -441,8 +445,8 @@ def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
 
 
 def test_bad_arguments() -> None:
-    assert batch.main(["/nonexistent-folder-xyz"]) == 2
-    assert batch.main([str(TESTS), "--jobs", "0"]) == 2
+    assert grade_command.main(["/nonexistent-folder-xyz"]) == 2
+    assert grade_command.main([str(TESTS), "--jobs", "0"]) == 2
 
 
 def test_result_json_is_written_with_the_schema(graded) -> None:

@@ -1,4 +1,4 @@
-"""Clear errors around the batch (issue 12, item 6; issue 9, item 6 for the batch):
+"""Clear errors around the batch:
 symbolic links are never followed, an empty or missing folder is an error, a typo in a
 make variable stops make, and one grades folder takes one run at a time."""
 
@@ -16,12 +16,12 @@ import pytest
 from adam import NOTEBOOK_NAME, SOLUTION_NOTEBOOK
 from test_batch import STANDIN, notebook, read_csv
 
-from autograder import batch
-from autograder.lock import GradesFolderBusy, grades_lock
+from autograder.batch import run as batch
+from autograder.batch.lock import GradesFolderBusy, grades_lock
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
+DEVNULL = open(os.devnull, "w")  # for the whole module
 LINK_MESSAGE = "is a symbolic link; submit the notebook file itself"
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch
-from autograder.atomic import write_text_atomic
-from autograder.file_names import file_stem
+from autograder.batch import run as batch
+from autograder.cli import grade as grade_command
+from autograder.staff.atomic import write_text_atomic
+from autograder.staff.file_names import file_stem
 
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
@@ -70,7 +71,7 @@ def test_a_class_of_awkward_names_is_graded_one_row_each(tmp_path: Path) -> None
     subs, out = tmp_path / "submissions", tmp_path / "grades"
     subs.mkdir()
     make_class(subs)
-    code = batch.main([str(subs), "--out", str(out), "--jobs", "2", "--grade-fn", STANDIN])
+    code = grade_command.main([str(subs), "--out", str(out), "--jobs", "2", "--grade-fn", STANDIN])
     assert code == 0
     results = {}
     for path in (out / "results").glob("*.json"):
@@ -89,7 +90,7 @@ def test_a_class_of_awkward_names_is_graded_one_row_each(tmp_path: Path) -> None
     assert len(pages) == len(CLASS) and all(len(p.name.encode()) <= 69 for p in pages)
     with open(out / "manual.csv", newline="", encoding="utf-8") as handle:
         assert len(list(csv.DictReader(handle))) == len(CLASS)
-    assert batch.main([str(subs), "--out", str(out), "--jobs", "1", "--grade-fn", STANDIN]) == 0
+    assert grade_command.main([str(subs), "--out", str(out), "--jobs", "1", "--grade-fn", STANDIN]) == 0
     assert len(list((out / "results").glob("*.json"))) == len(CLASS)  # a rerun: unchanged
 
 

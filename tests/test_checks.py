@@ -20,10 +20,10 @@ from checks_support import (
     solution_definitions,
 )
 
-from autograder.notebook import code_sources, exec_notebook
-from autograder.reference_source import reference_source
-from autograder.run_checks import checks_fingerprint, suite_table
-from autograder.student import InProcessStudent
+from autograder.assignment.notebook import code_sources, exec_notebook
+from autograder.checks.reference_source import reference_source
+from autograder.checks.run_checks import checks_fingerprint, suite_table
+from autograder.checks.student import InProcessStudent
 
 oracles = checks_module("oracles")
 
@@ -314,7 +314,7 @@ def test_run_checks_is_repeatable_and_restores_the_namespace():
 def test_questions_filter_and_every_question_present():
     results = grade(namespace_from(solution_definitions()), seed=23)
     assert list(results) == list(contract.QUESTION_IDS)
-    from autograder.run_checks import run_checks
+    from autograder.checks.run_checks import run_checks
 
     only = run_checks(InProcessStudent(namespace_from(solution_definitions())), seed=23,
                       questions=["q1_baselines"])

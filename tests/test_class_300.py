@@ -14,8 +14,9 @@ from adam import ASSIGNMENT_ID, QUESTIONS
 from synthetic_class import copied_notebook, student_notebook, write_class
 from test_batch import STANDIN
 
-from autograder import batch, export
-from autograder.similarity import FLAG_THRESHOLD
+from autograder.batch import run as batch
+from autograder.staff import export
+from autograder.staff.similarity import FLAG_THRESHOLD
 
 CLASS_SIZE = 300
 CORE = sum(q.points for q in QUESTIONS if not q.bonus)

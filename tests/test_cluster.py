@@ -7,66 +7,33 @@ other one, and every grade equals the one a local run gives with the same seed.
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from autograder import batch
-from autograder.outputs import load_all_results
+from autograder.batch import run as batch
+from autograder.batch.cluster import loopback_cluster
+from autograder.cli import grade as grade_command
+from autograder.staff.outputs import load_all_results
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "submissions"
 SEED = 20260314
-DASK = Path(sys.executable).with_name("dask")
 
 pytestmark = pytest.mark.slow
-
-
-def _start(argv: list[str], log: Path) -> subprocess.Popen:
-    with open(log, "wb") as out:
-        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent,
-                                start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture
 def cluster(tmp_path):
     """A scheduler and two single-threaded workers (no nanny: a killed one stays dead)."""
-    sched_file = tmp_path / "scheduler.json"
-    procs = [_start([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0",
-                     "--no-dashboard", "--scheduler-file", str(sched_file)],
-                    tmp_path / "scheduler.log")]
-    try:
-        deadline = time.monotonic() + 60
-        while not sched_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        address = json.loads(sched_file.read_text())["address"]
-        workers = [_start([str(DASK), "worker", address, "--nthreads", "1", "--no-nanny",
-                           "--preload", "autograder.cluster", "--no-dashboard", "--host",
-                           "127.0.0.1", "--memory-limit", "0", "--name", f"w{i}"],
-                          tmp_path / f"worker{i}.log") for i in (1, 2)]
-        procs += workers
+    with loopback_cluster(tmp_path, 2, nanny=False) as (address, workers):
         yield address, workers
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
 
 
 def _grades(out: Path) -> dict[str, tuple]:
@@ -140,14 +107,14 @@ def test_a_loopback_cluster_grades_like_a_local_run_and_survives_a_lost_worker(
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch, capsys):
-    from autograder import cluster
+    from autograder.batch import cluster
 
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
     (tmp_path / "class").mkdir()
     shutil.copyfile(SAMPLES / "blank.ipynb", tmp_path / "class" / "blank.ipynb")
-    code = batch.main([str(tmp_path / "class"), "--out", str(tmp_path / "g"),
+    code = grade_command.main([str(tmp_path / "class"), "--out", str(tmp_path / "g"),
                        "--scheduler", "tcp://127.0.0.1:9"])
     assert code == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
-    assert batch.main([str(tmp_path / "class"), "--out", str(tmp_path / "g"),
+    assert grade_command.main([str(tmp_path / "class"), "--out", str(tmp_path / "g"),
                        "--scheduler", "127.0.0.1:9"]) == 2

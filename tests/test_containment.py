@@ -37,10 +37,13 @@ import nbformat
 import pytest
 from adam import ASSIGNMENT_ID
 
-from autograder import batch
-from autograder.assignment import load
-from autograder.engine import cli, containment, isolation, suite_guard, syscall_filter
+from autograder.assignment.model import load
+from autograder.checks import suite_guard
+from autograder.cli import grade as grade_command
+from autograder.cli import grade_one as cli
+from autograder.engine import containment
 from autograder.engine.grade import grade_one
+from autograder.sandbox import isolation, syscall_filter
 
 ROOT = Path(__file__).resolve().parent.parent
 KIT_PARTS = ("autograder", "solutions", "assignments", "pyproject.toml")
@@ -433,7 +436,7 @@ def test_unconfined_is_refused_unless_asked(tmp_path, monkeypatch, capsys):
     subs = tmp_path / "subs"
     subs.mkdir()
     _notebook(subs / "a.ipynb", "x = 1")
-    assert batch.main([str(subs), "--out", str(tmp_path / "grades")]) == 2
+    assert grade_command.main([str(subs), "--out", str(tmp_path / "grades")]) == 2
     assert "refusing to grade" in capsys.readouterr().err
     assert not (tmp_path / "grades").exists()
     assert cli.main([str(subs / "a.ipynb")]) == 2
@@ -472,12 +475,12 @@ def test_a_slots_keyrings_are_emptied_when_its_submission_ends():
 
 
 def test_a_result_graded_unconfined_says_so_on_every_page():
-    from autograder.feedback import render_feedback
-    from autograder.final_grades import final_grade
-    from autograder.gradescope import results_json
-    from autograder.outputs import grades_columns, grades_rows
-    from autograder.report import render_report
+    from autograder.integrations.gradescope import results_json
     from autograder.results import SubmissionResult
+    from autograder.staff.feedback import render_feedback
+    from autograder.staff.final_grades import final_grade
+    from autograder.staff.outputs import grades_columns, grades_rows
+    from autograder.staff.report import render_report
 
     plain = SubmissionResult.failed("a", "graded", "", seed=1)
     plain.limits = {"containment": "root-namespaces"}
@@ -495,8 +498,8 @@ def test_a_result_graded_unconfined_says_so_on_every_page():
 
 
 def test_nbgrader_test_cells_say_unconfined_without_costing_points(monkeypatch, tmp_path):
-    from autograder import gradescope
-    from autograder.nbgrader_grading import SandboxExecute
+    from autograder.integrations import gradescope
+    from autograder.integrations.nbgrader_grading import SandboxExecute
     from autograder.results import SubmissionResult
 
     modes = []

@@ -13,9 +13,9 @@ import pytest
 from adam import ASSIGNMENT, checks_module
 from checks_support import VARIANTS_DIR, namespace_from, solution_definitions
 
-from autograder import probes
-from autograder.run_checks import run_checks
-from autograder.student import InProcessStudent
+from autograder.checks.run_checks import run_checks
+from autograder.checks.student import InProcessStudent
+from autograder.inside import probes
 
 Q9 = "q9_scratch_adamw"
 findings = checks_module("delegation").findings
@@ -497,7 +497,7 @@ def test_correct_variants_are_not_flagged(path):
 def test_the_solution_notebook_is_not_flagged():
     from adam import SOLUTION_NOTEBOOK
 
-    from autograder.notebook import code_sources
+    from autograder.assignment.notebook import code_sources
 
     source = "\n\n".join(code_sources(SOLUTION_NOTEBOOK))
     assert findings(source) == () and subclasses_optimizer(source)
@@ -578,10 +578,10 @@ def test_an_unimplemented_scratch_adamw_earns_nothing(name):
 
 
 def test_the_staff_flag_is_in_the_report_and_not_on_the_students_page(restore_probes):
-    from autograder.feedback import render_feedback
-    from autograder.final_grades import final_grade
-    from autograder.report import render_report
     from autograder.results import SubmissionResult
+    from autograder.staff.feedback import render_feedback
+    from autograder.staff.final_grades import final_grade
+    from autograder.staff.report import render_report
 
     source, _, note = UNDECIDABLE["exec_in_a_demo_cell"]
     full = solution_definitions() + "\n\n" + source

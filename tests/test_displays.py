@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 from adam import BONUS_POINTS, CORE_POINTS
 
-from autograder import export
-from autograder.check_catalog import collect_checks
+from autograder.assignment.catalog import collect_checks
+from autograder.staff import export
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "submissions"
@@ -136,7 +136,7 @@ def test_screenshots_show_the_headline(graded, page, tmp_path) -> None:
 
 def test_cells_that_did_not_run_are_named_as_what_they_are() -> None:
     """Indentation errors, timeouts and a dead kernel are named like syntax errors."""
-    from autograder.broken_cells import cell_problem, defined_names
+    from autograder.checks.broken_cells import cell_problem, defined_names
     from autograder.results import CellRecord
 
     indent = CellRecord(4, "error", message="IndentationError: unexpected indent "

@@ -19,13 +19,14 @@ import pytest
 from _engine_support import CORPUS, Q1_SOURCE, standin_run_checks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.engine import cli, isolation, procs
+from autograder.checks.student import StudentError
+from autograder.cli import grade_one as cli
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool
-from autograder.engine.sandbox import SandboxStudent
+from autograder.engine.sandboxed_student import SandboxStudent
 from autograder.engine.session import Cell, Limits, Sandbox, Session
 from autograder.engine.submission import InvalidSubmission, free_response, load_submission
-from autograder.student import StudentError
+from autograder.sandbox import isolation, procs
 
 
 def write_nb(path: Path, *sources: str, free: str | None = None) -> Path:

@@ -17,9 +17,10 @@ import nbformat
 from _engine_support import Q1_SOURCE, standin_run_checks
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.engine import isolation, procs, zygote
+from autograder.assignment.model import current
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool
+from autograder.sandbox import isolation, procs, zygote
 
 REPORT = '''
 import os, random, numpy
@@ -102,7 +103,7 @@ def test_consecutive_submissions_are_isolated_and_the_zygote_runs_no_student_cod
     if not isolation.running_as_root():  # documented: without root no zygote is used
         assert not set(a["PIDS"][:2]) & set(b["PIDS"][:2])
         return
-    z = zygote.shared()
+    z = zygote.shared(current().student_side_spec())
     # inside its PID namespace each student sees only itself (2) and the sandbox's first
     # process (1), whose parent is outside the namespace (0)
     assert a["PIDS"] == b["PIDS"] == [2, 1, 0]
@@ -119,7 +120,7 @@ def test_consecutive_submissions_are_isolated_and_the_zygote_runs_no_student_cod
     # nothing the first submission defined ever reached the zygote's memory, while the
     # scan does find what the zygote does hold (so it can fail)
     assert not _memory_holds(z.pid, marker.encode())
-    assert _memory_holds(z.pid, b"autograder.engine.zygote")
+    assert _memory_holds(z.pid, b"autograder.sandbox.zygote")
     # no process of either submission is left; the zygote lives on for the next one
     for number, uid, token in pool.history:
         assert not isolation.leftovers(number, uid, token)
@@ -130,20 +131,20 @@ def test_zygote_refuses_hidden_modules():
     """The zygote must never hold the hidden checks (every student would inherit them)."""
     import sys
 
-    import autograder.run_checks  # noqa: F401 - loaded here, in the grader
+    import autograder.checks.run_checks  # noqa: F401 - loaded here, in the grader
 
-    assert "autograder.run_checks" in zygote._hidden_modules()
-    assert sys.modules["autograder.run_checks"]
+    assert "autograder.checks.run_checks" in zygote._hidden_modules(current().student_side_spec())
+    assert sys.modules["autograder.checks.run_checks"]
 
 
 def test_a_dead_zygote_is_replaced(tmp_path):
     """A zygote that died (e.g. killed for memory) is started again for the next submission."""
     nb = _notebook(tmp_path / "one.ipynb", Q1_SOURCE)
     pool = WarmPool(spare=False)
-    old = zygote.shared()
+    old = zygote.shared(current().student_side_spec())
     old.proc.kill()
     old.proc.wait()
     result = grade_one(nb, seed=2, pool=pool, run_checks=standin_run_checks, memory_mb=2048)
     assert result.status == "graded", result.message
     assert result.questions["q1_baselines"].points == contract.POINTS["q1_baselines"]
-    assert zygote.shared() is not old and zygote.shared().alive()
+    assert zygote.shared(current().student_side_spec()) is not old and zygote.shared(current().student_side_spec()).alive()

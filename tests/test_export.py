@@ -1,4 +1,4 @@
-"""LMS exports (issue 12, item 2), parsed back the way each LMS reads them.
+"""LMS exports, parsed back the way each LMS reads them.
 
 ``canvas_import`` follows Canvas's importer (instructure/canvas-lms,
 ``app/models/gradebook_importer.rb``): the header must start with a column holding
@@ -28,12 +28,13 @@ from adam import ASSIGNMENT_ID, BONUS_POINTS, FREE_RESPONSE_POINTS, QUESTIONS
 from test_batch import STANDIN, notebook
 from test_roster import CANVAS_EXPORT
 
-from autograder import batch, export
-from autograder.late import LatePolicy
+from autograder.batch import run as batch
+from autograder.staff import export
+from autograder.staff.late import LatePolicy
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
+DEVNULL = open(os.devnull, "w")  # for the whole module
 CORE = sum(q.points for q in QUESTIONS if not q.bonus)
 DEADLINE = datetime(2026, 3, 13, 23, 59, tzinfo=timezone.utc)
 POLICY = LatePolicy(deadline=DEADLINE, grace=timedelta(0), points=10.0, unit="day", cap=50.0)

@@ -10,8 +10,8 @@ from adam import QUESTIONS
 from checks_support import grade, namespace_from, solution_definitions
 from test_checks import _stub_source
 
-from autograder.feedback import render_feedback
 from autograder.results import SubmissionResult
+from autograder.staff.feedback import render_feedback
 
 
 def _page(source: str, seed: int = 6) -> str:

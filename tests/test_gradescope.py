@@ -23,8 +23,8 @@ import jsonschema
 import pytest
 from adam import BONUS_POINTS, CORE_POINTS, QUESTION_IDS
 
-from autograder import otter_build
-from autograder.gradescope import VISIBILITIES, question_output
+from autograder.integrations import otter_build
+from autograder.integrations.gradescope import VISIBILITIES, question_output
 from autograder.results import CheckResult, QuestionResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,7 +152,7 @@ def test_a_package_planted_in_the_submission_folder_is_never_imported(zip_path, 
     data = run_gradescope(zip_path, tmp_path, {
         "adam_variants.ipynb": b"not a notebook",
         "autograder/__init__.py": planted, "autograder/__main__.py": planted,
-        "autograder/gradescope.py": planted}, cwd="submission")
+        "autograder/integrations/gradescope.py": planted}, cwd="submission")
     assert not marker.exists()
     assert data["score"] == 0 and "not valid JSON" in data["output"]  # the kit's own answer
 

@@ -1,4 +1,4 @@
-"""The late policy (issue 12, item 4): the penalty from the deadline, the grace period,
+"""The late policy: the penalty from the deadline, the grace period,
 per hour or per day with a cap or a cut-off; submission times from nbgrader's
 timestamp.txt, Gradescope's submission_metadata.json and a timestamps CSV; the penalty
 in grades.csv, the exports, the feedback page and the class report."""
@@ -16,12 +16,13 @@ import pytest
 from adam import NOTEBOOK_NAME, QUESTIONS
 from test_batch import STANDIN, notebook, parse_html, read_csv
 
-from autograder import batch, export, timestamps
-from autograder.assignment import load
-from autograder.late import LatePolicy, applied_penalty
+from autograder.assignment.model import load
+from autograder.batch import run as batch
+from autograder.staff import export, timestamps
+from autograder.staff.late import LatePolicy, applied_penalty
 
 FIXTURE = Path(__file__).parent / "fixtures" / "gd_basics"
-DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
+DEVNULL = open(os.devnull, "w")  # for the whole module
 CORE = sum(q.points for q in QUESTIONS if not q.bonus)
 EST = timezone(timedelta(hours=-5))
 DEADLINE = datetime(2026, 3, 13, 23, 59, tzinfo=EST)

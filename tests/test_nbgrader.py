@@ -3,7 +3,7 @@
 The course is built once in a temporary folder with a fixed seed; the samples,
 the forger, an nbformat 4.4 file, a re-saved notebook with new cell ids and one
 with a copy-pasted test cell are submitted with
-:func:`autograder.nbgrader_build.submit`, graded with one ``nbgrader autograde``
+:func:`autograder.integrations.nbgrader_build.submit`, graded with one ``nbgrader autograde``
 and read back from the gradebook and ``nbgrader export``. Expected points come
 from the native engine (:func:`autograder.engine.grade_one`).
 """
@@ -34,9 +34,9 @@ from adam import (
 )
 from test_otter_nbgrader_common import SEED, leaks, native_result, samples
 
-from autograder import nbgrader_build as nbb
-from autograder.check_catalog import CheckSpec, collect_checks
-from autograder.nbgrader_grading import grade_id, is_test_cell
+from autograder.assignment.catalog import CheckSpec, collect_checks
+from autograder.integrations import nbgrader_build as nbb
+from autograder.integrations.nbgrader_grading import grade_id, is_test_cell
 
 SAMPLES = samples()
 BONUS_IDS = {q.id for q in ASSIGNMENT.questions if q.bonus}

@@ -20,8 +20,8 @@ import tomllib
 from adam import ASSIGNMENT_ID, POINTS, QUESTION_IDS
 from test_otter_nbgrader_common import SEED, leaks, native_result, samples
 
-from autograder import otter_build
-from autograder.gradescope import PLUGIN
+from autograder.integrations import otter_build
+from autograder.integrations.gradescope import PLUGIN
 
 pytestmark = pytest.mark.slow
 SAMPLES = samples()
@@ -74,7 +74,7 @@ def test_zip_holds_the_plugin_the_kit_and_a_lean_setup(otter_zip):
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
     assert config["plugins"] == [{PLUGIN: {"visibility": "visible", "assignment": ASSIGNMENT_ID,
                                            "seed": SEED}}]
-    for needed in ("kit/autograder/engine/jail.py", "kit/autograder/run_checks.py",
+    for needed in ("kit/autograder/sandbox/jail.py", "kit/autograder/checks/run_checks.py",
                    "kit/solutions/adam_variants/checks/test_q4_adam_step.py", "kit/pyproject.toml",
                    "kit/solutions/adam_variants/adam_variants.ipynb"):
         assert needed in names, needed

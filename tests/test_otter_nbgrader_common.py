@@ -30,9 +30,9 @@ from adam import (
     SOLUTION_NOTEBOOK,
 )
 
-from autograder.assignment import REPOSITORY
-from autograder.assignment import SUBMISSIONS as SUBMISSIONS_DIR
-from autograder.check_catalog import CatalogError, catalog_from_rows
+from autograder.assignment.catalog import CatalogError, catalog_from_rows
+from autograder.assignment.model import REPOSITORY
+from autograder.assignment.model import SUBMISSIONS as SUBMISSIONS_DIR
 
 CHECKS_DIR = ASSIGNMENT.checks_dir
 SEED = 1234
@@ -77,7 +77,7 @@ def samples() -> dict[str, Path]:
         if RELEASED_NOTEBOOK.is_file():
             found["blank"].write_bytes(RELEASED_NOTEBOOK.read_bytes())
         else:
-            from autograder.release import release_notebook
+            from autograder.assignment.release import release_notebook
 
             nbformat.write(release_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), 4)),
                            str(found["blank"]))

@@ -15,8 +15,8 @@ from adam import checks_module, public_checks
 from checks_support import namespace_from, solution_definitions
 from public_tables import _scratch_probe_format, computed
 
-from autograder.run_checks import run_checks
-from autograder.student import InProcessStudent
+from autograder.checks.run_checks import run_checks
+from autograder.checks.student import InProcessStudent
 
 mistakes, scratch_mistakes = checks_module("mistakes"), checks_module("scratch_mistakes")
 EXPECTED, KNOWN, MISTAKES = public_checks.EXPECTED, public_checks.KNOWN, public_checks.MISTAKES

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import reference_calls, reference_process
-from autograder.reference_calls import ReferenceCalls, Replies
-from autograder.remote import RemoteError, call_remote
+from autograder.checks import reference_calls, reference_process
+from autograder.checks.reference_calls import ReferenceCalls, Replies
+from autograder.inside.remote import RemoteError, call_remote
 
 SOURCE = "def scale(xs, k=2.0):\n    return k * xs\n"
 KINDS = {"scale": {"xs": "array", "k": "number"}}
@@ -219,7 +219,7 @@ def test_every_substituted_function_declares_each_of_its_parameters() -> None:
 
     from adam import ASSIGNMENT
 
-    from autograder.reference_source import reference_source
+    from autograder.checks.reference_source import reference_source
 
     arguments = ASSIGNMENT.module("references").ARGUMENTS
     marked = set()

@@ -11,9 +11,10 @@ import pytest
 from adam import RELEASE_DIR, RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder import release
-from autograder.assignment import SUBMISSIONS as SUBMISSIONS_DIR
-from autograder.notebook import read_notebook
+from autograder.assignment import release
+from autograder.assignment.model import SUBMISSIONS as SUBMISSIONS_DIR
+from autograder.assignment.notebook import read_notebook
+from autograder.cli import release as release_command
 
 FUNC = '''def f(x):
     """Doc."""
@@ -36,7 +37,7 @@ def test_blocks_become_raises_with_hint_or_name() -> None:
     assert '    raise NotImplementedError("implement g")' in out
     assert "x * x" not in out and "total" not in out and "SOLUTION" not in out
     ns: dict = {}
-    exec(out, ns)  # noqa: S102 - stubs raise only when called
+    exec(out, ns)  # stubs raise only when called
     with pytest.raises(NotImplementedError, match="implement g"):
         ns["g"](1)
 
@@ -111,7 +112,7 @@ def test_release_reproduces_the_committed_folder(tmp_path: Path) -> None:
     first = [p.read_bytes() for p in paths]
     assert [p.read_bytes() for p in release.write_release(SOLUTION_NOTEBOOK, tmp_path)] == first
     assert not release.is_stale()
-    assert release.main(["--check"]) == 0
+    assert release_command.main(["--check"]) == 0
 
 
 def _solution_lines() -> set[str]:

@@ -1,4 +1,4 @@
-"""The class roster (issue 12, item 1): an LMS's own export read as it is, submissions
+"""The class roster: an LMS's own export read as it is, submissions
 paired with students, and the missing and unknown ones listed in the command's summary
 and in the report."""
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from test_batch import STANDIN, notebook, parse_html
 
-from autograder import batch
-from autograder.roster import RosterError, match, read_roster
+from autograder.batch import run as batch
+from autograder.staff.roster import RosterError, match, read_roster
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
+DEVNULL = open(os.devnull, "w")  # for the whole module
 
 CANVAS_EXPORT = (  # the first columns of a Canvas gradebook export, as Canvas writes them
     'Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1 (4711),Current Score\n'
@@ -125,7 +125,7 @@ def test_an_unusable_roster_stops_before_grading(tmp_path: Path) -> None:
 
 def test_lists_of_people_are_unambiguous_and_counts_have_their_plural() -> None:
     """"Last, First" names joined with ", " read as twice as many people: lists use "; "."""
-    from autograder import wording
+    from autograder.staff import wording
 
     assert wording.names(["Kowalski, Anna", "Okafor, Ben"]) == "Kowalski, Anna; Okafor, Ben"
     assert wording.names(["a", "b", "c"], limit=2) == "a; b; ... (1 more)"

@@ -26,14 +26,14 @@ import pytest
 from _engine_support import Q1_SOURCE, ROOT, standin_run_checks
 from adam import ASSIGNMENT_ID, POINTS, QUESTION_IDS
 
-from autograder.batch import run_batch
-from autograder.engine import allowlist, cgroups, isolation, procs
+from autograder.batch.run import run_batch
+from autograder.cli.sandbox import look
 from autograder.engine.grade import MAX_CELL_LOG_BYTES, grade_one
 from autograder.engine.pool import WarmPool
 from autograder.engine.process import WorkerDied
 from autograder.engine.session import Sandbox, sweep_free_slots
-from autograder.engine.show import look
 from autograder.engine.submission import InvalidSubmission, load_submission
+from autograder.sandbox import allowlist, cgroups, isolation, procs
 
 TRUST = Path(__file__).resolve().parent / "corpus" / "trust"
 SOLUTION = ROOT / "solutions" / "adam_variants" / "adam_variants.ipynb"
@@ -246,7 +246,7 @@ def test_trust_corpus_in_a_batch_outside_the_repository(tmp_path):
     before = _leftovers()
 
     summary = run_batch(subs, grades, jobs=1, timeout=120, seed=7, device="cpu",
-                        stream=open(os.devnull, "w"))  # noqa: SIM115
+                        stream=open(os.devnull, "w"))
 
     results = {p.stem: json.loads(p.read_text()) for p in (grades / "results").glob("*.json")}
     link = results.pop("zz_link", None)

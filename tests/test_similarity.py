@@ -1,4 +1,4 @@
-"""Code similarity (issue 12, item 5): a disguised copy ranks first, independently written
+"""Code similarity: a disguised copy ranks first, independently written
 correct solutions stay below the flag, and the grade run writes similarity.csv and a
 side-by-side section in the report."""
 
@@ -16,11 +16,13 @@ from adam import RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 from synthetic_class import copied_notebook, disguise, student_code, student_notebook
 from test_batch import STANDIN, notebook, parse_html
 
-from autograder import batch, similarity
+from autograder.assignment.notebook import MAX_NOTEBOOK_BYTES
+from autograder.batch import run as batch
+from autograder.staff import similarity
 
 TESTS = Path(__file__).resolve().parent
 VARIANTS = sorted((TESTS / "variants").glob("correct_*.py"))
-DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - for the whole module
+DEVNULL = open(os.devnull, "w")  # for the whole module
 
 
 def released_with(code: str) -> bytes:
@@ -103,7 +105,7 @@ def test_grade_run_writes_similarity_csv_and_a_side_by_side_report(tmp_path: Pat
     assert text.count("<mark>") > 20  # the shared lines, side by side
 
 
-@pytest.mark.parametrize("size", [similarity.MAX_NOTEBOOK_BYTES + 1])
+@pytest.mark.parametrize("size", [MAX_NOTEBOOK_BYTES + 1])
 def test_oversized_and_linked_notebooks_are_not_read(tmp_path: Path, size: int) -> None:
     big = tmp_path / "big.ipynb"
     big.write_bytes(b" " * size)

@@ -25,10 +25,11 @@ import pytest
 from _engine_support import Q1_SOURCE, standin_run_checks
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import batch
-from autograder.engine import isolation, procs, zygote
+from autograder.assignment.model import current
+from autograder.batch import run as batch
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool
+from autograder.sandbox import isolation, procs, zygote
 
 ROOT = Path(__file__).resolve().parent.parent
 as_root = pytest.mark.skipif(not isolation.running_as_root(),
@@ -61,7 +62,7 @@ def _running(pid: int) -> bool:
 def server(monkeypatch):
     """A batch's zygote, and this process as one of its graders."""
     zygote.close_shared()
-    with zygote.ZygoteServer() as srv:
+    with zygote.ZygoteServer(zygote.zygote_env(current().student_side_spec())) as srv:
         monkeypatch.setenv(zygote.SOCKET_VAR, srv.path)
         yield srv
         zygote.close_shared()
@@ -102,7 +103,7 @@ def test_one_zygote_serves_every_grader_and_cleans_up_after_a_killed_one(tmp_pat
                        memory_mb=2048)
     assert result.status == "graded", result.message
     assert seen["zygote"] == server.zygote.pid
-    assert zygote.shared().proc is None  # connected, not a zygote of its own
+    assert zygote.shared(current().student_side_spec()).proc is None  # connected, not a zygote of its own
 
     other = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import time

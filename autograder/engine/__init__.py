@@ -1,11 +1,9 @@
-"""The grading engine: grade one submission notebook in an isolated student process.
-
-``grade_one`` (in :mod:`autograder.engine.grade`) is the entry point; see the
-modules for the parts: :mod:`isolation` (uids, mounts, cleanup), :mod:`worker`
-(the student process), :mod:`process` (the grader's handle on it),
-:mod:`session` (cells, restarts, replay), :mod:`sandbox` (``SandboxStudent``),
-:mod:`pool` (a warm spare process), :mod:`zygote` (the warm parent every
-submission process is forked from, as root) and :mod:`cli`.
+"""Grading one submission notebook: reading it (``submission``), the student process's
+session of cells and restarts (``session``) and the grader's handle on that process
+(``process``), the :class:`~autograder.checks.student.Student` that calls into it
+(``sandboxed_student``), a warm spare (``pool``), and ``grade_one`` (in ``grade``), which ties
+them to the hidden checks. It may import ``sandbox``, ``inside``, ``checks``, ``assignment``,
+``wire`` and ``results``; never ``batch``, ``staff`` or ``integrations``.
 """
 
 from __future__ import annotations

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autograder.engine import allowlist, cgroups, isolation, procs, syscall_filter
-from autograder.engine import jail as jail_module
-from autograder.engine import syscalls as sc
 from autograder.results import UNCONFINED
+from autograder.sandbox import allowlist, cgroups, isolation, procs, syscall_filter
+from autograder.sandbox import jail as jail_module
+from autograder.sandbox import syscalls as sc
 
 if TYPE_CHECKING:
     from autograder.engine.process import WorkerProcess
@@ -75,8 +75,7 @@ class Containment:
         raise NotImplementedError
 
     def _stage(self, box: Sandbox, files: Path) -> None:
-        from autograder.assignment import current
-        from autograder.engine.session import seed_font_cache
+        from autograder.assignment.model import current
 
         files.mkdir(exist_ok=True)
         public = current().public_checks  # the notebook's check(...) cells import it
@@ -370,3 +369,24 @@ def refusal(mode: Containment) -> str:
             "checks. Run as root or where unprivileged user namespaces work, or pass "
             f"--unconfined (integrations: {UNCONFINED_VAR}=1) to grade anyway; every output "
             "then says UNCONFINED.")
+
+
+_FONT_CACHE: list[Path] | None = None
+
+
+def seed_font_cache(folder: Path) -> None:
+    """Give the student process matplotlib's font list so it need not rebuild it."""
+    global _FONT_CACHE
+    if _FONT_CACHE is None:
+        try:
+            import matplotlib
+
+            _FONT_CACHE = sorted(Path(matplotlib.get_cachedir()).glob("fontlist-*.json"))
+        except Exception:  # only costs start-up time
+            _FONT_CACHE = []
+    if not _FONT_CACHE:
+        return
+    dest = folder / ".matplotlib"
+    dest.mkdir(exist_ok=True)
+    for src in _FONT_CACHE:
+        shutil.copyfile(src, dest / src.name)

@@ -3,7 +3,7 @@
 Phases (each timed in ``result.timings``): read and validate the notebook; take
 a sandbox (a warm one from the pool); run the code cells in the student process;
 run the hidden checks in this process, which reach the submission only through
-:class:`autograder.engine.sandbox.SandboxStudent`; clean up. Nothing a
+:class:`autograder.engine.sandboxed_student.SandboxStudent`; clean up. Nothing a
 submission does can raise out of ``grade_one``: an unreadable notebook gives
 status ``invalid``, a failure of the kit itself status ``error``.
 """
@@ -16,36 +16,24 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from autograder import broken_cells
-from autograder.assignment import current
-from autograder.engine import suite_guard
+from autograder.assignment.model import current
+from autograder.checks import broken_cells, suite_guard
+from autograder.checks.run_checks import checks_fingerprint, resolve_device
+from autograder.checks.run_checks import run_checks as hidden_suite
+from autograder.checks.suite_guard import SuiteChanged
 from autograder.engine.containment import ContainmentRefused
 from autograder.engine.pool import WarmPool, default_pool
-from autograder.engine.sandbox import SandboxStudent
+from autograder.engine.sandboxed_student import SandboxStudent
 from autograder.engine.session import Limits, Session
 from autograder.engine.submission import (
     MAX_ANALYSED_CODE_BYTES,
     InvalidSubmission,
     load_submission,
 )
-from autograder.engine.suite_guard import SuiteChanged
 from autograder.results import CellRecord, QuestionResult, SubmissionResult
-from autograder.run_checks import checks_fingerprint
-from autograder.run_checks import run_checks as hidden_suite
 
 MAX_CELL_LOG_BYTES = 256 * 1024
 """The cells' outputs and messages kept in one result, all cells together."""
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``."""
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, not {device!r}")
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def grade_one(notebook: str | Path, *, submission_id: str | None = None,
@@ -61,7 +49,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
     root; else each process's address space; on ``cuda`` no address-space cap
     applies, as the driver reserves huge virtual ranges). A limit left None is the
     assignment file's (``[limits]``), else the engine's default. ``run_checks``
-    replaces :func:`autograder.run_checks.run_checks` (tests only).
+    replaces :func:`autograder.checks.run_checks.run_checks` (tests only).
     """
     assignment = current()
     defaults = Limits.of_assignment()
@@ -82,7 +70,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
             result.notebook_sha256 = _safe_sha(path)
         result.timings = {"read": round(time.monotonic() - t_start, 4)}
         return result
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _kit_error(name, exc)
     timings["read"] = time.monotonic() - t_start
 
@@ -165,7 +153,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         if session is not None:
             try:
                 session.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         timings["cleanup"] = time.monotonic() - t0
         timings["total"] = time.monotonic() - t_start
@@ -200,9 +188,9 @@ def _kit_error(name: str, exc: BaseException) -> SubmissionResult:
 
 def _safe_sha(path: Path) -> str:
     try:
-        from autograder.engine.submission import sha256_file
+        from autograder.assignment.notebook import file_sha256
 
-        return sha256_file(path)
+        return file_sha256(path)
     except OSError:
         return ""
 

@@ -2,7 +2,7 @@
 
 Starting an interpreter and importing numpy, torch, matplotlib and IPython takes
 a couple of seconds (as root only once per grader process: each submission's
-process is then a fork of :mod:`autograder.engine.zygote`). The pool keeps one sandbox (slot, folder, process) already
+process is then a fork of :mod:`autograder.sandbox.zygote`). The pool keeps one sandbox (slot, folder, process) already
 warming up, so ``grade_one`` can start running cells at once; each sandbox serves
 exactly one submission and is then destroyed. A pool belongs to the process that
 made it: after a ``fork`` the child starts its own spares.
@@ -16,7 +16,7 @@ import os
 import threading
 from pathlib import Path
 
-from autograder.assignment import current
+from autograder.assignment.model import current
 from autograder.engine.session import Limits, Sandbox
 
 
@@ -45,7 +45,7 @@ class WarmPool:
             if self.spare:
                 try:
                     self._box, self._box_for = Sandbox.create(memory_mb, device), current().ref
-                except Exception:  # noqa: BLE001 - a missing spare only costs time
+                except Exception:  # a missing spare only costs time
                     self._box = None
             return box
 
@@ -113,8 +113,8 @@ def warm_grader() -> None:
     import torch._dynamo  # noqa: F401
     from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
 
-    from autograder import run_checks
-    from autograder.reference_source import reference_source
+    from autograder.checks import run_checks
+    from autograder.checks.reference_source import reference_source
 
     run_checks.suite_table()
     assignment = current()

@@ -5,12 +5,12 @@ pipe, the event pipe and the student's stdout/stderr pipes, so output is drained
 (the first few KB kept, the rest counted and discarded) and a submission that
 prints hundreds of MB neither blocks nor slows the grader. While it waits it
 also answers the student process's *callbacks* (a substituted name calling its
-reference version, see :mod:`autograder.remote`) and watches for a stopped
+reference version, see :mod:`autograder.inside.remote`) and watches for a stopped
 (SIGSTOP, SIGTSTP) serving process, which counts as a dead one.
 
 With namespaces (as root, or in a user namespace) the student process lives in
-a sandbox of its own (:mod:`autograder.engine.jail`): a PID namespace whose
-processes are found through :func:`autograder.engine.procs.namespace_members`,
+a sandbox of its own (:mod:`autograder.sandbox.jail`): a PID namespace whose
+processes are found through :func:`autograder.sandbox.procs.namespace_members`,
 and whose first process takes every other one with it when it is killed.
 How processes are found and killed is the run's
 :class:`~autograder.engine.containment.Containment`'s business (by PID namespace,
@@ -31,10 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.engine import isolation, procs
+from autograder.assignment.model import current
 from autograder.engine.containment import Containment
 from autograder.engine.containment import current as current_containment
-from autograder.engine.jail import JailSpec
+from autograder.sandbox import isolation, procs
+from autograder.sandbox.jail import JailSpec
 
 READY_TIMEOUT = 120.0
 MAX_REPLY_BYTES = 16 * 1024 * 1024 + 1024
@@ -108,8 +109,9 @@ class OutputSink:
 class WorkerProcess:
     """One student interpreter (a zygote plus its serving child) in its sandbox.
 
-    See :mod:`autograder.engine.worker`. :meth:`respawn` replaces a crashed or
-    stuck serving child by a fresh fork of the per-submission zygote;
+    See :mod:`autograder.sandbox.confine` and :mod:`autograder.inside.worker`.
+    :meth:`respawn` replaces a crashed or stuck serving child by a fresh fork of the
+    per-submission zygote;
     :meth:`kill` ends everything.
     """
 
@@ -119,7 +121,7 @@ class WorkerProcess:
         """Start the process (it warms up on its own; see :meth:`wait_ready`).
 
         With a ``jail`` (root) the process is a fork of this grader's warm zygote
-        (:mod:`autograder.engine.zygote`), else (or when the zygote fails, or with
+        (:mod:`autograder.sandbox.zygote`), else (or when the zygote fails, or with
         ``use_zygote=False``) a fresh interpreter; it confines itself as the spec
         says before it serves. Without one it is a fresh interpreter under
         rlimits, in ``workdir``.
@@ -193,9 +195,10 @@ class WorkerProcess:
     def _start_interpreter(self, fds: tuple[int, ...], memory_mb: int | None
                            ) -> subprocess.Popen:
         cmd_r, reply_w, ctl_r, event_w, out_w, err_w = fds
-        argv = [sys.executable, "-I", "-m", "autograder.engine.worker",
+        argv = [sys.executable, "-I", "-m", "autograder.sandbox.confine",
                 "--cmd-fd", str(cmd_r), "--reply-fd", str(reply_w), "--ctl-fd", str(ctl_r),
-                "--event-fd", str(event_w), "--dir", str(self.workdir)]
+                "--event-fd", str(event_w), "--dir", str(self.workdir),
+                "--student-side", json.dumps(current().student_side_spec())]
         if self.jail is not None:
             spec_file = self.workdir / "jail.json"
             spec_file.write_text(json.dumps(self.jail.to_dict()))
@@ -211,12 +214,12 @@ class WorkerProcess:
     def _fork_from_zygote(self, fds: tuple[int, ...], memory_mb: int | None
                           ) -> ForkedProcess | None:
         """A fork of the warm zygote confined to this sandbox; None if it is unavailable."""
-        from autograder.engine import zygote
+        from autograder.sandbox import zygote
 
         spec = {"jail": self.jail.to_dict(), "env": self._environment()}
         for _ in range(2):  # a zygote that died is started again once
             try:
-                pid = zygote.shared().fork(spec, list(fds))
+                pid = zygote.shared(current().student_side_spec()).fork(spec, list(fds))
             except (zygote.ZygoteError, OSError) as exc:
                 print(f"[engine] zygote unavailable ({exc}); starting a fresh interpreter",
                       file=sys.stderr)
@@ -489,7 +492,7 @@ class ForkedProcess:
     stays outside the sandbox's namespaces and runs no student code.
     """
 
-    def __init__(self, pid: int, pump):  # noqa: ANN001 - a callback
+    def __init__(self, pid: int, pump):  # a callback
         self.pid = pid
         self.returncode: int | None = None
         self._pump = pump

@@ -12,24 +12,24 @@ restarted, the good cells replayed and the substitutions made so far re-applied.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.assignment import current
-from autograder.engine import cell_code, cgroups, isolation, procs
+from autograder.assignment.model import current
+from autograder.checks.reference_calls import ReferenceCalls
+from autograder.checks.student import StudentError
+from autograder.engine import cell_code
 from autograder.engine import containment as containment_module
-from autograder.engine.jail import JailSpec
 from autograder.engine.process import (
     ReplyTooLarge,
     WorkerDied,
     WorkerProcess,
     WorkerTimeout,
 )
-from autograder.reference_calls import ReferenceCalls
 from autograder.results import CellRecord
-from autograder.student import StudentError
+from autograder.sandbox import cgroups, isolation, procs
+from autograder.sandbox.jail import JailSpec
 
 MAX_RESTARTS = 25
 MAX_TIMEOUTS_PER_NAME = 2
@@ -93,7 +93,7 @@ class Sandbox:
     :class:`~autograder.engine.containment.Containment`'s business: with namespaces
     the folder is the sandbox's host-side stage (the grader's alone) and the
     student process sees only the allow-list root built by
-    :mod:`autograder.engine.jail`; without, it is the student's working folder.
+    :mod:`autograder.sandbox.jail`; without, it is the student's working folder.
     """
 
     slot: isolation.Slot
@@ -460,7 +460,7 @@ class Session:
         """Grade from now on with the reference versions of ``names``.
 
         ``source`` (the reference definitions) runs here, in the grader; the student
-        process only gets stand-ins that call it (:mod:`autograder.remote`).
+        process only gets stand-ins that call it (:mod:`autograder.inside.remote`).
         Remembered for restarts.
         """
         module = current().module("references")
@@ -490,24 +490,3 @@ def _question_names() -> dict[str, frozenset[str]]:
 def _names(names: set[str]) -> str:
     shown = sorted(names)[:3]
     return ", ".join(f"`{n}`" for n in shown) + (" ..." if len(names) > 3 else "")
-
-
-_FONT_CACHE: list[Path] | None = None
-
-
-def seed_font_cache(folder: Path) -> None:
-    """Give the student process matplotlib's font list so it need not rebuild it."""
-    global _FONT_CACHE
-    if _FONT_CACHE is None:
-        try:
-            import matplotlib
-
-            _FONT_CACHE = sorted(Path(matplotlib.get_cachedir()).glob("fontlist-*.json"))
-        except Exception:  # noqa: BLE001 - only costs start-up time
-            _FONT_CACHE = []
-    if not _FONT_CACHE:
-        return
-    dest = folder / ".matplotlib"
-    dest.mkdir(exist_ok=True)
-    for src in _FONT_CACHE:
-        shutil.copyfile(src, dest / src.name)

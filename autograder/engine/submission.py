@@ -11,20 +11,21 @@ needs is kept. Nothing here executes or imports the submission.
 from __future__ import annotations
 
 import ast
-import errno
 import hashlib
 import json
-import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.assignment import current
+from autograder.assignment.model import current
+from autograder.assignment.notebook import (
+    MAX_NOTEBOOK_BYTES,
+    NotebookError,
+    read_notebook_bytes,
+)
 from autograder.engine.session import Cell
 
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_CELLS = 1000
 MAX_ANALYSED_CODE_BYTES = 256 * 1024
 """Code (all code cells together, UTF-8) the grader parses for its static checks. Python's
@@ -83,44 +84,17 @@ def parses(source: str) -> bool:
         ast.parse(TransformerManager().transform_cell(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    except Exception:  # noqa: BLE001 - a transformer failure: keep the cell
+    except Exception:  # a transformer failure: keep the cell
         return True
     return True
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_bounded(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
     """The bytes of a regular file, opened without following a link, at most ``limit``."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise InvalidSubmission(f"{path.name} is a symbolic link; submit the notebook "
-                                    "file itself") from None
-        if exc.errno == errno.ENOENT:
-            raise InvalidSubmission(f"{path.name}: no such file") from None
-        raise InvalidSubmission(f"{path.name} could not be opened: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidSubmission(f"{path.name} is not a regular file")
-        if info.st_size == 0:
-            raise InvalidSubmission(f"{path.name} is empty (0 bytes); submit the .ipynb notebook")
-        if info.st_size > limit:
-            raise InvalidSubmission(
-                f"{path.name} is {info.st_size / 1e6:.1f} MB; notebooks over "
-                f"{limit // (1024 * 1024)} MB are not graded (clear large outputs)")
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise InvalidSubmission(f"{path.name} grew while it was read; not graded")
-    return data
+        return read_notebook_bytes(path, limit)
+    except NotebookError as exc:
+        raise InvalidSubmission(str(exc)) from None
 
 
 def _text(value: Any) -> str | None:

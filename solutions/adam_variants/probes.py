@@ -1,7 +1,7 @@
 """Fixed probes of "Adam and Its Variants", run inside the student's process.
 
 Each builds models and optimizers with this fixed code around one student name, so
-that a check exercises exactly that name (:func:`autograder.probes.run_probe` runs
+that a check exercises exactly that name (:func:`autograder.inside.probes.run_probe` runs
 them; replies are plain data the grader checks). ``PROBE_NAMES`` says which name
 a probe is about, for messages.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from autograder.probes import lookup
+from autograder.inside.probes import lookup
 
 
 def _torch():

@@ -913,7 +913,7 @@ def _scratch_no_grad(ns: dict[str, Any]) -> None:
     with_grad.grad = torch.tensor([0.5, 0.5])
     try:
         opt.step()
-    except Exception as err:  # noqa: BLE001 - reported as the check's reason
+    except Exception as err:  # reported as the check's reason
         raise CheckFailed(f"step() raised {type(err).__name__} with a parameter whose .grad is "
                           f"None. This looks like a known mistake: "
                           f"{MISTAKES['grad_none_not_skipped']}") from None
@@ -1716,7 +1716,7 @@ def check(question_id: str, namespace: dict[str, Any] | None = None) -> CheckSum
     """
     try:
         ns = namespace if namespace is not None else _caller_namespace()
-    except Exception:  # noqa: BLE001
+    except Exception:
         ns = {}
     checks = CHECKS.get(question_id)
     if checks is None:

@@ -1,4 +1,4 @@
-"""The grader's side of this assignment's stand-ins (see autograder.reference_calls): what
+"""The grader's side of this assignment's stand-ins (see autograder.checks.reference_calls): what
 each substituted name accepts from a submission, and the reference ``train_flipnet`` run on
 the student's weights and optimizer state, bounded."""
 
@@ -58,4 +58,4 @@ ARGUMENTS: dict[str, dict[str, str]] = {
                       "epochs": "count"},
 }
 """The argument kinds each substituted name accepts, by parameter (the contract's
-signatures; see autograder.argument_kinds). A name not here accepts no call."""
+signatures; see autograder.checks.argument_kinds). A name not here accepts no call."""

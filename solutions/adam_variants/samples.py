@@ -27,10 +27,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.assignment import SUBMISSIONS as SUBMISSIONS_DIR
-from autograder.assignment import load
-from autograder.notebook import read_notebook
-from autograder.release import BEGIN_CODE, END_CODE, notebook_text
+from autograder.assignment.model import SUBMISSIONS as SUBMISSIONS_DIR
+from autograder.assignment.model import load
+from autograder.assignment.notebook import read_notebook
+from autograder.assignment.release import BEGIN_CODE, END_CODE, notebook_text
 
 ASSIGNMENT = load(str(Path(__file__).resolve().parent))
 FREE_RESPONSE_TAG = ASSIGNMENT.free_response_tag

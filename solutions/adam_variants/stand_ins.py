@@ -1,4 +1,4 @@
-"""Stand-ins of "Adam and Its Variants" that need more than plain data (see autograder.remote).
+"""Stand-ins of "Adam and Its Variants" that need more than plain data (see autograder.inside.remote).
 
 * ``train_flipnet`` sends the model's weights and the optimizer's ``state_dict``
   and loads back what the reference training left;
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from autograder.remote import Channel, RemoteError, call_remote
+from autograder.inside.remote import Channel, RemoteError, call_remote
 
 
 def _contract_flipnet():

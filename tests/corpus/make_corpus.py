@@ -486,8 +486,8 @@ FORGER = '''
 import glob, json, math, os
 import numpy as np
 # the grader's own modules, as a kernel-side grader would have them: make every check pass
-for name in ("autograder.in_kernel", "autograder.run_checks", "autograder.probes",
-             "autograder.wire", "autograder.student", "autograder.remote"):
+for name in ("autograder.in_kernel", "autograder.checks.run_checks", "autograder.inside.probes",
+             "autograder.wire", "autograder.checks.student", "autograder.inside.remote"):
     try:
         module = __import__(name, fromlist=["_"])
     except Exception:

@@ -1,1 +1,1 @@
-"""The hidden check suite (never released to students); run it with autograder.run_checks."""
+"""The hidden check suite (never released to students); run it with autograder.checks.run_checks."""

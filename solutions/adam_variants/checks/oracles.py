@@ -2,8 +2,8 @@
 
 Three kinds of oracle live here:
 
-* the chapter's printed numbers (``CHAPTER_*``), transcribed from
-  ``shared/seed/adam_and_its_variants.txt`` (each constant names its table);
+* the chapter's printed numbers (``CHAPTER_*``), transcribed from the text of the chapter
+  "Adam and Its Variants" (each constant names its table);
 * ``torch.optim`` / ``torch.nn.utils`` run grader-side on the same inputs
   (multi-step trajectories of SGD+momentum, Adagrad, RMSprop, Adam, Adam with
   weight decay, AdamW; Rosenbrock paths; the FlipNet experiment);

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.assignment import load
+from autograder.assignment.model import load
 
 public_checks = load(str(Path(__file__).resolve().parent.parent)).module("public_checks")
 MISTAKES = public_checks.MISTAKES

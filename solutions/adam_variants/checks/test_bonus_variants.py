@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.student import StudentError
+from autograder.checks.student import StudentError
 
 from . import oracles
 from .harness import Case, check_cases, close, draw, fail, numeric, uniform

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.probes import NOT_IMPLEMENTED
+from autograder.inside.probes import NOT_IMPLEMENTED
 
 from . import oracles
 from .harness import fail

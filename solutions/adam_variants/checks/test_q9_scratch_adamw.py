@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checking import flag_for_review
-from autograder.student import StudentError
+from autograder.checks.checking import flag_for_review
+from autograder.checks.student import StudentError
 
 from . import oracles, scratch_mistakes
 from .delegation import subclasses_optimizer, verdict

@@ -1,0 +1,6 @@
+"""Everything rebuilt from stored results for people: grades.csv and the outputs of a grades
+folder, the feedback pages, the class report, code similarity, the roster, manual scores,
+lateness, submission times, final grades, LMS exports, CSV cells and atomic file writes. It
+reads results and never grades: it may import ``assignment``, ``results``, ``templates`` and
+the probes' plain-data names; never ``engine``, ``sandbox`` or ``batch``.
+"""
