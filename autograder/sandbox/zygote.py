@@ -60,7 +60,7 @@ import time
 from types import ModuleType
 
 from autograder.inside import worker
-from autograder.sandbox import syscalls
+from autograder.sandbox import syscall_filter, syscalls
 
 MAX_SPEC = 1 << 16
 SOCKET_VAR = "AUTOGRADER_ZYGOTE"
@@ -340,6 +340,7 @@ def main(argv: list[str] | None = None) -> None:
     sock = socket.socket(fileno=args.sock_fd)
     listener = socket.socket(fileno=args.listen_fd) if args.listen_fd is not None else None
     student_side = json.loads(os.environ[STUDENT_SIDE_VAR])
+    syscall_filter.available()  # loads libseccomp now, while the host's libraries are in reach
     modules = worker.preload(student_side)
     warm_up(modules.get("warm_up"))
     hidden = _hidden_modules(student_side)
