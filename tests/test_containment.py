@@ -425,7 +425,7 @@ def test_a_changed_suite_is_caught_before_the_next_submission(tmp_path):
     finally:
         suite.remove()
         suite_guard._SUITE = None
-        for var in (suite_guard.SHA_VAR, suite_guard.COPY_VAR):
+        for var in (suite_guard.SHA_VAR, suite_guard.COPY_VAR, suite_guard.FOR_VAR):
             os.environ.pop(var, None)
 
 

@@ -4,7 +4,7 @@ A cell that does not compile, timed out or killed its process leaves the functio
 it defines undefined, and every check of their question then fails with "not
 defined in your notebook", which reads as unwritten code. :func:`explain` finds
 those questions and says why instead, on every path (the messages travel in the
-result): "not graded: the cell defining `rmsprop_step` has a syntax error (line 7:
+result): "not graded: the cell defining `step` has a syntax error (line 7:
 expected ':')". :func:`cell_problem` names one cell's problem for the console and
 the feedback page.
 """

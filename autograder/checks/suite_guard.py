@@ -32,6 +32,8 @@ SHA_VAR = "AUTOGRADER_SUITE_SHA256"
 """The run's fingerprint of the assignment's folder and the kit (set when the run begins)."""
 COPY_VAR = "AUTOGRADER_SUITE_COPY"
 """The run's private copy of the assignment's folder (set when the run begins)."""
+FOR_VAR = "AUTOGRADER_SUITE_FOR"
+"""The assignment folder the run's copy and fingerprint are of (set when the run begins)."""
 KIT = Path(__file__).resolve().parent.parent
 """The kit's package folder (``autograder/``): its modules are fingerprinted too."""
 KIT_SUFFIXES = (".py", ".css", ".html", ".j2")
@@ -133,6 +135,7 @@ def begin_run(assignment: Assignment | None = None) -> PrivateSuite:
     suite = PrivateSuite(assignment, root, files)
     os.environ[SHA_VAR] = fingerprint(files)
     os.environ[COPY_VAR] = str(root)
+    os.environ[FOR_VAR] = str(assignment.folder)
     atexit.register(suite.remove)
     _SUITE = suite
     return suite
@@ -150,7 +153,8 @@ def current() -> PrivateSuite:
         _SUITE.verify()
         return _SUITE
     expected, copy = os.environ.get(SHA_VAR), os.environ.get(COPY_VAR)
-    if expected and copy and (Path(copy) / assignment.id).is_dir():
+    if expected and copy and os.environ.get(FOR_VAR) == str(assignment.folder) \
+            and (Path(copy) / assignment.id).is_dir():
         files = snapshot(assignment)
         suite = PrivateSuite(assignment, Path(copy), files, owner=-1)
         if fingerprint(files) != expected:

@@ -7,7 +7,7 @@ Two facts serve the time budget of :class:`autograder.engine.session.Session`:
   and of the cells left when the cells have used up their share of the time, so that the
   functions a notebook defines survive a demo that hangs;
 * :class:`Reach`: the notebook functions a cell reaches (what its top-level code loads, and
-  what those functions' bodies load, transitively; a call such as ``check("q4_adam_step")``
+  what those functions' bodies load, transitively; a call such as ``check("q1_step")``
   with a question id reaches that question's names), so that a later cell reaching a function
   a timed-out cell reached gets the short call limit instead of the cell limit.
 

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 from autograder.assignment.model import current
+from autograder.engine import containment
 from autograder.engine.session import Limits, Sandbox
 
 
@@ -35,9 +36,12 @@ class WarmPool:
         self.last_workdir: Path | None = None
 
     def acquire(self, memory_mb: int | None, device: str = "cpu") -> Sandbox:
-        """A sandbox for one submission (the warm spare when it fits)."""
+        """A sandbox for one submission (the warm spare when it fits). Raises
+        :class:`~autograder.engine.containment.ContainmentRefused` where nothing can confine
+        it and that was not allowed, even when a spare is waiting."""
         with self._lock:
-            box = self._take(memory_mb, device)
+            mode = containment.require()
+            box = self._take(memory_mb, device, mode)
             if box is None:
                 box = Sandbox.create(memory_mb, device)
             self.history = [*self.history[-99:], (box.slot.number, box.slot.uid, box.slot.token)]
@@ -57,7 +61,8 @@ class WarmPool:
             if self.spare and self._box is None:
                 self._box, self._box_for = Sandbox.create(memory_mb), current().ref
 
-    def _take(self, memory_mb: int | None, device: str) -> Sandbox | None:
+    def _take(self, memory_mb: int | None, device: str,
+              mode: containment.Containment) -> Sandbox | None:
         if self._owner != os.getpid():  # forked: the spare belongs to the parent
             self._owner = os.getpid()
             self._box = None
@@ -66,7 +71,8 @@ class WarmPool:
         if box is None:
             return None
         if box.memory_mb == memory_mb and box.device == device and box.worker is not None \
-                and self._box_for == current().ref and box.worker.alive():
+                and box.containment == mode and self._box_for == current().ref \
+                and box.worker.alive():
             return box
         box.close()
         return None

@@ -286,6 +286,8 @@ class WorkerProcess:
         if self.proc.poll() is not None:
             return describe_exit(self.proc.returncode)
         if self.child_status is not None:
+            if os.WIFSTOPPED(self.child_status):  # reported stopped, not ended: replace it
+                return STOPPED_REASON
             return describe_exit(os.waitstatus_to_exitcode(self.child_status))
         now = time.monotonic()
         if now - self._stop_checked < STOP_CHECK_INTERVAL:
@@ -365,7 +367,9 @@ class WorkerProcess:
             self.child_status = int(parts[2])
         elif (len(parts) == 3 and parts[0] == b"zexit" and isinstance(self.proc, ForkedProcess)
               and int(parts[1]) == self.proc.pid and self.proc.returncode is None):
-            self.proc.returncode = os.waitstatus_to_exitcode(int(parts[2]))
+            status = int(parts[2])
+            if not os.WIFSTOPPED(status):
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
 
     def _feed_reply(self, data: bytes) -> None:
         self._reply_buf += data

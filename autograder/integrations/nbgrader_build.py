@@ -90,7 +90,7 @@ from autograder.integrations.nbgrader_grading import (
 )
 
 os.environ["AUTOGRADER_ASSIGNMENT"] = {assignment_ref!r}  # the kit grades this assignment
-# nbgrader 0.9.6's Gradebook.update_or_create_submission builds SubmittedAssignment and
+# nbgrader's (as pinned) Gradebook.update_or_create_submission builds SubmittedAssignment and
 # SubmittedNotebook objects whose relationships autoflush before they are added to the
 # session, and SQLAlchemy 2 warns three times per new submission ("Object of type
 # <SubmittedAssignment> not in session"). The rows are written all the same; the cause is

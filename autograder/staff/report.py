@@ -21,7 +21,7 @@ from pathlib import Path
 
 from autograder.assignment.model import current
 from autograder.checks.broken_cells import cell_problems
-from autograder.results import SubmissionResult
+from autograder.results import SubmissionResult, unconfined_banner
 from autograder.staff import wording
 from autograder.staff.atomic import write_text_atomic
 from autograder.staff.feedback import feedback_href
@@ -283,12 +283,12 @@ def report_data(results: Sequence[SubmissionResult], grades: Sequence[FinalGrade
 
 def _banner(results: Sequence[SubmissionResult]) -> str:
     """A warning when any submission ran unconfined (its result's ``limits`` says so)."""
-    loose = [r.submission for r in results
-             if "unconfined" in str(r.limits.get("containment", "")).lower()]
+    loose = [r for r in results if unconfined_banner(r.limits)]
     if not loose:
         return ""
-    return (f"{wording.count(len(loose), 'submission')} graded without the sandbox: "
-            + wording.names(loose, 10))
+    return (f"{unconfined_banner(loose[0].limits)} "
+            f"{wording.count(len(loose), 'submission')}: "
+            + wording.names([r.submission for r in loose], 10))
 
 
 def render_report(results: Sequence[SubmissionResult], grades: Sequence[FinalGrade],
