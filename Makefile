@@ -54,6 +54,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 # The fast tier: every test not marked slow (units, one path of each integration, a few

@@ -19,11 +19,15 @@ COMMANDS = {
     "samples": ("autograder.cli.samples", "regenerate the assignment's sample submissions"),
     "grade-one": ("autograder.cli.grade_one", "grade one submission notebook (JSON result)"),
     "grade": ("autograder.cli.grade", "grade a folder of submissions into a grades folder"),
-    "gradescope": ("autograder.cli.gradescope",
-                   "grade /autograder/submission (Gradescope's run_autograder)"),
+    "gradescope": (
+        "autograder.cli.gradescope",
+        "grade /autograder/submission (Gradescope's run_autograder)",
+    ),
     "sandbox": ("autograder.cli.sandbox", "run a cell in a fresh sandbox and print what it sees"),
-    "export": ("autograder.cli.export",
-               "write a grades folder as an LMS import file (canvas, moodle, csv)"),
+    "export": (
+        "autograder.cli.export",
+        "write a grades folder as an LMS import file (canvas, moodle, csv)",
+    ),
     "similarity": ("autograder.cli.similarity", "compare the code of every pair of submissions"),
 }
 

@@ -105,24 +105,26 @@ class SubmissionResult:
     def from_json(cls, text: str) -> SubmissionResult:
         data = json.loads(text)
         questions = {
-            qid: QuestionResult(
-                **{**q, "checks": [CheckResult(**c) for c in q.get("checks", [])]}
-            )
+            qid: QuestionResult(**{**q, "checks": [CheckResult(**c) for c in q.get("checks", [])]})
             for qid, q in data.pop("questions", {}).items()
         }
         cells = [CellRecord(**c) for c in data.pop("cells", [])]
         return cls(**data, questions=questions, cells=cells)
 
     @classmethod
-    def failed(cls, submission: str, status: str, message: str,
-               seed: int = 0) -> SubmissionResult:
+    def failed(cls, submission: str, status: str, message: str, seed: int = 0) -> SubmissionResult:
         """A result of the current assignment with every question at zero, for invalid
         notebooks and kit errors (``seed``: the one the submission would have been
         graded with)."""
         assignment = current()
-        result = cls(submission=submission, status=status, message=message,
-                     max_total=float(assignment.core_points), assignment=assignment.id,
-                     seed=seed)
+        result = cls(
+            submission=submission,
+            status=status,
+            message=message,
+            max_total=float(assignment.core_points),
+            assignment=assignment.id,
+            seed=seed,
+        )
         for q in assignment.questions:
             result.questions[q.id] = QuestionResult(q.id, 0.0, float(q.points), note=message)
         return result
@@ -142,6 +144,8 @@ def unconfined_banner(limits: dict) -> str:
     """One line for any page or output showing a result: empty unless it was graded
     unconfined."""
     if limits.get("containment") == UNCONFINED:
-        return ("UNCONFINED: graded without a sandbox; the submission could have read the "
-                "solution or changed the hidden checks.")
+        return (
+            "UNCONFINED: graded without a sandbox; the submission could have read the "
+            "solution or changed the hidden checks."
+        )
     return ""

@@ -20,8 +20,17 @@ import numpy as np
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_ELEMENTS = 2_000_000
-_ALLOWED_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64",
-                   "uint8", "bool"}
+_ALLOWED_DTYPES = {
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "bool",
+}
 
 
 class WireError(ValueError):

@@ -20,14 +20,14 @@ from autograder.results import CheckResult, QuestionResult
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
-Q1_SOURCE = '''
+Q1_SOURCE = """
 def sgd_step(w, grad, lr):
     return w - lr * grad
 
 def momentum_step(w, grad, velocity, lr, beta=0.9):
     velocity_new = beta * velocity + grad
     return w - lr * velocity_new, velocity_new
-'''
+"""
 """A correct q1 cell, for tests that need a small honest submission."""
 
 
@@ -46,8 +46,9 @@ def _close(a: Any, b: float, tol: float = 1e-9) -> tuple[bool, str]:
     return ok, f"got {a!r}, expected {b!r}"
 
 
-def standin_run_checks(student, *, seed: int, device: str, source: str = "",
-                       artifacts: dict | None = None, **_: Any) -> dict[str, QuestionResult]:
+def standin_run_checks(
+    student, *, seed: int, device: str, source: str = "", artifacts: dict | None = None, **_: Any
+) -> dict[str, QuestionResult]:
     """Grade q1-q3 with contract formulas; every other question gets 0 (not graded)."""
     out: dict[str, QuestionResult] = {}
 
@@ -83,8 +84,11 @@ def standin_run_checks(student, *, seed: int, device: str, source: str = "",
         return ok1 and ok2, f"{m1}; {m2}"
 
     plan = {
-        "q1_baselines": [("sgd_eight_steps", 1.0, sgd8), ("sgd_one_step", 1.0, sgd_one),
-                         ("momentum_eight_steps", 2.0, mom8)],
+        "q1_baselines": [
+            ("sgd_eight_steps", 1.0, sgd8),
+            ("sgd_one_step", 1.0, sgd_one),
+            ("momentum_eight_steps", 2.0, mom8),
+        ],
         "q2_adagrad": [("adagrad_one_step", 6.0, adagrad)],
         "q3_rmsprop": [("rmsprop_one_step", 8.0, rmsprop)],
     }
@@ -92,8 +96,7 @@ def standin_run_checks(student, *, seed: int, device: str, source: str = "",
         results: list[CheckResult] = []
         for name, points, fn in checks:
             _check(results, qid, name, points, fn)
-        out[qid] = QuestionResult(qid, sum(c.points for c in results), float(POINTS[qid]),
-                                  results)
+        out[qid] = QuestionResult(qid, sum(c.points for c in results), float(POINTS[qid]), results)
     for qid, pts in POINTS.items():
         out.setdefault(qid, QuestionResult(qid, 0.0, float(pts), note="not graded (stand-in)"))
     if artifacts is not None:

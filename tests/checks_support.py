@@ -38,26 +38,31 @@ def mutate(source: str, function: str, replacements: list[tuple[str, str]]) -> s
     tree = ast.parse(source)
     lines = source.splitlines()
     for node in tree.body:
-        names = ([node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else
-                 [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)])
+        names = (
+            [node.name]
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+            else [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+        )
         if function in names:
             start = min([node.lineno, *[d.lineno for d in getattr(node, "decorator_list", [])]])
-            segment = "\n".join(lines[start - 1:node.end_lineno])
+            segment = "\n".join(lines[start - 1 : node.end_lineno])
             new = segment
             for old, rep in replacements:
                 if old not in new:
                     raise AssertionError(f"mutation text {old!r} not found in {function}")
                 new = new.replace(old, rep)
-            return "\n".join(lines[:start - 1] + new.splitlines() + lines[node.end_lineno:])
+            return "\n".join(lines[: start - 1] + new.splitlines() + lines[node.end_lineno :])
     raise AssertionError(f"{function} is not defined in the source")
 
 
-def grade(ns: dict[str, Any], seed: int = 20261128, source: str = "",
-          artifacts: dict | None = None) -> dict[str, QuestionResult]:
+def grade(
+    ns: dict[str, Any], seed: int = 20261128, source: str = "", artifacts: dict | None = None
+) -> dict[str, QuestionResult]:
     """Grade a namespace in-process. The builds_on substitution rebinds names in ``ns`` itself
     (the functions' globals), as it does in a student's kernel; pass a fresh namespace."""
-    return run_checks(InProcessStudent(ns), seed=seed, device="cpu", source=source,
-                      artifacts=artifacts)
+    return run_checks(
+        InProcessStudent(ns), seed=seed, device="cpu", source=source, artifacts=artifacts
+    )
 
 
 def points(results: dict[str, QuestionResult]) -> dict[str, float]:
@@ -70,5 +75,9 @@ def full_marks() -> dict[str, float]:
 
 def failures(results: dict[str, QuestionResult]) -> list[str]:
     """Readable lines for every failed check (for assertion messages)."""
-    return [f"{q}/{c.name}: {c.message} [{c.diagnosis}]" for q, r in results.items()
-            for c in r.checks if not c.passed]
+    return [
+        f"{q}/{c.name}: {c.message} [{c.diagnosis}]"
+        for q, r in results.items()
+        for c in r.checks
+        if not c.passed
+    ]

@@ -29,8 +29,9 @@ TARGET_RIGHT_STUDENT = 0.8
 """Student-written mutants: at least this share named right, the rest vague, none wrong."""
 
 
-def summary(outcomes: list[Outcome], title: str = "mutation suite",
-            seeds: int = len(SEEDS)) -> tuple[str, dict[str, int]]:
+def summary(
+    outcomes: list[Outcome], title: str = "mutation suite", seeds: int = len(SEEDS)
+) -> tuple[str, dict[str, int]]:
     """The printed summary and its counts."""
     total = len(outcomes)
     stats = {
@@ -70,8 +71,10 @@ def _line(o: Outcome) -> str:
         flags.append("SEED-DEPENDENT")
     if o.lost_elsewhere:
         flags.append(f"lost elsewhere {o.lost_elsewhere}")
-    return (f"{o.mutant.id:32} {o.mutant.question:17} {first:5g}  "
-            f"{','.join(labels):34} {' '.join(flags)}")
+    return (
+        f"{o.mutant.id:32} {o.mutant.question:17} {first:5g}  "
+        f"{','.join(labels):34} {' '.join(flags)}"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -84,17 +87,25 @@ def main(argv: list[str]) -> int:
             print(_line(o))
     text, stats = summary(outcomes, "textual mutants (tests/mutants.py)")
     print(text)
-    text, new = summary(written, "student-written mutants (tests/student_mutants.py)",
-                        len(STUDENT_SEEDS))
+    text, new = summary(
+        written, "student-written mutants (tests/student_mutants.py)", len(STUDENT_SEEDS)
+    )
     print(text)
     print(f"  ({time.monotonic() - start:.0f} s)")
-    ok = (stats["caught"] == stats["total"] == stats["seed_independent"]
-          and stats["lost_elsewhere"] == 0 and stats["right"] >= TARGET_RIGHT * stats["total"]
-          and stats["public"] >= TARGET_PUBLIC * stats["total"] and stats["public_wrong"] == 0)
-    ok = ok and (new["caught"] == new["total"] == new["seed_independent"]
-                 and new["lost_elsewhere"] == 0 and new["wrong"] == 0
-                 and new["right"] >= TARGET_RIGHT_STUDENT * new["total"]
-                 and new["public_wrong"] == 0)
+    ok = (
+        stats["caught"] == stats["total"] == stats["seed_independent"]
+        and stats["lost_elsewhere"] == 0
+        and stats["right"] >= TARGET_RIGHT * stats["total"]
+        and stats["public"] >= TARGET_PUBLIC * stats["total"]
+        and stats["public_wrong"] == 0
+    )
+    ok = ok and (
+        new["caught"] == new["total"] == new["seed_independent"]
+        and new["lost_elsewhere"] == 0
+        and new["wrong"] == 0
+        and new["right"] >= TARGET_RIGHT_STUDENT * new["total"]
+        and new["public_wrong"] == 0
+    )
     return 0 if ok else 1
 
 

@@ -24,7 +24,8 @@ import numpy as np
 from adam import checks_module, public_checks
 
 mistakes, oracles, scratch_mistakes = (
-    checks_module(name) for name in ("mistakes", "oracles", "scratch_mistakes"))
+    checks_module(name) for name in ("mistakes", "oracles", "scratch_mistakes")
+)
 
 BEGIN = "# BEGIN GENERATED TABLES (tests/public_tables.py --write)"
 END = "# END GENERATED TABLES"
@@ -40,8 +41,9 @@ ORACLES: dict[str, Callable] = {
     "adam_l2_step": oracles.adam_l2,
     "adamw_step": oracles.adamw,
     "adam_trace": oracles.adam_trace_rows,
-    "optimize_rosenbrock": lambda optimizer, lr, steps, start=(-1.2, 1.0), **hp:
-        oracles.torch_rosenbrock_path(optimizer, lr, steps, tuple(start), hp),
+    "optimize_rosenbrock": lambda optimizer, lr, steps, start=(-1.2, 1.0), **hp: (
+        oracles.torch_rosenbrock_path(optimizer, lr, steps, tuple(start), hp)
+    ),
     "warmup_cosine_lr": oracles.warmup_cosine,
     "clip_grad_norm": oracles.torch_clip,
     "adam_memory_gb": oracles.memory_gb,
@@ -62,11 +64,17 @@ def _outputs(fn: Callable, calls: list[tuple[tuple, dict]]) -> list[float]:
 
 def _scratch_probe_format() -> tuple[list[dict], list[list]]:
     example = public_checks.SCRATCH_EXAMPLE
-    groups = [{**{k: v for k, v in g.items() if k != "params"},
-               "params": [np.asarray(p, dtype=np.float32) for p in g["params"]]}
-              for g in example["groups"]]
-    grads = [[None if g is None else np.asarray(g, dtype=np.float32) for g in step]
-             for step in example["grads"]]
+    groups = [
+        {
+            **{k: v for k, v in g.items() if k != "params"},
+            "params": [np.asarray(p, dtype=np.float32) for p in g["params"]],
+        }
+        for g in example["groups"]
+    ]
+    grads = [
+        [None if g is None else np.asarray(g, dtype=np.float32) for g in step]
+        for step in example["grads"]
+    ]
     return groups, grads
 
 
@@ -76,20 +84,34 @@ def computed() -> tuple[dict[str, list[float]], dict[str, dict[str, list[float]]
     known: dict[str, dict[str, list[float]]] = {}
     for name, calls in public_checks.EXAMPLES.items():
         expected[name] = _outputs(ORACLES[name], calls)
-        known[name] = _known(expected[name], {
-            key: (lambda variant=variant, calls=calls: _outputs(variant, calls))
-            for key, variant in mistakes.VARIANTS.get(name, {}).items()}, 1e-6)
+        known[name] = _known(
+            expected[name],
+            {
+                key: (lambda variant=variant, calls=calls: _outputs(variant, calls))
+                for key, variant in mistakes.VARIANTS.get(name, {}).items()
+            },
+            1e-6,
+        )
     groups, grads = _scratch_probe_format()
     right = public_checks._flat(scratch_mistakes.run_adamw(groups, grads)["history"][-1])
-    known["ScratchAdamW"] = _known(right, {
-        key: (lambda flags=flags: public_checks._flat(
-            scratch_mistakes.run_adamw(groups, grads, **flags)["history"][-1]))
-        for key, flags in scratch_mistakes.VARIANTS.items()}, RTOL["ScratchAdamW"])
+    known["ScratchAdamW"] = _known(
+        right,
+        {
+            key: (
+                lambda flags=flags: public_checks._flat(
+                    scratch_mistakes.run_adamw(groups, grads, **flags)["history"][-1]
+                )
+            )
+            for key, flags in scratch_mistakes.VARIANTS.items()
+        },
+        RTOL["ScratchAdamW"],
+    )
     return expected, {k: v for k, v in known.items() if v}
 
 
-def _known(right: list[float], variants: dict[str, Callable[[], list[float]]],
-           rtol: float) -> dict[str, list[float]]:
+def _known(
+    right: list[float], variants: dict[str, Callable[[], list[float]]], rtol: float
+) -> dict[str, list[float]]:
     """The variants' outputs that differ from ``right`` and from every earlier variant."""
     out: dict[str, list[float]] = {}
     for key, compute in variants.items():
@@ -98,7 +120,8 @@ def _known(right: list[float], variants: dict[str, Callable[[], list[float]]],
         except Exception:  # a variant may not apply to the example
             continue
         if public_checks._agree(got, right, rtol) or any(
-                public_checks._agree(got, other, rtol) for other in out.values()):
+            public_checks._agree(got, other, rtol) for other in out.values()
+        ):
             continue
         out[key] = got
     return out
@@ -140,8 +163,10 @@ def block() -> str:
             out.append(f'        "{key}": {_numbers(values, " " * (12 + len(key)))},')
         out.append("    },")
     out.append("}")
-    out.append('"""What each known mistake gives on the same examples (label#n: another way to '
-               'make it)."""')
+    out.append(
+        '"""What each known mistake gives on the same examples (label#n: another way to '
+        'make it)."""'
+    )
     out.append(END)
     return "\n".join(out) + "\n"
 

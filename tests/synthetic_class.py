@@ -23,21 +23,61 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "assignments" / "adam_variants" / "adam_variants.ipynb"
 _STUB = re.compile(r"^(\s*)raise NotImplementedError\(.*\)\s*$", re.MULTILINE)
-_WORDS = ("acc", "buf", "state", "tmp", "val", "vec", "mom", "sq", "ratio", "delta", "corr",
-          "rate", "step", "norm", "part", "block", "row", "col", "sum", "gain", "decay")
-_CALLS = ("np.sqrt", "np.abs", "np.square", "np.sign", "np.exp", "np.tanh", "float",
-          "np.maximum", "np.minimum", "np.clip", "torch.as_tensor", "np.asarray", "abs")
+_WORDS = (
+    "acc",
+    "buf",
+    "state",
+    "tmp",
+    "val",
+    "vec",
+    "mom",
+    "sq",
+    "ratio",
+    "delta",
+    "corr",
+    "rate",
+    "step",
+    "norm",
+    "part",
+    "block",
+    "row",
+    "col",
+    "sum",
+    "gain",
+    "decay",
+)
+_CALLS = (
+    "np.sqrt",
+    "np.abs",
+    "np.square",
+    "np.sign",
+    "np.exp",
+    "np.tanh",
+    "float",
+    "np.maximum",
+    "np.minimum",
+    "np.clip",
+    "torch.as_tensor",
+    "np.asarray",
+    "abs",
+)
 _OPS = ("+", "-", "*", "/")
 
 
 def _expr(rng: random.Random, names: list[str], depth: int = 0) -> str:
     roll = rng.random()
     if depth > 2 or roll < 0.3:
-        return rng.choice(names) if rng.random() < 0.7 else f"{rng.choice((1, 2, 0.5, 1e-8, 0.9, 3, 10, 127))}"
+        return (
+            rng.choice(names)
+            if rng.random() < 0.7
+            else f"{rng.choice((1, 2, 0.5, 1e-8, 0.9, 3, 10, 127))}"
+        )
     if roll < 0.55:
         call = rng.choice(_CALLS)
-        args = ", ".join(_expr(rng, names, depth + 1)
-                         for _ in range(2 if call in ("np.maximum", "np.minimum") else 1))
+        args = ", ".join(
+            _expr(rng, names, depth + 1)
+            for _ in range(2 if call in ("np.maximum", "np.minimum") else 1)
+        )
         if call == "np.clip":
             args += f", {rng.choice((-1, -127, 0))}, {rng.choice((1, 127, 10))}"
         return f"{call}({args})"
@@ -67,8 +107,8 @@ def _body(rng: random.Random, indent: str, params: list[str]) -> str:
 
 def _params(source: str, offset: int) -> list[str]:
     head = source.rfind("def ", 0, offset)
-    signature = source[head:source.find(":", source.find(")", head))] if head >= 0 else ""
-    inside = signature[signature.find("(") + 1:signature.rfind(")")]
+    signature = source[head : source.find(":", source.find(")", head))] if head >= 0 else ""
+    inside = signature[signature.find("(") + 1 : signature.rfind(")")]
     names = [p.split("=")[0].strip(" *") for p in inside.split(",")]
     return [n for n in names if n.isidentifier() and n != "self"]
 
@@ -77,7 +117,7 @@ def student_code(source: str, rng: random.Random) -> str:
     """``source`` (a template cell) with every stub replaced by this student's code."""
     parts, last = [], 0
     for match in _STUB.finditer(source):
-        parts.append(source[last:match.start()])
+        parts.append(source[last : match.start()])
         parts.append(_body(rng, match.group(1), _params(source, match.start())))
         last = match.end()
     parts.append(source[last:])
@@ -120,10 +160,18 @@ def copied_notebook(original: str, seed: int = 0) -> str:
     """A notebook whose every student cell is a disguised copy of ``original``'s, in
     reverse cell order (functions moved between cells)."""
     nb = nbformat.reads(original, as_version=4)
-    template = {c.source.strip() for c in nbformat.read(str(TEMPLATE), as_version=4).cells
-                if c.cell_type == "code"}
-    own = [c for c in nb.cells if c.cell_type == "code" and c.source.strip() not in template
-           and not c.source.startswith("# FAKE")]
+    template = {
+        c.source.strip()
+        for c in nbformat.read(str(TEMPLATE), as_version=4).cells
+        if c.cell_type == "code"
+    }
+    own = [
+        c
+        for c in nb.cells
+        if c.cell_type == "code"
+        and c.source.strip() not in template
+        and not c.source.startswith("# FAKE")
+    ]
     copied = disguise("\n\n\n".join(c.source for c in reversed(own)), seed)
     for cell in own:
         nb.cells.remove(cell)

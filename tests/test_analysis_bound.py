@@ -15,7 +15,7 @@ from autograder.engine.submission import MAX_ANALYSED_CODE_BYTES, MAX_NOTEBOOK_B
 
 ROOT = Path(__file__).resolve().parent.parent
 
-MEASURE = '''
+MEASURE = """
 import json, sys
 from pathlib import Path
 
@@ -36,7 +36,7 @@ source = sub.source if sub.analysed else ""
 findings(source), subclasses_optimizer(source), defines_class(source, "FlipNet")
 print(json.dumps({"before": before, "after": hwm(), "analysed": sub.analysed,
                   "code_bytes": sub.code_bytes}))
-'''
+"""
 
 
 def dense_notebook(path: Path, code_bytes: int) -> Path:
@@ -45,18 +45,30 @@ def dense_notebook(path: Path, code_bytes: int) -> Path:
     notebook = json.loads((ROOT / "submissions" / "correct.ipynb").read_text())
     room = 1000 - len(notebook["cells"])
     per_cell = code_bytes // room
-    notebook["cells"] += [{"cell_type": "code", "metadata": {}, "outputs": [],
-                           "execution_count": None,
-                           "source": f"x{i} = (" + "1," * ((per_cell - 12) // 2) + ")\n"}
-                          for i in range(room)]
+    notebook["cells"] += [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": f"x{i} = (" + "1," * ((per_cell - 12) // 2) + ")\n",
+        }
+        for i in range(room)
+    ]
     path.write_text(json.dumps(notebook))
     assert path.stat().st_size < MAX_NOTEBOOK_BYTES
     return path
 
 
 def measure(path: Path) -> dict:
-    run = subprocess.run([sys.executable, "-c", MEASURE, str(path)], cwd=ROOT, text=True,
-                         capture_output=True, timeout=600, check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path)],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout.strip().splitlines()[-1])
 

@@ -104,7 +104,9 @@ def test_bias_correction_table(sol: dict[str, Any]) -> None:
 
 
 def test_adagrad_table(sol: dict[str, Any]) -> None:
-    targets = {r["step"]: r["accum_printed"] for r in VALUES["adagrad"]["rows"] if r["step"] <= 10_000}
+    targets = {
+        r["step"]: r["accum_printed"] for r in VALUES["adagrad"]["rows"] if r["step"] <= 10_000
+    }
     w, accum = 0.0, 0.0
     for step in range(1, 10_001):
         w, accum = sol["adagrad_step"](w, 10.0, accum, 0.01)
@@ -144,8 +146,9 @@ def _torch_run(make_opt, w0: np.ndarray, grads: list[np.ndarray]) -> np.ndarray:
     return p.detach().numpy()
 
 
-def _numpy_run(step, w0: np.ndarray, grads: list[np.ndarray], n_state: int, takes_t: bool,
-               **hp: Any) -> np.ndarray:
+def _numpy_run(
+    step, w0: np.ndarray, grads: list[np.ndarray], n_state: int, takes_t: bool, **hp: Any
+) -> np.ndarray:
     w, state = w0.copy(), [np.zeros_like(w0) for _ in range(n_state)]
     for t, g in enumerate(grads, start=1):
         args = (w, g, *state, t) if takes_t else (w, g, *state)
@@ -159,25 +162,57 @@ def _numpy_run(step, w0: np.ndarray, grads: list[np.ndarray], n_state: int, take
 
 TORCH_CASES = [
     ("sgd_step", 0, False, {"lr": 0.05}, lambda ps: torch.optim.SGD(ps, lr=0.05)),
-    ("momentum_step", 1, False, {"lr": 0.02, "beta": 0.8},
-     lambda ps: torch.optim.SGD(ps, lr=0.02, momentum=0.8)),
-    ("adagrad_step", 1, False, {"lr": 0.1, "eps": 1e-10},
-     lambda ps: torch.optim.Adagrad(ps, lr=0.1, eps=1e-10)),
-    ("rmsprop_step", 1, False, {"lr": 0.01, "rho": 0.95, "eps": 1e-8},
-     lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.95, eps=1e-8)),
-    ("adam_step", 2, True, {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-7},
-     lambda ps: torch.optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-7)),
-    ("adam_l2_step", 2, True, {"lr": 0.01, "weight_decay": 0.1},
-     lambda ps: torch.optim.Adam(ps, lr=0.01, weight_decay=0.1)),
-    ("adamw_step", 2, True, {"lr": 0.01, "weight_decay": 0.1},
-     lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.1)),
+    (
+        "momentum_step",
+        1,
+        False,
+        {"lr": 0.02, "beta": 0.8},
+        lambda ps: torch.optim.SGD(ps, lr=0.02, momentum=0.8),
+    ),
+    (
+        "adagrad_step",
+        1,
+        False,
+        {"lr": 0.1, "eps": 1e-10},
+        lambda ps: torch.optim.Adagrad(ps, lr=0.1, eps=1e-10),
+    ),
+    (
+        "rmsprop_step",
+        1,
+        False,
+        {"lr": 0.01, "rho": 0.95, "eps": 1e-8},
+        lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.95, eps=1e-8),
+    ),
+    (
+        "adam_step",
+        2,
+        True,
+        {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-7},
+        lambda ps: torch.optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-7),
+    ),
+    (
+        "adam_l2_step",
+        2,
+        True,
+        {"lr": 0.01, "weight_decay": 0.1},
+        lambda ps: torch.optim.Adam(ps, lr=0.01, weight_decay=0.1),
+    ),
+    (
+        "adamw_step",
+        2,
+        True,
+        {"lr": 0.01, "weight_decay": 0.1},
+        lambda ps: torch.optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "n_state", "takes_t", "hp", "make_opt"), TORCH_CASES,
-                         ids=[c[0] for c in TORCH_CASES])
-def test_numpy_steps_match_torch_optim(sol: dict[str, Any], name: str, n_state: int,
-                                       takes_t: bool, hp: dict, make_opt) -> None:
+@pytest.mark.parametrize(
+    ("name", "n_state", "takes_t", "hp", "make_opt"), TORCH_CASES, ids=[c[0] for c in TORCH_CASES]
+)
+def test_numpy_steps_match_torch_optim(
+    sol: dict[str, Any], name: str, n_state: int, takes_t: bool, hp: dict, make_opt
+) -> None:
     rng = np.random.default_rng(7)
     w0 = rng.normal(size=(3, 4))
     grads = [rng.normal(scale=rng.choice([0.01, 1.0, 10.0]), size=(3, 4)) for _ in range(12)]
@@ -193,8 +228,10 @@ def test_scratch_adamw_matches_torch_adamw(sol: dict[str, Any], weight_decay: fl
     net_b.load_state_dict(net_a.state_dict())
 
     def groups(net):
-        return [{"params": [net.layer1.weight, net.layer2.weight], "lr": 0.02},
-                {"params": [net.layer1.bias, net.layer2.bias], "weight_decay": 0.0}]
+        return [
+            {"params": [net.layer1.weight, net.layer2.weight], "lr": 0.02},
+            {"params": [net.layer1.bias, net.layer2.bias], "weight_decay": 0.0},
+        ]
 
     opt_a = sol["ScratchAdamW"](groups(net_a), lr=0.01, weight_decay=weight_decay)
     opt_b = torch.optim.AdamW(groups(net_b), lr=0.01, weight_decay=weight_decay)
@@ -273,8 +310,10 @@ def _exec_question_cells(path: Path) -> dict[str, Any]:
     nb = read_notebook(path)
     code = [c for c in nb.cells if c.cell_type == "code"]
     ns: dict[str, Any] = {}
-    for cell in [code[0], *[c for c in code if set(c.metadata.get("tags", [])) &
-                             set(contract.QUESTION_IDS)]]:
+    for cell in [
+        code[0],
+        *[c for c in code if set(c.metadata.get("tags", [])) & set(contract.QUESTION_IDS)],
+    ]:
         exec(cell.source, ns)  # our own sample
     return ns
 
@@ -305,12 +344,22 @@ def test_public_checks_ship_only_allowed_imports() -> None:
     import ast
 
     tree = ast.parse((RELEASE_DIR / "public_checks.py").read_text(encoding="utf-8"))
-    modules = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-               for a in n.names}
-    modules |= {n.module.split(".")[0] for n in ast.walk(tree)
-                if isinstance(n, ast.ImportFrom) and n.module}
-    assert modules <= {"__future__", "copy", "sys", "collections", "dataclasses", "typing",
-                       "numpy", "torch"}
+    modules = {
+        a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    modules |= {
+        n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+    }
+    assert modules <= {
+        "__future__",
+        "copy",
+        "sys",
+        "collections",
+        "dataclasses",
+        "typing",
+        "numpy",
+        "torch",
+    }
 
 
 def test_check_import_cell_survives_without_public_checks(monkeypatch) -> None:
@@ -343,14 +392,20 @@ def _execute(path: Path, workdir: Path, kernel_name: str) -> nbformat.NotebookNo
     from nbclient import NotebookClient
 
     nb = read_notebook(path)
-    NotebookClient(nb, kernel_name=kernel_name, timeout=120,
-                   resources={"metadata": {"path": str(workdir)}}).execute()
+    NotebookClient(
+        nb, kernel_name=kernel_name, timeout=120, resources={"metadata": {"path": str(workdir)}}
+    ).execute()
     return nb
 
 
 def _stream_text(nb: nbformat.NotebookNode) -> str:
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.outputs if o.output_type == "stream")
+    return "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream"
+    )
 
 
 @pytest.mark.slow
@@ -362,8 +417,12 @@ def test_solution_executes_top_to_bottom(kernel_env: str, tmp_path: Path) -> Non
     # one per public check, and one per row of the closing check_all() table
     assert text.count("\u2714") == sum(len(c) for c in CHECKS.values()) + len(CHECKS)
     assert "total" in text.splitlines()[-2] and "100 + 10 extra" in text
-    assert any(o.output_type == "display_data" for c in nb.cells if c.cell_type == "code"
-               for o in c.outputs), "the plots are displayed"
+    assert any(
+        o.output_type == "display_data"
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    ), "the plots are displayed"
 
 
 @pytest.mark.slow
@@ -372,9 +431,14 @@ def test_released_notebook_executes_and_every_check_says_not_implemented(
 ) -> None:
     shutil.copy(RELEASE_DIR / "public_checks.py", tmp_path / "public_checks.py")
     nb = _execute(RELEASED_NOTEBOOK, tmp_path, kernel_env)
-    check_lines = [line for c in nb.cells if c.cell_type == "code" and c.source.startswith("check(")
-                   for o in c.outputs if o.output_type == "stream"
-                   for line in o.text.splitlines()]
+    check_lines = [
+        line
+        for c in nb.cells
+        if c.cell_type == "code" and c.source.startswith("check(")
+        for o in c.outputs
+        if o.output_type == "stream"
+        for line in o.text.splitlines()
+    ]
     marks = [line for line in check_lines if line.startswith(("\u2714", "\u2718"))]
     assert all(line.startswith("\u2718") and "not implemented yet" in line for line in marks)
     # one line per function still to write (or per earlier function a check needs), not
@@ -386,8 +450,10 @@ def test_the_contract_page_agrees_with_the_assignment_file() -> None:
     """contract.md (what students and other graders read) states the points and signatures
     of assignment.toml (what the kit reads)."""
     page = contract.ASSIGNMENT.contract.read_text(encoding="utf-8")
-    headings = {qid: int(points) for qid, points in
-                re.findall(r"^### (\w+): (?:up to )?(\d+)", page, re.MULTILINE)}
+    headings = {
+        qid: int(points)
+        for qid, points in re.findall(r"^### (\w+): (?:up to )?(\d+)", page, re.MULTILINE)
+    }
     assert headings == contract.POINTS
     text = " ".join(page.split())
 
@@ -411,8 +477,12 @@ def test_the_released_contract_speaks_to_students_and_staff_notes_stay_behind() 
     """contract.md is for students (no assignment.toml, no "what a grader may assume", no
     staff); what graders need is in grading_notes.md, which is never released."""
     page = contract.ASSIGNMENT.contract.read_text(encoding="utf-8")
-    for staff_text in ("assignment.toml", "What a grader may assume", "other graders",
-                       "Course staff and other graders write submissions"):
+    for staff_text in (
+        "assignment.toml",
+        "What a grader may assume",
+        "other graders",
+        "Course staff and other graders write submissions",
+    ):
         assert staff_text not in page, staff_text
     assert "## How your notebook is graded" in page
     notes = contract.ASSIGNMENT.folder / "grading_notes.md"

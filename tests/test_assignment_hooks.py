@@ -22,7 +22,8 @@ def _assignment_folder(root: Path, name: str) -> None:
 
 
 def test_the_default_is_the_environment_else_the_only_assignment(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(model, "SOLUTIONS", tmp_path)
     monkeypatch.delenv(model.ENV, raising=False)
     _assignment_folder(tmp_path, "only_one")

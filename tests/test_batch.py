@@ -42,8 +42,10 @@ VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "wbr"
 
 def notebook(directive: str = "", extra: str = "x = 1") -> str:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(f"# FAKE {directive}\n{extra}" if directive else extra),
-                nbformat.v4.new_markdown_cell("answer")]
+    nb.cells = [
+        nbformat.v4.new_code_cell(f"# FAKE {directive}\n{extra}" if directive else extra),
+        nbformat.v4.new_markdown_cell("answer"),
+    ]
     return nbformat.writes(nb)
 
 
@@ -138,17 +140,30 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, progre
 
 
 def test_discover_accepts_both_layouts_and_lists_skipped(tmp_path: Path) -> None:
-    for name in ["alice.ipynb", "bob/adam_variants.ipynb", "carol/adam_variants/adam_variants.ipynb",
-                 "dave/adam_variants (1).ipynb", "eve/a.ipynb", "eve/b.ipynb", "notes.txt",
-                 "x.py", "Zed.IPYNB", ".hidden.ipynb", ".ipynb_checkpoints/alice.ipynb",
-                 "fay/notes.md"]:
+    for name in [
+        "alice.ipynb",
+        "bob/adam_variants.ipynb",
+        "carol/adam_variants/adam_variants.ipynb",
+        "dave/adam_variants (1).ipynb",
+        "eve/a.ipynb",
+        "eve/b.ipynb",
+        "notes.txt",
+        "x.py",
+        "Zed.IPYNB",
+        ".hidden.ipynb",
+        ".ipynb_checkpoints/alice.ipynb",
+        "fay/notes.md",
+    ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("{}")
     subs, skipped = discovery.discover(tmp_path)
     assert {s.id: s.path.relative_to(tmp_path).as_posix() for s in subs} == {
-        "alice": "alice.ipynb", "bob": "bob/adam_variants.ipynb",
+        "alice": "alice.ipynb",
+        "bob": "bob/adam_variants.ipynb",
         "carol": "carol/adam_variants/adam_variants.ipynb",
-        "dave": "dave/adam_variants (1).ipynb", "Zed": "Zed.IPYNB"}
+        "dave": "dave/adam_variants (1).ipynb",
+        "Zed": "Zed.IPYNB",
+    }
     reasons = dict(skipped)
     assert set(reasons) == {"eve", "notes.txt", "x.py", "fay"}
     assert "2 notebooks" in reasons["eve"] and "not a notebook" in reasons["x.py"]
@@ -157,9 +172,19 @@ def test_discover_accepts_both_layouts_and_lists_skipped(tmp_path: Path) -> None
 def test_grades_csv_has_exactly_the_columns(graded) -> None:
     _, out, summary = graded
     header, rows = read_csv(out / "grades.csv")
-    assert header == ["submission", "status", "core", "extra_credit", "total", "max_total",
-                      *[q.id for q in QUESTIONS], "free_response", "late_penalty", "message",
-                      "containment"]
+    assert header == [
+        "submission",
+        "status",
+        "core",
+        "extra_credit",
+        "total",
+        "max_total",
+        *[q.id for q in QUESTIONS],
+        "free_response",
+        "late_penalty",
+        "message",
+        "containment",
+    ]
     assert header[6] == "q1_baselines" and header[-5] == "bonus_variants"
     by = {r["submission"]: r for r in rows}
     assert set(by) == {"alice", "bob", "carol", "dave", "erin", "frank", "mallory"}
@@ -170,13 +195,20 @@ def test_grades_csv_has_exactly_the_columns(graded) -> None:
     assert by["erin"]["status"] == "error" and "died" in by["erin"]["message"]
     assert by["frank"]["status"] == "invalid"
     assert sorted(summary.errors) == ["dave", "erin"]
-    assert dict(summary.skipped) == {"notes.txt": "not a notebook (.ipynb)",
-                                     "x.py": "not a notebook (.ipynb)"}
+    assert dict(summary.skipped) == {
+        "notes.txt": "not a notebook (.ipynb)",
+        "x.py": "not a notebook (.ipynb)",
+    }
     # kit errors never reach the gradebook as zeros
     book_header, book = read_csv(out / "gradebook.csv")
     assert book_header == ["student_id", "total", "extra_credit"]
     assert {r["student_id"]: float(r["total"]) for r in book} == {
-        "alice": 100.0, "bob": 50.0, "carol": 25.0, "frank": 0.0, "mallory": 50.0}
+        "alice": 100.0,
+        "bob": 50.0,
+        "carol": 25.0,
+        "frank": 0.0,
+        "mallory": 50.0,
+    }
     # the kit's traceback goes to errors/, not into the student's page
     assert "stand-in kit failure" in (out / "errors" / "dave.log").read_text()
     assert "Traceback" not in (out / "feedback" / "dave.html").read_text()
@@ -197,8 +229,7 @@ def test_results_are_full_json_per_submission(graded) -> None:
 def test_feedback_pages_are_valid_safe_and_hide_the_checks(graded) -> None:
     _, out, _ = graded
     pages = sorted((out / "feedback").glob("*.html"))
-    assert [p.stem for p in pages] == ["alice", "bob", "carol", "dave", "erin", "frank",
-                                       "mallory"]
+    assert [p.stem for p in pages] == ["alice", "bob", "carol", "dave", "erin", "frank", "mallory"]
     hidden = hidden_source_lines()
     for page in pages:
         text = page.read_text(encoding="utf-8")
@@ -238,8 +269,14 @@ def test_class_report(graded) -> None:
     parser = parse_html(text)
     assert_no_injection(parser)
     visible = " ".join(parser.text)
-    for heading in ("Scores", "Per question", "Most frequent diagnosed mistakes",
-                    "Slowest submissions", "Failing submissions", "Files not graded"):
+    for heading in (
+        "Scores",
+        "Per question",
+        "Most frequent diagnosed mistakes",
+        "Slowest submissions",
+        "Failing submissions",
+        "Files not graded",
+    ):
         assert heading in visible
     assert "sign_error" in visible and "notes.txt" in visible
     assert text.count("data:image/png;base64,") == 1  # the histogram
@@ -247,21 +284,39 @@ def test_class_report(graded) -> None:
     assert {"feedback/dave.html", "feedback/erin.html", "feedback/frank.html"} <= links
 
 
-def run_cli(subs: Path, out: Path, *extra: str, log: Path | None = None,
-            wait: bool = True) -> subprocess.Popen | subprocess.CompletedProcess:
+def run_cli(
+    subs: Path, out: Path, *extra: str, log: Path | None = None, wait: bool = True
+) -> subprocess.Popen | subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(ROOT)])}
     if log:
         env["FAKE_GRADE_LOG"] = str(log)
-    cmd = [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out),
-           "--grade-fn", STANDIN, *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        str(subs),
+        "--out",
+        str(out),
+        "--grade-fn",
+        STANDIN,
+        *extra,
+    ]
     if not wait:
-        return subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        return subprocess.Popen(
+            cmd,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_killed_batch_keeps_results_and_rerun_grades_only_the_rest(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     subs, out, log = tmp_path / "subs", tmp_path / "out", tmp_path / "calls.log"
     subs.mkdir()
     names = [f"s{i:02d}" for i in range(8)]
@@ -331,10 +386,12 @@ def test_manual_scores_merge_without_regrading(tmp_path: Path, fixed_checks: Non
     assert [(r["submission"], r["score"]) for r in rows] == [("ann", ""), ("ben", ""), ("cat", "")]
     assert rows[1]["answer"] == "Because decay is decoupled (ben)."
     # staff score in a spreadsheet: ';' separators, a decimal comma, a BOM, an extra column
-    staff = ("\ufeffsubmission;answer;score;comment\n"
-             "ann;kept as staff left it;4;great\n"
-             "ben;x;2,5;\n"
-             "cat;y;lots;typo\n")
+    staff = (
+        "\ufeffsubmission;answer;score;comment\n"
+        "ann;kept as staff left it;4;great\n"
+        "ben;x;2,5;\n"
+        "cat;y;lots;typo\n"
+    )
     (out / "manual.csv").write_text(staff, encoding="utf-8")
     (subs / "dan.ipynb").write_text(notebook("score=0"))
     results_before = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
@@ -354,16 +411,21 @@ def test_manual_scores_merge_without_regrading(tmp_path: Path, fixed_checks: Non
     header, rows = manual.read_manual(out / "manual.csv")[:2]
     assert header == ["submission", "answer", "score", "comment"]
     by = {r["submission"]: r for r in rows}
-    assert by["ann"] == {"submission": "ann", "answer": "kept as staff left it", "score": "4",
-                         "comment": "great"}
+    assert by["ann"] == {
+        "submission": "ann",
+        "answer": "kept as staff left it",
+        "score": "4",
+        "comment": "great",
+    }
     assert by["cat"]["score"] == "lots" and by["dan"]["score"] == ""
     page = (out / "feedback" / "ann.html").read_text()
     assert "Course staff gave your free-response answer 4 points" in page
     assert "Core 100 / 100 · extra credit +4" in page
 
 
-def test_rerun_skips_unchanged_and_force_or_changes_regrade(tmp_path: Path,
-                                                           fixed_checks: None) -> None:
+def test_rerun_skips_unchanged_and_force_or_changes_regrade(
+    tmp_path: Path, fixed_checks: None
+) -> None:
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()
     for name in ("a", "b", "c"):
@@ -405,8 +467,9 @@ def test_a_hung_grading_worker_is_killed_and_the_batch_goes_on(tmp_path: Path) -
     subs.mkdir()
     (subs / "hang.ipynb").write_text(notebook("sleep=60"))
     (subs / "ok.ipynb").write_text(notebook("score=1"))
-    summary = batch.run_batch(subs, out, jobs=1, grade_fn=STANDIN, hard_limit=3.0,
-                              stream=open(os.devnull, "w"))
+    summary = batch.run_batch(
+        subs, out, jobs=1, grade_fn=STANDIN, hard_limit=3.0, stream=open(os.devnull, "w")
+    )
     assert summary.errors == ["hang"] and sorted(summary.graded) == ["hang", "ok"]
     _, rows = read_csv(out / "grades.csv")
     by = {r["submission"]: r for r in rows}

@@ -29,37 +29,42 @@ def cli(*args: str, wait: bool = True) -> subprocess.CompletedProcess | subproce
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(ROOT)])}
     command = [sys.executable, "-m", "autograder", "grade", *args, "--grade-fn", STANDIN]
     if not wait:
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, env=env, cwd=ROOT)
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300,
-                          cwd=ROOT)
+        return subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT
+        )
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
 
 
-def test_symbolic_links_are_invalid_and_never_followed(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_symbolic_links_are_invalid_and_never_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     subs, out, elsewhere = tmp_path / "subs", tmp_path / "grades", tmp_path / "elsewhere"
     subs.mkdir()
     elsewhere.mkdir()
     shutil.copy(SOLUTION_NOTEBOOK, elsewhere / NOTEBOOK_NAME)
     (elsewhere / "inner").mkdir()
     shutil.copy(SOLUTION_NOTEBOOK, elsewhere / "inner" / NOTEBOOK_NAME)
-    (subs / "file.ipynb").symlink_to(elsewhere / NOTEBOOK_NAME)          # a linked notebook
-    (subs / "folder").symlink_to(elsewhere, target_is_directory=True)    # a linked student folder
-    (subs / "inside").mkdir()                                            # a link in the folder
+    (subs / "file.ipynb").symlink_to(elsewhere / NOTEBOOK_NAME)  # a linked notebook
+    (subs / "folder").symlink_to(elsewhere, target_is_directory=True)  # a linked student folder
+    (subs / "inside").mkdir()  # a link in the folder
     (subs / "inside" / NOTEBOOK_NAME).symlink_to(elsewhere / NOTEBOOK_NAME)
-    (subs / "deeper").mkdir()                                            # a linked subfolder
-    (subs / "deeper" / "adam_variants").symlink_to(elsewhere / "inner",
-                                                   target_is_directory=True)
-    (subs / "renamed").mkdir()                                           # any other name
+    (subs / "deeper").mkdir()  # a linked subfolder
+    (subs / "deeper" / "adam_variants").symlink_to(elsewhere / "inner", target_is_directory=True)
+    (subs / "renamed").mkdir()  # any other name
     (subs / "renamed" / "mine.ipynb").symlink_to(elsewhere / NOTEBOOK_NAME)
     (subs / "dangling.ipynb").symlink_to(tmp_path / "nothing.ipynb")
     (subs / "honest.ipynb").write_text(notebook("score=1"))
     log = tmp_path / "calls.log"
     monkeypatch.setenv("FAKE_GRADE_LOG", str(log))
     summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
-    linked = {"file": "file.ipynb", "folder": "folder", "inside": "inside/adam_variants.ipynb",
-              "deeper": "deeper/adam_variants", "renamed": "renamed/mine.ipynb",
-              "dangling": "dangling.ipynb"}
+    linked = {
+        "file": "file.ipynb",
+        "folder": "folder",
+        "inside": "inside/adam_variants.ipynb",
+        "deeper": "deeper/adam_variants",
+        "renamed": "renamed/mine.ipynb",
+        "dangling": "dangling.ipynb",
+    }
     _, rows = read_csv(out / "grades.csv")
     by = {r["submission"]: r for r in rows}
     assert set(by) == {*linked, "honest"}
@@ -89,14 +94,23 @@ def test_an_empty_or_missing_folder_is_an_error(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_stops_at_an_unknown_variable() -> None:
-    typo = subprocess.run(["make", "-n", "grade", "SUBMISSION=elsewhere"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    typo = subprocess.run(
+        ["make", "-n", "grade", "SUBMISSION=elsewhere"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert typo.returncode != 0
     assert "unknown variable SUBMISSION on the command line" in typo.stderr
     assert "SUBMISSIONS" in typo.stderr  # the known ones are listed
-    good = subprocess.run(["make", "-n", "grade", "SUBMISSIONS=elsewhere", "GRADES=g",
-                           "ROSTER=r.csv", "JOBS=2"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+    good = subprocess.run(
+        ["make", "-n", "grade", "SUBMISSIONS=elsewhere", "GRADES=g", "ROSTER=r.csv", "JOBS=2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert good.returncode == 0, good.stderr
     assert "grade elsewhere --out g --jobs 2 --roster r.csv" in " ".join(good.stdout.split())
 

@@ -43,8 +43,7 @@ CLASS = {
 
 def make_class(root: Path) -> None:
     for name, (_, fraction) in CLASS.items():
-        path = root / name / "adam_variants.ipynb" if not name.endswith(".ipynb") \
-            else root / name
+        path = root / name / "adam_variants.ipynb" if not name.endswith(".ipynb") else root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(notebook(f"score={fraction}"), encoding="utf-8")
 
@@ -90,7 +89,10 @@ def test_a_class_of_awkward_names_is_graded_one_row_each(tmp_path: Path) -> None
     assert len(pages) == len(CLASS) and all(len(p.name.encode()) <= 69 for p in pages)
     with open(out / "manual.csv", newline="", encoding="utf-8") as handle:
         assert len(list(csv.DictReader(handle))) == len(CLASS)
-    assert grade_command.main([str(subs), "--out", str(out), "--jobs", "1", "--grade-fn", STANDIN]) == 0
+    assert (
+        grade_command.main([str(subs), "--out", str(out), "--jobs", "1", "--grade-fn", STANDIN])
+        == 0
+    )
     assert len(list((out / "results").glob("*.json"))) == len(CLASS)  # a rerun: unchanged
 
 
@@ -100,8 +102,7 @@ def test_an_io_error_on_one_result_costs_that_submission_only(tmp_path: Path) ->
     for name in ("ann", "bob", "cat"):
         (subs / f"{name}.ipynb").write_text(notebook("score=1"), encoding="utf-8")
     (out / "results" / "bob.json").mkdir(parents=True)  # bob's result cannot be written
-    summary = batch.run_batch(subs, out, jobs=1, grade_fn=STANDIN,
-                              stream=open(os.devnull, "w"))
+    summary = batch.run_batch(subs, out, jobs=1, grade_fn=STANDIN, stream=open(os.devnull, "w"))
     assert summary.errors == ["bob"] and sorted(summary.graded) == ["ann", "cat"]
     assert any("bob" in w and "could not be stored" in w for w in summary.warnings)
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:

@@ -30,8 +30,10 @@ from autograder.results import CellRecord, CheckResult, QuestionResult, Submissi
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 REFERENCE_TRACE = [{"t": t, "w": 5.0 - 0.01 * t} for t in range(1, 9)]
-REFERENCE_CURVES = {"momentum": [0.5 / e for e in range(1, 31)],
-                    "adam": [0.6 / e for e in range(1, 31)]}
+REFERENCE_CURVES = {
+    "momentum": [0.5 / e for e in range(1, 31)],
+    "adam": [0.6 / e for e in range(1, 31)],
+}
 
 
 def _directives(nb: dict) -> dict[str, str]:
@@ -50,8 +52,13 @@ def _directives(nb: dict) -> dict[str, str]:
     return found
 
 
-def fake_grade(path: str | Path, submission_id: str, seed: int = 0, device: str = "auto",
-               total_timeout: float = 600.0) -> SubmissionResult:
+def fake_grade(
+    path: str | Path,
+    submission_id: str,
+    seed: int = 0,
+    device: str = "auto",
+    total_timeout: float = 600.0,
+) -> SubmissionResult:
     """Grade ``path`` by its directives (see the module docstring)."""
     path = Path(path)
     log = os.environ.get("FAKE_GRADE_LOG")
@@ -76,28 +83,53 @@ def fake_grade(path: str | Path, submission_id: str, seed: int = 0, device: str 
     hostile = "hostile" in d
     fraction = float(d.get("score", "1"))
     bonus = float(d.get("bonus", "0"))
-    result = SubmissionResult(submission=submission_id, status="graded", seed=seed,
-                              device="cpu", notebook_sha256=sha, assignment=ASSIGNMENT.id,
-                              max_total=float(ASSIGNMENT.core_points))
+    result = SubmissionResult(
+        submission=submission_id,
+        status="graded",
+        seed=seed,
+        device="cpu",
+        notebook_sha256=sha,
+        assignment=ASSIGNMENT.id,
+        max_total=float(ASSIGNMENT.core_points),
+    )
     for q in QUESTIONS:
         got = round(q.points * (bonus if q.bonus else fraction), 3)
-        checks = [CheckResult(f"{q.id}_a", q.id, got >= q.points, got, float(q.points),
-                              message="" if got >= q.points else
-                              (HOSTILE if hostile else f"{q.id} returned the wrong value."),
-                              diagnosis="" if got >= q.points else "sign_error")]
+        checks = [
+            CheckResult(
+                f"{q.id}_a",
+                q.id,
+                got >= q.points,
+                got,
+                float(q.points),
+                message=""
+                if got >= q.points
+                else (HOSTILE if hostile else f"{q.id} returned the wrong value."),
+                diagnosis="" if got >= q.points else "sign_error",
+            )
+        ]
         result.questions[q.id] = QuestionResult(q.id, got, float(q.points), checks)
     result.recompute_total()
     result.free_response = HOSTILE if hostile else f"Because decay is decoupled ({submission_id})."
-    result.cells = [CellRecord(1, "ok", 0.01),
-                    CellRecord(2, d.get("cell", "error"), 0.02, message=HOSTILE if hostile else
-                               "NameError: name 'foo' is not defined")]
+    result.cells = [
+        CellRecord(1, "ok", 0.01),
+        CellRecord(
+            2,
+            d.get("cell", "error"),
+            0.02,
+            message=HOSTILE if hostile else "NameError: name 'foo' is not defined",
+        ),
+    ]
     result.timings = {"total": 0.05}
     trace = [{"t": r["t"], "w": r["w"] * (1 if fraction >= 1 else 1.01)} for r in REFERENCE_TRACE]
-    curves = {k: [v * (1 if fraction >= 1 else 1.1) for v in vs]
-              for k, vs in REFERENCE_CURVES.items()}
-    result.artifacts = {"adam_trace": trace, "adam_trace_reference": REFERENCE_TRACE,
-                        "flipnet_curves": curves,
-                        "flipnet_curves_reference": REFERENCE_CURVES}
+    curves = {
+        k: [v * (1 if fraction >= 1 else 1.1) for v in vs] for k, vs in REFERENCE_CURVES.items()
+    }
+    result.artifacts = {
+        "adam_trace": trace,
+        "adam_trace_reference": REFERENCE_TRACE,
+        "flipnet_curves": curves,
+        "flipnet_curves_reference": REFERENCE_CURVES,
+    }
     if hostile:
         result.artifacts["adam_trace"] = [{"t": HOSTILE, "w": HOSTILE}]
     return result

@@ -18,9 +18,20 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 def lint_imports(root: Path) -> subprocess.CompletedProcess:
     """``lint-imports`` on the package under ``root`` with the repository's contracts."""
     env = {**os.environ, "PYTHONPATH": str(root)}
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo", "--config",
-                           str(REPOSITORY / ".importlinter")],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [
+            str(LINT_IMPORTS),
+            "--no-cache",
+            "--no-logo",
+            "--config",
+            str(REPOSITORY / ".importlinter"),
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_tree_keeps_every_import_contract() -> None:
@@ -31,28 +42,47 @@ def test_the_tree_keeps_every_import_contract() -> None:
 
 PLANTED = [
     # (module, planted import, what the report must say)
-    ("inside/probes.py", "from autograder.staff import report",
-     "autograder.inside is not allowed to import autograder.staff"),
-    ("inside/remote.py", "from autograder.assignment import model",
-     "autograder.inside is not allowed to import autograder.assignment"),
-    ("sandbox/jail.py", "from autograder.checks import run_checks",
-     "autograder.sandbox is not allowed to import autograder.checks"),
-    ("staff/report.py", "from autograder.engine import grade",
-     "autograder.staff is not allowed to import autograder.engine"),
-    ("batch/discovery.py", "from autograder.batch import run",
-     "No cycles are allowed in autograder.batch"),
+    (
+        "inside/probes.py",
+        "from autograder.staff import report",
+        "autograder.inside is not allowed to import autograder.staff",
+    ),
+    (
+        "inside/remote.py",
+        "from autograder.assignment import model",
+        "autograder.inside is not allowed to import autograder.assignment",
+    ),
+    (
+        "sandbox/jail.py",
+        "from autograder.checks import run_checks",
+        "autograder.sandbox is not allowed to import autograder.checks",
+    ),
+    (
+        "staff/report.py",
+        "from autograder.engine import grade",
+        "autograder.staff is not allowed to import autograder.engine",
+    ),
+    (
+        "batch/discovery.py",
+        "from autograder.batch import run",
+        "No cycles are allowed in autograder.batch",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("module", "planted", "reported"), PLANTED,
-                         ids=[p[0] for p in PLANTED])
-def test_a_planted_forbidden_import_fails_the_lint(tmp_path: Path, module: str, planted: str,
-                                                   reported: str) -> None:
-    shutil.copytree(REPOSITORY / "autograder", tmp_path / "autograder",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+@pytest.mark.parametrize(("module", "planted", "reported"), PLANTED, ids=[p[0] for p in PLANTED])
+def test_a_planted_forbidden_import_fails_the_lint(
+    tmp_path: Path, module: str, planted: str, reported: str
+) -> None:
+    shutil.copytree(
+        REPOSITORY / "autograder",
+        tmp_path / "autograder",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     target = tmp_path / "autograder" / module
-    target.write_text(target.read_text(encoding="utf-8") + f"\n{planted}  # planted\n",
-                      encoding="utf-8")
+    target.write_text(
+        target.read_text(encoding="utf-8") + f"\n{planted}  # planted\n", encoding="utf-8"
+    )
     run = lint_imports(tmp_path)
     assert run.returncode != 0, run.stdout
     assert reported in run.stdout, run.stdout

@@ -51,8 +51,12 @@ def test_solution_notebook_scores_exactly_the_contract(solution_ns):
     assert points(results) == full_marks(), failures(results)
     core = sum(r.points for q, r in results.items() if q != "bonus_variants")
     assert core == 100 and results["bonus_variants"].points == 10
-    assert {"adam_trace", "adam_trace_reference", "flipnet_curves",
-            "flipnet_curves_reference"} <= set(artifacts)
+    assert {
+        "adam_trace",
+        "adam_trace_reference",
+        "flipnet_curves",
+        "flipnet_curves_reference",
+    } <= set(artifacts)
     assert math.isclose(artifacts["adam_trace"][-1]["w"], 4.92, abs_tol=1e-4)
     assert results["q6_weight_decay"].note.startswith("Graded with the reference")
 
@@ -66,10 +70,12 @@ def test_solution_full_marks_for_other_seeds(seed):
 
 def test_grading_is_reproducible_from_the_seed():
     bad = solution_definitions().replace(
-        "v_new = rho * v + (1 - rho) * grad**2", "v_new = (1 - rho) * v + rho * grad**2")
+        "v_new = rho * v + (1 - rho) * grad**2", "v_new = (1 - rho) * v + rho * grad**2"
+    )
     first, second = grade(namespace_from(bad), seed=9), grade(namespace_from(bad), seed=9)
-    assert [c.message for c in first["q3_rmsprop"].checks] == \
-        [c.message for c in second["q3_rmsprop"].checks]
+    assert [c.message for c in first["q3_rmsprop"].checks] == [
+        c.message for c in second["q3_rmsprop"].checks
+    ]
     assert first["q3_rmsprop"].points < 8
 
 
@@ -85,7 +91,7 @@ def test_there_are_at_least_five_correct_variants():
     assert len(list(VARIANTS_DIR.glob("correct_*.py"))) >= 5
 
 
-HARDCODED = '''
+HARDCODED = """
 import numpy as np
 
 CHAPTER_TRACE = {trace!r}
@@ -144,12 +150,15 @@ def compare_optimizers(epochs=30, seed=42, device="cpu"):
 ANSWER_1D_WINNER = "momentum"
 ANSWER_FLIPNET_WINNER = "momentum"
 ANSWER_DECOUPLED = "adamw"
-'''
+"""
 
 
 def test_hardcoded_notebook_scores_at_most_the_fixed_checks():
-    source = HARDCODED.format(trace=oracles.CHAPTER_ADAM_TRACE, bias=oracles.CHAPTER_BIAS_TABLE,
-                              memory=oracles.CHAPTER_MEMORY_7B)
+    source = HARDCODED.format(
+        trace=oracles.CHAPTER_ADAM_TRACE,
+        bias=oracles.CHAPTER_BIAS_TABLE,
+        memory=oracles.CHAPTER_MEMORY_7B,
+    )
     results = grade(namespace_from(source), seed=11)
     fixed = sum(r["points"] for r in suite_table() if r["fixed"])
     total = sum(points(results).values())
@@ -167,9 +176,15 @@ def _stub_source() -> str:
             lines += [f"def {name}{sig}:", "    raise NotImplementedError", ""]
         for name in q.classes:
             base = "torch.nn.Module" if name == "FlipNet" else "torch.optim.Optimizer"
-            lines += [f"class {name}({base}):", "    def __init__(self, *args, **kwargs):",
-                      "        raise NotImplementedError", "",
-                      "    def step(self, closure=None):", "        raise NotImplementedError", ""]
+            lines += [
+                f"class {name}({base}):",
+                "    def __init__(self, *args, **kwargs):",
+                "        raise NotImplementedError",
+                "",
+                "    def step(self, closure=None):",
+                "        raise NotImplementedError",
+                "",
+            ]
         lines += [f"{name} = None" for name in q.constants]
     return "\n".join(lines) + "\n"
 
@@ -227,12 +242,14 @@ def test_builds_on_questions_are_graded_with_the_reference():
     them says so once, in its note (never in every failed check's message)."""
     src = solution_definitions().replace(
         "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new",
-        "return w + lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new")
+        "return w + lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new",
+    )
     results = grade(namespace_from(src), seed=14, source=src)
     got, expected = points(results), full_marks()
     assert got["q4_adam_step"] < expected["q4_adam_step"]
-    assert {k: v for k, v in got.items() if k != "q4_adam_step"} == \
-        {k: v for k, v in expected.items() if k != "q4_adam_step"}
+    assert {k: v for k, v in got.items() if k != "q4_adam_step"} == {
+        k: v for k, v in expected.items() if k != "q4_adam_step"
+    }
     for qid in ("q5_adam_trace", "q6_weight_decay", "q7_rosenbrock"):
         assert results[qid].note.startswith("Graded with the reference")
     messages = [c.message for r in results.values() for c in r.checks]
@@ -242,8 +259,11 @@ def test_builds_on_questions_are_graded_with_the_reference():
 def test_a_mistake_is_named_once_per_question():
     """The first failed check names the mistake; the others say they fail because of it."""
     src = solution_definitions().replace("np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)")
-    checks = [c for c in grade(namespace_from(src), seed=3, source=src)["q4_adam_step"].checks
-              if not c.passed]
+    checks = [
+        c
+        for c in grade(namespace_from(src), seed=3, source=src)["q4_adam_step"].checks
+        if not c.passed
+    ]
     assert len(checks) >= 2 and {c.diagnosis for c in checks} == {"eps_inside_sqrt"}
     assert "known mistake" in checks[0].message
     for later in checks[1:]:
@@ -255,9 +275,11 @@ def test_a_mistake_is_named_once_per_question():
 def test_feedback_plots_come_from_the_students_own_functions():
     """The artifacts for the plots are the student's own adam_trace and compare_optimizers,
     recorded before the reference is substituted for q5 and q8."""
-    src = (solution_definitions()
-           .replace("np.sqrt(v_hat) + eps", "np.sqrt(v_hat) + eps + 1.0")
-           .replace("torch.mean((model(X[i]) - Y[i]) ** 2)", "torch.sum((model(X[i]) - Y[i]) ** 2)"))
+    src = (
+        solution_definitions()
+        .replace("np.sqrt(v_hat) + eps", "np.sqrt(v_hat) + eps + 1.0")
+        .replace("torch.mean((model(X[i]) - Y[i]) ** 2)", "torch.sum((model(X[i]) - Y[i]) ** 2)")
+    )
     artifacts: dict = {}
     results = grade(namespace_from(src), seed=4, source=src, artifacts=artifacts)
     assert results["q5_adam_trace"].points == 8 and results["q8_flipnet"].points < 14
@@ -278,20 +300,25 @@ def test_substitution_keeps_the_students_other_functions():
 
 
 def test_runtime_delegation_is_caught():
-    src = solution_definitions() + '''
+    src = (
+        solution_definitions()
+        + """
 
 class ScratchAdamW(torch.optim.AdamW):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
-'''
+"""
+    )
     results = grade(namespace_from(src), seed=16)
     assert results["q9_scratch_adamw"].points < 10
     assert any("Adam" in c.message for c in results["q9_scratch_adamw"].checks if not c.passed)
 
 
 def test_messages_do_not_leak_inputs_or_tracebacks():
-    src = solution_definitions().replace("v_new = beta2 * v + (1 - beta2) * grad**2\n    m_hat",
-                                         "v_new = beta2 * v + (1 - beta2) * abs(grad)\n    m_hat")
+    src = solution_definitions().replace(
+        "v_new = beta2 * v + (1 - beta2) * grad**2\n    m_hat",
+        "v_new = beta2 * v + (1 - beta2) * abs(grad)\n    m_hat",
+    )
     results = grade(namespace_from(src), seed=17)
     for check in results["q4_adam_step"].checks:
         assert "Traceback" not in check.message and "assert" not in check.message.lower()
@@ -301,9 +328,12 @@ def test_messages_do_not_leak_inputs_or_tracebacks():
 def test_run_checks_is_repeatable_and_restores_the_namespace():
     """Same namespace graded twice in one process (as in a kernel); its own adam_step is back
     after each run, so a broken one is graded again (not the reference)."""
-    ns = namespace_from(solution_definitions().replace(
-        "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new",
-        "return w + lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new"))
+    ns = namespace_from(
+        solution_definitions().replace(
+            "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new",
+            "return w + lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new",
+        )
+    )
     own = ns["adam_step"]
     for seed in (21, 22):
         got = points(grade(ns, seed=seed))
@@ -316,8 +346,11 @@ def test_questions_filter_and_every_question_present():
     assert list(results) == list(contract.QUESTION_IDS)
     from autograder.checks.run_checks import run_checks
 
-    only = run_checks(InProcessStudent(namespace_from(solution_definitions())), seed=23,
-                      questions=["q1_baselines"])
+    only = run_checks(
+        InProcessStudent(namespace_from(solution_definitions())),
+        seed=23,
+        questions=["q1_baselines"],
+    )
     assert list(only) == list(contract.QUESTION_IDS)
     assert only["q1_baselines"].points == 4 and only["q2_adagrad"].points == 0
     assert only["q2_adagrad"].note == "not graded in this run"
@@ -336,11 +369,15 @@ def test_oracle_constants_agree_with_the_chapter_values_file():
     steps = data["eight_steps"]
     assert abs(steps["sgd"]["w_computed"] - oracles.CHAPTER_SGD_W8) < 5e-5
     assert abs(steps["momentum"]["w_computed"] - oracles.CHAPTER_MOMENTUM_W8) < 5e-5
-    for printed, computed, mine in zip(data["adam_trace"]["printed"],
-                                       data["adam_trace"]["computed"],
-                                       oracles.CHAPTER_ADAM_TRACE, strict=True):
-        for key, value, tol in zip(oracles.TRACE_KEYS, mine, oracles.CHAPTER_TRACE_TOL,
-                                   strict=True):
+    for printed, computed, mine in zip(
+        data["adam_trace"]["printed"],
+        data["adam_trace"]["computed"],
+        oracles.CHAPTER_ADAM_TRACE,
+        strict=True,
+    ):
+        for key, value, tol in zip(
+            oracles.TRACE_KEYS, mine, oracles.CHAPTER_TRACE_TOL, strict=True
+        ):
             assert printed[key] == pytest.approx(value, abs=1e-12)
             assert abs(computed[key] - value) <= tol
     rows = {r["t"]: r for r in data["bias_correction"]["rows"]}

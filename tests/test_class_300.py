@@ -28,10 +28,13 @@ def test_class_of_300_graded_exported_and_compared(tmp_path: Path) -> None:
     ids = write_class(subs, CLASS_SIZE)
     (subs / "copycat.ipynb").write_text(copied_notebook(student_notebook(123), seed=9))
     roster = tmp_path / "roster.csv"
-    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section\n" + "".join(
-        f"Student {i},{5000 + i},SIS{i},{sid},Sec {i % 4}\n" for i, sid in enumerate(ids)))
-    summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN,
-                              stream=open(os.devnull, "w"), roster=roster)
+    roster.write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section\n"
+        + "".join(f"Student {i},{5000 + i},SIS{i},{sid},Sec {i % 4}\n" for i, sid in enumerate(ids))
+    )
+    summary = batch.run_batch(
+        subs, out, jobs=2, grade_fn=STANDIN, stream=open(os.devnull, "w"), roster=roster
+    )
     assert summary.errors == [] and len(summary.graded) == CLASS_SIZE + 1
     assert summary.roster is not None and summary.roster.unmatched_submissions == ["copycat"]
     assert summary.roster.missing == []

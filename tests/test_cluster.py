@@ -38,14 +38,23 @@ def cluster(tmp_path):
 
 def _grades(out: Path) -> dict[str, tuple]:
     results, _ = load_all_results(out)
-    return {r.submission: (r.status, r.total, r.seed,
-                           {q: (v.points, [(c.name, c.passed) for c in v.checks])
-                            for q, v in sorted(r.questions.items())})
-            for r in results}
+    return {
+        r.submission: (
+            r.status,
+            r.total,
+            r.seed,
+            {
+                q: (v.points, [(c.name, c.passed) for c in v.checks])
+                for q, v in sorted(r.questions.items())
+            },
+        )
+        for r in results
+    }
 
 
-def _kill_a_busy_worker(address: str, workers: list[subprocess.Popen], out: Path,
-                        report: dict) -> None:
+def _kill_a_busy_worker(
+    address: str, workers: list[subprocess.Popen], out: Path, report: dict
+) -> None:
     """Once the first result is in, SIGKILL a worker that is grading a submission."""
     from distributed import Client
 
@@ -55,8 +64,10 @@ def _kill_a_busy_worker(address: str, workers: list[subprocess.Popen], out: Path
     with Client(address, timeout=30, set_as_default=False) as client:
         pids = client.run(os.getpid)
         while time.monotonic() < deadline:
-            busy = {w: [k for k in keys if str(k).startswith("grade-")]
-                    for w, keys in client.processing().items()}
+            busy = {
+                w: [k for k in keys if str(k).startswith("grade-")]
+                for w, keys in client.processing().items()
+            }
             victim = next((w for w, keys in busy.items() if keys), None)
             if victim is not None:
                 report["killed"], report["tasks"] = victim, busy[victim]
@@ -65,8 +76,7 @@ def _kill_a_busy_worker(address: str, workers: list[subprocess.Popen], out: Path
             time.sleep(0.1)
 
 
-def test_a_loopback_cluster_grades_like_a_local_run_and_survives_a_lost_worker(
-        tmp_path, cluster):
+def test_a_loopback_cluster_grades_like_a_local_run_and_survives_a_lost_worker(tmp_path, cluster):
     address, workers = cluster
     subs = tmp_path / "class"
     subs.mkdir()
@@ -80,18 +90,19 @@ def test_a_loopback_cluster_grades_like_a_local_run_and_survives_a_lost_worker(
     assert not local.errors
 
     report: dict = {}
-    killer = threading.Thread(target=_kill_a_busy_worker,
-                              args=(address, workers, tmp_path / "remote", report))
+    killer = threading.Thread(
+        target=_kill_a_busy_worker, args=(address, workers, tmp_path / "remote", report)
+    )
     killer.start()
-    remote = batch.run_batch(subs, tmp_path / "remote", seed=SEED, scheduler=address,
-                             stream=io.StringIO())
+    remote = batch.run_batch(
+        subs, tmp_path / "remote", seed=SEED, scheduler=address, stream=io.StringIO()
+    )
     killer.join()
 
     assert report.get("killed"), "no worker was grading when the first result came in"
     assert sum(w.poll() is not None for w in workers) == 1  # one worker really is gone
     assert not remote.errors and not remote.interrupted
-    assert sorted(remote.graded) == sorted(local.graded) == sorted(
-        p.stem for p in subs.iterdir())
+    assert sorted(remote.graded) == sorted(local.graded) == sorted(p.stem for p in subs.iterdir())
     assert _grades(tmp_path / "remote") == _grades(tmp_path / "local")
     totals = {s: g[1] for s, g in _grades(tmp_path / "remote").items()}
     assert totals["correct_0"] == totals["correct_1"] > 100  # the solution: core + bonus
@@ -101,8 +112,7 @@ def test_a_loopback_cluster_grades_like_a_local_run_and_survives_a_lost_worker(
     assert (tmp_path / "remote" / "feedback" / "correct_0.html").is_file()
     assert remote.memory["workers_peak_mb"] and min(remote.memory["workers_peak_mb"]) > 50
 
-    again = batch.run_batch(subs, tmp_path / "remote", scheduler=address,
-                            stream=io.StringIO())
+    again = batch.run_batch(subs, tmp_path / "remote", scheduler=address, stream=io.StringIO())
     assert sorted(again.unchanged) == sorted(remote.graded) and not again.graded
 
 
@@ -112,9 +122,14 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, monkeypatch, capsys
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
     (tmp_path / "class").mkdir()
     shutil.copyfile(SAMPLES / "blank.ipynb", tmp_path / "class" / "blank.ipynb")
-    code = grade_command.main([str(tmp_path / "class"), "--out", str(tmp_path / "g"),
-                       "--scheduler", "tcp://127.0.0.1:9"])
+    code = grade_command.main(
+        [str(tmp_path / "class"), "--out", str(tmp_path / "g"), "--scheduler", "tcp://127.0.0.1:9"]
+    )
     assert code == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
-    assert grade_command.main([str(tmp_path / "class"), "--out", str(tmp_path / "g"),
-                       "--scheduler", "127.0.0.1:9"]) == 2
+    assert (
+        grade_command.main(
+            [str(tmp_path / "class"), "--out", str(tmp_path / "g"), "--scheduler", "127.0.0.1:9"]
+        )
+        == 2
+    )

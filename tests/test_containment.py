@@ -48,8 +48,9 @@ from autograder.sandbox import isolation, syscall_filter
 ROOT = Path(__file__).resolve().parent.parent
 KIT_PARTS = ("autograder", "solutions", "assignments", "pyproject.toml")
 X86_64 = platform.machine() == "x86_64"
-NEEDS_ROOT = pytest.mark.skipif(not isolation.running_as_root(),
-                                reason="building the kit copy and switching users needs root")
+NEEDS_ROOT = pytest.mark.skipif(
+    not isolation.running_as_root(), reason="building the kit copy and switching users needs root"
+)
 
 # --------------------------------------------------------------------------- the corpus
 
@@ -74,7 +75,7 @@ for path in [{conftest!r}, {run_checks!r}, {solution!r},
 print("TAMPERED", TAMPERED)
 '''
 
-SNOOP = '''
+SNOOP = """
 import glob, json
 FOUND = {{}}
 candidates = [{solution!r}, {classmate!r}, *glob.glob("/proc/*/cwd/*.ipynb"),
@@ -98,9 +99,9 @@ for path in glob.glob("/proc/*/environ"):
     except OSError:
         pass
 print("FOUND", FOUND)
-'''
+"""
 
-ESCAPE = '''
+ESCAPE = """
 import ctypes, subprocess
 libc = ctypes.CDLL(None, use_errno=True)
 def outcome(result):
@@ -136,9 +137,9 @@ DENIED["clone_newuser"] = outcome(child)
 DENIED["unshare_command"] = subprocess.run(["unshare", "-U", "-r", "true"],
                                            capture_output=True).returncode
 print("DENIED", DENIED)
-'''
+"""
 
-KEYRING_STORE = '''
+KEYRING_STORE = """
 import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
 CODE = b"def sgd_step(w, grad, lr):\\n    return w - lr * grad\\n"
@@ -147,9 +148,9 @@ for ring in (-4, -5, -3):  # the user, user-session and session keyrings
     key = libc.syscall(248, b"user", b"relay", CODE, len(CODE), ring)
     STORED.append(key if key > 0 else -ctypes.get_errno())
 print("STORED", STORED)
-'''
+"""
 
-KEYRING_LOAD = '''
+KEYRING_LOAD = """
 import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
 LOADED = []
@@ -161,12 +162,14 @@ for ring in (-4, -5, -3):
         exec(buf.raw[:size].decode(), globals())
         LOADED.append(ring)
 print("LOADED", LOADED)
-'''
+"""
 
 
 def _notebook(path: Path, *sources: str) -> Path:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources],
-                                  metadata={"autograder": {"assignment": ASSIGNMENT_ID}})
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(s) for s in sources],
+        metadata={"autograder": {"assignment": ASSIGNMENT_ID}},
+    )
     nbformat.write(nb, str(path))
     return path
 
@@ -174,12 +177,20 @@ def _notebook(path: Path, *sources: str) -> Path:
 def _corpus(folder: Path, kit: Path, names: tuple[str, ...]) -> None:
     """The attack notebooks (paths of ``kit`` filled in) and a classmate, under ``folder``."""
     solution = kit / "solutions" / ASSIGNMENT_ID / f"{ASSIGNMENT_ID}.ipynb"
-    paths = {"conftest": str(kit / "solutions" / ASSIGNMENT_ID / "checks" / "conftest.py"),
-             "run_checks": str(kit / "autograder" / "run_checks.py"),
-             "solution": str(solution), "classmate": str(folder / "z_classmate.ipynb")}
-    sources = {"tamper": TAMPER.format(**paths), "snoop": SNOOP.format(**paths),
-               "escape": ESCAPE, "keyring_store": KEYRING_STORE, "keyring_load": KEYRING_LOAD,
-               "blank": "x = 1"}
+    paths = {
+        "conftest": str(kit / "solutions" / ASSIGNMENT_ID / "checks" / "conftest.py"),
+        "run_checks": str(kit / "autograder" / "run_checks.py"),
+        "solution": str(solution),
+        "classmate": str(folder / "z_classmate.ipynb"),
+    }
+    sources = {
+        "tamper": TAMPER.format(**paths),
+        "snoop": SNOOP.format(**paths),
+        "escape": ESCAPE,
+        "keyring_store": KEYRING_STORE,
+        "keyring_load": KEYRING_LOAD,
+        "blank": "x = 1",
+    }
     folder.mkdir(parents=True, exist_ok=True)
     for name in names:
         _notebook(folder / f"{name}.ipynb", sources[name.split("_", 1)[1]])
@@ -209,16 +220,20 @@ class KitCopy:
         for part in KIT_PARTS:
             source = ROOT / part
             if source.is_dir():
-                shutil.copytree(source, self.kit / part,
-                                ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(
+                    source, self.kit / part, ignore=shutil.ignore_patterns("__pycache__")
+                )
             else:
                 shutil.copyfile(source, self.kit / part)
         self.env = self.top / "env"
         base = Path(os.path.realpath(sys.base_prefix)) / "bin" / "python3"
         subprocess.run([str(base), "-m", "venv", "--without-pip", str(self.env)], check=True)
         site = next((self.env / "lib").glob("python3*/site-packages"))
-        packages = next(p for p in map(Path, sys.path) if p.name == "site-packages"
-                        and str(p).startswith(os.path.realpath(sys.prefix)))
+        packages = next(
+            p
+            for p in map(Path, sys.path)
+            if p.name == "site-packages" and str(p).startswith(os.path.realpath(sys.prefix))
+        )
         (site / "kit.pth").write_text(f"{self.kit}\n{packages}\n")
         self.home = self.top / "home"
         self.home.mkdir()
@@ -234,23 +249,64 @@ class KitCopy:
         Path("/root").chmod(self.root_mode)
         shutil.rmtree(self.top, ignore_errors=True)
 
-    def grade(self, submissions: Path, out: Path, *args: str, env: dict[str, str] | None = None
-              ) -> subprocess.CompletedProcess:
-        base = {"PATH": "/usr/bin:/bin", "HOME": str(self.home), "LANG": "C.UTF-8",
-                "MPLCONFIGDIR": str(self.home / "mpl"), **(env or {})}
-        argv = [str(self.env / "bin" / "python"), "-m", "autograder", "grade", str(submissions),
-                "--out", str(out), "--jobs", "1", "--seed", "1", *args]
+    def grade(
+        self, submissions: Path, out: Path, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
+        base = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(self.home),
+            "LANG": "C.UTF-8",
+            "MPLCONFIGDIR": str(self.home / "mpl"),
+            **(env or {}),
+        }
+        argv = [
+            str(self.env / "bin" / "python"),
+            "-m",
+            "autograder",
+            "grade",
+            str(submissions),
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+            "--seed",
+            "1",
+            *args,
+        ]
         if self.user:
-            argv = ["runuser", "-u", self.user, "--", "env", "-i",
-                    *(f"{k}={v}" for k, v in base.items()), *argv]
+            argv = [
+                "runuser",
+                "-u",
+                self.user,
+                "--",
+                "env",
+                "-i",
+                *(f"{k}={v}" for k, v in base.items()),
+                *argv,
+            ]
         else:
             argv = ["env", "-i", *(f"{k}={v}" for k, v in base.items()), *argv]
         return subprocess.run(argv, cwd=self.kit, capture_output=True, text=True, timeout=1500)
 
 
 def _userns_for(user: str) -> bool:
-    probe = subprocess.run(["runuser", "-u", user, "--", "unshare", "-U", "-r", "-m", "-p", "-f",
-                            "--mount-proc", "true"], capture_output=True)
+    probe = subprocess.run(
+        [
+            "runuser",
+            "-u",
+            user,
+            "--",
+            "unshare",
+            "-U",
+            "-r",
+            "-m",
+            "-p",
+            "-f",
+            "--mount-proc",
+            "true",
+        ],
+        capture_output=True,
+    )
     return probe.returncode == 0
 
 
@@ -261,14 +317,15 @@ def _outputs(results: Path, name: str) -> str:
 
 def _last_dict(text: str, label: str) -> object:
     line = [line for line in text.splitlines() if line.startswith(label + " ")][-1]
-    return eval(line[len(label) + 1:])  # noqa: S307 - our own corpus's printed dict
+    return eval(line[len(label) + 1 :])  # noqa: S307 - our own corpus's printed dict
 
 
 CORPUS = ("a_tamper", "b_snoop", "c_escape", "d_keyring_store", "e_keyring_load", "f_blank")
 
 
-def _check_corpus(kit: KitCopy, run: subprocess.CompletedProcess, out: Path, mode: str,
-                  before: dict[str, str]) -> None:
+def _check_corpus(
+    kit: KitCopy, run: subprocess.CompletedProcess, out: Path, mode: str, before: dict[str, str]
+) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open())}
     assert sorted(rows) == sorted([*CORPUS, "z_classmate"])
@@ -278,8 +335,9 @@ def _check_corpus(kit: KitCopy, run: subprocess.CompletedProcess, out: Path, mod
         assert rows[name]["containment"] == mode
     results = out / "results"
     tampered = _last_dict(_outputs(results, "a_tamper"), "TAMPERED")
-    assert tampered and all(v in (errno.ENOENT, errno.EROFS, errno.EACCES)
-                            for v in tampered.values()), tampered
+    assert tampered and all(
+        v in (errno.ENOENT, errno.EROFS, errno.EACCES) for v in tampered.values()
+    ), tampered
     assert _last_dict(_outputs(results, "b_snoop"), "FOUND") == {}
     denied = _last_dict(_outputs(results, "c_escape"), "DENIED")
     expected = {name: errno.EPERM for name in denied}
@@ -374,8 +432,11 @@ def _in_filtered_child(code) -> int:  # noqa: ANN001 - a callable run after the 
 def test_the_filter_denies_each_listed_call_and_lets_the_rest_run():
     def probe(libc) -> int:  # noqa: ANN001
         """Namespaces and mounts denied, clone3 missing, a plain fork still works."""
-        denied = [libc.unshare(0x10000000), libc.mount(b"none", b"/mnt", b"tmpfs", 0, None),
-                  libc.syscall(56, 0x00020000 | 17, 0, 0, 0, 0)]  # clone(CLONE_NEWNS)
+        denied = [
+            libc.unshare(0x10000000),
+            libc.mount(b"none", b"/mnt", b"tmpfs", 0, None),
+            libc.syscall(56, 0x00020000 | 17, 0, 0, 0, 0),
+        ]  # clone(CLONE_NEWNS)
         if 0 in denied:
             os._exit(0)  # a child clone(2) made: it must not go on
         errnos = [ctypes.get_errno()]
@@ -389,35 +450,45 @@ def test_the_filter_denies_each_listed_call_and_lets_the_rest_run():
         return 0 if ok else 1
 
     assert _in_filtered_child(probe) == 0
-    for name, number, args in (("add_key", 248, (b"user", b"k", b"v", 1, -4)),
-                               ("io_uring_setup", 425, (1, None)),
-                               ("perf_event_open", 298, (None, 0, -1, -1, 0)),
-                               ("userfaultfd", 323, (0,)), ("open_by_handle_at", 304, (-1, None, 0)),
-                               ("finit_module", 313, (-1, b"", 0)), ("setns", 308, (-1, 0))):
+    for name, number, args in (
+        ("add_key", 248, (b"user", b"k", b"v", 1, -4)),
+        ("io_uring_setup", 425, (1, None)),
+        ("perf_event_open", 298, (None, 0, -1, -1, 0)),
+        ("userfaultfd", 323, (0,)),
+        ("open_by_handle_at", 304, (-1, None, 0)),
+        ("finit_module", 313, (-1, b"", 0)),
+        ("setns", 308, (-1, 0)),
+    ):
+
         def one(libc, number=number, args=args) -> int:  # noqa: ANN001
-            return 0 if libc.syscall(number, *args) == -1 and ctypes.get_errno() == errno.EPERM \
-                else 1
+            return (
+                0 if libc.syscall(number, *args) == -1 and ctypes.get_errno() == errno.EPERM else 1
+            )
 
         assert _in_filtered_child(one) == 0, name
 
 
 def test_a_changed_suite_is_caught_before_the_next_submission(tmp_path):
     folder = tmp_path / ASSIGNMENT_ID
-    shutil.copytree(ROOT / "solutions" / ASSIGNMENT_ID, folder,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "solutions" / ASSIGNMENT_ID, folder, ignore=shutil.ignore_patterns("__pycache__")
+    )
     assignment = load(str(folder))
     suite = suite_guard.begin_run(assignment)
     try:
-        assert (suite.checks_dir / "conftest.py").read_text() == \
-            (folder / "checks" / "conftest.py").read_text()
+        assert (suite.checks_dir / "conftest.py").read_text() == (
+            folder / "checks" / "conftest.py"
+        ).read_text()
         assert not suite.checks_dir.is_relative_to(folder)
         suite.verify()  # unchanged: nothing raised
         with open(folder / "checks" / "conftest.py", "a") as fh:
             fh.write("\n# a hook a submission appended\n")
         with pytest.raises(suite_guard.SuiteChanged, match="checks/conftest.py"):
             suite.verify()
-        shutil.copyfile(ROOT / "solutions" / ASSIGNMENT_ID / "checks" / "conftest.py",
-                        folder / "checks" / "conftest.py")
+        shutil.copyfile(
+            ROOT / "solutions" / ASSIGNMENT_ID / "checks" / "conftest.py",
+            folder / "checks" / "conftest.py",
+        )
         suite.verify()
         (suite.checks_dir / "test_q99_planted.py").write_text("def test_x():\n    pass\n")
         with pytest.raises(suite_guard.SuiteChanged, match="private copy"):
@@ -512,10 +583,20 @@ def test_nbgrader_test_cells_say_unconfined_without_costing_points(monkeypatch, 
     monkeypatch.setattr(gradescope, "grade_submission_file", fake)
     for mode, expected in (("unconfined", 1), ("user-namespaces", 0)):
         modes.append(mode)
-        cell = nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": {
-            "grade": True, "solution": False, "grade_id": "hidden__q1__x", "points": 1}})
+        cell = nbformat.v4.new_code_cell(
+            "assert True",
+            metadata={
+                "nbgrader": {
+                    "grade": True,
+                    "solution": False,
+                    "grade_id": "hidden__q1__x",
+                    "points": 1,
+                }
+            },
+        )
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), cell])
         out, _ = SandboxExecute().preprocess(nb, {})
-        banners = [o for o in out.cells[1].outputs
-                   if o.output_type == "stream" and "UNCONFINED" in o.text]
+        banners = [
+            o for o in out.cells[1].outputs if o.output_type == "stream" and "UNCONFINED" in o.text
+        ]
         assert len(banners) == expected and all(o.name == "stdout" for o in banners)

@@ -38,9 +38,24 @@ Q9 = "q9_scratch_adamw"
 def grade_corpus(folder: Path, out: Path, seed: int) -> dict[str, dict]:
     """Grade ``folder`` with the batch command; each notebook's result JSON by name."""
     run = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out),
-         "--jobs", "2", "--seed", str(seed)],
-        cwd=ROOT, capture_output=True, text=True, timeout=3600)
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(folder),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--seed",
+            str(seed),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     return {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
 
@@ -53,8 +68,10 @@ def deductions(result: dict, questions: set[str]) -> list[str]:
         question = result["questions"][qid]
         for check in question["checks"]:
             if check["points"] < check["max_points"]:
-                lost.append(f"{qid}::{check['name']} -{check['max_points'] - check['points']:g}: "
-                            f"{check['message'][:300]}")
+                lost.append(
+                    f"{qid}::{check['name']} -{check['max_points'] - check['points']:g}: "
+                    f"{check['message'][:300]}"
+                )
         if question["points"] < question["max_points"] and not lost:
             lost.append(f"{qid}: {question['points']}/{question['max_points']} {question['note']}")
     return lost
@@ -65,8 +82,12 @@ ALL_QUESTIONS = {q.id for q in QUESTIONS}
 
 def public_failures(result: dict) -> list[str]:
     """The ✘ lines the public self-checks printed in the notebook's cells."""
-    return [line for cell in result["cells"] for line in cell["output"].splitlines()
-            if line.startswith("✘")]
+    return [
+        line
+        for cell in result["cells"]
+        for line in cell["output"].splitlines()
+        if line.startswith("✘")
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -93,13 +114,16 @@ def graded_sample(tmp_path_factory) -> dict[str, dict]:
 
 # The corpus itself -----------------------------------------------------------------------
 
+
 def test_corpus_has_forty_notebooks_and_uses_every_file(corpus):
     notebooks = sorted(corpus.glob("*.ipynb"))
     assert len(notebooks) >= 40
     manifest = json.loads((corpus / "manifest.json").read_text())
     used = {f for files in manifest.values() for f in files}
-    files = {str(p.relative_to(build.HERE)) for p in [*build.SNIPPETS.glob("*/*.py"),
-                                                     *build.DEMOS.glob("*.py")]}
+    files = {
+        str(p.relative_to(build.HERE))
+        for p in [*build.SNIPPETS.glob("*/*.py"), *build.DEMOS.glob("*.py")]
+    }
     assert files == used
     sources = {p.read_text() for p in notebooks}
     assert len(sources) == len(notebooks)  # no two notebooks alike
@@ -136,9 +160,13 @@ def test_scratch_adamw_styles_match_torch(style):
 
     def run(cls):
         params = [p.clone().requires_grad_(True) for p in start]
-        opt = cls([{"params": params[:2], "weight_decay": 0.1},
-                   {"params": params[2:], "lr": 0.05}],
-                  lr=0.02, betas=(0.8, 0.99), eps=1e-7, weight_decay=0.0)
+        opt = cls(
+            [{"params": params[:2], "weight_decay": 0.1}, {"params": params[2:], "lr": 0.05}],
+            lr=0.02,
+            betas=(0.8, 0.99),
+            eps=1e-7,
+            weight_decay=0.0,
+        )
 
         def closure():
             opt.zero_grad()
@@ -151,7 +179,11 @@ def test_scratch_adamw_styles_match_torch(style):
 
     scratch = namespace["ScratchAdamW"]
     assert scratch([torch.zeros(1, requires_grad=True)]).defaults == {
-        "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
+        "lr": 1e-3,
+        "betas": (0.9, 0.999),
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+    }
     mine, my_losses, my_opt = run(scratch)
     ref, ref_losses, ref_opt = run(torch.optim.AdamW)
     assert my_losses == pytest.approx(ref_losses, rel=1e-5)
@@ -165,6 +197,7 @@ def test_scratch_adamw_styles_match_torch(style):
 
 
 # Grading: a sample in the fast tier, the whole corpus under three seeds in the slow tier ---
+
 
 @pytest.mark.parametrize("name", FAST_SAMPLE)
 def test_sample_full_marks_outside_q9(graded_sample, name):

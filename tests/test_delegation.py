@@ -22,7 +22,7 @@ findings = checks_module("delegation").findings
 verdict = checks_module("delegation").verdict
 subclasses_optimizer = checks_module("delegation").subclasses_optimizer
 
-HANDWRITTEN_STEP = '''
+HANDWRITTEN_STEP = """
     @torch.no_grad()
     def step(self, closure=None):
         loss = None
@@ -47,14 +47,14 @@ HANDWRITTEN_STEP = '''
                 denom = (state["exp_avg_sq"] / (1 - beta2**t)).sqrt_().add_(group["eps"])
                 p.addcdiv_(state["exp_avg"], denom, value=-group["lr"] / (1 - beta1**t))
         return loss
-'''
+"""
 
-INIT = '''
+INIT = """
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
-'''
+"""
 
-WRAPPER = '''
+WRAPPER = """
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         params = list(params)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
@@ -64,10 +64,11 @@ WRAPPER = '''
 
     def step(self, closure=None):
         return self.inner.step(closure)
-'''
+"""
 
 HOSTILE = {
-    "trap_replaced": ('''
+    "trap_replaced": (
+        """
 import torch
 import _assignment_adam_variants_probes as grader_probes
 
@@ -77,12 +78,18 @@ grader_probes._delegation_trap = lambda: ((lambda: None), [])
 class ScratchAdamW(torch.optim.AdamW):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
-''', "refers to the grader's own modules", 0),
-    "fused_kernel": ('''
+""",
+        "refers to the grader's own modules",
+        0,
+    ),
+    "fused_kernel": (
+        """
 import torch
 
 
-class ScratchAdamW(torch.optim.Optimizer):''' + INIT + '''
+class ScratchAdamW(torch.optim.Optimizer):"""
+        + INIT
+        + """
     @torch.no_grad()
     def step(self, closure=None):
         loss = None
@@ -106,8 +113,12 @@ class ScratchAdamW(torch.optim.Optimizer):''' + INIT + '''
                                 beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
                                 eps=group["eps"], amsgrad=False, maximize=False)
         return loss
-''', "uses torch's Adam/AdamW", 1),
-    "module_level_alias": ('''
+""",
+        "uses torch's Adam/AdamW",
+        1,
+    ),
+    "module_level_alias": (
+        """
 import torch
 
 _Impl = torch.optim.AdamW
@@ -117,31 +128,46 @@ def make_inner(*args, **kwargs):
     return _Impl(*args, **kwargs)
 
 
-class ScratchAdamW(torch.optim.Optimizer):''' + WRAPPER.format(make="make_inner"),
-                           "uses torch's Adam/AdamW", 0),
-    "rebound_after_class": ('''
+class ScratchAdamW(torch.optim.Optimizer):"""
+        + WRAPPER.format(make="make_inner"),
+        "uses torch's Adam/AdamW",
+        0,
+    ),
+    "rebound_after_class": (
+        """
 import torch
 
 
-class ScratchAdamW(torch.optim.Optimizer):''' + INIT + HANDWRITTEN_STEP + '''
+class ScratchAdamW(torch.optim.Optimizer):"""
+        + INIT
+        + HANDWRITTEN_STEP
+        + """
 
 ScratchAdamW = torch.optim.AdamW
-''', "rebinds ScratchAdamW", 0),
-    "handwritten_but_tampering": ('''
+""",
+        "rebinds ScratchAdamW",
+        0,
+    ),
+    "handwritten_but_tampering": (
+        """
 import torch
 import sys
 
 sys.modules["_assignment_adam_variants_probes"].PROBES.clear
 
 
-class ScratchAdamW(torch.optim.Optimizer):''' + INIT + HANDWRITTEN_STEP,
-                                  "refers to the grader's own modules", 1),
+class ScratchAdamW(torch.optim.Optimizer):"""
+        + INIT
+        + HANDWRITTEN_STEP,
+        "refers to the grader's own modules",
+        1,
+    ),
 }
 """Name -> (the q9 cell, the reason the grader must give, q9's points: at most the subclass
 point, which the source earns or not on its own)."""
 
 LEGITIMATE = {
-    "getattr_on_a_literal_and_a_local_adam": '''
+    "getattr_on_a_literal_and_a_local_adam": """
 import torch
 from torch.optim import Optimizer
 
@@ -151,7 +177,9 @@ def adam_direction(exp_avg, exp_avg_sq, t, beta1, beta2, eps):
     return adam / ((exp_avg_sq / (1 - beta2**t)).sqrt() + eps)
 
 
-class ScratchAdamW(Optimizer):''' + INIT + '''
+class ScratchAdamW(Optimizer):"""
+    + INIT
+    + """
     @torch.no_grad()
     def step(self, closure=None):
         loss = None
@@ -175,15 +203,17 @@ class ScratchAdamW(Optimizer):''' + INIT + '''
                                       state["step"], beta1, beta2, group["eps"])
                 p.mul_(1 - group["lr"] * group["weight_decay"]).sub_(group["lr"] * adam)
         return loss
-''',
-    "optimizer_through_a_module_alias": '''
+""",
+    "optimizer_through_a_module_alias": """
 import torch
 import torch.optim as optim
 
 Base = optim.Optimizer
 
 
-class ScratchAdamW(Base):''' + INIT + HANDWRITTEN_STEP,
+class ScratchAdamW(Base):"""
+    + INIT
+    + HANDWRITTEN_STEP,
 }
 
 
@@ -329,7 +359,7 @@ CORRECT_STYLES = {
 }
 """Name -> the class body after ``__init__`` (each a correct AdamW written differently)."""
 
-HELPER = '''
+HELPER = """
 def adamw_update(p, grad, state, group):
     # One AdamW step of one parameter (a module-level helper, locals t and opt).
     opt = group
@@ -345,19 +375,29 @@ def adamw_update(p, grad, state, group):
     state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
     denom = (state["exp_avg_sq"] / (1 - beta2 ** t)).sqrt() + opt["eps"]
     p.addcdiv_(state["exp_avg"], denom, value=-opt["lr"] / (1 - beta1 ** t))
-'''
+"""
 
 
 def _correct_notebook(body: str) -> str:
-    return ("import torch\n\n" + HELPER + "\n\nclass ScratchAdamW(torch.optim.Optimizer):"
-            + INIT + body + "\n" + DEMO_WITH_ADAMW)
+    return (
+        "import torch\n\n"
+        + HELPER
+        + "\n\nclass ScratchAdamW(torch.optim.Optimizer):"
+        + INIT
+        + body
+        + "\n"
+        + DEMO_WITH_ADAMW
+    )
 
 
 REAL_DELEGATIONS = {
-    "instance_stored_in_self": ("import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):"
-                                + WRAPPER.format(make="torch.optim.AdamW"),
-                                "`torch.optim.AdamW`"),
-    "via_helper_function": ("""
+    "instance_stored_in_self": (
+        "import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):"
+        + WRAPPER.format(make="torch.optim.AdamW"),
+        "`torch.optim.AdamW`",
+    ),
+    "via_helper_function": (
+        """
 import torch
 
 
@@ -365,27 +405,39 @@ def make_inner(params, **kwargs):
     return torch.optim.AdamW(params, **kwargs)
 
 
-class ScratchAdamW(torch.optim.Optimizer):""" + WRAPPER.format(make="make_inner"),
-                            "(in `make_inner`)"),
-    "via_alias": ("""
+class ScratchAdamW(torch.optim.Optimizer):"""
+        + WRAPPER.format(make="make_inner"),
+        "(in `make_inner`)",
+    ),
+    "via_alias": (
+        """
 import torch
 
 A = torch.optim.AdamW
 
 
-class ScratchAdamW(torch.optim.Optimizer):""" + WRAPPER.format(make="A"), "`torch.optim.AdamW`"),
-    "via_from_import_alias": ("""
+class ScratchAdamW(torch.optim.Optimizer):"""
+        + WRAPPER.format(make="A"),
+        "`torch.optim.AdamW`",
+    ),
+    "via_from_import_alias": (
+        """
 import torch
 from torch.optim import AdamW as Fast
 
 
-class ScratchAdamW(torch.optim.Optimizer):""" + WRAPPER.format(make="Fast"),
-                              "imports torch's Adam/AdamW"),
-    "via_functional": ("""
+class ScratchAdamW(torch.optim.Optimizer):"""
+        + WRAPPER.format(make="Fast"),
+        "imports torch's Adam/AdamW",
+    ),
+    "via_functional": (
+        """
 import torch
 
 
-class ScratchAdamW(torch.optim.Optimizer):""" + INIT + """
+class ScratchAdamW(torch.optim.Optimizer):"""
+        + INIT
+        + """
     @torch.no_grad()
     def step(self, closure=None):
         for group in self.param_groups:
@@ -401,48 +453,70 @@ class ScratchAdamW(torch.optim.Optimizer):""" + INIT + """
                 [self.state[p]["step"] for p in ps], amsgrad=False, beta1=beta1,
                 beta2=beta2, lr=group["lr"], weight_decay=group["weight_decay"],
                 eps=group["eps"], maximize=False)
-""", "`torch.optim._functional"),
-    "super_step_of_an_adamw_subclass": ("""
+""",
+        "`torch.optim._functional",
+    ),
+    "super_step_of_an_adamw_subclass": (
+        """
 import torch
 
 
 class ScratchAdamW(torch.optim.AdamW):
     def step(self, closure=None):
         return super().step(closure)
-""", "`torch.optim.AdamW`"),
+""",
+        "`torch.optim.AdamW`",
+    ),
 }
 """Name -> (the q9 cell, what the student's message must quote)."""
 
 UNDECIDABLE = {
-    "exec_in_a_demo_cell": ("import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):"
-                            + INIT + HANDWRITTEN_STEP + '\nexec("print(1)")\n', 10,
-                            "runs code or looks names up dynamically"),
+    "exec_in_a_demo_cell": (
+        "import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):"
+        + INIT
+        + HANDWRITTEN_STEP
+        + '\nexec("print(1)")\n',
+        10,
+        "runs code or looks names up dynamically",
+    ),
     "getattr_with_a_computed_name_in_the_class": (
-        "import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):" + INIT
+        "import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):"
+        + INIT
         + HANDWRITTEN_STEP.replace("torch.zeros_like(p)", 'getattr(torch, "zeros" + "_like")(p)'),
-        10, "getattr with a computed name"),
+        10,
+        "getattr with a computed name",
+    ),
     "computed_getattr_that_does_delegate": (
         "import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):"
-        + WRAPPER.format(make='getattr(torch.optim, "Ada" + "mW")'), 0,
-        "getattr with a computed name"),
+        + WRAPPER.format(make='getattr(torch.optim, "Ada" + "mW")'),
+        0,
+        "getattr with a computed name",
+    ),
 }
 """Name -> (the q9 cell, q9's points, the staff note): the source cannot decide, so the source
 costs nothing; the last one still loses its points to the run-time tripwire."""
 
 UNIMPLEMENTED = {
     "empty_class": "import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):\n    pass\n",
-    "step_does_nothing": ("import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):" + INIT
-                          + "\n    def step(self, closure=None):\n        return None\n"),
-    "step_left_as_stub": ("import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):" + INIT
-                          + "\n    def step(self, closure=None):\n"
-                          + "        raise NotImplementedError('loop over the groups')\n"),
+    "step_does_nothing": (
+        "import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):"
+        + INIT
+        + "\n    def step(self, closure=None):\n        return None\n"
+    ),
+    "step_left_as_stub": (
+        "import torch\n\n\nclass ScratchAdamW(torch.optim.Optimizer):"
+        + INIT
+        + "\n    def step(self, closure=None):\n"
+        + "        raise NotImplementedError('loop over the groups')\n"
+    ),
 }
 
 
 def _grade_q9(source: str, seed: int = 8) -> tuple[float, dict]:
     full = solution_definitions() + "\n\n" + source
-    result = run_checks(InProcessStudent(namespace_from(full)), seed=seed, questions=[Q9],
-                        source=full)[Q9]
+    result = run_checks(
+        InProcessStudent(namespace_from(full)), seed=seed, questions=[Q9], source=full
+    )[Q9]
     return result.points, {c.name: c for c in result.checks}
 
 
@@ -462,8 +536,11 @@ def test_delegation_earns_nothing_however_it_is_hidden(name, restore_probes):
     assert points == q9_points, {n: c.message for n, c in checks.items() if not c.passed}
     assert not checks["test_no_delegation"].passed
     assert reason in checks["test_no_delegation"].message
-    gated = [c for c in checks.values() if c.name not in ("test_no_delegation",
-                                                           "test_is_optimizer_subclass")]
+    gated = [
+        c
+        for c in checks.values()
+        if c.name not in ("test_no_delegation", "test_is_optimizer_subclass")
+    ]
     assert all(not c.passed and c.diagnosis in ("delegates_to_torch", "") for c in gated)
     assert sum("known mistake" in c.message for c in checks.values()) == 1
 
@@ -505,9 +582,14 @@ def test_the_solution_notebook_is_not_flagged():
 
 def test_the_tripwire_can_cost_points_without_the_source():
     """Runtime evidence alone (no source to read) still fails a class that calls AdamW."""
-    full = solution_definitions() + "\n\n" + HOSTILE["rebound_after_class"][0].replace(
-        "\nScratchAdamW = torch.optim.AdamW\n",
-        "\n\nclass ScratchAdamW(torch.optim.AdamW):\n    pass\n")
+    full = (
+        solution_definitions()
+        + "\n\n"
+        + HOSTILE["rebound_after_class"][0].replace(
+            "\nScratchAdamW = torch.optim.AdamW\n",
+            "\n\nclass ScratchAdamW(torch.optim.AdamW):\n    pass\n",
+        )
+    )
     result = run_checks(InProcessStudent(namespace_from(full)), seed=8, questions=[Q9])[Q9]
     failed = {c.name: c for c in result.checks if not c.passed}
     assert "test_matches_adamw_param_groups" in failed
@@ -516,10 +598,11 @@ def test_the_tripwire_can_cost_points_without_the_source():
 
 def test_reading_the_source_is_robust():
     assert findings("") == () and not subclasses_optimizer("")
-    assert findings("def broken(:\n    pass\nclass ScratchAdamW(torch.optim.AdamW):\n"
-                    "    pass\n")
-    star = "from torch.optim import *\nclass ScratchAdamW(Optimizer):\n    def step(self):\n" \
-           "        return AdamW\n"
+    assert findings("def broken(:\n    pass\nclass ScratchAdamW(torch.optim.AdamW):\n    pass\n")
+    star = (
+        "from torch.optim import *\nclass ScratchAdamW(Optimizer):\n    def step(self):\n"
+        "        return AdamW\n"
+    )
     assert subclasses_optimizer(star) and findings(star)
 
 
@@ -539,7 +622,8 @@ def test_correct_styles_next_to_an_adamw_demo_keep_full_q9(style):
 def test_a_module_level_name_the_class_really_uses_is_followed():
     """The same demo, but the class calls the module-level ``opt`` (an AdamW instance)."""
     body = CORRECT_STYLES["solution_class_then_demo"].replace(
-        "        return loss\n", "        opt.step()\n        return loss\n")
+        "        return loss\n", "        opt.step()\n        return loss\n"
+    )
     found = findings(solution_definitions() + "\n\n" + _correct_notebook(body))
     assert any("torch.optim.AdamW" in str(f) for f in found), found
 
@@ -585,10 +669,12 @@ def test_the_staff_flag_is_in_the_report_and_not_on_the_students_page(restore_pr
 
     source, _, note = UNDECIDABLE["exec_in_a_demo_cell"]
     full = solution_definitions() + "\n\n" + source
-    questions = run_checks(InProcessStudent(namespace_from(full)), seed=8, questions=[Q9],
-                           source=full)
-    result = SubmissionResult(submission="ada", status="graded", questions=questions,
-                              max_total=100.0)
+    questions = run_checks(
+        InProcessStudent(namespace_from(full)), seed=8, questions=[Q9], source=full
+    )
+    result = SubmissionResult(
+        submission="ada", status="graded", questions=questions, max_total=100.0
+    )
     result.recompute_total()
     assert note in render_report([result], [final_grade(result)])
     assert "For staff to review" in render_report([result], [final_grade(result)])

@@ -41,9 +41,13 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     subs.mkdir()
     for name in ("no_bias_correction", "broken_syntax"):
         shutil.copy(SUBMISSIONS / f"{name}.ipynb", subs / f"{name}.ipynb")
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(subs), "--out",
-                           str(out), "--jobs", "2"], capture_output=True, text=True,
-                          timeout=1200, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(subs), "--out", str(out), "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return {"out": out, "console": done.stdout + done.stderr}
 
@@ -72,12 +76,17 @@ def test_the_console_and_the_csvs_show_core_and_extra_credit_apart(graded) -> No
     assert "Warning" not in console, [x for x in console.splitlines() if "Warning" in x]
     grades = _rows((out / "grades.csv").read_text(encoding="utf-8"))
     nobias = grades["no_bias_correction"]
-    assert (float(nobias["core"]), float(nobias["extra_credit"])) == (CORE_POINTS - 10,
-                                                                       BONUS_POINTS)
+    assert (float(nobias["core"]), float(nobias["extra_credit"])) == (
+        CORE_POINTS - 10,
+        BONUS_POINTS,
+    )
     assert float(nobias["total"]) == CORE_POINTS - 10 < float(nobias["max_total"])
     plain = _rows(export.export(out, "csv")[0])["no_bias_correction"]
-    assert (float(plain["core"]), float(plain["extra_credit"]), float(plain["total"])) == \
-        (CORE_POINTS - 10, BONUS_POINTS, CORE_POINTS - 10)
+    assert (float(plain["core"]), float(plain["extra_credit"]), float(plain["total"])) == (
+        CORE_POINTS - 10,
+        BONUS_POINTS,
+        CORE_POINTS - 10,
+    )
     canvas = list(csv.DictReader(io.StringIO(export.export(out, "canvas")[0], newline="")))
     row = next(r for r in canvas if r["Student"] == "no_bias_correction")
     assert float(row["adam_variants"]) == CORE_POINTS - 10
@@ -121,13 +130,34 @@ def test_screenshots_show_the_headline(graded, page, tmp_path) -> None:
     if browser is None:
         pytest.skip("no chromium here (apt-get install -y chromium)")
     png = tmp_path / (Path(page).stem + ".png")
-    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                          "--dump-dom", (graded["out"] / page).as_uri()],
-                         capture_output=True, text=True, timeout=120)
-    shot = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--hide-scrollbars", "--window-size=1200,1400",
-                           f"--screenshot={png}", (graded["out"] / page).as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    dom = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            (graded["out"] / page).as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    shot = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1200,1400",
+            f"--screenshot={png}",
+            (graded["out"] / page).as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shot.returncode == 0 and png.is_file(), shot.stderr[-2000:]
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # not a blank page
@@ -139,13 +169,17 @@ def test_cells_that_did_not_run_are_named_as_what_they_are() -> None:
     from autograder.checks.broken_cells import cell_problem, defined_names
     from autograder.results import CellRecord
 
-    indent = CellRecord(4, "error", message="IndentationError: unexpected indent "
-                                            "(<ipython-input-1-abc>, line 3)")
+    indent = CellRecord(
+        4, "error", message="IndentationError: unexpected indent (<ipython-input-1-abc>, line 3)"
+    )
     assert cell_problem(indent) == "has an indentation error (line 3: unexpected indent)"
     slow = CellRecord(5, "timeout", message="cell 6 timed out after 60 s; it was skipped")
     assert cell_problem(slow) == "timed out after 60 s"
-    dead = CellRecord(6, "died", message="the kernel died while running cell 7: the memory "
-                                         "cap was hit; it was skipped")
+    dead = CellRecord(
+        6,
+        "died",
+        message="the kernel died while running cell 7: the memory cap was hit; it was skipped",
+    )
     assert cell_problem(dead) == "killed the kernel (the memory cap was hit)"
     assert cell_problem(CellRecord(7, "error", message="NameError: name 'x'")) is None
     assert defined_names("def f(x)\n    pass\nclass K:\n    y = 1\nLR = 3\n") == {"f", "K", "LR"}

@@ -57,17 +57,27 @@ def session():
 
 
 def test_protocol_round_trip(session):
-    session.run_cells([Cell(0, "%matplotlib inline\nimport numpy as np\nimport torch\n"
-                               "import torch.nn as nn\nimport matplotlib.pyplot as plt\n"
-                               "plt.plot([1, 2]); plt.show()\n!echo shell-escape"),
-                       Cell(1, Q1_SOURCE),
-                       Cell(2, "LIMIT = 3\ndef scale(a, k=2.0):\n    a *= k\n    return a.sum()"),
-                       Cell(3, "class FlipNet(nn.Module):\n"
-                               "    def __init__(self):\n        super().__init__()\n"
-                               "        self.layer1 = nn.Linear(4, 3)\n"
-                               "        self.layer2 = nn.Linear(3, 4)\n"
-                               "    def forward(self, x):\n"
-                               "        return self.layer2(torch.relu(self.layer1(x)))")])
+    session.run_cells(
+        [
+            Cell(
+                0,
+                "%matplotlib inline\nimport numpy as np\nimport torch\n"
+                "import torch.nn as nn\nimport matplotlib.pyplot as plt\n"
+                "plt.plot([1, 2]); plt.show()\n!echo shell-escape",
+            ),
+            Cell(1, Q1_SOURCE),
+            Cell(2, "LIMIT = 3\ndef scale(a, k=2.0):\n    a *= k\n    return a.sum()"),
+            Cell(
+                3,
+                "class FlipNet(nn.Module):\n"
+                "    def __init__(self):\n        super().__init__()\n"
+                "        self.layer1 = nn.Linear(4, 3)\n"
+                "        self.layer2 = nn.Linear(3, 4)\n"
+                "    def forward(self, x):\n"
+                "        return self.layer2(torch.relu(self.layer1(x)))",
+            ),
+        ]
+    )
     assert [c.status for c in session.cells] == ["ok"] * 4, session.cells[0].output
     assert "shell-escape" in session.cells[0].output  # magics and shell escapes work
     student = SandboxStudent(session)
@@ -91,12 +101,17 @@ def test_protocol_round_trip(session):
 
 
 def test_restart_replays_cells_and_substitutions(session):
-    session.run_cells([Cell(0, Q1_SOURCE + "\nimport os\nPID = os.getpid()"),
-                       Cell(1, "def spin():\n    while True:\n        pass"),
-                       Cell(2, "def boom():\n    import os\n    os._exit(3)")])
+    session.run_cells(
+        [
+            Cell(0, Q1_SOURCE + "\nimport os\nPID = os.getpid()"),
+            Cell(1, "def spin():\n    while True:\n        pass"),
+            Cell(2, "def boom():\n    import os\n    os._exit(3)"),
+        ]
+    )
     student = SandboxStudent(session)
-    student.substitute(["momentum_step"],
-                       "def momentum_step(w, grad, velocity, lr, beta=0.9):\n    return 7, 7\n")
+    student.substitute(
+        ["momentum_step"], "def momentum_step(w, grad, velocity, lr, beta=0.9):\n    return 7, 7\n"
+    )
     pid = student.value("PID")
     with pytest.raises(StudentError) as err:
         student.call("spin")
@@ -111,7 +126,7 @@ def test_restart_replays_cells_and_substitutions(session):
 
 
 def test_malformed_and_oversized_replies_are_bad_values(session):
-    forge = '''
+    forge = """
 import os, stat
 def lie():
     for fd in range(3, 40):
@@ -124,7 +139,7 @@ def lie():
 
 def huge():
     return list(range(3_000_000))
-'''
+"""
     session.run_cells([Cell(0, forge)])
     student = SandboxStudent(session)
     with pytest.raises(StudentError) as err:
@@ -148,10 +163,19 @@ def test_student_process_runs_unprivileged(session):
 def test_the_cells_stop_at_their_share_and_the_checks_keep_theirs(tmp_path, pool):
     """A cell that outlives the cells' share (half the total) is stopped; the later cells run
     only their definitions, and the checks still have their half of the time."""
-    nb = write_nb(tmp_path / "slow.ipynb", Q1_SOURCE, "import time\ntime.sleep(30)",
-                  "X = 1", "print('demo')")
-    result = grade_one(nb, seed=3, pool=pool, cell_timeout=20, call_timeout=2,
-                       total_timeout=8, memory_mb=2048, run_checks=standin_run_checks)
+    nb = write_nb(
+        tmp_path / "slow.ipynb", Q1_SOURCE, "import time\ntime.sleep(30)", "X = 1", "print('demo')"
+    )
+    result = grade_one(
+        nb,
+        seed=3,
+        pool=pool,
+        cell_timeout=20,
+        call_timeout=2,
+        total_timeout=8,
+        memory_mb=2048,
+        run_checks=standin_run_checks,
+    )
     assert result.status == "graded"
     statuses = [c.status for c in result.cells]
     assert statuses == ["ok", "timeout", "skipped", "skipped"]
@@ -163,10 +187,21 @@ def test_the_cells_stop_at_their_share_and_the_checks_keep_theirs(tmp_path, pool
 
 
 def test_grade_one_with_standin(tmp_path, pool):
-    nb = write_nb(tmp_path / "good.ipynb", Q1_SOURCE, "print('hello')\nraise ValueError('x')",
-                  free="Decoupled decay is not divided by sqrt(v).")
-    result = grade_one(nb, seed=5, pool=pool, cell_timeout=5, call_timeout=3,
-                       memory_mb=2048, run_checks=standin_run_checks)
+    nb = write_nb(
+        tmp_path / "good.ipynb",
+        Q1_SOURCE,
+        "print('hello')\nraise ValueError('x')",
+        free="Decoupled decay is not divided by sqrt(v).",
+    )
+    result = grade_one(
+        nb,
+        seed=5,
+        pool=pool,
+        cell_timeout=5,
+        call_timeout=3,
+        memory_mb=2048,
+        run_checks=standin_run_checks,
+    )
     assert result.status == "graded", result.message
     assert result.questions["q1_baselines"].points == contract.POINTS["q1_baselines"]
     assert result.total == contract.POINTS["q1_baselines"]
@@ -201,14 +236,17 @@ def test_kit_error_is_a_result_not_an_exception(tmp_path, pool):
     assert not isolation.leftovers(*pool.history[-1])
 
 
-@pytest.mark.parametrize("name, phrase", [
-    ("not_json.ipynb", "not valid JSON"),
-    ("script_renamed.ipynb", "Python script"),
-    ("empty.ipynb", "empty"),
-    ("nbformat3.ipynb", "format 3"),
-    ("no_cells.ipynb", "no cells"),
-    ("json_list.ipynb", "not a Jupyter notebook"),
-])
+@pytest.mark.parametrize(
+    "name, phrase",
+    [
+        ("not_json.ipynb", "not valid JSON"),
+        ("script_renamed.ipynb", "Python script"),
+        ("empty.ipynb", "empty"),
+        ("nbformat3.ipynb", "format 3"),
+        ("no_cells.ipynb", "no cells"),
+        ("json_list.ipynb", "not a Jupyter notebook"),
+    ],
+)
 def test_invalid_notebooks(name, phrase):
     with pytest.raises(InvalidSubmission, match=phrase):
         load_submission(CORPUS / name)
@@ -230,8 +268,13 @@ def test_free_response_tag_and_fallback():
     tagged = new_notebook(cells=[new_markdown_cell("intro"), new_markdown_cell("my answer")])
     tagged.cells[1].metadata["tags"] = [contract.FREE_RESPONSE_TAG]
     assert free_response(tagged.cells) == "my answer"
-    fallback = new_notebook(cells=[new_markdown_cell("## Free response\nWhy?"),
-                                   new_code_cell(""), new_markdown_cell("  because  ")])
+    fallback = new_notebook(
+        cells=[
+            new_markdown_cell("## Free response\nWhy?"),
+            new_code_cell(""),
+            new_markdown_cell("  because  "),
+        ]
+    )
     assert free_response(fallback.cells) == "because"
     assert free_response(new_notebook(cells=[new_markdown_cell("nothing")]).cells) == ""
 
@@ -258,8 +301,26 @@ def test_cli_writes_json(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(grade_mod, "hidden_suite", standin_run_checks)
     nb = write_nb(tmp_path / "s.ipynb", Q1_SOURCE)
     out = tmp_path / "r.json"
-    assert cli.main([str(nb), "--out", str(out), "--seed", "7", "--device", "cpu",
-                     "--cell-timeout", "5", "--call-timeout", "3", "--memory-mb", "2048"]) == 0
+    assert (
+        cli.main(
+            [
+                str(nb),
+                "--out",
+                str(out),
+                "--seed",
+                "7",
+                "--device",
+                "cpu",
+                "--cell-timeout",
+                "5",
+                "--call-timeout",
+                "3",
+                "--memory-mb",
+                "2048",
+            ]
+        )
+        == 0
+    )
     data = json.loads(out.read_text())
     assert data["status"] == "graded" and data["seed"] == 7
     assert data["total"] == contract.POINTS["q1_baselines"]
@@ -275,7 +336,7 @@ def test_without_root_children_still_die(tmp_path, monkeypatch):
     monkeypatch.setattr(isolation, "running_as_root", lambda: False)
     monkeypatch.setattr(containment, "current", lambda: containment.Unconfined(why="test"))
     monkeypatch.setenv(containment.UNCONFINED_VAR, "1")
-    spawn = '''
+    spawn = """
 import os, subprocess, sys, time
 plain = subprocess.Popen(["sleep", "1000"])
 pid = os.fork()
@@ -286,11 +347,17 @@ if pid == 0:
     os._exit(0)
 os.waitpid(pid, 0)
 IDS = [os.getuid(), plain.pid]
-'''
+"""
     nb = write_nb(tmp_path / "kids.ipynb", Q1_SOURCE, spawn)
     pool = WarmPool(spare=False)
-    result = grade_one(nb, pool=pool, run_checks=standin_run_checks, memory_mb=2048,
-                       cell_timeout=10, call_timeout=5)
+    result = grade_one(
+        nb,
+        pool=pool,
+        run_checks=standin_run_checks,
+        memory_mb=2048,
+        cell_timeout=10,
+        call_timeout=5,
+    )
     assert result.status == "graded"
     assert result.questions["q1_baselines"].points == contract.POINTS["q1_baselines"]
     number, uid, token = pool.history[-1]

@@ -22,7 +22,7 @@ from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool
 from autograder.sandbox import isolation, procs, zygote
 
-REPORT = '''
+REPORT = """
 import os, random, numpy
 def _parent(pid):
     with open("/proc/%d/status" % pid) as fh:
@@ -33,14 +33,14 @@ MNT_NS = os.readlink("/proc/self/ns/mnt")
 SEEN_MARK = os.path.exists("/tmp/zygote-mark") or os.path.exists("/dev/shm/zygote-mark")
 SEEN_NAME = "FIRST_SECRET" in globals()
 DRAWS = [random.random(), float(numpy.random.rand())]
-'''
+"""
 
-FIRST = '''
+FIRST = """
 FIRST_SECRET = "{marker}"
 for folder in ("/tmp", "/dev/shm"):
     with open(folder + "/zygote-mark", "w") as fh:
         fh.write(FIRST_SECRET)
-'''
+"""
 
 
 def _host_parent(pid: int) -> int:
@@ -49,8 +49,10 @@ def _host_parent(pid: int) -> int:
 
 
 def _notebook(path: Path, *sources: str) -> Path:
-    nb = new_notebook(cells=[new_code_cell(s) for s in sources],
-                      metadata={"autograder": {"assignment": contract.ASSIGNMENT_ID}})
+    nb = new_notebook(
+        cells=[new_code_cell(s) for s in sources],
+        metadata={"autograder": {"assignment": contract.ASSIGNMENT_ID}},
+    )
     nbformat.write(nb, str(path))
     return path
 
@@ -79,16 +81,24 @@ def test_consecutive_submissions_are_isolated_and_the_zygote_runs_no_student_cod
     seen: list[dict] = []
 
     def suite(student, **kwargs):
-        seen.append({name: student.value(name) for name in
-                     ("PIDS", "UID", "MNT_NS", "SEEN_MARK", "SEEN_NAME", "DRAWS")})
+        seen.append(
+            {
+                name: student.value(name)
+                for name in ("PIDS", "UID", "MNT_NS", "SEEN_MARK", "SEEN_NAME", "DRAWS")
+            }
+        )
         init = student.session.worker.init_pid  # the sandbox's first process, on the host
         keeper = _host_parent(init) if init else None
         seen[-1]["HOST"] = [init, keeper, _host_parent(keeper) if keeper else None]
         return standin_run_checks(student, **kwargs)
 
     pool = WarmPool(spare=False)  # one grader process, submissions one after the other
-    results = [grade_one(nb, seed=1, pool=pool, run_checks=suite, memory_mb=2048,
-                         cell_timeout=10, call_timeout=5) for nb in (first, second)]
+    results = [
+        grade_one(
+            nb, seed=1, pool=pool, run_checks=suite, memory_mb=2048, cell_timeout=10, call_timeout=5
+        )
+        for nb in (first, second)
+    ]
     for result in results:
         assert result.status == "graded", result.message
         assert [c.status for c in result.cells] == ["ok"] * len(result.cells), result.cells
@@ -147,4 +157,7 @@ def test_a_dead_zygote_is_replaced(tmp_path):
     result = grade_one(nb, seed=2, pool=pool, run_checks=standin_run_checks, memory_mb=2048)
     assert result.status == "graded", result.message
     assert result.questions["q1_baselines"].points == contract.POINTS["q1_baselines"]
-    assert zygote.shared(current().student_side_spec()) is not old and zygote.shared(current().student_side_spec()).alive()
+    assert (
+        zygote.shared(current().student_side_spec()) is not old
+        and zygote.shared(current().student_side_spec()).alive()
+    )

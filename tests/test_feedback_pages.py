@@ -17,8 +17,9 @@ from autograder.staff.feedback import render_feedback
 def _page(source: str, seed: int = 6) -> str:
     artifacts: dict = {}
     questions = grade(namespace_from(source), seed=seed, source=source, artifacts=artifacts)
-    result = SubmissionResult("student", "graded", questions=questions, artifacts=artifacts,
-                              seed=seed)
+    result = SubmissionResult(
+        "student", "graded", questions=questions, artifacts=artifacts, seed=seed
+    )
     result.recompute_total()
     return render_feedback(result)
 
@@ -37,9 +38,11 @@ def test_an_unwritten_notebook_gets_a_short_page():
 
 
 def test_a_mistake_reads_once_and_the_substitution_note_once_per_question():
-    source = (solution_definitions()
-              .replace("m_hat = m_new / bias_correction(beta1, t)", "m_hat = m_new")
-              .replace("v_hat = v_new / bias_correction(beta2, t)", "v_hat = v_new"))
+    source = (
+        solution_definitions()
+        .replace("m_hat = m_new / bias_correction(beta1, t)", "m_hat = m_new")
+        .replace("v_hat = v_new / bias_correction(beta2, t)", "v_hat = v_new")
+    )
     text = _text(_page(source))
     assert text.count("This looks like a known mistake") == 1
     assert "same mistake as in the first failed check" in text
@@ -51,8 +54,9 @@ def test_a_mistake_reads_once_and_the_substitution_note_once_per_question():
 
 
 def test_a_summed_flipnet_loss_is_plotted_not_reported_as_matching():
-    source = solution_definitions().replace("torch.mean((model(X[i]) - Y[i]) ** 2)",
-                                            "torch.sum((model(X[i]) - Y[i]) ** 2)")
+    source = solution_definitions().replace(
+        "torch.mean((model(X[i]) - Y[i]) ** 2)", "torch.sum((model(X[i]) - Y[i]) ** 2)"
+    )
     html = _page(source)
     text = _text(html)
     assert "flipnet_loss_summed" in text

@@ -21,15 +21,19 @@ from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool
 
 ENDLESS = {
-    "adam_step": ("    m_hat = m_new / bias_correction(beta1, t)\n",
-                  "    k, corr1 = 0, 1.0\n"
-                  "    while k < t:  # the step counter is never incremented\n"
-                  "        corr1 = corr1 * beta1\n"
-                  "    m_hat = m_new / (1 - corr1)\n"),
-    "rmsprop_step": ("    v_new = rho * v + (1 - rho) * grad**2\n",
-                     "    v_new, n = v, 0\n"
-                     "    while n < 1:  # meant to run once\n"
-                     "        v_new = rho * v + (1 - rho) * grad**2\n"),
+    "adam_step": (
+        "    m_hat = m_new / bias_correction(beta1, t)\n",
+        "    k, corr1 = 0, 1.0\n"
+        "    while k < t:  # the step counter is never incremented\n"
+        "        corr1 = corr1 * beta1\n"
+        "    m_hat = m_new / (1 - corr1)\n",
+    ),
+    "rmsprop_step": (
+        "    v_new = rho * v + (1 - rho) * grad**2\n",
+        "    v_new, n = v, 0\n"
+        "    while n < 1:  # meant to run once\n"
+        "        v_new = rho * v + (1 - rho) * grad**2\n",
+    ),
 }
 """Function -> (a line of the solution, the endless loop that replaces it)."""
 
@@ -63,34 +67,50 @@ def endless_notebook(folder: Path, function: str) -> Path:
 
 
 def _grade_and_check(tmp_path: Path, pool: WarmPool, function: str, **limits) -> None:
-    result = grade_one(endless_notebook(tmp_path, function), seed=5, device="cpu", pool=pool,
-                       memory_mb=2048, **limits)
+    result = grade_one(
+        endless_notebook(tmp_path, function),
+        seed=5,
+        device="cpu",
+        pool=pool,
+        memory_mb=2048,
+        **limits,
+    )
     total = limits.get("total_timeout", 300)
-    print(function, result.total, result.timings,
-          [(c.index + 1, c.status, round(c.seconds, 1)) for c in result.cells
-           if c.status != "ok"])
+    print(
+        function,
+        result.total,
+        result.timings,
+        [(c.index + 1, c.status, round(c.seconds, 1)) for c in result.cells if c.status != "ok"],
+    )
     assert result.status == "graded", result.message
     hung = owner(function)
     for qid in QUESTION_IDS:
         got = result.questions[qid]
         if qid == hung:
             assert got.points < POINTS[qid]
-            assert any("timed out" in c.message or "not run" in c.message
-                       for c in got.checks if not c.passed)
+            assert any(
+                "timed out" in c.message or "not run" in c.message
+                for c in got.checks
+                if not c.passed
+            )
         else:
-            assert got.points == POINTS[qid], (qid, [c.message for c in got.checks
-                                                     if not c.passed])
+            assert got.points == POINTS[qid], (qid, [c.message for c in got.checks if not c.passed])
     timed_out = [c for c in result.cells if c.status == "timeout"]
     assert len(timed_out) >= 3  # several demo and check cells ran into the endless loop
-    assert result.timings["cells"] + result.timings["checks"] \
-        <= total + limits.get("call_timeout", 10)
+    assert result.timings["cells"] + result.timings["checks"] <= total + limits.get(
+        "call_timeout", 10
+    )
 
 
 def _cells_notebook(path: Path, *sources: str) -> Path:
-    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-              "source": src} for src in sources]
-    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
-                                "nbformat_minor": 5}), encoding="utf-8")
+    cells = [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": src}
+        for src in sources
+    ]
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -120,17 +140,34 @@ def test_the_engine_keeps_definitions_and_time_for_the_checks(tmp_path, pool):
     runs into the cell limit, the later ones into the call limit; rmsprop_step, defined in a
     cell that also calls it, survives; q1 and q3 keep full points."""
     demo = "w, acc = adagrad_step(1.0, 0.5, 0.0, 0.1)\nprint(w)"
-    nb = _cells_notebook(tmp_path / "endless_adagrad.ipynb", Q1_SOURCE, ENDLESS_ADAGRAD,
-                         demo, "print(sgd_step(1.0, 2.0, 0.1))\n" + demo, demo,
-                         RMSPROP_AND_A_DEMO, demo)
-    result = grade_one(nb, seed=3, pool=pool, cell_timeout=5, call_timeout=1,
-                       total_timeout=25, memory_mb=2048, run_checks=standin_run_checks)
+    nb = _cells_notebook(
+        tmp_path / "endless_adagrad.ipynb",
+        Q1_SOURCE,
+        ENDLESS_ADAGRAD,
+        demo,
+        "print(sgd_step(1.0, 2.0, 0.1))\n" + demo,
+        demo,
+        RMSPROP_AND_A_DEMO,
+        demo,
+    )
+    result = grade_one(
+        nb,
+        seed=3,
+        pool=pool,
+        cell_timeout=5,
+        call_timeout=1,
+        total_timeout=25,
+        memory_mb=2048,
+        run_checks=standin_run_checks,
+    )
     assert result.status == "graded", result.message
     statuses = [c.status for c in result.cells]
     assert statuses == ["ok", "ok", "timeout", "timeout", "timeout", "timeout", "timeout"]
     assert "timed out after 5 s" in result.cells[2].message
-    assert all("timed out after 1 s" in c.message and "`adagrad_step`" in c.message
-               for c in result.cells[3:])
+    assert all(
+        "timed out after 1 s" in c.message and "`adagrad_step`" in c.message
+        for c in result.cells[3:]
+    )
     assert "its definitions were kept" in result.cells[5].message
     points = {q: r.points for q, r in result.questions.items()}
     assert points["q1_baselines"] == POINTS["q1_baselines"]

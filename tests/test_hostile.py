@@ -26,21 +26,31 @@ ALL = set(QUESTION_IDS)
 # name -> (questions that earn full marks, questions that may earn anything, limits, cell outcome)
 EXPECT: dict[str, dict] = {
     "blank.ipynb": dict(full=set()),
-    "loop_top.ipynb": dict(full={"q1_baselines", "q2_adagrad"}, cell=("timeout", "timed out"),
-                           limits=dict(cell_timeout=3)),
-    "loop_in_function.ipynb": dict(full={"q1_baselines", "q3_rmsprop"},
-                                   limits=dict(call_timeout=2),
-                                   message=("q2_adagrad", "timed out")),
-    "os_exit.ipynb": dict(full={"q1_baselines", "q2_adagrad"},
-                          cell=("died", "the kernel died while running cell 5: the process "
-                                        "exited (os._exit(0)")),
+    "loop_top.ipynb": dict(
+        full={"q1_baselines", "q2_adagrad"},
+        cell=("timeout", "timed out"),
+        limits=dict(cell_timeout=3),
+    ),
+    "loop_in_function.ipynb": dict(
+        full={"q1_baselines", "q3_rmsprop"},
+        limits=dict(call_timeout=2),
+        message=("q2_adagrad", "timed out"),
+    ),
+    "os_exit.ipynb": dict(
+        full={"q1_baselines", "q2_adagrad"},
+        cell=("died", "the kernel died while running cell 5: the process exited (os._exit(0)"),
+    ),
     "sys_exit.ipynb": dict(full={"q1_baselines", "q2_adagrad"}, cell=("error", "SystemExit")),
     "segfault.ipynb": dict(full={"q1_baselines", "q2_adagrad"}, cell=("died", "SIGSEGV")),
-    "memory_hog.ipynb": dict(full={"q1_baselines", "q2_adagrad"},
-                             cell=("died", "ran out of memory") if isolation.running_as_root()
-                             else ("error", "MemoryError")),
-    "print_flood.ipynb": dict(full={"q1_baselines", "q2_adagrad"},
-                              cell=("output_capped", "output truncated")),
+    "memory_hog.ipynb": dict(
+        full={"q1_baselines", "q2_adagrad"},
+        cell=("died", "ran out of memory")
+        if isolation.running_as_root()
+        else ("error", "MemoryError"),
+    ),
+    "print_flood.ipynb": dict(
+        full={"q1_baselines", "q2_adagrad"}, cell=("output_capped", "output truncated")
+    ),
     "children.ipynb": dict(full={"q1_baselines", "q2_adagrad"}),
     "forge_patch.ipynb": dict(full=set()),
     "eq_true.ipynb": dict(full=set()),
@@ -49,8 +59,11 @@ EXPECT: dict[str, dict] = {
     "read_hidden.ipynb": dict(full=set()),
     "protocol_garbage.ipynb": dict(full={"q2_adagrad"}),
     "reply_bomb.ipynb": dict(full=set()),  # every reply is a JSON bomb: unreadable, no points
-    "syntax_error_q3.ipynb": dict(full=ALL - {"q3_rmsprop", "q7_rosenbrock"},
-                                  free={"q7_rosenbrock"}, cell=("error", "SyntaxError")),
+    "syntax_error_q3.ipynb": dict(
+        full=ALL - {"q3_rmsprop", "q7_rosenbrock"},
+        free={"q7_rosenbrock"},
+        cell=("error", "SyntaxError"),
+    ),
     "correct_with_warnings.ipynb": dict(full=ALL),
 }
 LIMITS = dict(cell_timeout=10, call_timeout=10, total_timeout=120, memory_mb=1536)
@@ -66,20 +79,33 @@ def pool():
 
 def test_corpus_is_complete():
     notebooks = {p.name for p in CORPUS.glob("*.ipynb")}
-    invalid = {"not_json.ipynb", "script_renamed.ipynb", "empty.ipynb", "nbformat3.ipynb",
-               "no_cells.ipynb", "json_list.ipynb"}  # graded as invalid in test_engine.py
+    invalid = {
+        "not_json.ipynb",
+        "script_renamed.ipynb",
+        "empty.ipynb",
+        "nbformat3.ipynb",
+        "no_cells.ipynb",
+        "json_list.ipynb",
+    }  # graded as invalid in test_engine.py
     assert notebooks == set(EXPECT) | invalid
     assert len(notebooks) >= 15
 
 
-FORGED_NAMES = ("results.json", "grades.json", "result.json", "gradebook.db",
-                "adam_variants.json")
+FORGED_NAMES = ("results.json", "grades.json", "result.json", "gradebook.db", "adam_variants.json")
 
 
 def _outside_state() -> dict:
     """Where a submission would plant fake results: the repo, the sandbox's parents, temp."""
-    folders = [ROOT, ROOT / "grades", ROOT / "autograder", isolation.base_dir(),
-               isolation.base_dir().parent, Path("/var/tmp"), Path("/dev/shm"), Path.home()]
+    folders = [
+        ROOT,
+        ROOT / "grades",
+        ROOT / "autograder",
+        isolation.base_dir(),
+        isolation.base_dir().parent,
+        Path("/var/tmp"),
+        Path("/dev/shm"),
+        Path.home(),
+    ]
     state = {}
     for folder in folders:
         for entry in FORGED_NAMES:
@@ -97,8 +123,12 @@ def _uid_owned_files() -> list[str]:
     found = []
     for top in (str(ROOT), "/tmp", "/var/tmp", "/dev/shm"):
         for dirpath, dirnames, filenames in os.walk(top):
-            dirnames[:] = [d for d in dirnames if d not in (".venv", ".git")
-                           and os.path.join(dirpath, d) != str(isolation.base_dir())]
+            dirnames[:] = [
+                d
+                for d in dirnames
+                if d not in (".venv", ".git")
+                and os.path.join(dirpath, d) != str(isolation.base_dir())
+            ]
             if dirpath.count(os.sep) - top.count(os.sep) >= 3:
                 dirnames[:] = []
             for name in dirnames + filenames:
@@ -127,8 +157,14 @@ def test_hostile_notebook(name, pool):
 
     before = _outside_state()
     t0 = time.monotonic()
-    result = grade_one(CORPUS / name, seed=11, device="cpu", pool=pool, run_checks=suite,
-                       **{**LIMITS, **expect.get("limits", {})})
+    result = grade_one(
+        CORPUS / name,
+        seed=11,
+        device="cpu",
+        pool=pool,
+        run_checks=suite,
+        **{**LIMITS, **expect.get("limits", {})},
+    )
     seconds = time.monotonic() - t0
     print(f"{name}: {result.total} points in {seconds:.1f} s, timings {result.timings}")
 
@@ -164,11 +200,15 @@ def test_hostile_notebook(name, pool):
     if name == "read_hidden.ipynb":
         assert probed["STOLEN"] == ""
         attempts = probed["HIDDEN_READ"]
-        assert attempts and all(not v.startswith("read") or v == "read 0 chars"
-                                for v in attempts.values()), attempts
+        assert attempts and all(
+            not v.startswith("read") or v == "read 0 chars" for v in attempts.values()
+        ), attempts
         if isolation.running_as_root():
-            assert set(attempts.values()) <= {"PermissionError", "FileNotFoundError",
-                                              "read 0 chars"}
+            assert set(attempts.values()) <= {
+                "PermissionError",
+                "FileNotFoundError",
+                "read 0 chars",
+            }
     if name == "children.ipynb" and not isolation.running_as_root():
         for pid in probed["CHILD_PIDS"]:  # as root they are pids of the sandbox's namespace
             assert not _alive(pid)
@@ -180,7 +220,6 @@ def test_hostile_notebook(name, pool):
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/status") as fh:
-            return not any(line.startswith("State:") and line.split()[1] in "ZX"
-                           for line in fh)
+            return not any(line.startswith("State:") and line.split()[1] in "ZX" for line in fh)
     except OSError:
         return False

@@ -84,12 +84,19 @@ def gd(tmp_path_factory) -> dict:
     notebooks = {"solved": subs / "solved.ipynb", "blank": subs / "blank.ipynb"}
     shutil.copy(solution, notebooks["solved"])
     shutil.copy(released / "gd_basics.ipynb", notebooks["blank"])
-    notebooks["bad_step"] = _edited(solution, "return w - lr * grad", "return w + lr * grad",
-                                    subs / "bad_step.ipynb")
-    notebooks["bad_descend"] = _edited(solution, "2 * a * (w - b), lr)", "2 * a * (w - b), 2 * lr)",
-                                       subs / "bad_descend.ipynb")
-    yield {"root": root, "folder": folder, "released": released, "subs": subs,
-           "notebooks": notebooks}
+    notebooks["bad_step"] = _edited(
+        solution, "return w - lr * grad", "return w + lr * grad", subs / "bad_step.ipynb"
+    )
+    notebooks["bad_descend"] = _edited(
+        solution, "2 * a * (w - b), lr)", "2 * a * (w - b), 2 * lr)", subs / "bad_descend.ipynb"
+    )
+    yield {
+        "root": root,
+        "folder": folder,
+        "released": released,
+        "subs": subs,
+        "notebooks": notebooks,
+    }
     patch.undo()
 
 
@@ -100,14 +107,19 @@ def _points(result) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def native(gd) -> dict:
     """The native engine's results (the sandbox), one per notebook."""
-    return {name: grade_one(path, submission_id=name, seed=SEED)
-            for name, path in gd["notebooks"].items()}
+    return {
+        name: grade_one(path, submission_id=name, seed=SEED)
+        for name, path in gd["notebooks"].items()
+    }
 
 
 def test_release_holds_the_fixtures_student_files_only(gd) -> None:
     released = gd["released"]
-    assert sorted(p.name for p in released.iterdir()) == ["contract.md", "gd_basics.ipynb",
-                                                         "public_checks.py"]
+    assert sorted(p.name for p in released.iterdir()) == [
+        "contract.md",
+        "gd_basics.ipynb",
+        "public_checks.py",
+    ]
     text = (released / "gd_basics.ipynb").read_text()
     assert "return w - lr * grad" not in text and "NotImplementedError" in text
     assert "q4_adam_step" not in text
@@ -148,19 +160,29 @@ def test_gradescope_and_otter_on_the_fixture(gd, native, tmp_path) -> None:
     zip_path = otter_build.build_otter_zip(tmp_path / "dist", seed=SEED)
     assert zip_path.name == "gd_basics-autograder.zip"
     for name in ("solved", "blank"):
-        data = run_gradescope(zip_path, tmp_path / f"gs-{name}",
-                              {"gd_basics.ipynb": gd["notebooks"][name].read_bytes()})
+        data = run_gradescope(
+            zip_path,
+            tmp_path / f"gs-{name}",
+            {"gd_basics.ipynb": gd["notebooks"][name].read_bytes()},
+        )
         scored = {t["name"].split(" ")[0]: t for t in data["tests"] if "max_score" in t}
         assert {q: scored[q]["score"] for q in EXPECTED[name]} == EXPECTED[name]
-        assert sum(t["max_score"] for t in data["tests"] if "max_score" in t
-                   and "extra credit" not in t.get("tags", [])) == MAXIMUM
+        assert (
+            sum(
+                t["max_score"]
+                for t in data["tests"]
+                if "max_score" in t and "extra credit" not in t.get("tags", [])
+            )
+            == MAXIMUM
+        )
         assert data["score"] == sum(EXPECTED[name].values())  # extra_credit = "added"
-        assert data["output"].endswith(f"· total {sum(EXPECTED[name].values()):g}**") or \
-            f"· total {sum(EXPECTED[name].values()):g}**" in data["output"]
+        assert (
+            data["output"].endswith(f"· total {sum(EXPECTED[name].values()):g}**")
+            or f"· total {sum(EXPECTED[name].values()):g}**" in data["output"]
+        )
     (tmp_path / "otter").mkdir()
     ran = otter_run(zip_path, gd["notebooks"]["bad_step"], tmp_path / "otter")
-    scored = {t["name"].split(" ")[0]: t["score"] for t in ran["json"]["tests"]
-              if "max_score" in t}
+    scored = {t["name"].split(" ")[0]: t["score"] for t in ran["json"]["tests"] if "max_score" in t}
     assert {q: scored[q] for q in EXPECTED["bad_step"]} == _points(native["bad_step"])
 
 
@@ -185,8 +207,9 @@ def test_nbgrader_on_the_fixture(gd, native, tmp_path) -> None:
 # --------------------------------------------------------------------------- points in one place
 
 
-def _set_points(folder: Path, question: str, old: int, new: int, *, markers: dict[str, int],
-                heading: bool) -> None:
+def _set_points(
+    folder: Path, question: str, old: int, new: int, *, markers: dict[str, int], heading: bool
+) -> None:
     """q1_step's points in the assignment file, and (optionally) in its markers and heading."""
     toml = folder / "assignment.toml"
     text = toml.read_text()
@@ -196,8 +219,11 @@ def _set_points(folder: Path, question: str, old: int, new: int, *, markers: dic
     checks = folder / "checks" / f"test_{question}.py"
     source = checks.read_text()
     for test, points in markers.items():
-        source = re.sub(rf"@pytest.mark.points\(\d+\)\ndef {test}\(",
-                        f"@pytest.mark.points({points})\ndef {test}(", source)
+        source = re.sub(
+            rf"@pytest.mark.points\(\d+\)\ndef {test}\(",
+            f"@pytest.mark.points({points})\ndef {test}(",
+            source,
+        )
     checks.write_text(source)
     if heading:
         nb = folder / "gd_basics.ipynb"
@@ -218,16 +244,25 @@ def test_a_point_value_changes_every_path_alike(tmp_path: Path, monkeypatch) -> 
     data = gradescope.results_json(result)  # what otter's plugin and run_autograder write
     scored = {t["name"].split(" ")[0]: t for t in data["tests"] if "max_score" in t}
     assert scored["q1_step"]["max_score"] == 5 and scored["q1_step"]["score"] == 5
-    source = nbgrader_build.source_notebook(nbformat.read(str(folder / "gd_basics.ipynb"), 4),
-                                            catalog)
-    q1 = [c.metadata["nbgrader"]["points"] for c in source.cells if is_test_cell(c)
-          and c.metadata["nbgrader"]["grade_id"].startswith("hidden__q1_step__")]
+    source = nbgrader_build.source_notebook(
+        nbformat.read(str(folder / "gd_basics.ipynb"), 4), catalog
+    )
+    q1 = [
+        c.metadata["nbgrader"]["points"]
+        for c in source.cells
+        if is_test_cell(c) and c.metadata["nbgrader"]["grade_id"].startswith("hidden__q1_step__")
+    ]
     assert sorted(q1) == [2, 3]
 
 
 def _kit(*args: str, folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder", "--assignment", str(folder),
-                           *args], capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "--assignment", str(folder), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.mark.slow
@@ -241,8 +276,10 @@ def test_a_stale_marker_stops_release_and_grade_naming_both_places(tmp_path: Pat
     subs = tmp_path / "subs"
     subs.mkdir()
     shutil.copy(folder / "gd_basics.ipynb", subs / "a.ipynb")
-    for args in (["release", "--out", str(tmp_path / "out")],
-                 ["grade", str(subs), "--out", str(tmp_path / "grades")]):
+    for args in (
+        ["release", "--out", str(tmp_path / "out")],
+        ["grade", str(subs), "--out", str(tmp_path / "grades")],
+    ):
         proc = _kit(*args, folder=folder)
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert "assignment.toml" in proc.stderr and "test_q1_step.py" in proc.stderr
@@ -253,16 +290,22 @@ def test_a_stale_marker_stops_release_and_grade_naming_both_places(tmp_path: Pat
 def test_a_stale_heading_stops_the_release_naming_the_notebook(tmp_path: Path) -> None:
     folder = copy_fixture(tmp_path)
     _set_points(folder, "q1_step", 4, 5, markers={"test_arrays_pure": 3}, heading=False)
-    with pytest.raises(AssignmentError, match=r"q1_step: .*assignment.toml says 5 points, but "
-                                              r"its heading in .*gd_basics.ipynb says 4"):
+    with pytest.raises(
+        AssignmentError,
+        match=r"q1_step: .*assignment.toml says 5 points, but "
+        r"its heading in .*gd_basics.ipynb says 4",
+    ):
         verify(load(str(folder)))
     assert _kit("release", "--out", str(tmp_path / "out"), folder=folder).returncode == 2
 
 
 def test_collect_checks_reads_the_fixtures_markers() -> None:
     catalog = collect_checks(load(str(FIXTURE)))
-    assert {q: sum(c.points for c in specs) for q, specs in catalog.items()} == \
-        {"q1_step": 4, "q2_descend": 6, "bonus_heavy_ball": 2}
+    assert {q: sum(c.points for c in specs) for q, specs in catalog.items()} == {
+        "q1_step": 4,
+        "q2_descend": 6,
+        "bonus_heavy_ball": 2,
+    }
 
 
 # --------------------------------------------------------------------------- a new assignment
@@ -275,11 +318,23 @@ def test_new_release_and_grade_a_scaffolded_assignment(tmp_path: Path) -> None:
     made, released = SOLUTIONS / new_id, RELEASES / new_id
     env = {k: v for k, v in os.environ.items() if k != ENV and not k.startswith("MAKE")}
     try:
-        proc = subprocess.run([sys.executable, "-m", "autograder", "new", new_id],
-                              capture_output=True, text=True, cwd=REPOSITORY, env=env, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "autograder", "new", new_id],
+            capture_output=True,
+            text=True,
+            cwd=REPOSITORY,
+            env=env,
+            check=False,
+        )
         assert proc.returncode == 0 and made.is_dir(), proc.stdout + proc.stderr
-        proc = subprocess.run(["make", "release", f"ASSIGNMENT={new_id}"], capture_output=True,
-                              text=True, cwd=REPOSITORY, env=env, check=False)
+        proc = subprocess.run(
+            ["make", "release", f"ASSIGNMENT={new_id}"],
+            capture_output=True,
+            text=True,
+            cwd=REPOSITORY,
+            env=env,
+            check=False,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
         notebook = released / f"{new_id}.ipynb"
         assert notebook.is_file() and (released / "public_checks.py").is_file()
@@ -287,9 +342,21 @@ def test_new_release_and_grade_a_scaffolded_assignment(tmp_path: Path) -> None:
         subs.mkdir()
         shutil.copy(notebook, subs / "released.ipynb")
         shutil.copy(made / f"{new_id}.ipynb", subs / "solution.ipynb")
-        proc = subprocess.run(["make", "grade", f"ASSIGNMENT={new_id}", f"SUBMISSIONS={subs}",
-                               f"GRADES={tmp_path / 'grades'}"], capture_output=True, text=True,
-                              cwd=REPOSITORY, env=env, timeout=600, check=False)
+        proc = subprocess.run(
+            [
+                "make",
+                "grade",
+                f"ASSIGNMENT={new_id}",
+                f"SUBMISSIONS={subs}",
+                f"GRADES={tmp_path / 'grades'}",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPOSITORY,
+            env=env,
+            timeout=600,
+            check=False,
+        )
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         with open(tmp_path / "grades" / "grades.csv", newline="") as fh:
             rows = {r["submission"]: r for r in csv.DictReader(fh)}
@@ -305,8 +372,12 @@ def test_new_release_and_grade_a_scaffolded_assignment(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_new_refuses_a_bad_or_taken_id() -> None:
     for bad in ("adam_variants", "1up", "a/b"):
-        proc = subprocess.run([sys.executable, "-m", "autograder", "new", bad],
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "autograder", "new", bad],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert proc.returncode == 2 and "error" in proc.stdout + proc.stderr, bad
 
 
@@ -318,8 +389,11 @@ def named_words(text: str, words: set[str]) -> set[str]:
 
 
 def test_the_generic_modules_name_nothing_of_adam_variants() -> None:
-    words = set(adam.QUESTION_IDS) | set(adam.all_names()) | {"FlipNet", "flipnet",
-                                                               "Rosenbrock", "rosenbrock"}
+    words = (
+        set(adam.QUESTION_IDS)
+        | set(adam.all_names())
+        | {"FlipNet", "flipnet", "Rosenbrock", "rosenbrock"}
+    )
     assert named_words("x = student.call('q4_adam_step')", words) == {"q4_adam_step"}
     found = {}
     for path in sorted((REPOSITORY / "autograder").rglob("*.py")):
@@ -327,6 +401,9 @@ def test_the_generic_modules_name_nothing_of_adam_variants() -> None:
         if hits:
             found[str(path.relative_to(REPOSITORY))] = sorted(hits)
     assert found == {}
-    defaults = {str(p.relative_to(REPOSITORY)) for p in (REPOSITORY / "autograder").rglob("*.py")
-                if "adam_variants" in p.read_text(encoding="utf-8")}
+    defaults = {
+        str(p.relative_to(REPOSITORY))
+        for p in (REPOSITORY / "autograder").rglob("*.py")
+        if "adam_variants" in p.read_text(encoding="utf-8")
+    }
     assert defaults == set()  # the default id comes from the Makefile or the one folder

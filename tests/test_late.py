@@ -30,21 +30,30 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
 def policy(**changes: object) -> LatePolicy:
-    settings = dict(deadline=DEADLINE, grace=timedelta(minutes=15), points=10.0, unit="day",
-                    cap=30.0, cutoff=None)
+    settings = dict(
+        deadline=DEADLINE,
+        grace=timedelta(minutes=15),
+        points=10.0,
+        unit="day",
+        cap=30.0,
+        cutoff=None,
+    )
     settings.update(changes)
     return LatePolicy(**settings)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("late", "expected"), [
-    (-DAY, 0.0),                                   # early
-    (timedelta(minutes=10), 0.0),                  # inside the grace period
-    (timedelta(minutes=15), 0.0),                  # the grace period's last second
-    (timedelta(minutes=16), 10.0),                 # first day started
-    (DAY, 10.0),                                   # exactly one day: one started day
-    (DAY + timedelta(seconds=1), 20.0),            # the second day started
-    (5 * DAY, 30.0),                               # capped
-])
+@pytest.mark.parametrize(
+    ("late", "expected"),
+    [
+        (-DAY, 0.0),  # early
+        (timedelta(minutes=10), 0.0),  # inside the grace period
+        (timedelta(minutes=15), 0.0),  # the grace period's last second
+        (timedelta(minutes=16), 10.0),  # first day started
+        (DAY, 10.0),  # exactly one day: one started day
+        (DAY + timedelta(seconds=1), 20.0),  # the second day started
+        (5 * DAY, 30.0),  # capped
+    ],
+)
 def test_penalty_per_started_day_with_grace_and_cap(late: timedelta, expected: float) -> None:
     lateness = policy().assess(DEADLINE + late)
     assert lateness.penalty == expected and not lateness.not_accepted
@@ -73,15 +82,20 @@ def test_policy_validation_names_the_problem() -> None:
         policy(points=-1.0)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2026-03-14 04:59:00.000000 UTC", datetime(2026, 3, 14, 4, 59, tzinfo=timezone.utc)),
-    ("2026-03-14 05:59:00 +0100", datetime(2026, 3, 14, 4, 59, tzinfo=timezone.utc)),
-    ("2026-03-13T23:59:00-05:00", datetime(2026, 3, 14, 4, 59, tzinfo=timezone.utc)),
-    ("2026-03-14T04:59:00Z", datetime(2026, 3, 14, 4, 59, tzinfo=timezone.utc)),
-    ("2026-03-14 04:59:00", datetime(2026, 3, 14, 4, 59, tzinfo=timezone.utc)),  # naive: UTC
-    ("2026-03-13 23:59:00 America/New_York",
-     datetime(2026, 3, 14, 3, 59, tzinfo=timezone.utc)),  # EDT began on 8 March 2026
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-14 04:59:00.000000 UTC", datetime(2026, 3, 14, 4, 59, tzinfo=timezone.utc)),
+        ("2026-03-14 05:59:00 +0100", datetime(2026, 3, 14, 4, 59, tzinfo=timezone.utc)),
+        ("2026-03-13T23:59:00-05:00", datetime(2026, 3, 14, 4, 59, tzinfo=timezone.utc)),
+        ("2026-03-14T04:59:00Z", datetime(2026, 3, 14, 4, 59, tzinfo=timezone.utc)),
+        ("2026-03-14 04:59:00", datetime(2026, 3, 14, 4, 59, tzinfo=timezone.utc)),  # naive: UTC
+        (
+            "2026-03-13 23:59:00 America/New_York",
+            datetime(2026, 3, 14, 3, 59, tzinfo=timezone.utc),
+        ),  # EDT began on 8 March 2026
+    ],
+)
 def test_timestamp_formats(text: str, expected: datetime) -> None:
     assert timestamps.parse_time(text) == expected
 
@@ -105,41 +119,61 @@ def _nbgrader_layout(subs: Path, student: str, score: float, stamp: str | None) 
 def test_penalty_in_grades_exports_feedback_and_report(tmp_path: Path) -> None:
     subs, out = tmp_path / "submitted", tmp_path / "grades"
     # nbgrader's timestamp.txt (UTC): 04:59 UTC is the deadline itself
-    _nbgrader_layout(subs, "ontime", 1.0, "2026-03-14 05:10:00.000000 UTC")   # 11 min: grace
-    _nbgrader_layout(subs, "oneday", 1.0, "2026-03-14 06:00:00.000000 UTC")   # 1 h late
-    _nbgrader_layout(subs, "small", 0.05, "2026-03-16 06:00:00.000000 UTC")   # 3 days, 5 pts
+    _nbgrader_layout(subs, "ontime", 1.0, "2026-03-14 05:10:00.000000 UTC")  # 11 min: grace
+    _nbgrader_layout(subs, "oneday", 1.0, "2026-03-14 06:00:00.000000 UTC")  # 1 h late
+    _nbgrader_layout(subs, "small", 0.05, "2026-03-16 06:00:00.000000 UTC")  # 3 days, 5 pts
     gradescope = subs / "gs" / "adam_variants"
     gradescope.mkdir(parents=True)
     (gradescope / NOTEBOOK_NAME).write_text(notebook("score=0.5"))
-    (subs / "gs" / "submission_metadata.json").write_text(json.dumps(
-        {"id": 1, "created_at": "2026-03-15T08:00:00.000000-07:00"}))  # 1 d 10 h late
+    (subs / "gs" / "submission_metadata.json").write_text(
+        json.dumps({"id": 1, "created_at": "2026-03-15T08:00:00.000000-07:00"})
+    )  # 1 d 10 h late
     _nbgrader_layout(subs, "fromcsv", 1.0, "2026-03-20 00:00:00 UTC")  # the CSV wins
     (subs / "flat.ipynb").write_text(notebook("score=1"))  # no time anywhere
     times = tmp_path / "times.csv"
     times.write_text("submission,submitted_at\nfromcsv,2026-03-13T20:00:00-05:00\n")
     console = io.StringIO()
-    summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=console,
-                              late_policy=policy(), timestamps_csv=times)
-    expected = {"ontime": (CORE, 0.0), "oneday": (CORE - 10, 10.0), "small": (0.0, 5.0),
-                "gs": (CORE / 2 - 20, 20.0), "fromcsv": (CORE, 0.0), "flat": (CORE, 0.0)}
+    summary = batch.run_batch(
+        subs,
+        out,
+        jobs=2,
+        grade_fn=STANDIN,
+        stream=console,
+        late_policy=policy(),
+        timestamps_csv=times,
+    )
+    expected = {
+        "ontime": (CORE, 0.0),
+        "oneday": (CORE - 10, 10.0),
+        "small": (0.0, 5.0),
+        "gs": (CORE / 2 - 20, 20.0),
+        "fromcsv": (CORE, 0.0),
+        "flat": (CORE, 0.0),
+    }
     _, rows = read_csv(out / "grades.csv")
     got = {r["submission"]: (float(r["total"]), float(r["late_penalty"])) for r in rows}
     assert got == expected
     messages = {r["submission"]: r["message"] for r in rows}
-    assert messages["gs"].startswith("submitted 1 d 10 h 1 min after the deadline: 20 points "
-                                     "off")
+    assert messages["gs"].startswith("submitted 1 d 10 h 1 min after the deadline: 20 points off")
     assert messages["ontime"] == ""
     # the console's line per submission is the final grade, the late penalty taken off
-    lines = {line.split(":")[0].split()[-1]: line for line in console.getvalue().splitlines()
-             if line.startswith("graded ")}
-    assert f"gs: Core {CORE / 2:g} / {CORE} · late −20 → {CORE / 2 - 20:g} / {CORE}" \
-        in lines["gs"]
+    lines = {
+        line.split(":")[0].split()[-1]: line
+        for line in console.getvalue().splitlines()
+        if line.startswith("graded ")
+    }
+    assert f"gs: Core {CORE / 2:g} / {CORE} · late −20 → {CORE / 2 - 20:g} / {CORE}" in lines["gs"]
     assert sorted(summary.late) == ["gs", "oneday", "small"]
     assert any("for 1 submission (counted as on time): flat" in w for w in summary.warnings)
     sources = {r["submission"]: r["source"] for r in read_csv(out / "submission_times.csv")[1]}
-    assert sources == {"ontime": "timestamp.txt", "oneday": "timestamp.txt",
-                       "small": "timestamp.txt", "gs": "submission_metadata.json",
-                       "fromcsv": "timestamps.csv", "flat": ""}
+    assert sources == {
+        "ontime": "timestamp.txt",
+        "oneday": "timestamp.txt",
+        "small": "timestamp.txt",
+        "gs": "submission_metadata.json",
+        "fromcsv": "timestamps.csv",
+        "flat": "",
+    }
     page = parse_html((out / "feedback" / "gs.html").read_text(encoding="utf-8"))
     visible = " ".join(" ".join(page.text).split())
     assert f"Core {CORE / 2:g} / {CORE} · late −20 → {CORE / 2 - 20:g} / {CORE}" in visible
@@ -152,8 +186,9 @@ def test_penalty_in_grades_exports_feedback_and_report(tmp_path: Path) -> None:
         assert name in report
     text, _ = export.export(out, "csv", policy=policy())
     exported = {r["student"]: r for r in read_csv_text(text)}
-    assert {k: (float(r["total"]), float(r["late_penalty"])) for k, r in exported.items()} \
-        == expected
+    assert {
+        k: (float(r["total"]), float(r["late_penalty"])) for k, r in exported.items()
+    } == expected
     canvas, _ = export.export(out, "canvas", policy=policy())
     grades = {r["SIS Login ID"]: r["adam_variants"] for r in read_csv_text(canvas)[1:]}
     assert float(grades["gs"]) == CORE / 2 - 20
@@ -176,13 +211,20 @@ def _assignment_with_late(folder: Path, late: str):
 
 
 def test_the_policy_is_read_from_the_assignment_file(tmp_path: Path) -> None:
-    read = LatePolicy.from_assignment(_assignment_with_late(tmp_path / "a" / "gd_basics", (
-        'deadline = "2026-03-13T23:59:00-05:00"\npenalty_unit = "hour"\npenalty_points = 2\n'
-        "cutoff_hours = 48\ngrace_minutes = 30\n")).late)
+    read = LatePolicy.from_assignment(
+        _assignment_with_late(
+            tmp_path / "a" / "gd_basics",
+            (
+                'deadline = "2026-03-13T23:59:00-05:00"\npenalty_unit = "hour"\npenalty_points = 2\n'
+                "cutoff_hours = 48\ngrace_minutes = 30\n"
+            ),
+        ).late
+    )
     assert read.deadline == DEADLINE and read.unit == "hour" and read.points == 2.0
     assert read.cutoff == 48 * HOUR and read.grace == timedelta(minutes=30)
-    never = _assignment_with_late(tmp_path / "b" / "gd_basics",
-                                  'deadline = "2026-03-13T23:59:00-05:00"\ncutoff_hours = -1\n')
+    never = _assignment_with_late(
+        tmp_path / "b" / "gd_basics", 'deadline = "2026-03-13T23:59:00-05:00"\ncutoff_hours = -1\n'
+    )
     assert LatePolicy.from_assignment(never.late).cutoff is None
     naive = _assignment_with_late(tmp_path / "c" / "gd_basics", 'deadline = "2026-03-13 23:59"\n')
     with pytest.raises(ValueError, match="UTC offset"):

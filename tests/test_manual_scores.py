@@ -33,22 +33,25 @@ def test_free_response_maximum_is_set_in_the_contract() -> None:
             manual.parse_score(bad)
 
 
-def test_bad_rows_are_rejected_by_row_and_the_rest_merges(tmp_path: Path,
-                                                          fixed_checks: None) -> None:
+def test_bad_rows_are_rejected_by_row_and_the_rest_merges(
+    tmp_path: Path, fixed_checks: None
+) -> None:
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()
     fractions = {"ann": 1.0, "ben": 0.5, "cat": 0.5, "dan": 0.25, "eve": 0.0}
     for name, fraction in fractions.items():
         (subs / f"{name}.ipynb").write_text(notebook(f"score={fraction}"))
     batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
-    staff = ("submission,answer,score,comment\n"      # row 1
-             "ann,a,4,good\n"                          # row 2: counts
-             "ben,b,1000,typo\n"                       # row 3: out of range
-             "cat,c,lots,\n"                           # row 4: not a number
-             "zed,z,3,\n"                              # row 5: nobody is called zed
-             "ann,a,1,second thoughts\n"               # row 6: a duplicate of row 2
-             f"dan,d,{FREE_RESPONSE_POINTS},\n"        # row 7: the maximum counts
-             "eve,e,-2,\n")                            # row 8: negative
+    staff = (
+        "submission,answer,score,comment\n"  # row 1
+        "ann,a,4,good\n"  # row 2: counts
+        "ben,b,1000,typo\n"  # row 3: out of range
+        "cat,c,lots,\n"  # row 4: not a number
+        "zed,z,3,\n"  # row 5: nobody is called zed
+        "ann,a,1,second thoughts\n"  # row 6: a duplicate of row 2
+        f"dan,d,{FREE_RESPONSE_POINTS},\n"  # row 7: the maximum counts
+        "eve,e,-2,\n"
+    )  # row 8: negative
     (out / "manual.csv").write_text(staff, encoding="utf-8")
     summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     assert summary.graded == []  # merging scores runs nothing again
@@ -60,8 +63,7 @@ def test_bad_rows_are_rejected_by_row_and_the_rest_merges(tmp_path: Path,
     assert "'zed'" in by_row["5"] and "row 2" in by_row["6"]
     _, rows = read_csv(out / "grades.csv")
     by = {r["submission"]: r for r in rows}
-    expected_free = {"ann": "4", "ben": "", "cat": "", "dan": str(FREE_RESPONSE_POINTS),
-                     "eve": ""}
+    expected_free = {"ann": "4", "ben": "", "cat": "", "dan": str(FREE_RESPONSE_POINTS), "eve": ""}
     assert {k: r["free_response"] for k, r in by.items()} == expected_free
     for name, fraction in fractions.items():
         free = float(expected_free[name] or 0)
@@ -77,8 +79,13 @@ def test_bad_rows_are_rejected_by_row_and_the_rest_merges(tmp_path: Path,
 
 def test_manual_csv_never_writes_a_formula(tmp_path: Path) -> None:
     path = tmp_path / "manual.csv"
-    answers = {"=HYPERLINK(1)": "=cmd|' /C calc'!A0", "+1": "-2+3", "@SUM": "@A1",
-               "-rm": "\tTAB", "plain": "Decay is decoupled from the moments."}
+    answers = {
+        "=HYPERLINK(1)": "=cmd|' /C calc'!A0",
+        "+1": "-2+3",
+        "@SUM": "@A1",
+        "-rm": "\tTAB",
+        "plain": "Decay is decoupled from the moments.",
+    }
     manual.update_manual(path, answers)
     raw = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
     assert raw[0] == ["submission", "answer", "score"]
@@ -90,7 +97,9 @@ def test_manual_csv_never_writes_a_formula(tmp_path: Path) -> None:
     assert written["plain"] == "Decay is decoupled from the moments."
     # staff score two rows in a spreadsheet: the guarded ids still name the submissions
     text = path.read_text(encoding="utf-8")
-    text = text.replace("'=HYPERLINK(1),'=cmd|' /C calc'!A0,", "'=HYPERLINK(1),'=cmd|' /C calc'!A0,3")
+    text = text.replace(
+        "'=HYPERLINK(1),'=cmd|' /C calc'!A0,", "'=HYPERLINK(1),'=cmd|' /C calc'!A0,3"
+    )
     text = text.replace("'@SUM,'@A1,", "'@SUM,'@A1,2")
     path.write_text(text, encoding="utf-8")
     scores, warnings = manual.load_scores(path, set(answers))
@@ -107,18 +116,31 @@ def test_formula_ids_through_the_batch(tmp_path: Path) -> None:
         (subs / f"{name}.ipynb").write_text(notebook("score=1"))
     batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     for file in ("manual.csv", "grades.csv", "gradebook.csv"):
-        rows = list(csv.reader(io.StringIO((out / file).read_text(encoding="utf-8"),
-                                           newline="")))
+        rows = list(csv.reader(io.StringIO((out / file).read_text(encoding="utf-8"), newline="")))
         cells = [c for row in rows[1:] for c in row]
-        assert not [c for c in cells if c.startswith(("=", "+", "@")) or
-                    (c.startswith("-") and not c[1:2].isdigit())], (file, cells)
-    text = (out / "manual.csv").read_text(encoding="utf-8").replace(
-        "'@evil,Because decay is decoupled (@evil).,", "'@evil,Because decay is decoupled "
-        "(@evil).,2")
+        assert not [
+            c
+            for c in cells
+            if c.startswith(("=", "+", "@")) or (c.startswith("-") and not c[1:2].isdigit())
+        ], (file, cells)
+    text = (
+        (out / "manual.csv")
+        .read_text(encoding="utf-8")
+        .replace(
+            "'@evil,Because decay is decoupled (@evil).,",
+            "'@evil,Because decay is decoupled (@evil).,2",
+        )
+    )
     (out / "manual.csv").write_text(text, encoding="utf-8")
     batch.run_batch(subs, out, jobs=1, grade_fn=STANDIN, stream=DEVNULL)
     _, rows = read_csv(out / "grades.csv")
     assert {r["submission"]: float(r["total"]) for r in rows} == {
-        "'=1+1": CORE, "'@evil": CORE, "'-minus": CORE}
+        "'=1+1": CORE,
+        "'@evil": CORE,
+        "'-minus": CORE,
+    }
     assert {r["submission"]: float(r["extra_credit"]) for r in rows} == {
-        "'=1+1": 0, "'@evil": 2, "'-minus": 0}
+        "'=1+1": 0,
+        "'@evil": 2,
+        "'-minus": 0,
+    }

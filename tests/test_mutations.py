@@ -33,7 +33,11 @@ def test_mutants_are_many_distinct_and_named():
 def test_reaching_questions_follows_calls():
     source = MUTANTS[0].source()
     assert reaching_questions(source, "adam_step") == [
-        "q4_adam_step", "q5_adam_trace", "q6_weight_decay", "q7_rosenbrock"]
+        "q4_adam_step",
+        "q5_adam_trace",
+        "q6_weight_decay",
+        "q7_rosenbrock",
+    ]
     assert reaching_questions(source, "train_flipnet") == ["q8_flipnet"]
 
 
@@ -41,24 +45,30 @@ FAST_TIER = ("adam_t_off_by_one", "bias_correction_missing")
 """The mutants ``make test`` grades; ``make test-all`` grades every one."""
 
 
-@pytest.mark.parametrize("mutant", [
-    pytest.param(m, id=m.id, marks=() if m.id in FAST_TIER else pytest.mark.slow)
-    for m in MUTANTS])
+@pytest.mark.parametrize(
+    "mutant",
+    [
+        pytest.param(m, id=m.id, marks=() if m.id in FAST_TIER else pytest.mark.slow)
+        for m in MUTANTS
+    ],
+)
 def test_mutant_loses_the_same_points_under_every_seed_in_its_own_question_only(mutant: Mutant):
     outcome = grade_mutant(mutant)
     assert outcome.caught, f"{mutant.id} survived: {outcome.points}"
     assert outcome.seed_independent, {s: p[mutant.question] for s, p in outcome.points.items()}
     assert not outcome.lost_elsewhere, (outcome.lost_elsewhere, outcome.messages)
     assert outcome.naming == "right", (outcome.labels, outcome.messages)
-    named = [m for m in outcome.messages if m.startswith(f"{mutant.question}/")
-             and "known mistake" in m]
+    named = [
+        m for m in outcome.messages if m.startswith(f"{mutant.question}/") and "known mistake" in m
+    ]
     assert len(named) == 1, outcome.messages  # named once, the other checks refer to it
 
 
 def test_student_mutants_are_many_distinct_and_cover_every_question():
     assert len(STUDENT_MUTANTS) >= 40
     assert len({m.id for m in STUDENT_MUTANTS} | {m.id for m in MUTANTS}) == len(
-        STUDENT_MUTANTS) + len(MUTANTS)
+        STUDENT_MUTANTS
+    ) + len(MUTANTS)
     assert {m.diagnosis for m in STUDENT_MUTANTS} - {""} <= set(mistakes.DIAGNOSES)
     assert {m.question for m in STUDENT_MUTANTS} >= set(contract.QUESTION_IDS) - {"q11_concepts"}
     named = [m for m in STUDENT_MUTANTS if m.diagnosis]

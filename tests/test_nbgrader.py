@@ -44,8 +44,10 @@ SUBMISSIONS_DIR = Path(__file__).resolve().parent.parent / "submissions"
 
 
 def _tiny_catalog() -> dict[str, list[CheckSpec]]:
-    return {qid: [CheckSpec(qid, "test_a", 1.0), CheckSpec(qid, "test_b[x]", POINTS[qid] - 1.0)]
-            for qid in QUESTION_IDS}
+    return {
+        qid: [CheckSpec(qid, "test_a", 1.0), CheckSpec(qid, "test_b[x]", POINTS[qid] - 1.0)]
+        for qid in QUESTION_IDS
+    }
 
 
 # --------------------------------------------------------------------------- fast tests
@@ -55,15 +57,20 @@ def test_source_notebook_cells():
     solution = nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4)
     nb = nbb.source_notebook(solution, _tiny_catalog())
     tests = [c for c in nb.cells if is_test_cell(c)]
-    assert len(tests) == 2 * len(QUESTION_IDS) and nb.cells[-len(tests):] == tests
+    assert len(tests) == 2 * len(QUESTION_IDS) and nb.cells[-len(tests) :] == tests
     for cell in tests:
         meta = cell.metadata["nbgrader"]
         assert meta["locked"] and meta["grade_id"].startswith("hidden__")
         assert cell.source.startswith("### BEGIN HIDDEN TESTS\nraise RuntimeError(")
         assert "autograder" not in cell.source  # no grader module named in a student's notebook
-    per_q = {qid: sum(c.metadata["nbgrader"]["points"] for c in tests
-                      if c.metadata["nbgrader"]["grade_id"].startswith(f"hidden__{qid}__"))
-             for qid in QUESTION_IDS}
+    per_q = {
+        qid: sum(
+            c.metadata["nbgrader"]["points"]
+            for c in tests
+            if c.metadata["nbgrader"]["grade_id"].startswith(f"hidden__{qid}__")
+        )
+        for qid in QUESTION_IDS
+    }
     assert per_q == {qid: 0 if qid == "bonus_variants" else p for qid, p in POINTS.items()}
     others = [c for c in nb.cells if not is_test_cell(c)]
     assert [c.source for c in others] == [c.source for c in solution.cells]
@@ -73,8 +80,9 @@ def test_source_notebook_cells():
 
 
 def test_conversion_keeps_student_cells_and_appends_tests():
-    release = nbb.source_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4),
-                                  _tiny_catalog())
+    release = nbb.source_notebook(
+        nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4), _tiny_catalog()
+    )
     student = nbformat.read(str(RELEASED_NOTEBOOK), as_version=4)
     student.cells.insert(5, nbformat.v4.new_code_cell("extra = 1"))
     del student.cells[20]
@@ -85,8 +93,11 @@ def test_conversion_keeps_student_cells_and_appends_tests():
     assert [c.source for c in converted.cells[:n]] == [c.source for c in student.cells]
     assert all(is_test_cell(c) for c in converted.cells[n:])
     assert len(converted.cells) == n + 2 * len(QUESTION_IDS)
-    free = [c for c in converted.cells if c.metadata.get("nbgrader", {}).get("grade")
-            and c.cell_type == "markdown"]
+    free = [
+        c
+        for c in converted.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "markdown"
+    ]
     assert len(free) == 1 and "free_response" in free[0].metadata.get("tags", [])
     nbformat.validate(converted)
     assert nbb.to_nbgrader_submission(converted, release).cells == converted.cells
@@ -127,8 +138,11 @@ def course(tmp_path_factory) -> dict:
     course = nbb.build_nbgrader_course(tmp_path_factory.mktemp("nbgrader") / "course")
     with open(course / "nbgrader_config.py", "a") as fh:
         fh.write(f"c.SandboxExecute.seed = {SEED}\n")
-    notebooks = {**SAMPLES, "broken_syntax": SUBMISSIONS_DIR / "broken_syntax.ipynb",
-                 **_variants(tmp_path_factory.mktemp("variants"))}
+    notebooks = {
+        **SAMPLES,
+        "broken_syntax": SUBMISSIONS_DIR / "broken_syntax.ipynb",
+        **_variants(tmp_path_factory.mktemp("variants")),
+    }
     for name, path in notebooks.items():
         nbb.submit(course, name, path)
     pasted = course / "submitted" / "pasted" / ASSIGNMENT_ID / NOTEBOOK_NAME
@@ -142,12 +156,18 @@ def course(tmp_path_factory) -> dict:
     t0 = time.monotonic()
     log = nbb.autograde(course)
     seconds = time.monotonic() - t0
-    sys.stderr.write(f"\nnbgrader autograde: {seconds:.1f} s for {len(notebooks)} submissions "
-                     f"({seconds / len(notebooks):.1f} s each)\n")
+    sys.stderr.write(
+        f"\nnbgrader autograde: {seconds:.1f} s for {len(notebooks)} submissions "
+        f"({seconds / len(notebooks):.1f} s each)\n"
+    )
     feedback = nbb.run_nbgrader(course, "generate_feedback", ASSIGNMENT_ID, "--force")
     nbb.run_nbgrader(course, "export")
-    return {"dir": course, "log": log.stdout + log.stderr, "notebooks": notebooks,
-            "feedback_log": feedback.stdout + feedback.stderr}
+    return {
+        "dir": course,
+        "log": log.stdout + log.stderr,
+        "notebooks": notebooks,
+        "feedback_log": feedback.stdout + feedback.stderr,
+    }
 
 
 @pytest.mark.slow
@@ -156,8 +176,9 @@ def test_course_layout_and_points(course):
     catalog = collect_checks()
     source = nbformat.read(str(course_dir / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
     tests = [c for c in source.cells if is_test_cell(c)]
-    assert [c.metadata["nbgrader"]["grade_id"] for c in tests] == \
-        [grade_id(qid, n) for qid in QUESTION_IDS for n in range(1, len(catalog[qid]) + 1)]
+    assert [c.metadata["nbgrader"]["grade_id"] for c in tests] == [
+        grade_id(qid, n) for qid in QUESTION_IDS for n in range(1, len(catalog[qid]) + 1)
+    ]
     names = {c.name.split("[")[0] for checks in catalog.values() for c in checks}
     pages = [p.read_text() for p in (course_dir / "feedback").glob("*/*/*.html")]
     assert pages and not [n for n in names for page in pages if n in page]  # numbered ids
@@ -191,12 +212,15 @@ def test_points_match_the_native_engine(course):
 
 @pytest.mark.slow
 def test_export_has_the_kits_maximum_and_the_bonus_as_extra_credit(course):
-    rows = {r["student_id"]: r for r in
-            csv.DictReader(io.StringIO((course["dir"] / "grades.csv").read_text()))}
+    rows = {
+        r["student_id"]: r
+        for r in csv.DictReader(io.StringIO((course["dir"] / "grades.csv").read_text()))
+    }
     assert {float(r["max_score"]) for r in rows.values()} == {100.0}
     correct = native_result(str(SAMPLES["correct"]))["points"]
     assert float(rows["correct"]["score"]) == pytest.approx(
-        sum(p for q, p in correct.items() if q not in BONUS_IDS))
+        sum(p for q, p in correct.items() if q not in BONUS_IDS)
+    )
 
 
 @pytest.mark.slow
@@ -205,31 +229,49 @@ def test_a_failing_core_is_never_full_in_formgrader_and_a_syntax_error_is_named(
     export, not 100 / 100; its notebook carries core 90 and extra credit 10. The
     broken-syntax sample's q3 test cells say which cell has a syntax error and its line.
     autograde and generate_feedback print no Python warning."""
-    rows = {r["student_id"]: r for r in
-            csv.DictReader(io.StringIO((course["dir"] / "grades.csv").read_text()))}
+    rows = {
+        r["student_id"]: r
+        for r in csv.DictReader(io.StringIO((course["dir"] / "grades.csv").read_text()))
+    }
     assert float(rows["no_bias_correction"]["score"]) == CORE_POINTS - 10
     assert float(rows["no_bias_correction"]["max_score"]) == CORE_POINTS
     meta = _autograded(course, "no_bias_correction").metadata["autograder"]
     assert (meta["core"], meta["extra_credit"]) == (CORE_POINTS - 10, BONUS_POINTS)
-    assert meta["headline"] == f"Core {CORE_POINTS - 10} / {CORE_POINTS} · extra credit " \
-                               f"+{BONUS_POINTS}"
+    assert (
+        meta["headline"] == f"Core {CORE_POINTS - 10} / {CORE_POINTS} · extra credit "
+        f"+{BONUS_POINTS}"
+    )
     syntax = _autograded(course, "broken_syntax")
-    q3 = [c for c in syntax.cells if is_test_cell(c)
-          and c.metadata["nbgrader"]["grade_id"].startswith("hidden__q3_rmsprop__")]
-    assert q3 and all("the cell defining `rmsprop_step` has a syntax error (line 1: "
-                      "expected ':')" in c.outputs[0]["evalue"] for c in q3)
+    q3 = [
+        c
+        for c in syntax.cells
+        if is_test_cell(c) and c.metadata["nbgrader"]["grade_id"].startswith("hidden__q3_rmsprop__")
+    ]
+    assert q3 and all(
+        "the cell defining `rmsprop_step` has a syntax error (line 1: "
+        "expected ':')" in c.outputs[0]["evalue"]
+        for c in q3
+    )
     for log in (course["log"], course["feedback_log"]):
         assert "Warning" not in log, [line for line in log.splitlines() if "Warning" in line]
         assert "not recognized" not in log and "IPython parent" not in log
-    page = course["dir"] / "feedback" / "broken_syntax" / ASSIGNMENT_ID / \
-        f"{Path(NOTEBOOK_NAME).stem}.html"
-    assert "has a syntax error (line 1: expected &#39;:&#39;)" in page.read_text() or \
-        "has a syntax error (line 1: expected ':')" in page.read_text()
+    page = (
+        course["dir"]
+        / "feedback"
+        / "broken_syntax"
+        / ASSIGNMENT_ID
+        / f"{Path(NOTEBOOK_NAME).stem}.html"
+    )
+    assert (
+        "has a syntax error (line 1: expected &#39;:&#39;)" in page.read_text()
+        or "has a syntax error (line 1: expected ':')" in page.read_text()
+    )
 
 
 def _autograded(course: dict, name: str) -> nbformat.NotebookNode:
-    return nbformat.read(str(course["dir"] / "autograded" / name / ASSIGNMENT_ID /
-                             NOTEBOOK_NAME), as_version=4)
+    return nbformat.read(
+        str(course["dir"] / "autograded" / name / ASSIGNMENT_ID / NOTEBOOK_NAME), as_version=4
+    )
 
 
 @pytest.mark.slow
@@ -250,9 +292,15 @@ def test_feedback_shows_diagnoses_and_no_hidden_tests(course):
     for name in ("adamw_as_l2", "no_bias_correction", "broken_syntax"):
         if name not in SAMPLES:
             continue
-        page = course["dir"] / "feedback" / name / ASSIGNMENT_ID / f"{Path(NOTEBOOK_NAME).stem}.html"
+        page = (
+            course["dir"] / "feedback" / name / ASSIGNMENT_ID / f"{Path(NOTEBOOK_NAME).stem}.html"
+        )
         visible = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
-        failed = [c for q in native_result(str(SAMPLES[name]))["questions"].values()
-                  for c in q.checks if not c.passed]
+        failed = [
+            c
+            for q in native_result(str(SAMPLES[name]))["questions"].values()
+            for c in q.checks
+            if not c.passed
+        ]
         for check in failed:
             assert check.message.splitlines()[0] in visible, (name, check.name)

@@ -38,23 +38,45 @@ def otter_zip(tmp_path_factory) -> Path:
 def otter_run(zip_path: Path, notebook: Path, outdir: Path) -> dict:
     t0 = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "otter", "run", "-a", str(zip_path), str(notebook),
-         "-o", str(outdir), "--no-logo"], capture_output=True, text=True, timeout=900,
-        check=False)
+        [
+            sys.executable,
+            "-m",
+            "otter",
+            "run",
+            "-a",
+            str(zip_path),
+            str(notebook),
+            "-o",
+            str(outdir),
+            "--no-logo",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     results = outdir / "results.json"
     assert results.is_file(), f"otter run wrote no results:\n{(proc.stdout + proc.stderr)[-3000:]}"
     text = results.read_text()
-    return {"json": json.loads(text), "text": text, "log": proc.stdout + proc.stderr,
-            "seconds": time.monotonic() - t0}
+    return {
+        "json": json.loads(text),
+        "text": text,
+        "log": proc.stdout + proc.stderr,
+        "seconds": time.monotonic() - t0,
+    }
 
 
 @pytest.fixture(scope="module")
 def otter_results(otter_zip, tmp_path_factory) -> dict[str, dict]:
     """``otter run`` on every sample: name -> parsed results.json (plus its raw text)."""
-    out = {name: otter_run(otter_zip, path, tmp_path_factory.mktemp(f"otter-{name}"))
-           for name, path in SAMPLES.items()}
-    sys.stderr.write("\notter run seconds per submission: "
-                     f"{ {k: round(v['seconds'], 1) for k, v in out.items()} }\n")
+    out = {
+        name: otter_run(otter_zip, path, tmp_path_factory.mktemp(f"otter-{name}"))
+        for name, path in SAMPLES.items()
+    }
+    sys.stderr.write(
+        "\notter run seconds per submission: "
+        f"{ {k: round(v['seconds'], 1) for k, v in out.items()} }\n"
+    )
     return out
 
 
@@ -72,11 +94,16 @@ def test_zip_holds_the_plugin_the_kit_and_a_lean_setup(otter_zip):
         requirements = zf.read("requirements.txt").decode()
         tests = {qid: zf.read(f"tests/{qid}.py").decode() for qid in QUESTION_IDS}
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
-    assert config["plugins"] == [{PLUGIN: {"visibility": "visible", "assignment": ASSIGNMENT_ID,
-                                           "seed": SEED}}]
-    for needed in ("kit/autograder/sandbox/jail.py", "kit/autograder/checks/run_checks.py",
-                   "kit/solutions/adam_variants/checks/test_q4_adam_step.py", "kit/pyproject.toml",
-                   "kit/solutions/adam_variants/adam_variants.ipynb"):
+    assert config["plugins"] == [
+        {PLUGIN: {"visibility": "visible", "assignment": ASSIGNMENT_ID, "seed": SEED}}
+    ]
+    for needed in (
+        "kit/autograder/sandbox/jail.py",
+        "kit/autograder/checks/run_checks.py",
+        "kit/solutions/adam_variants/checks/test_q4_adam_step.py",
+        "kit/pyproject.toml",
+        "kit/solutions/adam_variants/adam_variants.ipynb",
+    ):
         assert needed in names, needed
     assert not any(n.startswith("files/") for n in names)  # nothing beside the submission
     for text in tests.values():  # placeholders: no check is in a test file
@@ -154,9 +181,11 @@ def test_failure_output_is_the_diagnosis(otter_results):
 
 def test_an_endless_notebook_ends_within_the_engines_limits(tmp_path_factory):
     """otter's own runner has no limit; the sandbox's apply (here a short cell limit)."""
-    quick = otter_build.build_otter_zip(tmp_path_factory.mktemp("quick"), seed=SEED,
-                                        limits={"cell_timeout": 3, "call_timeout": 3,
-                                                "total_timeout": 90})
+    quick = otter_build.build_otter_zip(
+        tmp_path_factory.mktemp("quick"),
+        seed=SEED,
+        limits={"cell_timeout": 3, "call_timeout": 3, "total_timeout": 90},
+    )
     res = otter_run(quick, CORPUS / "loop_top.ipynb", tmp_path_factory.mktemp("loop"))
     points = _points(res["json"])
     assert points["q1_baselines"] == POINTS["q1_baselines"]  # what survives is credited
@@ -172,13 +201,16 @@ def test_the_summary_is_the_headline_never_a_full_score(otter_results):
     assert "Core 90 / 100 · extra credit +10" in log
     assert otter_results["no_bias_correction"]["json"]["score"] == 90
     for name, res in otter_results.items():
-        assert "Warning" not in res["log"], (name, [line for line in res["log"].splitlines()
-                                                   if "Warning" in line])
+        assert "Warning" not in res["log"], (
+            name,
+            [line for line in res["log"].splitlines() if "Warning" in line],
+        )
 
 
 def test_a_syntax_error_is_named_with_its_line(otter_zip, tmp_path):
     res = otter_run(otter_zip, ROOT / "submissions" / "broken_syntax.ipynb", tmp_path)
     q3 = next(t for t in res["json"]["tests"] if t["name"].startswith("q3_rmsprop"))
-    assert "the cell defining `rmsprop_step` has a syntax error (line 1: expected ':')" \
-        in q3["output"]
+    assert (
+        "the cell defining `rmsprop_step` has a syntax error (line 1: expected ':')" in q3["output"]
+    )
     assert "Core 92 / 100" in res["log"]

@@ -53,8 +53,9 @@ def _mistake_notebook() -> nbformat.NotebookNode:
     changed = False
     for cell in nb.cells:
         if cell.cell_type == "code" and "def adam_step(" in cell.source:
-            new = re.sub(r"m_hat = m_new / bias_correction\(beta1, t\)", "m_hat = m_new",
-                         cell.source)
+            new = re.sub(
+                r"m_hat = m_new / bias_correction\(beta1, t\)", "m_hat = m_new", cell.source
+            )
             new = re.sub(r"v_hat = v_new / bias_correction\(beta2, t\)", "v_hat = v_new", new)
             changed = new != cell.source
             cell.source = new
@@ -65,13 +66,15 @@ def _mistake_notebook() -> nbformat.NotebookNode:
 @functools.lru_cache(maxsize=1)
 def samples() -> dict[str, Path]:
     """Sample submissions by name: A's files where present, stand-ins otherwise."""
-    found = {n: SUBMISSIONS_DIR / f"{n}.ipynb" for n in SAMPLE_NAMES
-             if (SUBMISSIONS_DIR / f"{n}.ipynb").is_file()}
+    found = {
+        n: SUBMISSIONS_DIR / f"{n}.ipynb"
+        for n in SAMPLE_NAMES
+        if (SUBMISSIONS_DIR / f"{n}.ipynb").is_file()
+    }
     tmp = Path(tempfile.mkdtemp(prefix="adam-e-samples-"))
     if "correct" not in found:
         found["correct"] = tmp / "correct.ipynb"
-        nbformat.write(nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4),
-                       str(found["correct"]))
+        nbformat.write(nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4), str(found["correct"]))
     if "blank" not in found:
         found["blank"] = tmp / "blank.ipynb"
         if RELEASED_NOTEBOOK.is_file():
@@ -79,8 +82,9 @@ def samples() -> dict[str, Path]:
         else:
             from autograder.assignment.release import release_notebook
 
-            nbformat.write(release_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), 4)),
-                           str(found["blank"]))
+            nbformat.write(
+                release_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), 4)), str(found["blank"])
+            )
     if "no_bias_correction" not in found and "adamw_as_l2" not in found:
         found["no_bias_correction"] = tmp / "no_bias_correction.ipynb"
         nbformat.write(_mistake_notebook(), str(found["no_bias_correction"]))
@@ -186,14 +190,25 @@ def leaks(text: str, submission: Path | None = None) -> list[str]:
     own = set()
     if submission is not None:
         own = {line.strip() for line in _visible_text(submission.read_text()).splitlines()}
-        own |= {line.strip() for cell in nbformat.read(str(submission), 4).cells
-                for line in cell.source.splitlines()}
-    found = [f"line: {line}" for line in hidden_lines()
-             if line in visible and line not in own and re.search(rf"(?<![\w.]){re.escape(line)}[ \t]*$", visible, re.M)]
+        own |= {
+            line.strip()
+            for cell in nbformat.read(str(submission), 4).cells
+            for line in cell.source.splitlines()
+        }
+    found = [
+        f"line: {line}"
+        for line in hidden_lines()
+        if line in visible
+        and line not in own
+        and re.search(rf"(?<![\w.]){re.escape(line)}[ \t]*$", visible, re.M)
+    ]
     if "def test_" in visible:
         found.append("def test_")
-    found += [f"number: {n}" for n in hidden_numbers()
-              if re.search(rf"(?<![\d.]){re.escape(n)}(?!\d)", visible)]
+    found += [
+        f"number: {n}"
+        for n in hidden_numbers()
+        if re.search(rf"(?<![\d.]){re.escape(n)}(?!\d)", visible)
+    ]
     return found
 
 
@@ -210,13 +225,20 @@ def test_leak_detector_finds_hidden_source_and_numbers():
 
 
 def test_catalog_checks_points_against_the_contract():
-    rows = [{"nodeid": f"t::{q}", "name": "test_all", "points": p, "question": q}
-            for q, p in POINTS.items()]
+    rows = [
+        {"nodeid": f"t::{q}", "name": "test_all", "points": p, "question": q}
+        for q, p in POINTS.items()
+    ]
     catalog = catalog_from_rows(rows)
     assert [c.points for c in catalog["q4_adam_step"]] == [14.0]
     rows[3]["points"] = 13
     with pytest.raises(CatalogError, match="q4_adam_step"):
         catalog_from_rows(rows)
-    rows[3] = {"nodeid": "t::x", "name": "test_x", "points": 14, "question": None,
-               "module": "checks.test_q4_adam_step"}
+    rows[3] = {
+        "nodeid": "t::x",
+        "name": "test_x",
+        "points": 14,
+        "question": None,
+        "module": "checks.test_q4_adam_step",
+    }
     assert catalog_from_rows(rows)["q4_adam_step"][0].name == "test_x"

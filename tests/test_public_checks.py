@@ -45,7 +45,8 @@ def test_the_scratch_example_agrees_with_torch_and_the_replay():
     grader's replay of AdamW (what KNOWN's mistakes are variants of) agree."""
     example = public_checks.SCRATCH_EXAMPLE
     got = public_checks._scratch_run(
-        lambda groups: torch.optim.AdamW(groups, lr=1e-3, weight_decay=0.0), example)
+        lambda groups: torch.optim.AdamW(groups, lr=1e-3, weight_decay=0.0), example
+    )
     replay = scratch_mistakes.run_adamw(*_scratch_probe_format())["history"][-1]
     assert _agree(got, public_checks._flat(replay), 1e-6)
 
@@ -58,12 +59,21 @@ def test_public_and_hidden_checks_share_their_sentences():
     assert labels and labels <= set(MISTAKES)
 
 
-@pytest.mark.parametrize("answers", [
-    {"ANSWER_1D_WINNER": "Momentum", "ANSWER_FLIPNET_WINNER": " momentum ",
-     "ANSWER_DECOUPLED": "AdamW "},
-    {"ANSWER_1D_WINNER": "'momentum'", "ANSWER_FLIPNET_WINNER": "MOMENTUM",
-     "ANSWER_DECOUPLED": "adamw"},
-])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {
+            "ANSWER_1D_WINNER": "Momentum",
+            "ANSWER_FLIPNET_WINNER": " momentum ",
+            "ANSWER_DECOUPLED": "AdamW ",
+        },
+        {
+            "ANSWER_1D_WINNER": "'momentum'",
+            "ANSWER_FLIPNET_WINNER": "MOMENTUM",
+            "ANSWER_DECOUPLED": "adamw",
+        },
+    ],
+)
 def test_answers_are_read_alike_by_public_and_hidden_checks(answers):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -113,18 +123,21 @@ def test_check_all_prints_one_row_per_question_with_its_points():
     assert all(r.passed == r.total for r in table.values())
     for qid in contract.QUESTION_IDS:
         (row,) = [r for r in rows if r.split()[0] == qid]
-        assert row.split()[-1].lstrip("+") == str(contract.POINTS[qid]) or \
-            row.split()[-2].lstrip("+") == str(contract.POINTS[qid]), row
+        assert row.split()[-1].lstrip("+") == str(contract.POINTS[qid]) or row.split()[-2].lstrip(
+            "+"
+        ) == str(contract.POINTS[qid]), row
 
 
 def test_a_blank_question_says_not_implemented_once_per_function():
     """A notebook with every function left as a stub: one line per function, never one per
     check (q8 has 8 checks over 4 names)."""
+
     def stub(*args, **kwargs):
         raise NotImplementedError
 
-    ns = {name: stub for name in ("FlipNet", "make_flip_data", "train_flipnet",
-                                  "compare_optimizers")}
+    ns = {
+        name: stub for name in ("FlipNet", "make_flip_data", "train_flipnet", "compare_optimizers")
+    }
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         check("q8_flipnet", namespace=ns)
@@ -142,5 +155,7 @@ def test_a_failure_caused_by_an_earlier_function_names_it():
         with contextlib.redirect_stdout(out):
             check(qid, namespace=ns)
         failed = [line for line in out.getvalue().splitlines() if line.startswith("\u2718")]
-        assert failed and all("this uses your `adam_step`, which fails q4_adam_step's checks"
-                              in line for line in failed), failed
+        assert failed and all(
+            "this uses your `adam_step`, which fails q4_adam_step's checks" in line
+            for line in failed
+        ), failed

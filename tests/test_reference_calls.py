@@ -24,8 +24,11 @@ HOSTILE = (
     "def grab(n):\n    return float(np.ones(n).sum())\n\n"
     "def repeat(text, n):\n    return len(text * n)\n"
 )
-HOSTILE_KINDS = {"spin": {"n": "count"}, "grab": {"n": "count"},
-                 "repeat": {"text": "number", "n": "count"}}
+HOSTILE_KINDS = {
+    "spin": {"n": "count"},
+    "grab": {"n": "count"},
+    "repeat": {"text": "number", "n": "count"},
+}
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +49,12 @@ def vm_hwm_mb(pid: int | str = "self") -> float:
 
 
 def test_the_reference_runs_in_its_own_process_from_plain_data() -> None:
-    calls = ReferenceCalls(["scale", "where"], SOURCE + "import os\ndef where():\n"
-                           "    return os.getpid()\n", None, {**KINDS, "where": {}})
+    calls = ReferenceCalls(
+        ["scale", "where"],
+        SOURCE + "import os\ndef where():\n    return os.getpid()\n",
+        None,
+        {**KINDS, "where": {}},
+    )
     channel = channel_of(calls)
     assert call_remote(channel, "scale", 1.5, k=3) == 4.5
     assert call_remote(channel, "scale", np.array([1.0, -0.5]), k=3.0).tolist() == [3.0, -1.5]
@@ -57,16 +64,18 @@ def test_the_reference_runs_in_its_own_process_from_plain_data() -> None:
 
 
 def test_arguments_of_undeclared_kinds_are_refused_before_the_reference_runs() -> None:
-    channel = channel_of(ReferenceCalls(["scale", "other"], SOURCE + "def other():\n    "
-                                        "return 0\n", None, KINDS))
+    channel = channel_of(
+        ReferenceCalls(["scale", "other"], SOURCE + "def other():\n    return 0\n", None, KINDS)
+    )
     for args, kwargs, why in [
-            (["ab"], {}, "takes xs as a number or a NumPy array of numbers, not a str"),
-            ([[1.0, 2.0]], {}, "takes xs as .* not a list"),
-            ([1.0], {"k": True}, "takes k as a number .* not a bool"),
-            ([1.0], {"k": "x"}, "takes k as a number .* not a str"),
-            ([np.array(["a"])], {}, "unexpected|not supported|cannot send"),
-            ([1.0, 2.0, 3.0], {}, "too many positional arguments"),
-            ([], {"xs": 1.0, "n": 5}, "unexpected keyword argument 'n'")]:
+        (["ab"], {}, "takes xs as a number or a NumPy array of numbers, not a str"),
+        ([[1.0, 2.0]], {}, "takes xs as .* not a list"),
+        ([1.0], {"k": True}, "takes k as a number .* not a bool"),
+        ([1.0], {"k": "x"}, "takes k as a number .* not a str"),
+        ([np.array(["a"])], {}, "unexpected|not supported|cannot send"),
+        ([1.0, 2.0, 3.0], {}, "too many positional arguments"),
+        ([], {"xs": 1.0, "n": 5}, "unexpected keyword argument 'n'"),
+    ]:
         with pytest.raises((RemoteError, ValueError), match=why):
             call_remote(channel, "scale", *args, **kwargs)
     with pytest.raises(RemoteError, match="accepts no calls"):
@@ -74,8 +83,9 @@ def test_arguments_of_undeclared_kinds_are_refused_before_the_reference_runs() -
 
 
 def test_arrays_that_broadcast_too_far_are_refused() -> None:
-    calls = ReferenceCalls(["add"], "def add(a, b):\n    return a + b\n", None,
-                           {"add": {"a": "array", "b": "array"}})
+    calls = ReferenceCalls(
+        ["add"], "def add(a, b):\n    return a + b\n", None, {"add": {"a": "array", "b": "array"}}
+    )
     tall, wide = np.ones((300_000, 1), np.float32), np.ones((1, 300_000), np.float32)
     with pytest.raises(RemoteError, match="broadcast to 90,000,000,000 elements"):
         call_remote(channel_of(calls, seconds=60), "add", tall, wide)
@@ -84,8 +94,7 @@ def test_arrays_that_broadcast_too_far_are_refused() -> None:
 
 
 def test_a_slow_call_is_killed_at_its_deadline_and_the_next_call_works() -> None:
-    calls = ReferenceCalls(["spin", "scale"], HOSTILE + SOURCE, None,
-                           {**HOSTILE_KINDS, **KINDS})
+    calls = ReferenceCalls(["spin", "scale"], HOSTILE + SOURCE, None, {**HOSTILE_KINDS, **KINDS})
     t0 = time.monotonic()
     with pytest.raises(RemoteError, match="did not finish within the call's time limit"):
         call_remote(channel_of(calls, seconds=1.0), "spin", 1)
@@ -94,8 +103,9 @@ def test_a_slow_call_is_killed_at_its_deadline_and_the_next_call_works() -> None
 
 
 def test_a_huge_call_hits_the_reference_memory_cap_not_the_grader() -> None:
-    calls = ReferenceCalls(["grab", "repeat", "scale"], HOSTILE + SOURCE, None,
-                           {**HOSTILE_KINDS, **KINDS})
+    calls = ReferenceCalls(
+        ["grab", "repeat", "scale"], HOSTILE + SOURCE, None, {**HOSTILE_KINDS, **KINDS}
+    )
     channel = channel_of(calls)
     before = vm_hwm_mb()
     with pytest.raises(RemoteError, match="MemoryError"):  # 7.2 GB of float64
@@ -123,8 +133,9 @@ def test_a_request_asked_again_is_answered_from_memory() -> None:
 
 def test_memory_never_answers_outside_its_scope() -> None:
     call_remote(channel_of(ReferenceCalls(["scale"], SOURCE, None, KINDS)), "scale", 1.0)
-    narrower = ReferenceCalls(["other"], SOURCE + "def other():\n    return 0\n", None,
-                              {"other": {}})
+    narrower = ReferenceCalls(
+        ["other"], SOURCE + "def other():\n    return 0\n", None, {"other": {}}
+    )
     with pytest.raises(RemoteError, match="not substituted"):
         call_remote(channel_of(narrower), "scale", 1.0)
     changed = ReferenceCalls(["scale"], SOURCE.replace("k * xs", "k * xs + 1"), None, KINDS)
@@ -169,7 +180,7 @@ def adam_trace(w0=5.0, lr=0.01, steps=8, beta1=0.9, beta2=0.999, eps=1e-8):
             pass
     return []
 '''
-GRADE_AND_MEASURE = '''
+GRADE_AND_MEASURE = """
 import json, sys
 from pathlib import Path
 from autograder.engine.grade import grade_one
@@ -180,12 +191,11 @@ print(json.dumps({"total": result.total, "status": result.status, "usage": resul
                   "scores": {q: r.points for q, r in result.questions.items()},
                   "timings": result.timings,
                   "grader_hwm_mb": int(hwm[0].split()[1]) / 1024}))
-'''
+"""
 
 
 @pytest.mark.slow
-def test_a_notebook_flooding_the_reference_channel_earns_nothing_and_bounds_the_grader(
-        tmp_path):
+def test_a_notebook_flooding_the_reference_channel_earns_nothing_and_bounds_the_grader(tmp_path):
     """The correct notebook but for an ``adam_trace`` that floods the stand-ins with huge
     and slow arguments: every other question keeps full marks, q5 earns nothing, and
     neither the grader nor its reference process grows beyond a few hundred MiB."""
@@ -201,8 +211,14 @@ def test_a_notebook_flooding_the_reference_channel_earns_nothing_and_bounds_the_
             cell["source"] = FLOODING_TRACE
     path = tmp_path / "flood.ipynb"
     path.write_text(json.dumps(notebook))
-    run = subprocess.run([sys.executable, "-c", GRADE_AND_MEASURE, str(path)], cwd=root,
-                         capture_output=True, text=True, timeout=600, check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", GRADE_AND_MEASURE, str(path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     data = json.loads(run.stdout.strip().splitlines()[-1])
     assert data["status"] == "graded" and data["q5"] == 0

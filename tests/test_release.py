@@ -56,7 +56,10 @@ def test_method_blocks_name_the_class() -> None:
         return 1
         ### END SOLUTION"""
     out = release.strip_code_solution(src)
-    assert '        super().__init__()\n        raise NotImplementedError("implement A.__init__")' in out
+    assert (
+        '        super().__init__()\n        raise NotImplementedError("implement A.__init__")'
+        in out
+    )
     assert 'raise NotImplementedError("implement A.go")' in out
 
 
@@ -68,11 +71,14 @@ def test_module_level_block_becomes_none_constants() -> None:
     ]
 
 
-@pytest.mark.parametrize("bad", [
-    "def f():\n    ### BEGIN SOLUTION\n    return 1\n",
-    "def f():\n    return 1\n    ### END SOLUTION\n",
-    "### BEGIN SOLUTION\nprint(1)\n### END SOLUTION",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "def f():\n    ### BEGIN SOLUTION\n    return 1\n",
+        "def f():\n    return 1\n    ### END SOLUTION\n",
+        "### BEGIN SOLUTION\nprint(1)\n### END SOLUTION",
+    ],
+)
 def test_malformed_markers_are_refused(bad: str) -> None:
     with pytest.raises(release.ReleaseError):
         release.strip_code_solution(bad)
@@ -84,13 +90,20 @@ def test_markdown_answer_is_replaced() -> None:
 
 
 def test_release_is_pure_and_normalises_metadata() -> None:
-    code = new_code_cell(FUNC, metadata={"tags": ["q1"], "collapsed": True, "scrolled": True},
-                         execution_count=3,
-                         outputs=[nbformat.v4.new_output("stream", name="stdout", text="hi")])
-    nb = new_notebook(cells=[new_markdown_cell("x", metadata={"foo": 1}), code],
-                      metadata={"kernelspec": {"name": "python3", "display_name": "P"},
-                                "widgets": {"a": 1}, "language_info": {"name": "python",
-                                                                       "version": "3.12"}})
+    code = new_code_cell(
+        FUNC,
+        metadata={"tags": ["q1"], "collapsed": True, "scrolled": True},
+        execution_count=3,
+        outputs=[nbformat.v4.new_output("stream", name="stdout", text="hi")],
+    )
+    nb = new_notebook(
+        cells=[new_markdown_cell("x", metadata={"foo": 1}), code],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "P"},
+            "widgets": {"a": 1},
+            "language_info": {"name": "python", "version": "3.12"},
+        },
+    )
     before = copy.deepcopy(nb)
     out = release.release_notebook(nb)
     assert nb == before
@@ -143,7 +156,8 @@ def test_no_solution_line_is_released() -> None:
             body = [nbformat.reads(text, as_version=4)] if path.suffix == ".ipynb" else None
             released_lines = (
                 {ln.strip() for c in body[0].cells for ln in c.source.split("\n")}
-                if body else {ln.strip() for ln in text.split("\n")}
+                if body
+                else {ln.strip() for ln in text.split("\n")}
             )
             leaked = secret & released_lines
             assert not leaked, f"{path.name} leaks {sorted(leaked)[:3]}"
@@ -161,11 +175,15 @@ def test_released_stubs_and_answer_placeholder() -> None:
 
 def test_samples_are_regenerated_byte_for_byte() -> None:
     samples = adam.ASSIGNMENT.module("samples")
-    built = samples.build_samples(read_notebook(SOLUTION_NOTEBOOK), read_notebook(RELEASED_NOTEBOOK))
+    built = samples.build_samples(
+        read_notebook(SOLUTION_NOTEBOOK), read_notebook(RELEASED_NOTEBOOK)
+    )
     assert set(built) == set(samples.SAMPLE_NAMES)
     for name, nb in built.items():
         committed = (SUBMISSIONS_DIR / f"{name}.ipynb").read_text(encoding="utf-8")
-        assert release.notebook_text(nb) == committed, f"{name} is stale: python -m autograder samples"
+        assert release.notebook_text(nb) == committed, (
+            f"{name} is stale: python -m autograder samples"
+        )
     assert release.notebook_text(built["blank"]) == RELEASED_NOTEBOOK.read_text(encoding="utf-8")
 
 
@@ -177,7 +195,10 @@ def test_samples_differ_where_intended() -> None:
     correct = code("correct")
     assert "NotImplementedError(" not in correct
     compile(correct, "correct", "exec")
-    assert "bias_correction(beta1, t)" not in code("no_bias_correction").split("def adam_step")[1][:400]
+    assert (
+        "bias_correction(beta1, t)"
+        not in code("no_bias_correction").split("def adam_step")[1][:400]
+    )
     assert "torch.sum(" in code("adamw_as_l2")
     with pytest.raises(SyntaxError):
         compile(code("broken_syntax"), "broken", "exec")

@@ -58,8 +58,9 @@ class Tables(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[list[str]]],
-                                                              dict[str, object]]:
+def built(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[dict[str, list[list[str]]], dict[str, object]]:
     captured: dict[str, object] = {}
     real = report.histogram
 
@@ -77,8 +78,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, list[list
     (subs / "kit.ipynb").write_text(notebook("raise"))  # the kit failed: not the student's
     batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     text = (out / "manual.csv").read_text(encoding="utf-8")
-    (out / "manual.csv").write_text(text.replace("(top).,", f"(top).,{FREE_RESPONSE_POINTS}"),
-                                    encoding="utf-8")
+    (out / "manual.csv").write_text(
+        text.replace("(top).,", f"(top).,{FREE_RESPONSE_POINTS}"), encoding="utf-8"
+    )
     original = report.histogram
     report.histogram = spy
     try:
@@ -131,7 +133,8 @@ def test_every_submission_has_its_headline(built) -> None:
     extra credit apart, the 100 + 15 student as core 100 with +15, never as 115."""
     sections, _ = built
     rows = {row[0]: row for row in sections["Every submission"][1:]}
-    assert rows["top"][2] == (f"Core {CORE} / {CORE} · extra credit "
-                              f"+{BONUS + FREE_RESPONSE_POINTS:g}")
+    assert rows["top"][2] == (
+        f"Core {CORE} / {CORE} · extra credit +{BONUS + FREE_RESPONSE_POINTS:g}"
+    )
     assert rows["top"][3] == f"{CORE:.1f}"
     assert rows["mid"][2].startswith(f"Core {0.55 * CORE:g} / {CORE}")

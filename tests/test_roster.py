@@ -20,19 +20,22 @@ ROOT = TESTS.parent
 DEVNULL = open(os.devnull, "w")  # for the whole module
 
 CANVAS_EXPORT = (  # the first columns of a Canvas gradebook export, as Canvas writes them
-    'Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1 (4711),Current Score\n'
-    '    Points Possible,,,,,10,\n'
+    "Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1 (4711),Current Score\n"
+    "    Points Possible,,,,,10,\n"
     '"Liddell, Alice",1001,S1001,alice,Sec 1,9,90\n'
     '"Builder, Bob",1002,S1002,bob,Sec 1,,\n'
     '"Ng, Carol",1003,S1003,carol,Sec 2,7,70\n'
-    '"Student, Test",1099,,,Sec 1,,\n')
+    '"Student, Test",1099,,,Sec 1,,\n'
+)
 MOODLE_EXPORT = (  # Moodle's participants/grades export saved by a spreadsheet: BOM and ';'
-    '\ufeffFirst name;Surname;ID number;Institution;Department;Email address\n'
-    'Alice;Liddell;A-1;Uni;CS;alice@uni.example\n'
-    'Bob;Builder;;Uni;CS;bob.builder@uni.example\n')
+    "\ufeffFirst name;Surname;ID number;Institution;Department;Email address\n"
+    "Alice;Liddell;A-1;Uni;CS;alice@uni.example\n"
+    "Bob;Builder;;Uni;CS;bob.builder@uni.example\n"
+)
 NBGRADER_STUDENTS = "id,first_name,last_name,email\nalice,Alice,Liddell,\nbob,Bob,Builder,\n"
-GRADESCOPE_ROSTER = ("First Name,Last Name,SID,Email,Role\n"
-                     "Alice,Liddell,900001,alice@uni.example,Student\n")
+GRADESCOPE_ROSTER = (
+    "First Name,Last Name,SID,Email,Role\nAlice,Liddell,900001,alice@uni.example,Student\n"
+)
 
 
 def write(path: Path, text: str) -> Path:
@@ -42,14 +45,16 @@ def write(path: Path, text: str) -> Path:
 
 def test_reads_each_lms_export_as_it_is(tmp_path: Path) -> None:
     canvas = read_roster(write(tmp_path / "canvas.csv", CANVAS_EXPORT))
-    assert [(s.label, s.lms_id, s.sis_user_id, s.login, s.section) for s in canvas.students] \
-        == [("Liddell, Alice", "1001", "S1001", "alice", "Sec 1"),
-            ("Builder, Bob", "1002", "S1002", "bob", "Sec 1"),
-            ("Ng, Carol", "1003", "S1003", "carol", "Sec 2")]  # no Points Possible, no Test
+    assert [(s.label, s.lms_id, s.sis_user_id, s.login, s.section) for s in canvas.students] == [
+        ("Liddell, Alice", "1001", "S1001", "alice", "Sec 1"),
+        ("Builder, Bob", "1002", "S1002", "bob", "Sec 1"),
+        ("Ng, Carol", "1003", "S1003", "carol", "Sec 2"),
+    ]  # no Points Possible, no Test
     moodle = read_roster(write(tmp_path / "moodle.csv", MOODLE_EXPORT))
     assert [(s.first_name, s.last_name, s.id_number, s.email) for s in moodle.students] == [
         ("Alice", "Liddell", "A-1", "alice@uni.example"),
-        ("Bob", "Builder", "", "bob.builder@uni.example")]
+        ("Bob", "Builder", "", "bob.builder@uni.example"),
+    ]
     assert moodle.students[0].label == "Alice Liddell"
     nbgrader = read_roster(write(tmp_path / "nbgrader.csv", NBGRADER_STUDENTS))
     assert [s.lms_id for s in nbgrader.students] == ["alice", "bob"]
@@ -62,30 +67,48 @@ def test_reads_each_lms_export_as_it_is(tmp_path: Path) -> None:
 
 
 def test_matching_by_any_identifier_and_the_leftovers(tmp_path: Path) -> None:
-    roster = read_roster(write(tmp_path / "r.csv", (
-        "Name,Username,Email,Student ID,Submission\n"
-        "Alice,alice,alice@uni.example,111,\n"
-        "Bob,bbuilder,bob@uni.example,222,\n"
-        "Carol,carol,c@uni.example,333,team_c\n"         # the submission name given
-        "Dan,dan,shared@uni.example,444,\n"
-        "Dana,dana,shared@uni.example,555,\n"            # one email, two students
-        "Erin,erin,erin@uni.example,666,\n")))           # no submission
-    found = match(roster, ["ALICE", "bob", "team_c", "444", "shared", "333x", "erin",
-                           "erin@uni.example"])
+    roster = read_roster(
+        write(
+            tmp_path / "r.csv",
+            (
+                "Name,Username,Email,Student ID,Submission\n"
+                "Alice,alice,alice@uni.example,111,\n"
+                "Bob,bbuilder,bob@uni.example,222,\n"
+                "Carol,carol,c@uni.example,333,team_c\n"  # the submission name given
+                "Dan,dan,shared@uni.example,444,\n"
+                "Dana,dana,shared@uni.example,555,\n"  # one email, two students
+                "Erin,erin,erin@uni.example,666,\n"
+            ),
+        )
+    )  # no submission
+    found = match(
+        roster, ["ALICE", "bob", "team_c", "444", "shared", "333x", "erin", "erin@uni.example"]
+    )
     assert {k: s.label for k, s in found.by_submission.items()} == {
-        "ALICE": "Alice", "bob": "Bob", "team_c": "Carol", "444": "Dan", "erin": "Erin"}
+        "ALICE": "Alice",
+        "bob": "Bob",
+        "team_c": "Carol",
+        "444": "Dan",
+        "erin": "Erin",
+    }
     assert sorted(found.unmatched_submissions) == ["333x", "erin@uni.example", "shared"]
     assert [s.label for s in found.missing] == ["Dana"]
     assert any("shared@uni.example" in w for w in found.warnings)  # not used: ambiguous
-    assert any("erin@uni.example and erin" in w or "erin and erin@uni.example" in w
-               for w in found.warnings)
+    assert any(
+        "erin@uni.example and erin" in w or "erin and erin@uni.example" in w for w in found.warnings
+    )
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(ROOT)])}
-    return subprocess.run([sys.executable, "-m", "autograder", "grade", *args,
-                           "--grade-fn", STANDIN, "--jobs", "2"],
-                          capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", *args, "--grade-fn", STANDIN, "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=ROOT,
+    )
 
 
 @pytest.mark.slow
@@ -119,12 +142,17 @@ def test_an_unusable_roster_stops_before_grading(tmp_path: Path) -> None:
     assert done.returncode == 2 and "no identifier column" in done.stderr
     assert not (out / "results").exists()
     with pytest.raises(batch.BatchInputError, match="lists no student"):
-        batch.run_batch(subs, out, roster=write(tmp_path / "empty.csv", "Email\n"),
-                        grade_fn=STANDIN, stream=DEVNULL)
+        batch.run_batch(
+            subs,
+            out,
+            roster=write(tmp_path / "empty.csv", "Email\n"),
+            grade_fn=STANDIN,
+            stream=DEVNULL,
+        )
 
 
 def test_lists_of_people_are_unambiguous_and_counts_have_their_plural() -> None:
-    """"Last, First" names joined with ", " read as twice as many people: lists use "; "."""
+    """ "Last, First" names joined with ", " read as twice as many people: lists use "; "."""
     from autograder.staff import wording
 
     assert wording.names(["Kowalski, Anna", "Okafor, Ben"]) == "Kowalski, Anna; Okafor, Ben"

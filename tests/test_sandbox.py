@@ -41,13 +41,16 @@ RELEASED = ROOT / "assignments" / "adam_variants"
 NEEDS_ROOT = pytest.mark.skipif(
     not isolation.running_as_root(),
     reason="these checks of the sandbox (slot uids, cgroups) need root; the user-namespace "
-           "sandbox of an ordinary user is tested in test_containment.py")
+    "sandbox of an ordinary user is tested in test_containment.py",
+)
 SHARED_PLACES = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 
 def _nb(path: Path, *sources: str) -> Path:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources],
-                                  metadata={"autograder": {"assignment": ASSIGNMENT_ID}})
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(s) for s in sources],
+        metadata={"autograder": {"assignment": ASSIGNMENT_ID}},
+    )
     nbformat.write(nb, str(path))
     return path
 
@@ -73,7 +76,7 @@ def test_a_student_sees_only_the_allow_list():
 
 @NEEDS_ROOT
 def test_nothing_of_the_repository_is_visible():
-    probe = f'''
+    probe = f"""
 import os
 REPO = {str(ROOT)!r}
 seen = []
@@ -81,7 +84,7 @@ for dirpath, dirnames, filenames in os.walk(REPO):
     dirnames[:] = [d for d in dirnames if d != ".venv"]
     seen += [os.path.join(dirpath, n) for n in dirnames + filenames]
 print(sorted(seen))
-'''
+"""
     output, _ = look(probe)
     assert eval(output.strip().splitlines()[0]) == [], output  # only the venv's mount point
 
@@ -95,8 +98,13 @@ def test_a_tree_exposed_under_tmp_stays_visible(tmp_path, monkeypatch):
     (kit / "lib" / "marker.txt").write_text("exposed\n")
     (kit / "secret.txt").write_text("not exposed\n")
     build = allowlist.build
-    monkeypatch.setattr(allowlist, "build", lambda device="cpu": allowlist.AllowList(
-        (*build(device).expose, str(kit / "lib")), build(device).links, build(device).cover))
+    monkeypatch.setattr(
+        allowlist,
+        "build",
+        lambda device="cpu": allowlist.AllowList(
+            (*build(device).expose, str(kit / "lib")), build(device).links, build(device).cover
+        ),
+    )
     try:
         output, _ = look(f"""
 import os
@@ -112,8 +120,13 @@ except OSError as exc:
     lines = output.strip().splitlines()
     # /tmp holds the exposed trees' mount points and nothing else of the host's /tmp
     # (the kit's own environment is one of them when the kit itself lies under /tmp).
-    under_tmp = sorted({Path(path).relative_to("/tmp").parts[0] for path in (*build().expose, str(kit))
-                        if Path(path).is_relative_to("/tmp")})
+    under_tmp = sorted(
+        {
+            Path(path).relative_to("/tmp").parts[0]
+            for path in (*build().expose, str(kit))
+            if Path(path).is_relative_to("/tmp")
+        }
+    )
     assert lines[0] == "exposed", output
     assert lines[1] == f"['lib'] {under_tmp}", output
     assert lines[2] == "read-only: 30", output  # EROFS
@@ -121,10 +134,19 @@ except OSError as exc:
 
 def test_the_allow_list_exposes_no_hidden_folder():
     allowed = allowlist.build()
-    for hidden in (ROOT / ".git", ROOT / "solutions", ROOT / "autograder" / "checks",
-                   ROOT / "tests", ROOT / "submissions", Path(sys.prefix).parent / "dist"):
-        inside = [e for e in allowed.expose if str(hidden.resolve()).startswith(e.rstrip("/") + "/")
-                  or str(hidden.resolve()) == e]
+    for hidden in (
+        ROOT / ".git",
+        ROOT / "solutions",
+        ROOT / "autograder" / "checks",
+        ROOT / "tests",
+        ROOT / "submissions",
+        Path(sys.prefix).parent / "dist",
+    ):
+        inside = [
+            e
+            for e in allowed.expose
+            if str(hidden.resolve()).startswith(e.rstrip("/") + "/") or str(hidden.resolve()) == e
+        ]
         covered = [c for c in allowed.cover if str(hidden.resolve()).startswith(c)]
         assert not inside or covered, (hidden, inside)
 
@@ -138,13 +160,23 @@ def _distinctive_lines() -> list[str]:
     for path in RELEASED.iterdir():
         released |= {line.strip() for line in path.read_text().splitlines()}
     solution = nbformat.read(str(SOLUTION), as_version=4)
-    lines = {line.strip() for cell in solution.cells if cell.cell_type == "code"
-             for line in cell.source.splitlines()}
+    lines = {
+        line.strip()
+        for cell in solution.cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+    }
     for path in (ROOT / "autograder" / "checks").glob("*.py"):
-        lines |= {line.strip() for line in path.read_text().splitlines()
-                  if not line.strip().startswith(("import ", "from ", '"""', "#"))}
-    return sorted(line for line in lines - released
-                  if len(line) >= 30 and not line.startswith(("#", "print(")))
+        lines |= {
+            line.strip()
+            for line in path.read_text().splitlines()
+            if not line.strip().startswith(("import ", "from ", '"""', "#"))
+        }
+    return sorted(
+        line
+        for line in lines - released
+        if len(line) >= 30 and not line.startswith(("#", "print("))
+    )
 
 
 def _texts(grades: Path) -> dict[str, str]:
@@ -199,8 +231,7 @@ def _leftovers() -> dict[str, list]:
         own = cgroups._own_group(controller, text)
         parent = cgroups.MOUNT / controller / (own or "/").lstrip("/") / cgroups.PARENT
         groups += [str(parent / f"s{n}") for n in free if (parent / f"s{n}").exists()]
-    return {"files": files, "ipc": ipc, "processes": found, "folders": folders,
-            "cgroups": groups}
+    return {"files": files, "ipc": ipc, "processes": found, "folders": folders, "cgroups": groups}
 
 
 def _uid(pid: int | str) -> int:
@@ -245,8 +276,9 @@ def test_trust_corpus_in_a_batch_outside_the_repository(tmp_path):
     assert set(EXPECT) | {"zz_link"} == {p.stem for p in subs.iterdir()}
     before = _leftovers()
 
-    summary = run_batch(subs, grades, jobs=1, timeout=120, seed=7, device="cpu",
-                        stream=open(os.devnull, "w"))
+    summary = run_batch(
+        subs, grades, jobs=1, timeout=120, seed=7, device="cpu", stream=open(os.devnull, "w")
+    )
 
     results = {p.stem: json.loads(p.read_text()) for p in (grades / "results").glob("*.json")}
     link = results.pop("zz_link", None)
@@ -278,10 +310,16 @@ def test_trust_corpus_in_a_batch_outside_the_repository(tmp_path):
 
     # nothing was left behind (processes: of the uids this batch used, whose slot is free)
     after = _leftovers()
-    used = {int(m) for r in results.values()
-            for m in re.findall(r"uid (\d+)", r.get("limits", {}).get("sandbox", ""))}
-    after["processes"] = [p for p in after["processes"] if _uid(p) in used
-                          and not isolation.slot_in_use(_uid(p) - isolation.UID_BASE)]
+    used = {
+        int(m)
+        for r in results.values()
+        for m in re.findall(r"uid (\d+)", r.get("limits", {}).get("sandbox", ""))
+    }
+    after["processes"] = [
+        p
+        for p in after["processes"]
+        if _uid(p) in used and not isolation.slot_in_use(_uid(p) - isolation.UID_BASE)
+    ]
     assert used, "the results name the uids they ran as"
     for kind, items in after.items():
         assert set(map(str, items)) <= set(map(str, before[kind])), (kind, _describe(items))
@@ -338,23 +376,35 @@ def test_another_assignments_notebook_is_invalid(tmp_path):
 def test_a_large_notebook_is_read_in_bounded_memory(tmp_path):
     """An 18 MB notebook (its outputs) and a 20+ MB one: the grader reads the first without
     parsing a schema and refuses the second before parsing it."""
-    big = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        Q1_SOURCE, outputs=[nbformat.v4.new_output("stream", text="y" * 80_000)])
-        for _ in range(225)])
+    big = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                Q1_SOURCE, outputs=[nbformat.v4.new_output("stream", text="y" * 80_000)]
+            )
+            for _ in range(225)
+        ]
+    )
     path = tmp_path / "big.ipynb"
     nbformat.write(big, str(path))
     assert 17e6 < path.stat().st_size < 20 * 1024 * 1024
-    script = (f"import resource, sys\nfrom autograder.engine.submission import load_submission\n"
-              f"base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-              f"sub = load_submission({str(path)!r})\n"
-              f"print(len(sub.cells), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True).stdout.split()
+    script = (
+        f"import resource, sys\nfrom autograder.engine.submission import load_submission\n"
+        f"base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"sub = load_submission({str(path)!r})\n"
+        f"print(len(sub.cells), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert int(out[0]) == 225
     assert int(out[1]) * 1024 < 512 * 2**20  # KiB: far from the 2.4 GiB of a schema check
     huge = tmp_path / "huge.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "x = '" + "y" * (21 * 2**20) + "'")]), str(huge))
+    nbformat.write(
+        nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell("x = '" + "y" * (21 * 2**20) + "'")]
+        ),
+        str(huge),
+    )
     with pytest.raises(InvalidSubmission, match="not graded"):
         load_submission(huge)
 
@@ -362,8 +412,13 @@ def test_a_large_notebook_is_read_in_bounded_memory(tmp_path):
 def test_chatty_cells_cannot_blow_up_the_result(tmp_path):
     chatty = "print('z' * 9000)"
     path = _nb(tmp_path / "chatty.ipynb", Q1_SOURCE, *[chatty] * 400)
-    result = grade_one(path, pool=WarmPool(spare=False), run_checks=standin_run_checks,
-                       memory_mb=2048, total_timeout=200)
+    result = grade_one(
+        path,
+        pool=WarmPool(spare=False),
+        run_checks=standin_run_checks,
+        memory_mb=2048,
+        total_timeout=200,
+    )
     assert result.status == "graded" and len(result.cells) == 401
     logs = sum(len(c.output.encode()) + len(c.message.encode()) for c in result.cells)
     assert logs <= MAX_CELL_LOG_BYTES + 1024 * len(result.cells)
@@ -388,7 +443,7 @@ def test_a_sandbox_that_cannot_be_built_runs_nothing():
     assert not isolation.leftovers(slot.number, slot.uid, slot.token)
 
 
-DEGRADED_PROBE = '''
+DEGRADED_PROBE = """
 import ctypes, os
 IDS = [os.getuid(), os.geteuid()]
 try:
@@ -400,7 +455,7 @@ with open("/tmp/left-by-a-submission", "w") as fh:
     fh.write("for the next one")
 libc = ctypes.CDLL(None, use_errno=True)
 SHM = libc.shmget(0x5EEE, 4096, 0o1666)
-'''
+"""
 
 
 @NEEDS_ROOT
@@ -409,15 +464,17 @@ def test_without_namespaces_the_sandbox_degrades_and_says_so(tmp_path, monkeypat
     the kit's folder root-only, cgroups, and a sweep of what the uid left; recorded as such."""
     from autograder.engine import containment
 
-    monkeypatch.setattr(containment, "current", lambda: containment.RootDegraded(
-        why="unshare: Operation not permitted (stand-in)"))
+    monkeypatch.setattr(
+        containment,
+        "current",
+        lambda: containment.RootDegraded(why="unshare: Operation not permitted (stand-in)"),
+    )
     checks = ROOT / "autograder" / "checks" / "harness.py"
     nb = _nb(tmp_path / "d.ipynb", Q1_SOURCE, f"CHECKS = {str(checks)!r}\n" + DEGRADED_PROBE)
     seen = {}
 
     def suite(student, **kwargs):
-        seen.update({k: student.value(k) for k in ("IDS", "READ", "SHM")
-                     if student.has(k)})
+        seen.update({k: student.value(k) for k in ("IDS", "READ", "SHM") if student.has(k)})
         return standin_run_checks(student, **kwargs)
 
     modes = {p: p.stat().st_mode for p in (ROOT, *ROOT.iterdir()) if not p.is_symlink()}
@@ -429,14 +486,19 @@ def test_without_namespaces_the_sandbox_degrades_and_says_so(tmp_path, monkeypat
             path.chmod(mode)
     assert result.status == "graded", result.message
     assert [c.status for c in result.cells] == ["ok", "ok"], result.cells
-    assert result.limits["sandbox"].startswith("DEGRADED") and "stand-in" in result.limits["sandbox"]
+    assert (
+        result.limits["sandbox"].startswith("DEGRADED") and "stand-in" in result.limits["sandbox"]
+    )
     assert result.questions["q1_baselines"].points == POINTS["q1_baselines"]
     uid = seen["IDS"][0]
     assert seen["IDS"] == [uid, uid] and isolation.UID_BASE <= uid < isolation.UID_BASE + 256
     assert seen["READ"] == "PermissionError" and seen["SHM"] >= 0
     assert not Path("/tmp/left-by-a-submission").exists()
-    assert not [line for line in Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
-                if int(line.split()[7]) == uid]
+    assert not [
+        line
+        for line in Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+        if int(line.split()[7]) == uid
+    ]
     assert not isolation.leftovers(*pool.history[-1])
 
 
@@ -448,11 +510,14 @@ def test_cgroup_v1_and_v2_layouts(tmp_path):
         (v1 / controller / "cgroup.procs").write_text("")
     text = "4:memory:/grader\n8:pids:/\n0::/\n"
     group = cgroups.create_v1("s3", 512 * 2**20, 64, mount=v1, proc_cgroup=text)
-    assert (v1 / "memory/grader/autograder/s3/memory.limit_in_bytes").read_text() == \
-        str(512 * 2**20)
+    assert (v1 / "memory/grader/autograder/s3/memory.limit_in_bytes").read_text() == str(
+        512 * 2**20
+    )
     assert (v1 / "pids/autograder/s3/pids.max").read_text() == "64"
-    assert group.procs_files == [str(v1 / "memory/grader/autograder/s3/cgroup.procs"),
-                                 str(v1 / "pids/autograder/s3/cgroup.procs")]
+    assert group.procs_files == [
+        str(v1 / "memory/grader/autograder/s3/cgroup.procs"),
+        str(v1 / "pids/autograder/s3/cgroup.procs"),
+    ]
     v2 = tmp_path / "v2"
     (v2 / "grader").mkdir(parents=True)
     (v2 / "cgroup.controllers").write_text("cpu memory pids io\n")

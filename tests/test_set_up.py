@@ -38,8 +38,11 @@ def fake_python(folder: Path, version: str) -> tuple[Path, Path]:
 def make(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``make ARGS`` in ``cwd`` as from a shell: without the variables an enclosing make
     (``make test``) hands down to its children (its own command-line variables among them)."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
+    }
     return subprocess.run(["make", *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
@@ -56,8 +59,9 @@ def kit_without_venv(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("version", INSIDE)
 def test_check_accepts_the_supported_range(tmp_path: Path, version: str) -> None:
     python, _ = fake_python(tmp_path, version)
-    done = subprocess.run(["sh", str(ROOT / "tools" / "check_python.sh"), str(python)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["sh", str(ROOT / "tools" / "check_python.sh"), str(python)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
 
@@ -65,8 +69,11 @@ def test_check_accepts_the_supported_range(tmp_path: Path, version: str) -> None
 @pytest.mark.parametrize("version", OUTSIDE)
 def test_check_refuses_outside_the_range(tmp_path: Path, version: str) -> None:
     python, _ = fake_python(tmp_path, version)
-    done = subprocess.run(["sh", str(ROOT / "tools" / "check_python.sh"), str(python), "test"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["sh", str(ROOT / "tools" / "check_python.sh"), str(python), "test"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert f"{python} is Python {version}" in done.stderr
     assert "make test PYTHON=" in done.stderr
@@ -101,8 +108,9 @@ def test_pyproject_states_the_range() -> None:
 
 
 def lock_requirements() -> list[Requirement]:
-    lines = [line for line in LOCK.read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line for line in LOCK.read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
     return [Requirement(line) for line in lines]
 
 
@@ -111,10 +119,18 @@ def applies(requirement: Requirement, python: str) -> bool:
     if requirement.marker is None:
         return True
     minor = ".".join(python.split(".")[:2])
-    return requirement.marker.evaluate({
-        "python_full_version": python, "python_version": minor, "sys_platform": "linux",
-        "platform_system": "Linux", "platform_machine": "x86_64", "os_name": "posix",
-        "implementation_name": "cpython", "platform_python_implementation": "CPython"})
+    return requirement.marker.evaluate(
+        {
+            "python_full_version": python,
+            "python_version": minor,
+            "sys_platform": "linux",
+            "platform_system": "Linux",
+            "platform_machine": "x86_64",
+            "os_name": "posix",
+            "implementation_name": "cpython",
+            "platform_python_implementation": "CPython",
+        }
+    )
 
 
 @pytest.mark.parametrize("python", INSIDE)
@@ -132,8 +148,14 @@ def test_lock_pins_each_package_once_for_every_supported_python(python: str) -> 
 
 def test_lock_gives_debian_12_a_soupsieve_it_can_install() -> None:
     """soupsieve 4.1.3 requires Python >= 3.11.5 (its metadata), Debian 12 has 3.11.2."""
-    on = {python: [str(r.specifier) for r in lock_requirements()
-                   if r.name == "soupsieve" and applies(r, python)] for python in INSIDE}
+    on = {
+        python: [
+            str(r.specifier)
+            for r in lock_requirements()
+            if r.name == "soupsieve" and applies(r, python)
+        ]
+        for python in INSIDE
+    }
     assert on["3.11.2"] != ["==4.1.3"] and on["3.11.4"] != ["==4.1.3"]
 
 
@@ -148,8 +170,11 @@ def test_each_pin_of_pyproject_is_the_locks_and_written_nowhere_else() -> None:
     code = [ROOT / "Makefile", ROOT / ".ci" / "run", *sorted((ROOT / "autograder").rglob("*.py"))]
     for pin in pins:
         version = re.escape(str(pin.specifier).removeprefix("=="))
-        written = [str(p.relative_to(ROOT)) for p in code
-                   if re.search(rf"\b{re.escape(pin.name)}\W{{1,3}}{version}\b", p.read_text())]
+        written = [
+            str(p.relative_to(ROOT))
+            for p in code
+            if re.search(rf"\b{re.escape(pin.name)}\W{{1,3}}{version}\b", p.read_text())
+        ]
         assert written == [], pin
 
 
@@ -170,20 +195,30 @@ def interpreters_in_range() -> list[str]:
             candidate = Path(folder) / name
             if not (candidate.is_file() and os.access(candidate, os.X_OK)):
                 continue
-            check = subprocess.run(["sh", str(ROOT / "tools" / "check_python.sh"),
-                                    str(candidate)], capture_output=True, text=True)
+            check = subprocess.run(
+                ["sh", str(ROOT / "tools" / "check_python.sh"), str(candidate)],
+                capture_output=True,
+                text=True,
+            )
             if check.returncode != 0:
                 continue
-            real = subprocess.run([str(candidate), "-c", "import sys; print(sys.executable)"],
-                                  capture_output=True, text=True).stdout.strip()
+            real = subprocess.run(
+                [str(candidate), "-c", "import sys; print(sys.executable)"],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
             found.setdefault(os.path.realpath(real or candidate), str(candidate))
     return sorted(found.values())
 
 
 def copy_of_the_kit(destination: Path) -> Path:
     """The repository's files as a clone would have them (tracked and new, not ignored)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], cwd=ROOT, capture_output=True, check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
     for name in filter(None, listed.stdout.decode().split("\0")):
         source = ROOT / name
         if source.is_file() and not source.is_symlink():
@@ -204,11 +239,20 @@ def test_every_python_in_range_on_this_machine_sets_up_and_grades(tmp_path: Path
         repo = copy_of_the_kit(tmp_path / f"kit{index}")
         done = make("grade", f"PYTHON={python}", cwd=repo)
         assert done.returncode == 0, f"{python}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        version = subprocess.run([str(repo / ".venv" / "bin" / "python"), "-c",
-                                  "import platform; print(platform.python_version())"],
-                                 capture_output=True, text=True).stdout.strip()
-        wanted = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
-                                capture_output=True, text=True).stdout.strip()
+        version = subprocess.run(
+            [
+                str(repo / ".venv" / "bin" / "python"),
+                "-c",
+                "import platform; print(platform.python_version())",
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        wanted = subprocess.run(
+            [python, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         assert version == wanted, python
         with open(repo / "grades" / "grades.csv", newline="") as handle:
             rows = {row["submission"]: row for row in csv.DictReader(handle)}

@@ -33,19 +33,23 @@ def released_with(code: str) -> bytes:
 
 
 def test_normalisation_ignores_names_comments_docstrings_and_layout() -> None:
-    original = ("def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):\n"
-                "    m_new = beta1 * m + (1 - beta1) * grad\n"
-                "    v_new = beta2 * v + (1 - beta2) * grad ** 2\n"
-                "    m_hat = m_new / (1 - beta1 ** t)\n"
-                "    return w - lr * m_hat / (np.sqrt(v_new / (1 - beta2 ** t)) + eps), m_new\n")
-    hidden = ('def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):\n'
-              '    """My own Adam."""\n'
-              '    first = beta1*m + (1-beta1)*grad   # the first moment\n'
-              '    # and now the second one\n'
-              '    second = beta2 * v \\\n'
-              '        + (1 - beta2) * grad ** 2\n'
-              '    corrected = first / (1. - beta1 ** t)\n'
-              '    return w - lr * corrected / (np.sqrt(second / (1 - beta2 ** t)) + eps), first\n')
+    original = (
+        "def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):\n"
+        "    m_new = beta1 * m + (1 - beta1) * grad\n"
+        "    v_new = beta2 * v + (1 - beta2) * grad ** 2\n"
+        "    m_hat = m_new / (1 - beta1 ** t)\n"
+        "    return w - lr * m_hat / (np.sqrt(v_new / (1 - beta2 ** t)) + eps), m_new\n"
+    )
+    hidden = (
+        "def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):\n"
+        '    """My own Adam."""\n'
+        "    first = beta1*m + (1-beta1)*grad   # the first moment\n"
+        "    # and now the second one\n"
+        "    second = beta2 * v \\\n"
+        "        + (1 - beta2) * grad ** 2\n"
+        "    corrected = first / (1. - beta1 ** t)\n"
+        "    return w - lr * corrected / (np.sqrt(second / (1 - beta2 ** t)) + eps), first\n"
+    )
     assert similarity.tokenize(original)[0] == similarity.tokenize(hidden)[0]
     changed = original.replace("np.sqrt", "torch.sqrt").replace("m_hat /", "m_hat *")
     assert similarity.tokenize(original)[0] != similarity.tokenize(changed)[0]
@@ -61,11 +65,15 @@ def test_released_code_is_not_the_students() -> None:
 
 
 def test_a_disguised_copy_ranks_first_and_independent_solutions_stay_below() -> None:
-    documents = [similarity.fingerprint("solution",
-                                        similarity.own_code(SOLUTION_NOTEBOOK.read_bytes()))]
+    documents = [
+        similarity.fingerprint("solution", similarity.own_code(SOLUTION_NOTEBOOK.read_bytes()))
+    ]
     for path in VARIANTS:  # five correct solutions written independently of the solution
-        documents.append(similarity.fingerprint(
-            path.stem, similarity.own_code(released_with(path.read_text(encoding="utf-8")))))
+        documents.append(
+            similarity.fingerprint(
+                path.stem, similarity.own_code(released_with(path.read_text(encoding="utf-8")))
+            )
+        )
     copy = disguise(documents[0].code, seed=3)  # renamed locals, comments, reordered
     assert copy != documents[0].code
     documents.append(similarity.fingerprint("zz_copy", copy))
@@ -123,10 +131,17 @@ def test_the_side_by_side_never_prints_the_instructor_solution(tmp_path: Path) -
         (subs / f"{name}.ipynb").write_bytes(SOLUTION_NOTEBOOK.read_bytes())
     summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     assert [(p.a, p.b) for p in summary.similarity.flagged] == [("ann", "ben")]
-    released = {line.strip() for cell in nbformat.read(str(RELEASED_NOTEBOOK), 4).cells
-                for line in cell.source.splitlines()}
-    solution = {line.strip() for cell in nbformat.read(str(SOLUTION_NOTEBOOK), 4).cells
-                if cell.cell_type == "code" for line in cell.source.splitlines()}
+    released = {
+        line.strip()
+        for cell in nbformat.read(str(RELEASED_NOTEBOOK), 4).cells
+        for line in cell.source.splitlines()
+    }
+    solution = {
+        line.strip()
+        for cell in nbformat.read(str(SOLUTION_NOTEBOOK), 4).cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+    }
     distinctive = [line for line in solution - released if len(line) >= 30]
     assert len(distinctive) > 20
     text = (out / "report.html").read_text(encoding="utf-8")
@@ -142,8 +157,9 @@ def test_code_most_of_the_class_shares_is_not_evidence() -> None:
     template_cell = "def adam_step(w, grad, m, v, t):\n    raise NotImplementedError('x')\n"
     own = [student_code(template_cell * 6, random.Random(seed)) for seed in range(12)]
     lecture = student_code(template_cell * 6, random.Random(99))
-    documents = [similarity.fingerprint(f"s{i:02d}", lecture + "\n\n" + code)
-                 for i, code in enumerate(own)]
+    documents = [
+        similarity.fingerprint(f"s{i:02d}", lecture + "\n\n" + code) for i, code in enumerate(own)
+    ]
     documents.append(similarity.fingerprint("s99_copy", lecture + "\n\n" + disguise(own[4])))
     assert len(documents) > similarity.common_limit(len(documents))
     report = similarity.compare(documents)

@@ -32,19 +32,22 @@ from autograder.engine.pool import WarmPool
 from autograder.sandbox import isolation, procs, zygote
 
 ROOT = Path(__file__).resolve().parent.parent
-as_root = pytest.mark.skipif(not isolation.running_as_root(),
-                             reason="the zygote is used as root only")
+as_root = pytest.mark.skipif(
+    not isolation.running_as_root(), reason="the zygote is used as root only"
+)
 
-DRAWS = '''
+DRAWS = """
 import sys, torch
 TORCH_DRAWS = torch.rand(4).tolist()
 WARMED = "torch._dynamo" in sys.modules
-'''
+"""
 
 
 def _notebook(path: Path, *sources: str) -> Path:
-    nb = new_notebook(cells=[new_code_cell(s) for s in sources],
-                      metadata={"autograder": {"assignment": contract.ASSIGNMENT_ID}})
+    nb = new_notebook(
+        cells=[new_code_cell(s) for s in sources],
+        metadata={"autograder": {"assignment": contract.ASSIGNMENT_ID}},
+    )
     nbformat.write(nb, str(path))
     return path
 
@@ -99,20 +102,31 @@ def test_one_zygote_serves_every_grader_and_cleans_up_after_a_killed_one(tmp_pat
         return standin_run_checks(student, **kwargs)
 
     nb = _notebook(tmp_path / "one.ipynb", Q1_SOURCE)
-    result = grade_one(nb, seed=1, pool=WarmPool(spare=False), run_checks=suite,
-                       memory_mb=2048)
+    result = grade_one(nb, seed=1, pool=WarmPool(spare=False), run_checks=suite, memory_mb=2048)
     assert result.status == "graded", result.message
     assert seen["zygote"] == server.zygote.pid
-    assert zygote.shared(current().student_side_spec()).proc is None  # connected, not a zygote of its own
+    assert (
+        zygote.shared(current().student_side_spec()).proc is None
+    )  # connected, not a zygote of its own
 
-    other = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+    other = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
         import time
         from autograder.engine.pool import WarmPool
         box = WarmPool(spare=False).acquire(2048)
         box.worker.wait_ready()
         print(box.worker.init_pid, box.worker.proc.pid, flush=True)
         time.sleep(600)
-        """)], stdout=subprocess.PIPE, text=True, env={**os.environ}, cwd=ROOT)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+        cwd=ROOT,
+    )
     try:
         init, keeper = (int(x) for x in other.stdout.readline().split())
         assert _parent(keeper) == server.zygote.pid  # the other grader's sandbox, same zygote

@@ -59,8 +59,9 @@ def uv_requirement() -> str:
 def ensure_uv(requirement: str) -> None:
     """Install ``requirement`` into this interpreter's environment unless it is there."""
     wanted = requirement.partition("==")[2]
-    found = subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True,
-                           text=True)
+    found = subprocess.run(
+        [sys.executable, "-m", "uv", "--version"], capture_output=True, text=True
+    )
     if found.returncode == 0 and found.stdout.split()[1:2] == [wanted]:
         return
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", requirement], check=True)
@@ -72,9 +73,27 @@ def compile_lock(extra_args: list[str]) -> list[str]:
         out = Path(tmp) / "requirements-lock.txt"
         if LOCK.exists():  # uv keeps the versions of an existing output file where they fit
             out.write_text(LOCK.read_text())
-        subprocess.run([sys.executable, "-m", "uv", "pip", "compile", str(PYPROJECT),
-                        "--extra", "dev", "--universal", "--no-header", "--no-annotate",
-                        "--quiet", "-o", str(out), *extra_args], check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "uv",
+                "pip",
+                "compile",
+                str(PYPROJECT),
+                "--extra",
+                "dev",
+                "--universal",
+                "--no-header",
+                "--no-annotate",
+                "--quiet",
+                "-o",
+                str(out),
+                *extra_args,
+            ],
+            check=True,
+            cwd=ROOT,
+        )
         lines = out.read_text().splitlines()
     return [line for line in lines if line.strip() and not line.startswith("#")]
 
@@ -91,9 +110,27 @@ def check_wheels(pythons: list[str]) -> list[str]:
     for python in pythons:
         for platform in PLATFORMS:
             done = subprocess.run(
-                [sys.executable, "-m", "uv", "pip", "compile", str(LOCK), "--no-deps",
-                 "--only-binary", ":all:", "--python-version", python, "--python-platform",
-                 platform, "--quiet", "-o", os.devnull], capture_output=True, text=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "uv",
+                    "pip",
+                    "compile",
+                    str(LOCK),
+                    "--no-deps",
+                    "--only-binary",
+                    ":all:",
+                    "--python-version",
+                    python,
+                    "--python-platform",
+                    platform,
+                    "--quiet",
+                    "-o",
+                    os.devnull,
+                ],
+                capture_output=True,
+                text=True,
+            )
             if done.returncode != 0:
                 why = done.stderr.strip().splitlines()
                 failed.append(f"Python {python} on {platform}: {why[0] if why else '?'}")
@@ -102,8 +139,11 @@ def check_wheels(pythons: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--upgrade", action="store_true",
-                        help="take the newest versions instead of keeping the lock's")
+    parser.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="take the newest versions instead of keeping the lock's",
+    )
     args = parser.parse_args(argv)
     requirement = uv_requirement()
     ensure_uv(requirement)

@@ -89,8 +89,13 @@ def collect_checks(assignment: Assignment | None = None) -> dict[str, list[Check
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", ENV: str(assignment.folder)}
     ini = checks_dir / "pytest.ini"
     proc = subprocess.run(
-        [sys.executable, "-c", _COLLECTOR.replace("MARK", repr(_MARK)), str(checks_dir),
-         *([str(ini)] if ini.exists() else [])],
+        [
+            sys.executable,
+            "-c",
+            _COLLECTOR.replace("MARK", repr(_MARK)),
+            str(checks_dir),
+            *([str(ini)] if ini.exists() else []),
+        ],
         capture_output=True,
         text=True,
         cwd=str(checks_dir.parent),
@@ -104,12 +109,13 @@ def collect_checks(assignment: Assignment | None = None) -> dict[str, list[Check
             f"collecting {checks_dir} failed (exit {proc.returncode}):\n"
             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         )
-    rows = json.loads(line[len(_MARK):])
+    rows = json.loads(line[len(_MARK) :])
     return catalog_from_rows(rows, assignment)
 
 
-def catalog_from_rows(rows: list[dict], assignment: Assignment | None = None
-                      ) -> dict[str, list[CheckSpec]]:
+def catalog_from_rows(
+    rows: list[dict], assignment: Assignment | None = None
+) -> dict[str, list[CheckSpec]]:
     """Build the catalogue from collected test rows (see :data:`_COLLECTOR`) and check it
     against the assignment file: every check has points and belongs to a question, and each
     question's markers add up to the file's points (a mismatch names both places)."""
@@ -117,11 +123,14 @@ def catalog_from_rows(rows: list[dict], assignment: Assignment | None = None
     ids = assignment.question_ids
     catalog: dict[str, list[CheckSpec]] = {qid: [] for qid in ids}
     for row in rows:
-        qid = row.get("question") or _question_from_name(ids, row.get("module", ""),
-                                                         row.get("file", ""))
+        qid = row.get("question") or _question_from_name(
+            ids, row.get("module", ""), row.get("file", "")
+        )
         if qid not in catalog:
-            raise CatalogError(f"check {row['nodeid']} belongs to no question of "
-                               f"{assignment.folder / 'assignment.toml'}")
+            raise CatalogError(
+                f"check {row['nodeid']} belongs to no question of "
+                f"{assignment.folder / 'assignment.toml'}"
+            )
         if row.get("points") is None:
             raise CatalogError(f"check {row['nodeid']} has no points marker")
         catalog[qid].append(CheckSpec(qid, str(row["name"]), float(row["points"])))
@@ -131,7 +140,8 @@ def catalog_from_rows(rows: list[dict], assignment: Assignment | None = None
             raise CatalogError(
                 f"{q.id}: {assignment.folder / 'assignment.toml'} says {q.points} points, but "
                 f"the points markers in {assignment.checks_dir / f'test_{q.id}.py'} add up to "
-                f"{total:g}; change one of the two")
+                f"{total:g}; change one of the two"
+            )
         names = [c.name for c in catalog[q.id]]
         if len(set(names)) != len(names):
             raise CatalogError(f"two checks of {q.id} have the same name")

@@ -39,7 +39,8 @@ def check_printed_points(assignment: Assignment, notebook: Path) -> None:
         if printed != wanted:
             raise AssignmentError(
                 f"{qid}: {assignment.folder / FILE} says {wanted} points, but its heading in "
-                f"{notebook} says {printed}; change one of the two")
+                f"{notebook} says {printed}; change one of the two"
+            )
 
 
 def verify(assignment: Assignment, solution: Path | None = None) -> dict[str, list[CheckSpec]]:
@@ -51,7 +52,9 @@ def verify(assignment: Assignment, solution: Path | None = None) -> dict[str, li
     """
     solution = solution or assignment.solution_notebook
     if not solution.is_file():
-        raise AssignmentError(f"{assignment.folder / FILE} names the notebook "
-                              f"{assignment.notebook!r}, but {solution} does not exist")
+        raise AssignmentError(
+            f"{assignment.folder / FILE} names the notebook "
+            f"{assignment.notebook!r}, but {solution} does not exist"
+        )
     check_printed_points(assignment, solution)
     return collect_checks(assignment)

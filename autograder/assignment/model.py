@@ -154,8 +154,10 @@ class Assignment:
         for q in self.questions:
             if q.id == question_id:
                 return q
-        raise KeyError(f"unknown question {question_id!r} of {self.id}; valid ids: "
-                       f"{', '.join(self.question_ids)}")
+        raise KeyError(
+            f"unknown question {question_id!r} of {self.id}; valid ids: "
+            f"{', '.join(self.question_ids)}"
+        )
 
     def all_names(self) -> list[str]:
         """Every name a submission must define, in question order."""
@@ -220,8 +222,11 @@ class Assignment:
         """What the sandbox loads into every student process, as plain data:
         ``{"id", "folder", "modules": {role: file path}}`` (the files of ``[student_side]``
         that exist; the ``warm_up`` module's ``warm_up()`` runs in the warm parent)."""
-        modules = {role: str(self.folder / name) for role, name in self.student_side.items()
-                   if (self.folder / name).is_file()}
+        modules = {
+            role: str(self.folder / name)
+            for role, name in self.student_side.items()
+            if (self.folder / name).is_file()
+        }
         return {"id": self.id, "folder": str(self.folder), "modules": modules}
 
     def module(self, role: str) -> ModuleType | None:
@@ -262,14 +267,18 @@ def _questions(data: list, where: Path) -> tuple[Question, ...]:
     out = []
     for entry in data:
         try:
-            out.append(Question(
-                id=str(entry["id"]), points=int(entry["points"]),
-                functions=dict(entry.get("functions", {})),
-                classes=dict(entry.get("classes", {})),
-                methods={k: dict(v) for k, v in entry.get("methods", {}).items()},
-                constants=tuple(entry.get("constants", ())),
-                choices={k: tuple(v) for k, v in entry.get("choices", {}).items()},
-                bonus=bool(entry.get("bonus"))))
+            out.append(
+                Question(
+                    id=str(entry["id"]),
+                    points=int(entry["points"]),
+                    functions=dict(entry.get("functions", {})),
+                    classes=dict(entry.get("classes", {})),
+                    methods={k: dict(v) for k, v in entry.get("methods", {}).items()},
+                    constants=tuple(entry.get("constants", ())),
+                    choices={k: tuple(v) for k, v in entry.get("choices", {}).items()},
+                    bonus=bool(entry.get("bonus")),
+                )
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise AssignmentError(f"{where}: a [[questions]] entry is malformed ({exc})") from None
     ids = [q.id for q in out]
@@ -286,8 +295,10 @@ def load(ref: str | None = None) -> Assignment:
     folder = _folder(ref)
     path = folder / FILE
     if not path.is_file():
-        raise AssignmentError(f"no assignment {ref!r}: {path} does not exist "
-                              "(python -m autograder new <id> makes one)")
+        raise AssignmentError(
+            f"no assignment {ref!r}: {path} does not exist "
+            "(python -m autograder new <id> makes one)"
+        )
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -295,26 +306,35 @@ def load(ref: str | None = None) -> Assignment:
     questions = _questions(data.get("questions", []), path)
     core = sum(q.points for q in questions if not q.bonus)
     if "core_points" in data and int(data["core_points"]) != core:
-        raise AssignmentError(f"{path}: core_points = {data['core_points']}, but its questions "
-                              f"(without bonus) add up to {core}")
+        raise AssignmentError(
+            f"{path}: core_points = {data['core_points']}, but its questions "
+            f"(without bonus) add up to {core}"
+        )
     late = dict(data.get("late", {}))
     if late.get("cutoff_hours") is not None and float(late["cutoff_hours"]) < 0:
         late["cutoff_hours"] = None
     free = data.get("free_response", {})
     assignment = Assignment(
-        id=str(data.get("id", folder.name)), folder=folder, title=str(data.get("title", "")),
-        notebook=str(data.get("notebook", f"{folder.name}.ipynb")), questions=questions,
-        core_points=core, free_response_points=float(free.get("points", 0)),
+        id=str(data.get("id", folder.name)),
+        folder=folder,
+        title=str(data.get("title", "")),
+        notebook=str(data.get("notebook", f"{folder.name}.ipynb")),
+        questions=questions,
+        core_points=core,
+        free_response_points=float(free.get("points", 0)),
         free_response_tag=str(free.get("tag", "free_response")),
         free_response_prompt=str(free.get("prompt", "")),
         limits={k: float(v) for k, v in data.get("limits", {}).items() if k in LIMIT_NAMES},
         late=LateSettings(**late),
         plots=tuple(Plot(**p) for p in data.get("plots", [])),
         student_side=dict(data.get("student_side", {})),
-        extra_credit=str(data.get("extra_credit", "separate")))
+        extra_credit=str(data.get("extra_credit", "separate")),
+    )
     if assignment.extra_credit not in EXTRA_CREDIT_MODES:
-        raise AssignmentError(f"{path}: extra_credit = {assignment.extra_credit!r}; use "
-                              + " or ".join(repr(m) for m in EXTRA_CREDIT_MODES))
+        raise AssignmentError(
+            f"{path}: extra_credit = {assignment.extra_credit!r}; use "
+            + " or ".join(repr(m) for m in EXTRA_CREDIT_MODES)
+        )
     if assignment.id != folder.name:
         raise AssignmentError(f"{path}: id = {assignment.id!r}, but the folder is {folder.name!r}")
     return assignment
@@ -332,7 +352,8 @@ def default_ref() -> str:
     raise AssignmentError(
         "which assignment? name one with --assignment ID (or $AUTOGRADER_ASSIGNMENT, "
         f"make ... ASSIGNMENT=ID); {SOLUTIONS} holds "
-        + (", ".join(found) if found else "none (python -m autograder new <id> makes one)"))
+        + (", ".join(found) if found else "none (python -m autograder new <id> makes one)")
+    )
 
 
 def current() -> Assignment:

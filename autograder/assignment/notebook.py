@@ -40,8 +40,9 @@ def read_notebook_bytes(path: str | Path, limit: int = MAX_NOTEBOOK_BYTES) -> by
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise NotebookError(f"{path.name} is a symbolic link; submit the notebook "
-                                "file itself") from None
+            raise NotebookError(
+                f"{path.name} is a symbolic link; submit the notebook file itself"
+            ) from None
         if exc.errno == errno.ENOENT:
             raise NotebookError(f"{path.name}: no such file") from None
         raise NotebookError(f"{path.name} could not be opened: {exc.strerror}") from None
@@ -55,7 +56,8 @@ def read_notebook_bytes(path: str | Path, limit: int = MAX_NOTEBOOK_BYTES) -> by
             raise NotebookError(
                 f"{path.name} is {info.st_size / 1e6:.1f} MB, larger than the "
                 f"{limit // (1024 * 1024)} MB a notebook may be; notebooks over it are not "
-                "graded (clear large outputs)")
+                "graded (clear large outputs)"
+            )
         data = fh.read(limit + 1)
     if len(data) > limit:
         raise NotebookError(f"{path.name} grew while it was read; not graded")
@@ -86,8 +88,11 @@ def cell_sources(path: str | Path, cell_type: str = "code") -> list[str]:
     this way (see :mod:`autograder.engine.submission`).
     """
     cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-    return ["".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            for cell in cells if cell["cell_type"] == cell_type]
+    return [
+        "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for cell in cells
+        if cell["cell_type"] == cell_type
+    ]
 
 
 def code_sources(path: str | Path) -> list[str]:

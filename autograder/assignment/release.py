@@ -87,7 +87,7 @@ def _enclosing_name(lines: list[str], block_indent: int) -> str | None:
 def _constant_stub(block: list[str], indent: str) -> list[str]:
     """``NAME = None  # one of ...`` for every name a module-level block assigns."""
     try:
-        tree = ast.parse("\n".join(line[len(indent):] for line in block))
+        tree = ast.parse("\n".join(line[len(indent) :] for line in block))
     except SyntaxError as err:
         raise ReleaseError(f"module-level solution block does not parse: {err}") from err
     stubs: list[str] = []
@@ -97,9 +97,7 @@ def _constant_stub(block: list[str], indent: str) -> list[str]:
             if not isinstance(target, ast.Name):
                 raise ReleaseError("module-level solution blocks may only assign plain names")
             choices = current().choices.get(target.id)
-            comment = (
-                "one of " + ", ".join(f'"{c}"' for c in choices) if choices else "your answer"
-            )
+            comment = "one of " + ", ".join(f'"{c}"' for c in choices) if choices else "your answer"
             stubs.append(f"{indent}{target.id} = None  # {comment}")
     if not stubs:
         raise ReleaseError("a module-level solution block assigns no names")
@@ -221,8 +219,9 @@ def released_files(assignment: Assignment, solution: Path) -> dict[str, bytes]:
     return files
 
 
-def write_release(solution: str | Path | None = None, out_dir: str | Path | None = None
-                  ) -> list[Path]:
+def write_release(
+    solution: str | Path | None = None, out_dir: str | Path | None = None
+) -> list[Path]:
     """Check the points, then write the student folder (``assignments/<id>/``)."""
     assignment = current()
     solution = Path(solution or assignment.solution_notebook)

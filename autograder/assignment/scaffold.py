@@ -17,7 +17,7 @@ import nbformat
 
 from autograder.assignment.model import SOLUTIONS
 
-ASSIGNMENT_FILE = '''\
+ASSIGNMENT_FILE = """\
 # The assignment file of {id}: names, points, limits and policies in one place.
 
 id = "{id}"
@@ -42,7 +42,7 @@ deadline = ""
 id = "q1_example"
 points = 10
 functions = {{ add = "(a, b)" }}
-'''
+"""
 
 CHECK_MODULE = '''\
 """q1_example (10 points): add."""
@@ -96,14 +96,14 @@ def check(question_id: str) -> bool:
     return not problem
 '''
 
-CONTRACT = '''\
+CONTRACT = """\
 # Assignment contract: "{title}"
 
 Assignment id: `{id}`. One notebook: `{id}.ipynb`.
 
 ## q1_example: 10
 - `add(a, b)`: `a + b`, for numbers and NumPy arrays (elementwise).
-'''
+"""
 
 
 def solution_notebook(assignment_id: str, title: str) -> nbformat.NotebookNode:
@@ -114,26 +114,36 @@ def solution_notebook(assignment_id: str, title: str) -> nbformat.NotebookNode:
         new_markdown_cell(f"# {title}\n\nReplace each `raise NotImplementedError` with your code."),
         new_code_cell("import numpy as np\n\nfrom public_checks import check"),
         new_markdown_cell("## q1_example: adding (10 points)\n\n`add(2, 3)` is 5."),
-        new_code_cell('def add(a, b):\n    """a + b, elementwise for arrays."""\n'
-                      "    # HINT: one line\n    ### BEGIN SOLUTION\n    return a + b\n"
-                      "    ### END SOLUTION", metadata={"tags": ["q1_example"]}),
+        new_code_cell(
+            'def add(a, b):\n    """a + b, elementwise for arrays."""\n'
+            "    # HINT: one line\n    ### BEGIN SOLUTION\n    return a + b\n"
+            "    ### END SOLUTION",
+            metadata={"tags": ["q1_example"]},
+        ),
         new_code_cell('check("q1_example")'),
         new_markdown_cell("## Free response\n\nExplain your approach in two sentences."),
-        new_markdown_cell("<!-- BEGIN SOLUTION -->\nI added the two arguments.\n"
-                          "<!-- END SOLUTION -->", metadata={"tags": ["free_response"]}),
+        new_markdown_cell(
+            "<!-- BEGIN SOLUTION -->\nI added the two arguments.\n<!-- END SOLUTION -->",
+            metadata={"tags": ["free_response"]},
+        ),
     ]
     for i, cell in enumerate(cells):
         cell.id = f"cell-{i:03d}"
-    return new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"}})
+    return new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+    )
 
 
 def create(assignment_id: str, title: str = "", root: Path = SOLUTIONS) -> Path:
     """Write ``root/<id>/``; refuse to overwrite an existing assignment."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", assignment_id):
-        raise ValueError(f"{assignment_id!r}: an assignment id is letters, digits and _ "
-                         "(a Python identifier)")
+        raise ValueError(
+            f"{assignment_id!r}: an assignment id is letters, digits and _ (a Python identifier)"
+        )
     folder = root / assignment_id
     if folder.exists():
         raise FileExistsError(f"{folder} exists already; choose another id")

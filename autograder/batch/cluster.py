@@ -118,24 +118,35 @@ def grade_task(task: dict[str, Any]) -> dict[str, Any]:
         mine = _worker_checks()
         if mine != task["checks_sha"]:
             result = SubmissionResult.failed(
-                task["id"], "error",
+                task["id"],
+                "error",
                 f"the Dask worker {address} has other hidden checks (fingerprint "
                 f"{mine[:12]}) than the machine that sent the class ({task['checks_sha'][:12]}); "
                 "install the same version of the kit on every worker and rerun",
-                seed=task["seed"])
-            return {"result": result.to_json(), "trace": "", "worker": address,
-                    "peak_mb": peak_memory_mb()}
+                seed=task["seed"],
+            )
+            return {
+                "result": result.to_json(),
+                "trace": "",
+                "worker": address,
+                "peak_mb": peak_memory_mb(),
+            }
         folder = tempfile.mkdtemp(prefix="autograder-task-")
         try:
             path = Path(folder) / task["filename"]
             path.write_bytes(task["data"])
             result_json, trace = grade_safely(
-                resolve_grade_fn(task["grade_ref"]), path, task["id"], seed=task["seed"],
-                device=task["device"], timeout=task["timeout"], checks_sha=task["checks_sha"])
+                resolve_grade_fn(task["grade_ref"]),
+                path,
+                task["id"],
+                seed=task["seed"],
+                device=task["device"],
+                timeout=task["timeout"],
+                checks_sha=task["checks_sha"],
+            )
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-    return {"result": result_json, "trace": trace, "worker": address,
-            "peak_mb": peak_memory_mb()}
+    return {"result": result_json, "trace": trace, "worker": address, "peak_mb": peak_memory_mb()}
 
 
 # ---------------------------------------------------------------- client side
@@ -148,8 +159,13 @@ def _task(sub: Submission, payload: dict[str, Any], grade_ref: str) -> dict[str,
         data = sub.path.read_bytes()
     except OSError:
         return None
-    return {**payload, "id": sub.id, "filename": sub.path.name, "data": data,
-            "grade_ref": grade_ref}
+    return {
+        **payload,
+        "id": sub.id,
+        "filename": sub.path.name,
+        "data": data,
+        "grade_ref": grade_ref,
+    }
 
 
 def _error_json(sub_id: str, message: str, seed: int) -> str:
@@ -162,22 +178,32 @@ def _connect(address: str) -> Any:
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise ClusterUnavailable(f"cannot reach the Dask scheduler at {address}: "
-                                 f"{type(exc).__name__}: {exc}") from None
+        raise ClusterUnavailable(
+            f"cannot reach the Dask scheduler at {address}: {type(exc).__name__}: {exc}"
+        ) from None
     try:
         client.wait_for_workers(1, timeout=WORKER_WAIT)
     except (TimeoutError, OSError) as exc:
         client.close()
-        raise ClusterUnavailable(f"the Dask scheduler at {address} has no worker after "
-                                 f"{WORKER_WAIT:.0f} s ({type(exc).__name__}); start some "
-                                 "with: dask worker " + address + " --nthreads 1") from None
+        raise ClusterUnavailable(
+            f"the Dask scheduler at {address} has no worker after "
+            f"{WORKER_WAIT:.0f} s ({type(exc).__name__}); start some "
+            "with: dask worker " + address + " --nthreads 1"
+        ) from None
     return client
 
 
-def grade_on_cluster(todo: Sequence[Submission], address: str, *, payload: dict[str, Any],
-                     grade_ref: str, hard_limit: float,
-                     store: Callable[[str, str], None], summary: BatchSummary,
-                     stop: Any) -> None:
+def grade_on_cluster(
+    todo: Sequence[Submission],
+    address: str,
+    *,
+    payload: dict[str, Any],
+    grade_ref: str,
+    hard_limit: float,
+    store: Callable[[str, str], None],
+    summary: BatchSummary,
+    stop: Any,
+) -> None:
     """Grade ``todo`` on the Dask cluster at ``address``; ``store(result_json, trace)`` is
     called in this thread for each result as it arrives (the batch's ``_store``).
 
@@ -192,18 +218,33 @@ def grade_on_cluster(todo: Sequence[Submission], address: str, *, payload: dict[
     run = secrets.token_hex(4)
     peaks: dict[str, float] = {}
     try:
-        warm = [client.submit(warm_worker, grade_ref, key=f"warm-{run}-{worker}", pure=False,
-                              workers=[worker], allow_other_workers=False)
-                for worker in client.scheduler_info()["workers"]]  # held: a dropped one is lost
+        warm = [
+            client.submit(
+                warm_worker,
+                grade_ref,
+                key=f"warm-{run}-{worker}",
+                pure=False,
+                workers=[worker],
+                allow_other_workers=False,
+            )
+            for worker in client.scheduler_info()["workers"]
+        ]  # held: a dropped one is lost
         pending: dict[str, Any] = {}
         subs: dict[str, Submission] = {}
         for sub in todo:
             task = _task(sub, payload, grade_ref)
             if task is None:
-                store(*grade_safely(
-                    resolve_grade_fn(grade_ref), sub.path, sub.id, seed=payload["seed"],
-                    device=payload["device"], timeout=payload["timeout"],
-                    checks_sha=payload["checks_sha"]))
+                store(
+                    *grade_safely(
+                        resolve_grade_fn(grade_ref),
+                        sub.path,
+                        sub.id,
+                        seed=payload["seed"],
+                        device=payload["device"],
+                        timeout=payload["timeout"],
+                        checks_sha=payload["checks_sha"],
+                    )
+                )
                 continue
             future = client.submit(grade_task, task, key=f"grade-{run}-{sub.id}", pure=False)
             pending[future.key], subs[future.key] = future, sub
@@ -215,8 +256,9 @@ def grade_on_cluster(todo: Sequence[Submission], address: str, *, payload: dict[
                 time.sleep(0.1)
                 if time.monotonic() - watched > WATCH_EVERY:
                     watched = time.monotonic()
-                    _enforce_limit(client, pending, subs, started, hard_limit,
-                                   payload["seed"], store)
+                    _enforce_limit(
+                        client, pending, subs, started, hard_limit, payload["seed"], store
+                    )
                 continue
             for future in done.next_batch(block=False):
                 if pending.pop(future.key, None) is None:
@@ -225,22 +267,30 @@ def grade_on_cluster(todo: Sequence[Submission], address: str, *, payload: dict[
                 try:
                     reply = future.result()
                 except FutureCancelledError:
-                    store(_error_json(sub.id, "the Dask scheduler cancelled this task; rerun "
-                                      "to grade it", payload["seed"]), "")
+                    store(
+                        _error_json(
+                            sub.id,
+                            "the Dask scheduler cancelled this task; rerun to grade it",
+                            payload["seed"],
+                        ),
+                        "",
+                    )
                     continue
                 except Exception as exc:  # a lost task never stops the batch
-                    store(_error_json(sub.id, _failure_message(exc), payload["seed"]),
-                          "".join(traceback.format_exception(exc)))
+                    store(
+                        _error_json(sub.id, _failure_message(exc), payload["seed"]),
+                        "".join(traceback.format_exception(exc)),
+                    )
                     continue
-                peaks[reply["worker"]] = max(peaks.get(reply["worker"], 0.0),
-                                             float(reply["peak_mb"]))
+                peaks[reply["worker"]] = max(
+                    peaks.get(reply["worker"], 0.0), float(reply["peak_mb"])
+                )
                 store(reply["result"], reply["trace"])
         if pending:  # stopped: what is still queued is not graded in this run
             client.cancel(list(pending.values()))
         client.cancel(warm)
     finally:
-        summary.memory = {"workers_peak_mb": sorted(peaks.values(), reverse=True),
-                          "workers": peaks}
+        summary.memory = {"workers_peak_mb": sorted(peaks.values(), reverse=True), "workers": peaks}
         client.close()
 
 
@@ -248,14 +298,22 @@ def _failure_message(exc: BaseException) -> str:
     from distributed.scheduler import KilledWorker
 
     if isinstance(exc, KilledWorker):
-        return ("every Dask worker that took this submission died while grading it "
-                f"({exc}); rerun to retry")
+        return (
+            "every Dask worker that took this submission died while grading it "
+            f"({exc}); rerun to retry"
+        )
     return f"the grader failed on a Dask worker ({type(exc).__name__}: {str(exc)[:300]})"
 
 
-def _enforce_limit(client: Any, pending: dict[str, Any], subs: dict[str, Submission],
-                   started: dict[str, float], hard_limit: float, seed: int,
-                   store: Callable[[str, str], None]) -> None:
+def _enforce_limit(
+    client: Any,
+    pending: dict[str, Any],
+    subs: dict[str, Submission],
+    started: dict[str, float],
+    hard_limit: float,
+    seed: int,
+    store: Callable[[str, str], None],
+) -> None:
     """Give ``error`` to a task a worker has held longer than ``hard_limit`` and restart that
     worker (a stuck grading cannot be stopped otherwise)."""
     now = time.monotonic()
@@ -272,9 +330,9 @@ def _enforce_limit(client: Any, pending: dict[str, Any], subs: dict[str, Submiss
 
 
 @contextlib.contextmanager
-def loopback_cluster(folder: Path, workers: int = 2, *, nanny: bool = True,
-                     env: dict[str, str] | None = None
-                     ) -> Iterator[tuple[str, list[subprocess.Popen]]]:
+def loopback_cluster(
+    folder: Path, workers: int = 2, *, nanny: bool = True, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, list[subprocess.Popen]]]:
     """A Dask scheduler and ``workers`` single-threaded workers on 127.0.0.1 (logs in
     ``folder``), each worker its own ``dask worker`` process preloading this module; yields
     the scheduler's address and the workers' processes once every worker has joined.
@@ -288,26 +346,59 @@ def loopback_cluster(folder: Path, workers: int = 2, *, nanny: bool = True,
 
     def start(argv: list[str], log_name: str) -> subprocess.Popen:
         with open(folder / log_name, "wb") as log:
-            procs.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                          env=env, start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+                )
+            )
         return procs[-1]
 
     try:
-        scheduler = start([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                           "--no-dashboard", "--scheduler-file", str(sched_file)],
-                          "scheduler.log")
+        scheduler = start(
+            [
+                dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(sched_file),
+            ],
+            "scheduler.log",
+        )
         deadline = time.monotonic() + 60
         while not sched_file.exists():
             if time.monotonic() > deadline or scheduler.poll() is not None:
-                raise ClusterUnavailable("the Dask scheduler did not start (see "
-                                         f"{folder / 'scheduler.log'})")
+                raise ClusterUnavailable(
+                    f"the Dask scheduler did not start (see {folder / 'scheduler.log'})"
+                )
             time.sleep(0.2)
         address = json.loads(sched_file.read_text())["address"]
-        started = [start([dask, "worker", address, "--nthreads", "1", "--preload",
-                          "autograder.batch.cluster", "--host", "127.0.0.1", "--no-dashboard",
-                          "--memory-limit", "0", "--name", f"w{i}",
-                          *([] if nanny else ["--no-nanny"])], f"worker{i}.log")
-                   for i in range(1, workers + 1)]
+        started = [
+            start(
+                [
+                    dask,
+                    "worker",
+                    address,
+                    "--nthreads",
+                    "1",
+                    "--preload",
+                    "autograder.batch.cluster",
+                    "--host",
+                    "127.0.0.1",
+                    "--no-dashboard",
+                    "--memory-limit",
+                    "0",
+                    "--name",
+                    f"w{i}",
+                    *([] if nanny else ["--no-nanny"]),
+                ],
+                f"worker{i}.log",
+            )
+            for i in range(1, workers + 1)
+        ]
         from distributed import Client
 
         with Client(address, timeout=60, set_as_default=False) as client:

@@ -37,7 +37,9 @@ def _visible(path: Path) -> bool:
 
 
 def _link_message(link: Path, root: Path) -> str:
-    return f"{link.relative_to(root).as_posix()} is a symbolic link; submit the notebook file itself"
+    return (
+        f"{link.relative_to(root).as_posix()} is a symbolic link; submit the notebook file itself"
+    )
 
 
 def _first_link(folder: Path, path: Path) -> Path | None:
@@ -56,10 +58,12 @@ def _folder_notebook(folder: Path, root: Path) -> tuple[Path | None, str, str]:
     A symbolic link is never followed: one on the way to the notebook makes the
     submission ``invalid`` with ``problem`` saying so."""
     name = current().notebook
-    for candidate in (folder / name, folder / folder.name / name,
-                      folder / Path(name).stem / name):
-        link = _first_link(folder, candidate) if os.path.lexists(candidate) or \
-            candidate.parent.is_symlink() else None
+    for candidate in (folder / name, folder / folder.name / name, folder / Path(name).stem / name):
+        link = (
+            _first_link(folder, candidate)
+            if os.path.lexists(candidate) or candidate.parent.is_symlink()
+            else None
+        )
         if link is not None:
             return candidate, _link_message(link, root), ""
         if os.path.lexists(candidate) and candidate.is_file():
@@ -84,8 +88,9 @@ def _folder_notebook(folder: Path, root: Path) -> tuple[Path | None, str, str]:
     return None, "", f"{len(notebooks)} notebooks and none named {name}: {names}"
 
 
-def discover(root: str | Path, exclude: Sequence[Path] = ()
-             ) -> tuple[list[Submission], list[tuple[str, str]]]:
+def discover(
+    root: str | Path, exclude: Sequence[Path] = ()
+) -> tuple[list[Submission], list[tuple[str, str]]]:
     """The submissions under ``root`` (sorted by id) and the skipped entries with reasons.
 
     A submission that is, or is reached through, a symbolic link is listed with its
@@ -113,14 +118,23 @@ def discover(root: str | Path, exclude: Sequence[Path] = ()
         elif notebook_name:
             path, problem, why, sid, folder = entry, "", "", printable_id(entry.stem), None
         else:
-            path, problem, why, sid, folder = (None, "", "not a notebook (.ipynb)",
-                                               printable_id(entry.name), None)
+            path, problem, why, sid, folder = (
+                None,
+                "",
+                "not a notebook (.ipynb)",
+                printable_id(entry.name),
+                None,
+            )
         if path is None:
             skipped.append((printable_id(entry.name), why))
         elif sid in found:
-            skipped.append((printable_id(str(path.relative_to(root))),
-                            f"a second submission for {sid!r} "
-                            f"(graded: {found[sid].path.relative_to(root)})"))
+            skipped.append(
+                (
+                    printable_id(str(path.relative_to(root))),
+                    f"a second submission for {sid!r} "
+                    f"(graded: {found[sid].path.relative_to(root)})",
+                )
+            )
         else:
             found[sid] = Submission(sid, path, folder, problem)
     return list(found.values()), skipped
@@ -134,8 +148,9 @@ def exists(path: Path) -> bool:
         return False
 
 
-def is_current(result: SubmissionResult | None, nb_sha: str, checks_sha: str, seed: int,
-               device: str) -> bool:
+def is_current(
+    result: SubmissionResult | None, nb_sha: str, checks_sha: str, seed: int, device: str
+) -> bool:
     """Whether a stored result still stands (same notebook, checks, seed and device)."""
     return (
         result is not None

@@ -50,9 +50,13 @@ def grades_lock(out: str | Path, wait: bool = False, stream: Any = None) -> Iter
             if not wait:
                 raise GradesFolderBusy(
                     f"{out} is being graded by {holder}; wait for that run to finish, or "
-                    "run again with --wait to start when it has") from None
-            print(f"waiting for {holder} to finish with {out} ...",
-                  file=stream or sys.stderr, flush=True)
+                    "run again with --wait to start when it has"
+                ) from None
+            print(
+                f"waiting for {holder} to finish with {out} ...",
+                file=stream or sys.stderr,
+                flush=True,
+            )
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         handle.seek(0)
         handle.truncate()

@@ -63,23 +63,33 @@ def _safe_json(result: SubmissionResult) -> str:
         return result.to_json()
 
 
-def grade_safely(grade_fn: Callable[..., SubmissionResult], path: Path, submission: str, *,
-                 seed: int, device: str, timeout: float, checks_sha: str
-                 ) -> tuple[str, str]:
+def grade_safely(
+    grade_fn: Callable[..., SubmissionResult],
+    path: Path,
+    submission: str,
+    *,
+    seed: int,
+    device: str,
+    timeout: float,
+    checks_sha: str,
+) -> tuple[str, str]:
     """Grade one submission; never raises. Returns (result JSON, kit traceback or '')."""
     start = time.perf_counter()
     trace = ""
     try:
-        result = grade_fn(path, submission_id=submission, seed=seed, device=device,
-                          total_timeout=timeout)
+        result = grade_fn(
+            path, submission_id=submission, seed=seed, device=device, total_timeout=timeout
+        )
         if not isinstance(result, SubmissionResult):
             raise TypeError(f"grade_one returned {type(result).__name__}, not SubmissionResult")
     except Exception as exc:  # one submission never stops the batch
         trace = traceback.format_exc()
         result = SubmissionResult.failed(
-            submission, "error",
+            submission,
+            "error",
             f"the grader failed on this submission ({type(exc).__name__}: {str(exc)[:300]})",
-            seed=seed)
+            seed=seed,
+        )
     result.submission = submission
     result.timings["batch_seconds"] = round(time.perf_counter() - start, 3)
     try:
@@ -106,8 +116,13 @@ def peak_memory_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _worker_main(conn: Any, grade_ref: str, log: str | None = None,
-                 zygote_socket: str | None = None, env: dict[str, str] | None = None) -> None:
+def _worker_main(
+    conn: Any,
+    grade_ref: str,
+    log: str | None = None,
+    zygote_socket: str | None = None,
+    env: dict[str, str] | None = None,
+) -> None:
     """A worker: grade one task at a time (JSON over a pipe) until told to stop.
 
     Its stdout and stderr (what the engine and the checks print) go to ``log``,
@@ -153,18 +168,31 @@ def _worker_main(conn: Any, grade_ref: str, log: str | None = None,
         except OSError:
             return
         result_json, trace = grade_safely(
-            grade_fn, Path(task["path"]), task["id"], seed=task["seed"],
-            device=task["device"], timeout=task["timeout"], checks_sha=task["checks_sha"],
+            grade_fn,
+            Path(task["path"]),
+            task["id"],
+            seed=task["seed"],
+            device=task["device"],
+            timeout=task["timeout"],
+            checks_sha=task["checks_sha"],
         )
         try:
-            conn.send_bytes(json.dumps({"result": result_json, "trace": trace,
-                                        "peak_mb": peak_memory_mb()}).encode())
+            conn.send_bytes(
+                json.dumps(
+                    {"result": result_json, "trace": trace, "peak_mb": peak_memory_mb()}
+                ).encode()
+            )
         except (BrokenPipeError, OSError):
             return
 
 
-PRELOAD = ("autograder.engine.grade", "torch", "torch._dynamo", "matplotlib",
-           "IPython.core.inputtransformer2")
+PRELOAD = (
+    "autograder.engine.grade",
+    "torch",
+    "torch._dynamo",
+    "matplotlib",
+    "IPython.core.inputtransformer2",
+)
 """What the workers' forkserver imports once for all of them (see :func:`_worker_context`)."""
 
 
@@ -190,12 +218,15 @@ def start_workers_server(grade_ref: str) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, grade_ref: str, log: Path | None = None,
-                 zygote_socket: str | None = None):
+    def __init__(
+        self, ctx: Any, grade_ref: str, log: Path | None = None, zygote_socket: str | None = None
+    ):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, daemon=True,
-                                args=(child, grade_ref, str(log) if log else None,
-                                      zygote_socket, dict(os.environ)))
+        self.proc = ctx.Process(
+            target=_worker_main,
+            daemon=True,
+            args=(child, grade_ref, str(log) if log else None, zygote_socket, dict(os.environ)),
+        )
         self.proc.start()
         child.close()
         self.task: Submission | None = None
@@ -206,8 +237,7 @@ class _Worker:
 
     def give(self, sub: Submission, payload: dict[str, Any]) -> None:
         self.task, self.started, self.acked = sub, time.monotonic(), False
-        self.conn.send_bytes(json.dumps({**payload, "path": str(sub.path),
-                                         "id": sub.id}).encode())
+        self.conn.send_bytes(json.dumps({**payload, "path": str(sub.path), "id": sub.id}).encode())
 
     def stop(self, grace: float = 3.0) -> None:
         """Stop the worker and whatever it started (it leads its own process group)."""
@@ -238,9 +268,18 @@ def _shared_zygote(grade_ref: str) -> zygote.ZygoteServer | None:
         return None
 
 
-def run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str, Any],
-              grade_ref: str, hard_limit: float, store: Callable[[str, str], None],
-             memory: dict[str, Any], stop: StopRequest) -> None:
+def run_pool(
+    todo: list[Submission],
+    out: Path,
+    *,
+    jobs: int,
+    payload: dict[str, Any],
+    grade_ref: str,
+    hard_limit: float,
+    store: Callable[[str, str], None],
+    memory: dict[str, Any],
+    stop: StopRequest,
+) -> None:
     """Grade ``todo`` with ``jobs`` worker processes; ``store(result JSON, kit traceback)``
     gets each result as it finishes, ``memory`` the workers' and the zygote's peak memory.
 
@@ -293,12 +332,19 @@ def run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str,
                     overran = now - w.started > limit and w.proc.is_alive()
                     w.stop()
                     code = w.proc.exitcode
-                    message = (overran_message(hard_limit) if overran else
-                               f"the grading process died (exit code {code})")
+                    message = (
+                        overran_message(hard_limit)
+                        if overran
+                        else f"the grading process died (exit code {code})"
+                    )
                     w.task = None
                     peaks.append(w.peak_mb)
-                    store(SubmissionResult.failed(sub.id, "error", message,
-                                                  seed=payload["seed"]).to_json(), "")
+                    store(
+                        SubmissionResult.failed(
+                            sub.id, "error", message, seed=payload["seed"]
+                        ).to_json(),
+                        "",
+                    )
                     if queue:
                         workers[i] = _Worker(ctx, grade_ref, log, socket_path)
     finally:
@@ -311,8 +357,7 @@ def run_pool(todo: list[Submission], out: Path, *, jobs: int, payload: dict[str,
         for w in workers:
             w.proc.join(0.5 if w.task is None else 0)
             w.stop()
-        memory["workers_peak_mb"] = sorted((*peaks, *(w.peak_mb for w in workers)),
-                                           reverse=True)
+        memory["workers_peak_mb"] = sorted((*peaks, *(w.peak_mb for w in workers)), reverse=True)
         if server is not None:
             memory["zygote_peak_mb"] = server.peak_memory_mb()
             server.close()

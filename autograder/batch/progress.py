@@ -37,12 +37,15 @@ class Progress:
             score = grade.headline
             broken = cell_problems(result)
             if broken:
-                score += f"; {broken[0]}" + (f" (and {len(broken) - 1} more)"
-                                             if len(broken) > 1 else "")
+                score += f"; {broken[0]}" + (
+                    f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+                )
         else:
             score = f"{result.status}: {result.message}"[:200]
-        line = f"graded {self.done}/{self.total} {result.submission}: {score} " \
-               f"({submission_seconds(result):.1f} s)"
+        line = (
+            f"graded {self.done}/{self.total} {result.submission}: {score} "
+            f"({submission_seconds(result):.1f} s)"
+        )
         if not self.tty:
             print(line, file=self.stream, flush=True)
             return
@@ -51,9 +54,11 @@ class Progress:
         width = shutil.get_terminal_size((80, 20)).columns
         bar_width = max(10, min(30, width - 60))
         filled = int(bar_width * self.done / max(self.total, 1))
-        text = (f"[{'#' * filled}{'.' * (bar_width - filled)}] {self.done}/{self.total} "
-                f"failures {self.failures}  ~{int(left) // 60}:{int(left) % 60:02d} left  "
-                f"{result.submission}")
+        text = (
+            f"[{'#' * filled}{'.' * (bar_width - filled)}] {self.done}/{self.total} "
+            f"failures {self.failures}  ~{int(left) // 60}:{int(left) % 60:02d} left  "
+            f"{result.submission}"
+        )
         print("\r" + text[: width - 1].ljust(width - 1), end="", file=self.stream, flush=True)
 
     def close(self) -> None:

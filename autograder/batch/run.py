@@ -72,8 +72,14 @@ from autograder.staff.roster import RosterError, read_roster
 SEED_FILE = "seed.txt"
 
 
-def _store(out: Path, result_json: str, trace: str, summary: BatchSummary,
-           progress: Progress | None, inputs: Inputs) -> None:
+def _store(
+    out: Path,
+    result_json: str,
+    trace: str,
+    summary: BatchSummary,
+    progress: Progress | None,
+    inputs: Inputs,
+) -> None:
     """Write a finished result atomically, then its feedback page (while workers go on)."""
     result = SubmissionResult.from_json(result_json)
     try:
@@ -85,14 +91,18 @@ def _store(out: Path, result_json: str, trace: str, summary: BatchSummary,
             log.unlink()
     except OSError as exc:  # this submission's files only: the batch goes on
         summary.errors.append(result.submission)
-        summary.warnings.append(f"the result of {result.submission!r} could not be stored "
-                                f"({exc}); rerun to regrade it")
+        summary.warnings.append(
+            f"the result of {result.submission!r} could not be stored ({exc}); rerun to regrade it"
+        )
         return
     summary.graded.append(result.submission)
     if result.status == "error":
         summary.errors.append(result.submission)
-    grade = final_grade(result, inputs.scores.get(result.submission),
-                        inputs.lateness.get(result.submission, ON_TIME))
+    grade = final_grade(
+        result,
+        inputs.scores.get(result.submission),
+        inputs.lateness.get(result.submission, ON_TIME),
+    )
     if progress is not None:
         progress.update(result, grade)
     try:  # the final rebuild finds the page up to date (and retries it if this failed)
@@ -106,8 +116,7 @@ class BatchInputError(ValueError):
     """A roster, timestamps file or late policy that cannot be used (the message says why)."""
 
 
-def _kept_inputs(roster: str | Path | None, timestamps_csv: str | Path | None
-                 ) -> dict[str, bytes]:
+def _kept_inputs(roster: str | Path | None, timestamps_csv: str | Path | None) -> dict[str, bytes]:
     """The files to keep in the grades folder, after checking that they can be read."""
     kept: dict[str, bytes] = {}
     if roster is not None:
@@ -133,12 +142,14 @@ def _late_policy(policy: LatePolicy | None) -> LatePolicy:
     try:
         return LatePolicy.from_assignment()
     except ValueError as exc:
-        raise BatchInputError(f"the late policy of {current().folder / 'assignment.toml'}: "
-                              f"{exc}") from None
+        raise BatchInputError(
+            f"the late policy of {current().folder / 'assignment.toml'}: {exc}"
+        ) from None
 
 
-def _submission_times(out: Path, subs: Sequence[Submission], summary: BatchSummary
-                      ) -> dict[str, datetime]:
+def _submission_times(
+    out: Path, subs: Sequence[Submission], summary: BatchSummary
+) -> dict[str, datetime]:
     """Find when each submission was made, write submission_times.csv, return the times."""
     kept = out / timestamps.KEPT_CSV
     csv_times: dict[str, datetime] = {}
@@ -148,19 +159,31 @@ def _submission_times(out: Path, subs: Sequence[Submission], summary: BatchSumma
         except (OSError, ValueError) as exc:
             summary.warnings.append(f"{kept}: {exc}; its times are left out")
     times, warnings = timestamps.collect(
-        ((s.id, s.path, s.folder) for s in subs if not s.problem), csv_times)
+        ((s.id, s.path, s.folder) for s in subs if not s.problem), csv_times
+    )
     summary.warnings += warnings
     timestamps.write_times(out / timestamps.TIMES_FILE, times)
     return {t.submission: t.submitted_at for t in times if t.submitted_at is not None}
 
 
-def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = None,
-              timeout: float | None = None, force: bool = False, device: str = "auto",
-              seed: int | None = None, grade_fn: str = DEFAULT_GRADE_FN,
-              stream: Any = None, hard_limit: float | None = None,
-              roster: str | Path | None = None, timestamps_csv: str | Path | None = None,
-              late_policy: LatePolicy | None = None, wait: bool = False,
-              scheduler: str | None = None) -> BatchSummary:
+def run_batch(
+    submissions: str | Path,
+    out: str | Path,
+    *,
+    jobs: int | None = None,
+    timeout: float | None = None,
+    force: bool = False,
+    device: str = "auto",
+    seed: int | None = None,
+    grade_fn: str = DEFAULT_GRADE_FN,
+    stream: Any = None,
+    hard_limit: float | None = None,
+    roster: str | Path | None = None,
+    timestamps_csv: str | Path | None = None,
+    late_policy: LatePolicy | None = None,
+    wait: bool = False,
+    scheduler: str | None = None,
+) -> BatchSummary:
     """Grade every submission under ``submissions`` into ``out`` and rebuild the outputs.
 
     ``grade_fn`` names the grading function as ``module:function`` (it is imported
@@ -210,11 +233,21 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
             if stored is None and exists(stored_path):
                 summary.warnings.append(f"{stored_path} was unreadable; regraded")
             if sub.problem:  # never opened: invalid as it stands
-                if force or stored is None or (stored.status, stored.message) != \
-                        ("invalid", sub.problem):
-                    _store(out, SubmissionResult.failed(sub.id, "invalid", sub.problem,
-                                                        seed=seed).to_json(),
-                           "", summary, None, inputs)
+                if (
+                    force
+                    or stored is None
+                    or (stored.status, stored.message) != ("invalid", sub.problem)
+                ):
+                    _store(
+                        out,
+                        SubmissionResult.failed(
+                            sub.id, "invalid", sub.problem, seed=seed
+                        ).to_json(),
+                        "",
+                        summary,
+                        None,
+                        inputs,
+                    )
                 else:
                     summary.unchanged.append(sub.id)
                 continue
@@ -227,8 +260,11 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
             else:
                 todo.append(sub)
         if summary.unchanged:
-            print(f"{len(summary.unchanged)} submissions unchanged since they were graded "
-                  "(--force regrades them)", file=stream)
+            print(
+                f"{len(summary.unchanged)} submissions unchanged since they were graded "
+                "(--force regrades them)",
+                file=stream,
+            )
         payload = {"seed": seed, "device": device, "timeout": timeout, "checks_sha": checks_sha}
         progress = Progress(len(todo), stream)
         with StopRequest() as stop:
@@ -238,30 +274,51 @@ def run_batch(submissions: str | Path, out: str | Path, *, jobs: int | None = No
                     from autograder.batch import cluster
 
                     cluster.grade_on_cluster(
-                        todo, scheduler, payload=payload, grade_ref=grade_fn, hard_limit=limit,
-                        store=lambda result, trace: _store(out, result, trace, summary,
-                                                           progress, inputs),
-                        summary=summary, stop=stop)
+                        todo,
+                        scheduler,
+                        payload=payload,
+                        grade_ref=grade_fn,
+                        hard_limit=limit,
+                        store=lambda result, trace: _store(
+                            out, result, trace, summary, progress, inputs
+                        ),
+                        summary=summary,
+                        stop=stop,
+                    )
                 elif todo:
-                    run_pool(todo, out, jobs=jobs, payload=payload, grade_ref=grade_fn,
-                             hard_limit=limit, memory=summary.memory, stop=stop,
-                             store=lambda result, trace: _store(out, result, trace, summary,
-                                                                progress, inputs))
+                    run_pool(
+                        todo,
+                        out,
+                        jobs=jobs,
+                        payload=payload,
+                        grade_ref=grade_fn,
+                        hard_limit=limit,
+                        memory=summary.memory,
+                        stop=stop,
+                        store=lambda result, trace: _store(
+                            out, result, trace, summary, progress, inputs
+                        ),
+                    )
             except KeyboardInterrupt:
                 stop.hits += 1
             finally:
                 progress.close()
                 if summary.memory:
-                    write_text_atomic(out / "logs" / "memory.json",
-                                      json.dumps(summary.memory, indent=1))
+                    write_text_atomic(
+                        out / "logs" / "memory.json", json.dumps(summary.memory, indent=1)
+                    )
                 summary.interrupted = stop.hits > 0
                 rebuilt = rebuild_outputs(
-                    out, skipped=summary.skipped, policy=policy,
-                    notebooks=[(s.id, s.path) for s in subs if not s.problem])
+                    out,
+                    skipped=summary.skipped,
+                    policy=policy,
+                    notebooks=[(s.id, s.path) for s in subs if not s.problem],
+                )
                 summary.warnings += rebuilt.warnings
                 summary.roster, summary.similarity = rebuilt.roster, rebuilt.similarity
-                summary.late = [g.submission for g in rebuilt.grades
-                                if g.late_penalty > 0 or g.not_accepted]
+                summary.late = [
+                    g.submission for g in rebuilt.grades if g.late_penalty > 0 or g.not_accepted
+                ]
                 summary.seconds = time.monotonic() - start
     return summary
 

@@ -73,16 +73,24 @@ def _accept(kind: str, value: Any) -> Any:
             return _accept("number", value)
         if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
             return value
-    if kind == "tensor" and type(value).__module__.startswith("torch") \
-            and str(getattr(value, "dtype", "")).removeprefix("torch.") in NUMERIC_DTYPES:
+    if (
+        kind == "tensor"
+        and type(value).__module__.startswith("torch")
+        and str(getattr(value, "dtype", "")).removeprefix("torch.") in NUMERIC_DTYPES
+    ):
         return value
     if kind == "dict" and type(value) is dict:
         return value
     raise ArgumentRefused
 
 
-def check_call(name: str, function: Callable[..., Any], declared: dict[str, str] | None,
-               args: list, kwargs: dict) -> tuple[list, dict]:
+def check_call(
+    name: str,
+    function: Callable[..., Any],
+    declared: dict[str, str] | None,
+    args: list,
+    kwargs: dict,
+) -> tuple[list, dict]:
     """``args`` and ``kwargs`` bound to ``function``'s signature and checked against the
     ``declared`` kinds; returned as the reference should get them. Raises ArgumentRefused."""
     if declared is None:
@@ -95,24 +103,30 @@ def check_call(name: str, function: Callable[..., Any], declared: dict[str, str]
     for param, value in bound.arguments.items():
         kind = declared.get(param)
         if kind is None:
-            raise ArgumentRefused(f"the reference {name} takes no argument {param!r} from "
-                                  "a submission")
+            raise ArgumentRefused(
+                f"the reference {name} takes no argument {param!r} from a submission"
+            )
         try:
             bound.arguments[param] = _accept(kind, value)
         except ArgumentRefused:
-            raise ArgumentRefused(f"the reference {name} takes {param} as {DESCRIBED[kind]}, "
-                                  f"not {_what(value)}") from None
+            raise ArgumentRefused(
+                f"the reference {name} takes {param} as {DESCRIBED[kind]}, not {_what(value)}"
+            ) from None
         if kind == "array" and isinstance(value, np.ndarray):
             shapes.append(value.shape)
     if shapes:
         try:
             size = math.prod(np.broadcast_shapes(*shapes))
         except ValueError:
-            raise ArgumentRefused(f"the arrays given to the reference {name} have shapes "
-                                  f"that do not fit together: {shapes}") from None
+            raise ArgumentRefused(
+                f"the arrays given to the reference {name} have shapes "
+                f"that do not fit together: {shapes}"
+            ) from None
         if size > wire.MAX_ELEMENTS:
-            raise ArgumentRefused(f"the arrays given to the reference {name} broadcast to "
-                                  f"{size:,} elements, more than {wire.MAX_ELEMENTS:,}")
+            raise ArgumentRefused(
+                f"the arrays given to the reference {name} broadcast to "
+                f"{size:,} elements, more than {wire.MAX_ELEMENTS:,}"
+            )
     return list(bound.args), dict(bound.kwargs)
 
 
@@ -121,5 +135,6 @@ def check_declarations(arguments: dict[str, dict[str, str]]) -> None:
     for name, params in arguments.items():
         for param, kind in params.items():
             if kind not in KINDS:
-                raise ValueError(f"ARGUMENTS[{name!r}][{param!r}] = {kind!r}: not one of "
-                                 f"{', '.join(KINDS)}")
+                raise ValueError(
+                    f"ARGUMENTS[{name!r}][{param!r}] = {kind!r}: not one of {', '.join(KINDS)}"
+                )

@@ -20,12 +20,17 @@ from autograder.inside.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import CellRecord, SubmissionResult
 
 NOT_GRADED = "not graded: "
-COMPILE_ERRORS = {"SyntaxError": "a syntax error", "IndentationError": "an indentation error",
-                  "TabError": "an indentation error (tabs and spaces mixed)"}
-_COMPILE = re.compile(r"^(?P<kind>SyntaxError|IndentationError|TabError): (?P<what>.*?)"
-                      r"(?: \((?:<[^>]*>|[^(),]*), line (?P<line>\d+)\))?$", re.S)
-_DEFINES = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*[:=]",
-                      re.M)
+COMPILE_ERRORS = {
+    "SyntaxError": "a syntax error",
+    "IndentationError": "an indentation error",
+    "TabError": "an indentation error (tabs and spaces mixed)",
+}
+_COMPILE = re.compile(
+    r"^(?P<kind>SyntaxError|IndentationError|TabError): (?P<what>.*?)"
+    r"(?: \((?:<[^>]*>|[^(),]*), line (?P<line>\d+)\))?$",
+    re.S,
+)
+_DEFINES = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*[:=]", re.M)
 
 
 class HasSource(Protocol):
@@ -52,8 +57,11 @@ def cell_problem(cell: CellRecord) -> str | None:
         return f"has {problem}"
     if cell.status == "timeout":
         reason = _reason(cell.message)
-        return reason if reason.startswith(("timed out", "stopped")) else \
-            "timed out" + (f" ({reason})" if reason else "")
+        return (
+            reason
+            if reason.startswith(("timed out", "stopped"))
+            else "timed out" + (f" ({reason})" if reason else "")
+        )
     if cell.status == "died":
         return "killed the kernel" + (f" ({_reason(cell.message)})" if cell.message else "")
     return None
@@ -69,8 +77,11 @@ def cell_problems(result: SubmissionResult) -> list[str]:
     """One line per cell that did not compile, timed out or killed the kernel:
     ``cell 13 has a syntax error (line 1: expected ':')`` (cells numbered from 1, as on
     the feedback page)."""
-    return [f"cell {cell.index + 1} {problem}" for cell in result.cells
-            if (problem := cell_problem(cell))]
+    return [
+        f"cell {cell.index + 1} {problem}"
+        for cell in result.cells
+        if (problem := cell_problem(cell))
+    ]
 
 
 def defined_names(source: str) -> set[str]:
@@ -95,8 +106,9 @@ def explain(result: SubmissionResult, cells: Iterable[HasSource]) -> None:
         if qr is None:
             continue
         failed = [c for c in qr.checks if not c.passed]
-        if not failed or not all(NOT_DEFINED in c.message or NOT_IMPLEMENTED in c.message
-                                 for c in failed):
+        if not failed or not all(
+            NOT_DEFINED in c.message or NOT_IMPLEMENTED in c.message for c in failed
+        ):
             continue
         names = [n for n in question.names if n in broken]
         if not names:

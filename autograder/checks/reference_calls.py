@@ -69,9 +69,13 @@ REPLIES = Replies()
 class ReferenceCalls:
     """Runs the reference definitions of ``names`` (from ``source``) for callback requests."""
 
-    def __init__(self, names: list[str], source: str,
-                 handlers: dict[str, Handler] | None = None,
-                 arguments: dict[str, dict[str, str]] | None = None):
+    def __init__(
+        self,
+        names: list[str],
+        source: str,
+        handlers: dict[str, Handler] | None = None,
+        arguments: dict[str, dict[str, str]] | None = None,
+    ):
         """``handlers``: the assignment's own for names whose stand-ins send more than plain
         arguments (``HANDLERS`` in its ``references.py``; each must bound the work it does).
         ``arguments``: parameter -> kind for each name that accepts calls (``ARGUMENTS``
@@ -80,11 +84,18 @@ class ReferenceCalls:
         self.handlers = dict(handlers or {})
         self.arguments = {n: dict(kinds) for n, kinds in (arguments or {}).items()}
         argument_kinds.check_declarations(self.arguments)
-        self.scope = hashlib.sha256(json.dumps(
-            [source, sorted(self.names),
-             sorted(f"{n}={h.__module__}.{h.__qualname__}" for n, h in self.handlers.items()),
-             sorted((n, sorted(k.items())) for n, k in self.arguments.items())]
-        ).encode()).hexdigest()
+        self.scope = hashlib.sha256(
+            json.dumps(
+                [
+                    source,
+                    sorted(self.names),
+                    sorted(
+                        f"{n}={h.__module__}.{h.__qualname__}" for n, h in self.handlers.items()
+                    ),
+                    sorted((n, sorted(k.items())) for n, k in self.arguments.items()),
+                ]
+            ).encode()
+        ).hexdigest()
         """What a reply depends on besides the request: the reference, the names, the handlers,
         the declared kinds."""
         self.namespace: dict[str, Any] = {"__name__": "__reference__"}
@@ -128,8 +139,9 @@ class ReferenceCalls:
             name, args, kwargs = data.get("name"), data.get("args"), data.get("kwargs")
             if name not in self.names or type(args) is not list or type(kwargs) is not dict:
                 raise ValueError(f"{name!r} is not substituted")
-            args, kwargs = argument_kinds.check_call(name, self.namespace[name],
-                                                     self.arguments.get(name), args, kwargs)
+            args, kwargs = argument_kinds.check_call(
+                name, self.namespace[name], self.arguments.get(name), args, kwargs
+            )
             value = self.handlers.get(name, _call)(self.namespace, name, args, kwargs)
             reply = wire.dumps({"ok": True, "value": value, "tuple": isinstance(value, tuple)})
             if len(reply) > wire.MAX_MESSAGE_BYTES:

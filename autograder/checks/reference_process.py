@@ -84,8 +84,7 @@ class ReferenceProcess:
             self._start()
         assert self._to_child is not None and self._from_child is not None
         try:
-            _write_all(self._to_child, request.encode("utf-8", "surrogatepass") + b"\n",
-                       deadline)
+            _write_all(self._to_child, request.encode("utf-8", "surrogatepass") + b"\n", deadline)
             reply = self._read_line(deadline)
         except ReferenceFailed:
             self.close()
@@ -106,12 +105,13 @@ class ReferenceProcess:
                 continue
             data = os.read(self._from_child, CHUNK)
             if not data:
-                raise ReferenceFailed("it stopped (most likely its memory cap of "
-                                      f"{self.memory_mb} MiB)")
+                raise ReferenceFailed(
+                    f"it stopped (most likely its memory cap of {self.memory_mb} MiB)"
+                )
             self._buffer += data
         cut = self._buffer.index(b"\n")
         line = bytes(self._buffer[:cut])
-        del self._buffer[:cut + 1]
+        del self._buffer[: cut + 1]
         return line.decode("utf-8", "replace")
 
     def _note_peak(self) -> None:
@@ -195,7 +195,7 @@ def _serve(requests: int, replies: int, serve: Callable[[str], str]) -> None:
             reply = serve(line.decode("utf-8", "surrogatepass").rstrip("\n"))
             data = reply.encode("utf-8", "surrogatepass") + b"\n"
             while data:
-                data = data[os.write(replies, data):]
+                data = data[os.write(replies, data) :]
 
 
 def _write_all(fd: int, data: bytes, deadline: float) -> None:
@@ -207,7 +207,7 @@ def _write_all(fd: int, data: bytes, deadline: float) -> None:
         _, ready, _ = select.select([], [fd], [], min(left, 0.5))
         if ready:
             try:
-                view = view[os.write(fd, view[:CHUNK]):]
+                view = view[os.write(fd, view[:CHUNK]) :]
             except BrokenPipeError:
                 raise ReferenceFailed("it stopped") from None
 

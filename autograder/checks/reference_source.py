@@ -23,8 +23,9 @@ NOT_IMPORTED = ("public_checks", "autograder")
 
 
 def _strip_magics(source: str) -> str:
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.splitlines())
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
 
 
 def _defined_names(node: ast.stmt) -> list[str]:
@@ -38,7 +39,7 @@ def _defined_names(node: ast.stmt) -> list[str]:
 
 def _segment(lines: list[str], node: ast.stmt) -> str:
     start = min([node.lineno, *[d.lineno for d in getattr(node, "decorator_list", [])]])
-    return "\n".join(lines[start - 1:node.end_lineno])
+    return "\n".join(lines[start - 1 : node.end_lineno])
 
 
 def _imports(tree: ast.Module, lines: list[str]) -> list[str]:
@@ -46,16 +47,20 @@ def _imports(tree: ast.Module, lines: list[str]) -> list[str]:
     out = []
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) \
+            modules = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
                 else [a.name for a in node.names]
+            )
             if not any(m.split(".")[0] in NOT_IMPORTED for m in modules):
                 out.append(_segment(lines, node))
     return out
 
 
 @functools.lru_cache(maxsize=4)
-def _definitions(path: str, mtime: float
-                 ) -> tuple[dict[str, str], dict[str, set[str]], list[str], set[str], str]:
+def _definitions(
+    path: str, mtime: float
+) -> tuple[dict[str, str], dict[str, set[str]], list[str], set[str], str]:
     """name -> source, name -> names it uses, the definition order, which names are
     functions or classes (only those are pulled in as dependencies; a top-level
     assignment such as ``results = run_experiment()`` never is), and the imports."""

@@ -58,7 +58,7 @@ def question_of(module_name: str) -> str:
     """``test_q2_name`` -> ``q2_name``."""
     base = module_name.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
     base = base[:-3] if base.endswith(".py") else base
-    return base[len("test_"):] if base.startswith("test_") else base
+    return base[len("test_") :] if base.startswith("test_") else base
 
 
 class _NamedStudent:
@@ -99,8 +99,15 @@ class _NamedStudent:
 class _Plugin:
     """Fixtures for the suite and a collector of outcomes."""
 
-    def __init__(self, student: Any, seed: int, device: str, source: str | None,
-                 artifacts: dict, questions: list[str] | None):
+    def __init__(
+        self,
+        student: Any,
+        seed: int,
+        device: str,
+        source: str | None,
+        artifacts: dict,
+        questions: list[str] | None,
+    ):
         self.raw_student = student
         self.named = _NamedStudent(student)
         self._seed = int(seed)
@@ -148,8 +155,11 @@ class _Plugin:
     @pytest.fixture
     def source(self) -> str:
         if self._source is None:  # more code than the grader parses: such a check fails
-            raise StudentError("too_large", "the notebook holds more code than the grader "
-                               "reads, so this check of the code itself could not run")
+            raise StudentError(
+                "too_large",
+                "the notebook holds more code than the grader "
+                "reads, so this check of the code itself could not run",
+            )
         return self._source
 
     @pytest.fixture
@@ -169,7 +179,7 @@ class _Plugin:
         later = [i for i in items if i.get_closest_marker("builds_on") is not None]
         items[:] = base + later
         order = [question_of(i.module.__name__) for i in items]
-        self.questions_after = {i.nodeid: order[k + 1:] for k, i in enumerate(items)}
+        self.questions_after = {i.nodeid: order[k + 1 :] for k, i in enumerate(items)}
         names: list[str] = []
         for item in later:
             for name in item.get_closest_marker("builds_on").args:
@@ -180,12 +190,12 @@ class _Plugin:
     def pytest_collectreport(self, report) -> None:
         if report.failed:
             self.staff_log.append(f"collection failed: {report.nodeid}: {report.longreprtext}")
-            log.error("hidden check collection failed: %s\n%s", report.nodeid,
-                      report.longreprtext)
+            log.error("hidden check collection failed: %s\n%s", report.nodeid, report.longreprtext)
 
     def pytest_runtest_setup(self, item) -> None:
-        self.raw_student.enter_question(question_of(item.module.__name__),
-                                        self.questions_after.get(item.nodeid, []))
+        self.raw_student.enter_question(
+            question_of(item.module.__name__), self.questions_after.get(item.nodeid, [])
+        )
         if item.get_closest_marker("builds_on") is not None and not self.substituted:
             self.substituted = True
             namespace = getattr(self.raw_student, "namespace", None)
@@ -194,8 +204,9 @@ class _Plugin:
             try:
                 from autograder.checks.reference_source import reference_source
 
-                self.raw_student.substitute(self.substituted_names,
-                                            reference_source(self.substituted_names))
+                self.raw_student.substitute(
+                    self.substituted_names, reference_source(self.substituted_names)
+                )
             except Exception as exc:  # recorded for staff, shown as a failure
                 self.substitute_error = f"{type(exc).__name__}: {exc}"
                 log.exception("substituting the reference definitions failed")
@@ -217,13 +228,21 @@ class _Plugin:
             longrepr = (str(item.path), item.location[1] or 0, _skip_reason(call))
         else:
             outcome, longrepr = "failed", f"hidden check failed: {excinfo.typename}"
-        report = TestReport(item.nodeid, item.location, {}, outcome, longrepr, call.when,
-                            duration=call.duration, start=call.start, stop=call.stop)
+        report = TestReport(
+            item.nodeid,
+            item.location,
+            {},
+            outcome,
+            longrepr,
+            call.when,
+            duration=call.duration,
+            start=call.start,
+            stop=call.stop,
+        )
         notes = take_review_notes()
         if notes:
             entry = self.outcomes.setdefault(item.nodeid, self._entry(item))
-            entry["review"] = "; ".join(dict.fromkeys([*filter(None, [entry["review"]]),
-                                                       *notes]))
+            entry["review"] = "; ".join(dict.fromkeys([*filter(None, [entry["review"]]), *notes]))
         self._record(item, call, report)
         return report
 
@@ -242,8 +261,10 @@ class _Plugin:
             return
         entry.update(_failure(call.excinfo, item.nodeid, self.staff_log))
         if item.get_closest_marker("builds_on") is not None and self.substitute_error:
-            entry["message"] = ("the reference versions of the functions this builds on "
-                                "could not be substituted, so this check could not run.")
+            entry["message"] = (
+                "the reference versions of the functions this builds on "
+                "could not be substituted, so this check could not run."
+            )
 
     def _entry(self, item) -> dict:
         marker = item.get_closest_marker("points")
@@ -253,11 +274,21 @@ class _Plugin:
         twin = ""
         if cuda is not None:
             twin = str(cuda.kwargs.get("twin") or (cuda.args[0] if cuda.args else ""))
-        return {"name": item.name, "question": question_of(item.module.__name__),
-                "points": points, "passed": False, "skipped": False, "message": "",
-                "detail": "", "diagnosis": "", "review": "", "done": False,
-                "builds_on": list(builds.args) if builds else [], "twin": twin,
-                "module": item.module.__name__}
+        return {
+            "name": item.name,
+            "question": question_of(item.module.__name__),
+            "points": points,
+            "passed": False,
+            "skipped": False,
+            "message": "",
+            "detail": "",
+            "diagnosis": "",
+            "review": "",
+            "done": False,
+            "builds_on": list(builds.args) if builds else [],
+            "twin": twin,
+            "module": item.module.__name__,
+        }
 
 
 def _skip_reason(call) -> str:
@@ -339,9 +370,15 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
-def run_checks(student: Any, *, seed: int, device: str = "cpu",
-               questions: list[str] | None = None, source: str | None = "",
-               artifacts: dict | None = None) -> dict[str, QuestionResult]:
+def run_checks(
+    student: Any,
+    *,
+    seed: int,
+    device: str = "cpu",
+    questions: list[str] | None = None,
+    source: str | None = "",
+    artifacts: dict | None = None,
+) -> dict[str, QuestionResult]:
     """Run the hidden suite on ``student``; one :class:`QuestionResult` per contract question.
 
     ``questions`` limits the run to those question ids (the others come back
@@ -357,16 +394,44 @@ def run_checks(student: Any, *, seed: int, device: str = "cpu",
     plugin = _Plugin(student, seed, device, source, artifacts, questions)
     targets = [str(checks_dir)]
     if questions is not None:
-        targets = [str(checks_dir / f"test_{q}.py") for q in questions
-                   if (checks_dir / f"test_{q}.py").is_file()]
+        targets = [
+            str(checks_dir / f"test_{q}.py")
+            for q in questions
+            if (checks_dir / f"test_{q}.py").is_file()
+        ]
         if not targets:
             return _results(plugin, questions)
-    args = [*targets, "--assert=plain", "-p", "no:cacheprovider",
-            "-p", "no:terminal", "-p", "no:faulthandler", "-p", "no:pastebin",
-            "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:warnings",
-            "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging",
-            "--capture=sys", "-c", str(_ini_file(checks_dir)),
-            "--rootdir", str(checks_dir), "--confcutdir", str(checks_dir)]
+    args = [
+        *targets,
+        "--assert=plain",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:faulthandler",
+        "-p",
+        "no:pastebin",
+        "-p",
+        "no:junitxml",
+        "-p",
+        "no:doctest",
+        "-p",
+        "no:warnings",
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
+        "-p",
+        "no:logging",
+        "--capture=sys",
+        "-c",
+        str(_ini_file(checks_dir)),
+        "--rootdir",
+        str(checks_dir),
+        "--confcutdir",
+        str(checks_dir),
+    ]
     _purge_suite_modules()
     saved_env = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -402,15 +467,24 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
             if not passed and diagnosis:
                 if diagnosis in named:
                     detail = e.get("detail") or message
-                    message = (f"{detail} The same mistake as in the first failed check of "
-                               "this question explains this one.")
+                    message = (
+                        f"{detail} The same mistake as in the first failed check of "
+                        "this question explains this one."
+                    )
                 else:
                     named[diagnosis] = e["name"]
-            checks.append(CheckResult(
-                name=e["name"], question=q.id, passed=bool(passed),
-                points=e["points"] if passed else 0.0, max_points=e["points"],
-                message=message, diagnosis=diagnosis if not passed else "",
-                review=e["review"]))
+            checks.append(
+                CheckResult(
+                    name=e["name"],
+                    question=q.id,
+                    passed=bool(passed),
+                    points=e["points"] if passed else 0.0,
+                    max_points=e["points"],
+                    message=message,
+                    diagnosis=diagnosis if not passed else "",
+                    review=e["review"],
+                )
+            )
         note = ""
         if any(e["builds_on"] for e in entries):
             names = [n for e in entries for n in e["builds_on"]]
@@ -428,13 +502,15 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
 def _twin_outcome(twin: dict) -> tuple[bool, str, str]:
     """A skipped cuda-only check counts as its CPU twin: (passed, message, diagnosis)."""
     if twin.get("passed"):
-        return True, ("no GPU on the grading machine; credited because its CPU version "
-                      "passed."), ""
+        return True, ("no GPU on the grading machine; credited because its CPU version passed."), ""
     message = twin.get("message", "")
     if NOT_IMPLEMENTED in message or NOT_DEFINED in message:
         return False, message, ""
-    return False, ("Without a GPU this check counts as its CPU version, which failed."), \
-        twin.get("diagnosis", "")
+    return (
+        False,
+        ("Without a GPU this check counts as its CPU version, which failed."),
+        twin.get("diagnosis", ""),
+    )
 
 
 def _builds_on_sentence(names: list[str], question_id: str) -> str:
@@ -448,10 +524,17 @@ def _builds_on_sentence(names: list[str], question_id: str) -> str:
             continue
         if owner != question_id and owner not in owners:
             owners.append(owner)
-    where = (", ".join(owners[:-1]) + " and " + owners[-1] if len(owners) > 1
-             else owners[0] if owners else "its own question")
-    return (f"graded with the reference {', '.join(names)} substituted, so a bug there costs "
-            f"points only in {where}")
+    where = (
+        ", ".join(owners[:-1]) + " and " + owners[-1]
+        if len(owners) > 1
+        else owners[0]
+        if owners
+        else "its own question"
+    )
+    return (
+        f"graded with the reference {', '.join(names)} substituted, so a bug there costs "
+        f"points only in {where}"
+    )
 
 
 def checks_fingerprint() -> str:
@@ -459,12 +542,23 @@ def checks_fingerprint() -> str:
     student-side modules) and the kit's runner and stand-ins (the rerun cache key)."""
     assignment = current()
     here = Path(__file__).resolve().parents[1]
-    paths = sorted(p for p in assignment.folder.rglob("*") if p.is_file()
-                   and p.suffix in (".py", ".ini", ".toml", ".ipynb", ".json")
-                   and "__pycache__" not in p.parts)
-    paths += [here / name for name in ("checks/run_checks.py", "checks/reference_source.py",
-                                       "inside/probes.py", "inside/remote.py",
-                                       "checks/reference_calls.py")]
+    paths = sorted(
+        p
+        for p in assignment.folder.rglob("*")
+        if p.is_file()
+        and p.suffix in (".py", ".ini", ".toml", ".ipynb", ".json")
+        and "__pycache__" not in p.parts
+    )
+    paths += [
+        here / name
+        for name in (
+            "checks/run_checks.py",
+            "checks/reference_source.py",
+            "inside/probes.py",
+            "inside/remote.py",
+            "checks/reference_calls.py",
+        )
+    ]
     digest = hashlib.sha256()
     for path in paths:
         digest.update(str(path.relative_to(path.parent.parent)).encode() + b"\0")
@@ -489,18 +583,24 @@ def suite_table() -> list[dict[str, Any]]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
                 module = importlib.import_module(f"{_PACKAGE}.{path.stem}")
-            functions = [f for n, f in inspect.getmembers(module, inspect.isfunction)
-                         if n.startswith("test_") and f.__module__ == module.__name__]
+            functions = [
+                f
+                for n, f in inspect.getmembers(module, inspect.isfunction)
+                if n.startswith("test_") and f.__module__ == module.__name__
+            ]
             functions.sort(key=lambda f: f.__code__.co_firstlineno)
             for fn in functions:
                 marks = {m.name: m for m in getattr(fn, "pytestmark", [])}
-                rows.append({
-                    "question": question_of(path.stem), "name": fn.__name__,
-                    "points": float(marks["points"].args[0]) if "points" in marks else 0.0,
-                    "fixed": "fixed" in marks,
-                    "builds_on": list(marks["builds_on"].args) if "builds_on" in marks else [],
-                    "cuda_only": "cuda_only" in marks,
-                })
+                rows.append(
+                    {
+                        "question": question_of(path.stem),
+                        "name": fn.__name__,
+                        "points": float(marks["points"].args[0]) if "points" in marks else 0.0,
+                        "fixed": "fixed" in marks,
+                        "builds_on": list(marks["builds_on"].args) if "builds_on" in marks else [],
+                        "cuda_only": "cuda_only" in marks,
+                    }
+                )
     finally:
         _purge_suite_modules()
     return rows

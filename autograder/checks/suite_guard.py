@@ -101,19 +101,28 @@ class PrivateSuite:
         """Raise SuiteChanged when the original folder, the kit or the copy differ from the
         run's snapshot."""
         changed = _differences(self.files, snapshot(self.assignment))
-        original = {k.removeprefix("assignment/"): v for k, v in self.files.items()
-                    if k.startswith("assignment/")}
+        original = {
+            k.removeprefix("assignment/"): v
+            for k, v in self.files.items()
+            if k.startswith("assignment/")
+        }
         copied = _differences(original, _files(self.folder))
         if changed or copied:
-            where = [*(f"{self.assignment.folder / k.removeprefix('assignment/')}"
-                       if k.startswith("assignment/") else f"{KIT / k.removeprefix('kit/')}"
-                       for k in changed),
-                     *(f"{self.folder / k} (the private copy)" for k in copied)]
+            where = [
+                *(
+                    f"{self.assignment.folder / k.removeprefix('assignment/')}"
+                    if k.startswith("assignment/")
+                    else f"{KIT / k.removeprefix('kit/')}"
+                    for k in changed
+                ),
+                *(f"{self.folder / k} (the private copy)" for k in copied),
+            ]
             raise SuiteChanged(
                 "the hidden suite or the kit changed during grading, so no further grade can "
                 f"be trusted: {', '.join(where[:10])}{' ...' if len(where) > 10 else ''}. "
                 "A submission graded unconfined may have rewritten it: restore the files "
-                "(git status / git checkout), then grade again with --force.")
+                "(git status / git checkout), then grade again with --force."
+            )
 
     def remove(self) -> None:
         if self.owner == os.getpid():
@@ -130,8 +139,12 @@ def begin_run(assignment: Assignment | None = None) -> PrivateSuite:
     files = snapshot(assignment)
     root = Path(tempfile.mkdtemp(prefix="autograder-suite-"))
     os.chmod(root, 0o700)
-    shutil.copytree(assignment.folder, root / assignment.id, symlinks=True,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        assignment.folder,
+        root / assignment.id,
+        symlinks=True,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     suite = PrivateSuite(assignment, root, files)
     os.environ[SHA_VAR] = fingerprint(files)
     os.environ[COPY_VAR] = str(root)
@@ -153,8 +166,12 @@ def current() -> PrivateSuite:
         _SUITE.verify()
         return _SUITE
     expected, copy = os.environ.get(SHA_VAR), os.environ.get(COPY_VAR)
-    if expected and copy and os.environ.get(FOR_VAR) == str(assignment.folder) \
-            and (Path(copy) / assignment.id).is_dir():
+    if (
+        expected
+        and copy
+        and os.environ.get(FOR_VAR) == str(assignment.folder)
+        and (Path(copy) / assignment.id).is_dir()
+    ):
         files = snapshot(assignment)
         suite = PrivateSuite(assignment, Path(copy), files, owner=-1)
         if fingerprint(files) != expected:
@@ -164,7 +181,8 @@ def current() -> PrivateSuite:
             raise SuiteChanged(
                 "the hidden suite or the kit changed since this grading run began "
                 f"({assignment.folder}); restore the files (git status / git checkout), then "
-                "grade again with --force.")
+                "grade again with --force."
+            )
         suite.verify()
         _SUITE = suite
         return suite

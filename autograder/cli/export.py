@@ -16,16 +16,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The ``export`` command; exit status 0, or 2 for bad arguments."""
     parser = argparse.ArgumentParser(
         prog="python -m autograder export",
-        description="Write a grades folder's final grades as a file an LMS imports.")
+        description="Write a grades folder's final grades as a file an LMS imports.",
+    )
     parser.add_argument("grades", nargs="?", default="grades", help="grades folder")
     parser.add_argument("--format", choices=export.FORMATS, required=True)
-    parser.add_argument("--out", default=None,
-                        help="file to write (default: <grades>/export-<format>.csv)")
-    parser.add_argument("--column", default=None,
-                        help="name of the grade column (default: the assignment's id); for "
-                             "Canvas, 'Name (id)' updates an existing assignment")
-    parser.add_argument("--key", choices=sorted(export.MOODLE_KEYS), default="email",
-                        help="moodle: the column Moodle finds students by (default: email)")
+    parser.add_argument(
+        "--out", default=None, help="file to write (default: <grades>/export-<format>.csv)"
+    )
+    parser.add_argument(
+        "--column",
+        default=None,
+        help="name of the grade column (default: the assignment's id); for "
+        "Canvas, 'Name (id)' updates an existing assignment",
+    )
+    parser.add_argument(
+        "--key",
+        choices=sorted(export.MOODLE_KEYS),
+        default="email",
+        help="moodle: the column Moodle finds students by (default: email)",
+    )
     args = parser.parse_args(argv)
     try:
         text, warnings = export.export(args.grades, args.format, args.column, args.key)

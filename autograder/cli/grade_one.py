@@ -10,23 +10,42 @@ from pathlib import Path
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autograder grade-one",
-        description="Grade one submission notebook in a sandboxed process; print JSON.")
+        description="Grade one submission notebook in a sandboxed process; print JSON.",
+    )
     parser.add_argument("notebook", help="the submission (.ipynb)")
     parser.add_argument("--out", help="write the JSON result here instead of stdout")
     parser.add_argument("--id", dest="submission_id", help="submission id (default: file stem)")
     parser.add_argument("--seed", type=int, help="probe seed (default: random, recorded)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--cell-timeout", type=float, default=None,
-                        help="seconds per cell (default: the assignment file's, else 60)")
-    parser.add_argument("--call-timeout", type=float, default=None,
-                        help="seconds per check call (default: the assignment file's, else 10)")
-    parser.add_argument("--total-timeout", type=float, default=None,
-                        help="seconds per submission in all (default: the file's, else 300)")
-    parser.add_argument("--memory-mb", type=int, default=None,
-                        help="memory cap of the submission, MiB (default: the file's, else 4096)")
-    parser.add_argument("--unconfined", action="store_true",
-                        help="grade even where no sandbox can be built; the result then says "
-                             "UNCONFINED")
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=None,
+        help="seconds per cell (default: the assignment file's, else 60)",
+    )
+    parser.add_argument(
+        "--call-timeout",
+        type=float,
+        default=None,
+        help="seconds per check call (default: the assignment file's, else 10)",
+    )
+    parser.add_argument(
+        "--total-timeout",
+        type=float,
+        default=None,
+        help="seconds per submission in all (default: the file's, else 300)",
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=None,
+        help="memory cap of the submission, MiB (default: the file's, else 4096)",
+    )
+    parser.add_argument(
+        "--unconfined",
+        action="store_true",
+        help="grade even where no sandbox can be built; the result then says UNCONFINED",
+    )
     return parser
 
 
@@ -47,10 +66,17 @@ def main(argv: list[str] | None = None) -> int:
 
     pool = WarmPool(spare=False)
     try:
-        result = grade_one(args.notebook, submission_id=args.submission_id, seed=args.seed,
-                           device=args.device, cell_timeout=args.cell_timeout,
-                           call_timeout=args.call_timeout, total_timeout=args.total_timeout,
-                           memory_mb=args.memory_mb, pool=pool)
+        result = grade_one(
+            args.notebook,
+            submission_id=args.submission_id,
+            seed=args.seed,
+            device=args.device,
+            cell_timeout=args.cell_timeout,
+            call_timeout=args.call_timeout,
+            total_timeout=args.total_timeout,
+            memory_mb=args.memory_mb,
+            pool=pool,
+        )
     finally:
         pool.close()
     text = result.to_json()

@@ -18,10 +18,14 @@ from autograder.staff.final_grades import final_grade
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m autograder gradescope [--root /autograder]``; writes results/results.json."""
-    parser = argparse.ArgumentParser(prog="python -m autograder gradescope",
-                                     description=gradescope.__doc__.splitlines()[0])
-    parser.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
-                        help="Gradescope's folder (default: /autograder)")
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder gradescope", description=gradescope.__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--root",
+        default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
+        help="Gradescope's folder (default: /autograder)",
+    )
     parser.add_argument("--seed", type=int, help="probe seed (default: a fresh one)")
     args = parser.parse_args(argv)
     root = Path(args.root)
@@ -30,15 +34,19 @@ def main(argv: list[str] | None = None) -> int:
     gradescope.assignment_of(config)
     seed = args.seed if args.seed is not None else gradescope.seed_of(config)
     try:
-        result = gradescope.grade_submission(root / "submission", seed,
-                                             gradescope.limits_of(config))
+        result = gradescope.grade_submission(
+            root / "submission", seed, gradescope.limits_of(config)
+        )
     except ContainmentRefused as exc:  # no sandbox and AUTOGRADER_UNCONFINED not set
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    data = gradescope.results_json(result, gradescope.visibility_of(config),
-                                   time.monotonic() - start)
+    data = gradescope.results_json(
+        result, gradescope.visibility_of(config), time.monotonic() - start
+    )
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(data, indent=1))
-    print(f"{current().id}: {result.status}, {final_grade(result).headline} "
-          f"({time.monotonic() - start:.1f} s)")
+    print(
+        f"{current().id}: {result.status}, {final_grade(result).headline} "
+        f"({time.monotonic() - start:.1f} s)"
+    )
     return 0

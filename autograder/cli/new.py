@@ -9,8 +9,9 @@ from autograder.assignment import scaffold
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder new",
-                                     description=scaffold.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder new", description=scaffold.__doc__.splitlines()[0]
+    )
     parser.add_argument("id", help="the new assignment's id (a Python identifier)")
     parser.add_argument("--title", default="", help="its title (default: from the id)")
     args = parser.parse_args(argv)

@@ -13,11 +13,15 @@ from autograder.assignment.model import AssignmentError, current
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``release [--solution PATH] [--out DIR] [--check]``."""
-    parser = argparse.ArgumentParser(prog="python -m autograder release", description=release.__doc__)
-    parser.add_argument("--solution", default=None,
-                        help="solution notebook (default: the assignment's)")
-    parser.add_argument("--out", default=None,
-                        help="student folder to write (default: assignments/<id>/)")
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder release", description=release.__doc__
+    )
+    parser.add_argument(
+        "--solution", default=None, help="solution notebook (default: the assignment's)"
+    )
+    parser.add_argument(
+        "--out", default=None, help="student folder to write (default: assignments/<id>/)"
+    )
     parser.add_argument(
         "--check", action="store_true", help="only report whether the release is stale (exit 1)"
     )

@@ -15,7 +15,7 @@ import sys
 from autograder.engine import containment
 from autograder.engine.session import Cell, Limits, Sandbox, Session
 
-LOOK_AROUND = '''\
+LOOK_AROUND = """\
 import os
 print("uid:", os.getuid(), " pid:", os.getpid(), " host:", os.uname().nodename)
 print("/:", sorted(os.listdir("/")))
@@ -36,28 +36,32 @@ import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
 print("new user namespace:", "made" if libc.unshare(0x10000000) == 0
       else os.strerror(ctypes.get_errno()))
-'''
+"""
 
 
 def look(source: str = LOOK_AROUND, memory_mb: int = 2048) -> tuple[str, dict[str, str]]:
     """Run ``source`` in a fresh sandbox; its output and the sandbox's description."""
     box = Sandbox.create(memory_mb)
-    session = Session(box, Limits(cell_timeout=30, call_timeout=10, total_timeout=60,
-                                  memory_mb=memory_mb))
+    session = Session(
+        box, Limits(cell_timeout=30, call_timeout=10, total_timeout=60, memory_mb=memory_mb)
+    )
     try:
         record = session.run_cells([Cell(0, source)])[0]
-        return (record.output + (f"\n[{record.status}] {record.message}" if record.message
-                                 else "")), box.limits_note
+        return (
+            record.output + (f"\n[{record.status}] {record.message}" if record.message else "")
+        ), box.limits_note
     finally:
         session.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder sandbox",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder sandbox", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--cell", help="a file of Python code to run instead")
-    parser.add_argument("--unconfined", action="store_true",
-                        help="run it even where no sandbox can be built")
+    parser.add_argument(
+        "--unconfined", action="store_true", help="run it even where no sandbox can be built"
+    )
     args = parser.parse_args(argv)
     if args.unconfined:
         containment.allow_unconfined()

@@ -17,7 +17,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m autograder similarity",
         description="Compare the code of every pair of submissions (MOSS-style winnowing); "
-                    "make grade writes the same table to <grades>/similarity.csv.")
+        "make grade writes the same table to <grades>/similarity.csv.",
+    )
     parser.add_argument("submissions", help="folder of submissions (as for grade)")
     parser.add_argument("--out", default=None, help="CSV file to write (default: stdout)")
     args = parser.parse_args(argv)
@@ -32,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(similarity.csv_text(report))
     for name, why in report.not_compared:
         print(f"warning: {name}: {why}", file=sys.stderr)
-    print(f"{len(report.documents)} submissions compared in {report.seconds:.1f} s; flagged "
-          f"{len(report.flagged)} of {len(report)} pairs", file=sys.stderr)
+    print(
+        f"{len(report.documents)} submissions compared in {report.seconds:.1f} s; flagged "
+        f"{len(report.flagged)} of {len(report)} pairs",
+        file=sys.stderr,
+    )
     return 0

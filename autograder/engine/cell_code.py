@@ -20,8 +20,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator
 
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import,
-                ast.ImportFrom)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
 _SIDE_EFFECTS = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)
 
 
@@ -42,8 +41,11 @@ def _keeps(node: ast.stmt) -> bool:
         return True
     if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        plain = all(isinstance(n, (ast.Name, ast.Tuple, ast.List, ast.Starred, ast.Store,
-                                   ast.Load)) for t in targets for n in ast.walk(t))
+        plain = all(
+            isinstance(n, (ast.Name, ast.Tuple, ast.List, ast.Starred, ast.Store, ast.Load))
+            for t in targets
+            for n in ast.walk(t)
+        )
         return plain and not any(isinstance(n, _SIDE_EFFECTS) for n in ast.walk(node.value))
     return False
 
@@ -59,7 +61,7 @@ def definitions_only(source: str) -> str:
     for node in tree.body:
         if _keeps(node):
             first = min([node.lineno, *[d.lineno for d in getattr(node, "decorator_list", [])]])
-            kept.append("\n".join(lines[first - 1:node.end_lineno]))
+            kept.append("\n".join(lines[first - 1 : node.end_lineno]))
     return "\n".join(kept)
 
 
@@ -81,8 +83,12 @@ def _loads(nodes: Iterable[ast.AST], question_names: dict[str, frozenset[str]]) 
         for n in ast.walk(top):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                 out.add(n.id)
-            elif isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Constant) \
-                    and n.args[0].value in question_names:
+            elif (
+                isinstance(n, ast.Call)
+                and n.args
+                and isinstance(n.args[0], ast.Constant)
+                and n.args[0].value in question_names
+            ):
                 out |= question_names[n.args[0].value]
     return out
 
@@ -111,8 +117,11 @@ class Reach:
             else:  # the compound statement's own expressions; its body comes as statements
                 top += [getattr(node, f) for f in ("test", "iter", "target") if hasattr(node, f)]
                 top += [item.context_expr for item in getattr(node, "items", [])]
-        names = {n for n in _loads(top, self.question_names)
-                 if n in self.uses or any(n in q for q in self.question_names.values())}
+        names = {
+            n
+            for n in _loads(top, self.question_names)
+            if n in self.uses or any(n in q for q in self.question_names.values())
+        }
         todo = list(names)
         while todo:
             for used in self.uses.get(todo.pop(), ()):

@@ -91,14 +91,23 @@ class Containment:
     def _memory(self, box: Sandbox, no_cgroup: str) -> str:
         if box.cgroup is not None:
             return box.cgroup.describe()
-        return (f"{box.memory_mb} MiB address space per process (rlimit; no cgroup: "
-                f"{no_cgroup})" if box.memory_mb else f"none (no cgroup: {no_cgroup})")
+        return (
+            f"{box.memory_mb} MiB address space per process (rlimit; no cgroup: {no_cgroup})"
+            if box.memory_mb
+            else f"none (no cgroup: {no_cgroup})"
+        )
 
     def _note(self, box: Sandbox, sandbox: str, memory: str, disk: str, network: str) -> None:
-        box.limits_note = {"containment": self.name, "sandbox": sandbox, "memory": memory,
-                           "disk": disk, "network": network,
-                           "syscalls": syscall_filter.describe() if box.jail is None
-                           or box.jail.seccomp else "no filter (libseccomp unavailable)"}
+        box.limits_note = {
+            "containment": self.name,
+            "sandbox": sandbox,
+            "memory": memory,
+            "disk": disk,
+            "network": network,
+            "syscalls": syscall_filter.describe()
+            if box.jail is None or box.jail.seccomp
+            else "no filter (libseccomp unavailable)",
+        }
 
     # ------------------------------------------------------------------ processes
     def kill_child(self, worker: WorkerProcess) -> None:
@@ -130,9 +139,14 @@ class RootNamespaces(Containment):
         self._stage(box, box.workdir / "files")
         no_cgroup = self._cgroup(box)
         box.jail = _jail_spec(box, uid=box.slot.uid, userns=False)
-        self._note(box, "allow-list root filesystem; PID, IPC, UTS, network and mount "
-                        f"namespaces; uid {box.slot.uid}",
-                   self._memory(box, no_cgroup), _disk(box.jail), "none")
+        self._note(
+            box,
+            "allow-list root filesystem; PID, IPC, UTS, network and mount "
+            f"namespaces; uid {box.slot.uid}",
+            self._memory(box, no_cgroup),
+            _disk(box.jail),
+            "none",
+        )
         if box.cgroup is None:
             box.limits_note["processes"] = f"{box.jail.nproc} per uid (rlimit)"
 
@@ -149,12 +163,19 @@ class UserNamespaces(Containment):
         self._stage(box, box.workdir / "files")
         no_cgroup = self._cgroup(box)
         box.jail = _jail_spec(box, uid=0, userns=True)
-        self._note(box, "allow-list root filesystem in a user namespace (not run as root); "
-                        "PID, IPC, UTS, network and mount namespaces; uid "
-                        f"{jail_module.USERNS_STUDENT} of a nested user namespace, no "
-                        "capabilities", self._memory(box, no_cgroup), _disk(box.jail), "none")
-        box.limits_note["processes"] = (f"{box.jail.nproc} per uid (rlimit)"
-                                        if box.cgroup is None else box.cgroup.describe())
+        self._note(
+            box,
+            "allow-list root filesystem in a user namespace (not run as root); "
+            "PID, IPC, UTS, network and mount namespaces; uid "
+            f"{jail_module.USERNS_STUDENT} of a nested user namespace, no "
+            "capabilities",
+            self._memory(box, no_cgroup),
+            _disk(box.jail),
+            "none",
+        )
+        box.limits_note["processes"] = (
+            f"{box.jail.nproc} per uid (rlimit)" if box.cgroup is None else box.cgroup.describe()
+        )
 
 
 @dataclass(frozen=True)
@@ -175,15 +196,23 @@ class RootDegraded(Containment):
         box.workdir.chmod(0o700)
         protect_repository()
         box.jail = jail_module.JailSpec(
-            stage=str(box.workdir), uid=uid, isolate=False, workdir=str(box.workdir),
+            stage=str(box.workdir),
+            uid=uid,
+            isolate=False,
+            workdir=str(box.workdir),
             cgroup_procs=box.cgroup.procs_files if box.cgroup else [],
             memory_mb=box.rlimit_mb() if box.cgroup is None else None,
-            seccomp=syscall_filter.available()[0])
-        self._note(box, f"DEGRADED, namespaces unavailable ({self.why}): uid {uid}, a private "
-                        "folder, the kit's folder root-only; the rest of the host's "
-                        "world-readable files are visible", self._memory(box, no_cgroup),
-                   f"{box.jail.fsize_mb} MiB per file (rlimit); total not limited",
-                   "not isolated")
+            seccomp=syscall_filter.available()[0],
+        )
+        self._note(
+            box,
+            f"DEGRADED, namespaces unavailable ({self.why}): uid {uid}, a private "
+            "folder, the kit's folder root-only; the rest of the host's "
+            "world-readable files are visible",
+            self._memory(box, no_cgroup),
+            f"{box.jail.fsize_mb} MiB per file (rlimit); total not limited",
+            "not isolated",
+        )
 
     def kill_child(self, worker: WorkerProcess) -> None:
         procs.kill_all(lambda: procs.find(uid=worker.jail.uid, exclude={worker.proc.pid}))
@@ -213,13 +242,15 @@ class Unconfined(Containment):
         box.limits_note = {
             "containment": self.name,
             "sandbox": f"UNCONFINED ({self.why}): the student process runs as the grader's "
-                       "user, in its own session and folder, and can read and write "
-                       "whatever that user can",
+            "user, in its own session and folder, and can read and write "
+            "whatever that user can",
             "memory": f"{box.memory_mb} MiB address space per process (rlimit)"
-            if box.memory_mb else "none",
+            if box.memory_mb
+            else "none",
             "disk": "64 MiB per written file (rlimit)",
             "network": "not isolated",
-            "syscalls": syscall_filter.describe() if filtered
+            "syscalls": syscall_filter.describe()
+            if filtered
             else "no filter (libseccomp unavailable)",
         }
 
@@ -245,17 +276,24 @@ def _jail_spec(box: Sandbox, uid: int | None, userns: bool) -> jail_module.JailS
     allowed = allowlist.build(box.device)
     assert uid is not None
     return jail_module.JailSpec(
-        stage=str(box.workdir), uid=uid, expose=list(allowed.expose),
-        links=dict(allowed.links), cover=list(allowed.cover),
+        stage=str(box.workdir),
+        uid=uid,
+        expose=list(allowed.expose),
+        links=dict(allowed.links),
+        cover=list(allowed.cover),
         devices=[*jail_module.DEVICES, *allowed.devices],
         cgroup_procs=box.cgroup.procs_files if box.cgroup else [],
-        memory_mb=box.rlimit_mb() if box.cgroup is None else None, userns=userns,
-        seccomp=syscall_filter.available()[0])
+        memory_mb=box.rlimit_mb() if box.cgroup is None else None,
+        userns=userns,
+        seccomp=syscall_filter.available()[0],
+    )
 
 
 def _disk(spec: jail_module.JailSpec) -> str:
-    return (f"tmpfs: {spec.workdir_mb} MiB work folder, {spec.tmp_mb} MiB /tmp, "
-            f"{spec.shm_mb} MiB /dev/shm; {spec.fsize_mb} MiB per file")
+    return (
+        f"tmpfs: {spec.workdir_mb} MiB work folder, {spec.tmp_mb} MiB /tmp, "
+        f"{spec.shm_mb} MiB /dev/shm; {spec.fsize_mb} MiB per file"
+    )
 
 
 def protect_repository() -> None:
@@ -364,11 +402,13 @@ def require() -> Containment:
 
 
 def refusal(mode: Containment) -> str:
-    return (f"refusing to grade: no sandbox can be built here ({mode.why}). A submission "
-            "would run as your user and could read the solution and rewrite the hidden "
-            "checks. Run as root or where unprivileged user namespaces work, or pass "
-            f"--unconfined (integrations: {UNCONFINED_VAR}=1) to grade anyway; every output "
-            "then says UNCONFINED.")
+    return (
+        f"refusing to grade: no sandbox can be built here ({mode.why}). A submission "
+        "would run as your user and could read the solution and rewrite the hidden "
+        "checks. Run as root or where unprivileged user namespaces work, or pass "
+        f"--unconfined (integrations: {UNCONFINED_VAR}=1) to grade anyway; every output "
+        "then says UNCONFINED."
+    )
 
 
 _FONT_CACHE: list[Path] | None = None

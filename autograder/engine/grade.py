@@ -36,11 +36,19 @@ MAX_CELL_LOG_BYTES = 256 * 1024
 """The cells' outputs and messages kept in one result, all cells together."""
 
 
-def grade_one(notebook: str | Path, *, submission_id: str | None = None,
-              seed: int | None = None, device: str = "auto", cell_timeout: float | None = None,
-              call_timeout: float | None = None, total_timeout: float | None = None,
-              memory_mb: int | None = None, pool: WarmPool | None = None,
-              run_checks: Any = None) -> SubmissionResult:
+def grade_one(
+    notebook: str | Path,
+    *,
+    submission_id: str | None = None,
+    seed: int | None = None,
+    device: str = "auto",
+    cell_timeout: float | None = None,
+    call_timeout: float | None = None,
+    total_timeout: float | None = None,
+    memory_mb: int | None = None,
+    pool: WarmPool | None = None,
+    run_checks: Any = None,
+) -> SubmissionResult:
     """Grade one submission notebook of the current assignment in a sandboxed process.
 
     ``seed`` fixes the random probe inputs (a random one is drawn and recorded
@@ -74,24 +82,36 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         return _kit_error(name, exc)
     timings["read"] = time.monotonic() - t_start
 
-    result = SubmissionResult(submission=name, status="graded", notebook_sha256=sub.sha256,
-                              free_response=sub.free_response,
-                              max_total=float(assignment.core_points), assignment=assignment.id)
+    result = SubmissionResult(
+        submission=name,
+        status="graded",
+        notebook_sha256=sub.sha256,
+        free_response=sub.free_response,
+        max_total=float(assignment.core_points),
+        assignment=assignment.id,
+    )
     session: Session | None = None
     suite = suite_guard.current()  # the run's private copy of the hidden suite, verified
     try:
         result.seed = seed
         result.device = resolve_device(device)
         result.checks_sha256 = checks_fingerprint()
-        limits = Limits(cell_timeout=float(cell_timeout), call_timeout=float(call_timeout),
-                        total_timeout=float(total_timeout), memory_mb=int(memory_mb),
-                        checks_share=defaults.checks_share)
+        limits = Limits(
+            cell_timeout=float(cell_timeout),
+            call_timeout=float(call_timeout),
+            total_timeout=float(total_timeout),
+            memory_mb=int(memory_mb),
+            checks_share=defaults.checks_share,
+        )
         t0 = time.monotonic()
         box = (pool or default_pool()).acquire(limits.memory_mb, result.device)
         session = Session(box, limits)
-        result.limits = {**box.limits_note, "time": f"{cell_timeout:g} s per cell, "
-                         f"{call_timeout:g} s per call, {total_timeout:g} s in all, of which "
-                         f"{limits.checks_share:.0%} is kept for the checks"}
+        result.limits = {
+            **box.limits_note,
+            "time": f"{cell_timeout:g} s per cell, "
+            f"{call_timeout:g} s per call, {total_timeout:g} s in all, of which "
+            f"{limits.checks_share:.0%} is kept for the checks",
+        }
         box.worker.wait_ready()
         session.install(assignment.notebook, sub.text)
         session.started = time.monotonic()  # the budget starts when the process is ready
@@ -104,18 +124,23 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         t0 = time.monotonic()
         student = SandboxStudent(session)
         questions = (run_checks or hidden_suite)(
-            student, seed=result.seed, device=result.device,
+            student,
+            seed=result.seed,
+            device=result.device,
             source=sub.source if sub.analysed else None,
-            artifacts=result.artifacts)
+            artifacts=result.artifacts,
+        )
         timings["checks"] = time.monotonic() - t0
-        result.questions = {q.id: questions[q.id] for q in assignment.questions
-                            if q.id in questions}
+        result.questions = {
+            q.id: questions[q.id] for q in assignment.questions if q.id in questions
+        }
         for qid, q in questions.items():
             result.questions.setdefault(qid, q)
         for q in assignment.questions:
             if q.id not in result.questions:
-                result.questions[q.id] = QuestionResult(q.id, 0.0, float(q.points),
-                                                        note="not graded")
+                result.questions[q.id] = QuestionResult(
+                    q.id, 0.0, float(q.points), note="not graded"
+                )
         result.recompute_total()
         broken_cells.explain(result, sub.cells)
         notes = []
@@ -124,9 +149,11 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
         if session.broken:
             notes.append(session.broken)
         if not sub.analysed:
-            notes.append(f"the notebook holds {sub.code_bytes / 1024:.0f} KiB of code, more "
-                         f"than the {MAX_ANALYSED_CODE_BYTES // 1024} KiB the grader reads for "
-                         "its checks of the code itself (those checks failed)")
+            notes.append(
+                f"the notebook holds {sub.code_bytes / 1024:.0f} KiB of code, more "
+                f"than the {MAX_ANALYSED_CODE_BYTES // 1024} KiB the grader reads for "
+                "its checks of the code itself (those checks failed)"
+            )
         result.usage = {"restarts": float(session.restarts)}
         if session.references is not None and session.references.peak_mb():
             result.usage["reference_peak_mb"] = round(session.references.peak_mb(), 1)
@@ -136,8 +163,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
             if peak is not None:
                 result.usage["memory_peak_mb"] = round(peak / 2**20, 1)
             if result.usage["oom_kills"]:
-                notes.append(f"the memory cap killed {int(result.usage['oom_kills'])} "
-                             "process(es)")
+                notes.append(f"the memory cap killed {int(result.usage['oom_kills'])} process(es)")
         result.message = "; ".join(notes)
     except (ContainmentRefused, SuiteChanged):
         raise  # nothing may be graded like this: the whole run stops
@@ -162,8 +188,7 @@ def grade_one(notebook: str | Path, *, submission_id: str | None = None,
     return result
 
 
-def cap_cell_logs(cells: list[CellRecord], budget: int = MAX_CELL_LOG_BYTES
-                  ) -> list[CellRecord]:
+def cap_cell_logs(cells: list[CellRecord], budget: int = MAX_CELL_LOG_BYTES) -> list[CellRecord]:
     """Keep the cells' outputs and messages within ``budget`` bytes in all (in order)."""
     left = budget
     for cell in cells:
@@ -171,10 +196,18 @@ def cap_cell_logs(cells: list[CellRecord], budget: int = MAX_CELL_LOG_BYTES
             text = getattr(cell, attr)
             size = len(text.encode("utf-8", errors="replace"))
             if size > left:
-                kept = text.encode("utf-8", errors="replace")[:max(left, 0)]
-                setattr(cell, attr, kept.decode("utf-8", errors="ignore")
-                        + ("\n[... output dropped: the notebook's cell logs exceeded "
-                           f"{budget // 1024} KiB]" if attr == "output" else ""))
+                kept = text.encode("utf-8", errors="replace")[: max(left, 0)]
+                setattr(
+                    cell,
+                    attr,
+                    kept.decode("utf-8", errors="ignore")
+                    + (
+                        "\n[... output dropped: the notebook's cell logs exceeded "
+                        f"{budget // 1024} KiB]"
+                        if attr == "output"
+                        else ""
+                    ),
+                )
                 left = 0
             else:
                 left -= size
@@ -193,4 +226,3 @@ def _safe_sha(path: Path) -> str:
         return file_sha256(path)
     except OSError:
         return ""
-

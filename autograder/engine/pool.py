@@ -61,8 +61,9 @@ class WarmPool:
             if self.spare and self._box is None:
                 self._box, self._box_for = Sandbox.create(memory_mb), current().ref
 
-    def _take(self, memory_mb: int | None, device: str,
-              mode: containment.Containment) -> Sandbox | None:
+    def _take(
+        self, memory_mb: int | None, device: str, mode: containment.Containment
+    ) -> Sandbox | None:
         if self._owner != os.getpid():  # forked: the spare belongs to the parent
             self._owner = os.getpid()
             self._box = None
@@ -70,9 +71,14 @@ class WarmPool:
         box, self._box = self._box, None
         if box is None:
             return None
-        if box.memory_mb == memory_mb and box.device == device and box.worker is not None \
-                and box.containment == mode and self._box_for == current().ref \
-                and box.worker.alive():
+        if (
+            box.memory_mb == memory_mb
+            and box.device == device
+            and box.worker is not None
+            and box.containment == mode
+            and self._box_for == current().ref
+            and box.worker.alive()
+        ):
             return box
         box.close()
         return None

@@ -115,9 +115,16 @@ class WorkerProcess:
     :meth:`kill` ends everything.
     """
 
-    def __init__(self, slot: isolation.Slot, workdir: Path, memory_mb: int | None,
-                 output_cap: int = 16 * 1024, jail: JailSpec | None = None,
-                 use_zygote: bool = True, containment: Containment | None = None):
+    def __init__(
+        self,
+        slot: isolation.Slot,
+        workdir: Path,
+        memory_mb: int | None,
+        output_cap: int = 16 * 1024,
+        jail: JailSpec | None = None,
+        use_zygote: bool = True,
+        containment: Containment | None = None,
+    ):
         """Start the process (it warms up on its own; see :meth:`wait_ready`).
 
         With a ``jail`` (root) the process is a fork of this grader's warm zygote
@@ -192,13 +199,26 @@ class WorkerProcess:
             isolation.TOKEN_VAR: self.slot.token,
         }
 
-    def _start_interpreter(self, fds: tuple[int, ...], memory_mb: int | None
-                           ) -> subprocess.Popen:
+    def _start_interpreter(self, fds: tuple[int, ...], memory_mb: int | None) -> subprocess.Popen:
         cmd_r, reply_w, ctl_r, event_w, out_w, err_w = fds
-        argv = [sys.executable, "-I", "-m", "autograder.sandbox.confine",
-                "--cmd-fd", str(cmd_r), "--reply-fd", str(reply_w), "--ctl-fd", str(ctl_r),
-                "--event-fd", str(event_w), "--dir", str(self.workdir),
-                "--student-side", json.dumps(current().student_side_spec())]
+        argv = [
+            sys.executable,
+            "-I",
+            "-m",
+            "autograder.sandbox.confine",
+            "--cmd-fd",
+            str(cmd_r),
+            "--reply-fd",
+            str(reply_w),
+            "--ctl-fd",
+            str(ctl_r),
+            "--event-fd",
+            str(event_w),
+            "--dir",
+            str(self.workdir),
+            "--student-side",
+            json.dumps(current().student_side_spec()),
+        ]
         if self.jail is not None:
             spec_file = self.workdir / "jail.json"
             spec_file.write_text(json.dumps(self.jail.to_dict()))
@@ -206,13 +226,20 @@ class WorkerProcess:
         elif memory_mb:
             argv += ["--memory-mb", str(memory_mb)]
         return subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
-            pass_fds=(cmd_r, reply_w, ctl_r, event_w), cwd=str(self.workdir),
-            env=self._environment(), start_new_session=True, close_fds=True,
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out_w,
+            stderr=err_w,
+            pass_fds=(cmd_r, reply_w, ctl_r, event_w),
+            cwd=str(self.workdir),
+            env=self._environment(),
+            start_new_session=True,
+            close_fds=True,
         )
 
-    def _fork_from_zygote(self, fds: tuple[int, ...], memory_mb: int | None
-                          ) -> ForkedProcess | None:
+    def _fork_from_zygote(
+        self, fds: tuple[int, ...], memory_mb: int | None
+    ) -> ForkedProcess | None:
         """A fork of the warm zygote confined to this sandbox; None if it is unavailable."""
         from autograder.sandbox import zygote
 
@@ -221,8 +248,10 @@ class WorkerProcess:
             try:
                 pid = zygote.shared(current().student_side_spec()).fork(spec, list(fds))
             except (zygote.ZygoteError, OSError) as exc:
-                print(f"[engine] zygote unavailable ({exc}); starting a fresh interpreter",
-                      file=sys.stderr)
+                print(
+                    f"[engine] zygote unavailable ({exc}); starting a fresh interpreter",
+                    file=sys.stderr,
+                )
                 continue
             return ForkedProcess(pid, self.pump_events)
         return None
@@ -243,8 +272,9 @@ class WorkerProcess:
         except (WorkerDied, WorkerTimeout) as exc:
             tail = self.sink.text()[-800:].strip()
             what = str(exc) or f"no answer within {timeout:g} s"
-            raise WorkerDied(f"the student process did not start ({what})"
-                             + (f": {tail}" if tail else "")) from None
+            raise WorkerDied(
+                f"the student process did not start ({what})" + (f": {tail}" if tail else "")
+            ) from None
         try:
             self.info = json.loads(payload)
         except (ValueError, RecursionError):
@@ -306,8 +336,9 @@ class WorkerProcess:
                 self.drain(0.0)
                 return line
             reason = self._died()
-            if reason is not None and (reason == STOPPED_REASON or self._reply_eof
-                                       or not _readable(self._reply_r)):
+            if reason is not None and (
+                reason == STOPPED_REASON or self._reply_eof or not _readable(self._reply_r)
+            ):
                 self.drain(0.05)
                 self.kill_child()
                 self.dead_reason = reason
@@ -316,8 +347,11 @@ class WorkerProcess:
             if remaining <= 0:
                 self.kill_child()
                 raise WorkerTimeout()
-            fds = [*([] if self._reply_eof else [self._reply_r]),
-                   *([] if self._event_eof else [self._event_r]), *self._out_fds]
+            fds = [
+                *([] if self._reply_eof else [self._reply_r]),
+                *([] if self._event_eof else [self._event_r]),
+                *self._out_fds,
+            ]
             ready, _, _ = select.select(fds, [], [], min(remaining, 0.2))
             for fd in ready:
                 data = os.read(fd, CHUNK)
@@ -351,7 +385,7 @@ class WorkerProcess:
         while b"\n" in self._event_buf:
             cut = self._event_buf.index(b"\n")
             parts = bytes(self._event_buf[:cut]).split()
-            del self._event_buf[:cut + 1]
+            del self._event_buf[: cut + 1]
             try:
                 self._event(parts)
             except ValueError:
@@ -365,8 +399,13 @@ class WorkerProcess:
             self._child_host = None
         elif len(parts) == 3 and parts[0] == b"exit" and int(parts[1]) == self.child_pid:
             self.child_status = int(parts[2])
-        elif (len(parts) == 3 and parts[0] == b"zexit" and isinstance(self.proc, ForkedProcess)
-              and int(parts[1]) == self.proc.pid and self.proc.returncode is None):
+        elif (
+            len(parts) == 3
+            and parts[0] == b"zexit"
+            and isinstance(self.proc, ForkedProcess)
+            and int(parts[1]) == self.proc.pid
+            and self.proc.returncode is None
+        ):
             status = int(parts[2])
             if not os.WIFSTOPPED(status):
                 self.proc.returncode = os.waitstatus_to_exitcode(status)
@@ -378,7 +417,7 @@ class WorkerProcess:
             if cut < 0:
                 self._reply_buf.clear()
                 return
-            del self._reply_buf[:cut + 1]
+            del self._reply_buf[: cut + 1]
             self._discarding = False
         if len(self._reply_buf) > MAX_REPLY_BYTES and b"\n" not in self._reply_buf:
             self._reply_buf.clear()
@@ -394,7 +433,7 @@ class WorkerProcess:
             if cut < 0:
                 return None
             line = bytes(self._reply_buf[:cut])
-            del self._reply_buf[:cut + 1]
+            del self._reply_buf[: cut + 1]
             head, _, payload = line.partition(b" ")
             if head == head_wanted:
                 return payload.decode("utf-8", errors="replace")
@@ -425,15 +464,17 @@ class WorkerProcess:
 
     def alive(self) -> bool:
         """Whether the zygote runs and the serving child has not ended."""
-        return self.proc.poll() is None and self.dead_reason is None \
-            and self.child_status is None
+        return self.proc.poll() is None and self.dead_reason is None and self.child_status is None
 
     def sandbox_processes(self, keep_init: bool) -> list[int]:
         """Live processes of the sandbox's PID namespace (its first one unless told)."""
         if self.init_pid is None:
             return []
-        return [p for p in procs.namespace_members(self.init_pid)
-                if not (keep_init and p == self.init_pid)]
+        return [
+            p
+            for p in procs.namespace_members(self.init_pid)
+            if not (keep_init and p == self.init_pid)
+        ]
 
     @property
     def isolated(self) -> bool:
@@ -460,8 +501,9 @@ class WorkerProcess:
         self._reply_buf.clear()
         self._discarding = False
         try:
-            _write_all(self._ctl_w, f"fork {self.generation}\n".encode(),
-                       deadline=time.monotonic() + 5)
+            _write_all(
+                self._ctl_w, f"fork {self.generation}\n".encode(), deadline=time.monotonic() + 5
+            )
         except (OSError, TimeoutError):
             return False
         return True

@@ -21,8 +21,9 @@ def _decode(payload: str) -> Any:
     try:
         return wire.loads(payload)
     except (wire.WireError, RecursionError, ValueError) as exc:
-        raise StudentError("bad_value", f"the submission sent back something unreadable: {exc}"
-                           ) from None
+        raise StudentError(
+            "bad_value", f"the submission sent back something unreadable: {exc}"
+        ) from None
 
 
 def _encode(value: Any) -> str:
@@ -49,8 +50,12 @@ class SandboxStudent:
         return self.call_inspect(name, *args, **kwargs).value
 
     def call_inspect(self, name: str, *args: Any, **kwargs: Any) -> CallResult:
-        message = {"op": "call", "name": name, "args": _encode(list(args)),
-                   "kwargs": _encode(kwargs)}
+        message = {
+            "op": "call",
+            "name": name,
+            "args": _encode(list(args)),
+            "kwargs": _encode(kwargs),
+        }
         payload = self.session.call(message, f"`{name}`", key=name)
         result = reply_to_result(_decode(payload))
         if type(result.args_after) is not list or type(result.kwargs_after) is not dict:

@@ -100,8 +100,7 @@ class Sandbox:
     workdir: Path
     memory_mb: int | None
     device: str = "cpu"
-    containment: containment_module.Containment = field(
-        default_factory=containment_module.current)
+    containment: containment_module.Containment = field(default_factory=containment_module.current)
     jail: JailSpec | None = None
     cgroup: cgroups.SubmissionCgroup | None = None
     limits_note: dict[str, str] = field(default_factory=dict)
@@ -134,9 +133,14 @@ class Sandbox:
         return None if self.device == "cuda" else self.memory_mb
 
     def spawn(self) -> WorkerProcess:
-        return WorkerProcess(self.slot, self.workdir, self.rlimit_mb(),
-                             output_cap=CELL_OUTPUT_CAP, jail=self.jail,
-                             containment=self.containment)
+        return WorkerProcess(
+            self.slot,
+            self.workdir,
+            self.rlimit_mb(),
+            output_cap=CELL_OUTPUT_CAP,
+            jail=self.jail,
+            containment=self.containment,
+        )
 
     def restart(self) -> WorkerProcess:
         """A fresh serving process: a new fork of the per-submission zygote, else a whole new
@@ -239,8 +243,9 @@ class Session:
     def install(self, name: str, text: str) -> None:
         """Write a file into the student's work folder (the notebook itself)."""
         self._ensure_ready()
-        self.worker.request({"op": "install", "name": name, "text": text},
-                            max(self.limits.call_timeout, 10.0))
+        self.worker.request(
+            {"op": "install", "name": name, "text": text}, max(self.limits.call_timeout, 10.0)
+        )
         self.worker.take_output()
         self.installed[name] = text
 
@@ -262,9 +267,11 @@ class Session:
         limit, why_short = self.limits.cell_timeout, ""
         if reached & self.hanging:
             limit = min(limit, self.limits.call_timeout)
-            why_short = (f" (the limit for a cell that reaches "
-                         f"{_names(reached & self.hanging)}, which an earlier cell that timed "
-                         "out reached too)")
+            why_short = (
+                f" (the limit for a cell that reaches "
+                f"{_names(reached & self.hanging)}, which an earlier cell that timed "
+                "out reached too)"
+            )
         budget = min(limit, self.cells_remaining())
         try:
             self._ensure_ready()
@@ -280,27 +287,36 @@ class Session:
             self.hanging |= reached
             kept = self._keep_definitions(cell)
             self._recover(f"{label} timed out")
-            why = (f"timed out after {budget:g} s{why_short}" if budget >= limit
-                   else "stopped: the cells used up their share of the time "
-                        f"({self._cells_share():g} s)")
-            return CellRecord(cell.index, "timeout", time.monotonic() - t0,
-                              f"{label} {why}; {kept}", out.text())
+            why = (
+                f"timed out after {budget:g} s{why_short}"
+                if budget >= limit
+                else "stopped: the cells used up their share of the time "
+                f"({self._cells_share():g} s)"
+            )
+            return CellRecord(
+                cell.index, "timeout", time.monotonic() - t0, f"{label} {why}; {kept}", out.text()
+            )
         except (WorkerDied, ReplyTooLarge) as exc:
             out = self.worker.take_output()
             why = self._death(exc)
             kept = self._keep_definitions(cell)
             self._recover(f"{label} killed the process")
-            return CellRecord(cell.index, "died", time.monotonic() - t0,
-                              f"the kernel died while running {label}: {why}; {kept}",
-                              out.text())
+            return CellRecord(
+                cell.index,
+                "died",
+                time.monotonic() - t0,
+                f"the kernel died while running {label}: {why}; {kept}",
+                out.text(),
+            )
         seconds = time.monotonic() - t0
         out = self.worker.take_output()
         try:
             reply = json.loads(payload)
             status = reply["status"]
         except (ValueError, KeyError, TypeError, RecursionError):
-            return CellRecord(cell.index, "error", seconds, "the cell's result was unreadable",
-                              out.text())
+            return CellRecord(
+                cell.index, "error", seconds, "the cell's result was unreadable", out.text()
+            )
         self.good.append(cell)
         if status == "ok":
             state = "output_capped" if out.capped else "ok"
@@ -308,8 +324,9 @@ class Session:
             return CellRecord(cell.index, state, seconds, note, out.text())
         ename = str(reply.get("ename", ""))[:100]
         evalue = str(reply.get("evalue", ""))[:300]
-        return CellRecord(cell.index, "error", seconds,
-                          f"{ename}: {evalue}" if evalue else ename, out.text())
+        return CellRecord(
+            cell.index, "error", seconds, f"{ename}: {evalue}" if evalue else ename, out.text()
+        )
 
     def _cells_share(self) -> float:
         return self.limits.total_timeout * (1 - self.limits.checks_share)
@@ -324,8 +341,10 @@ class Session:
 
     def _definitions_only(self, cell: Cell) -> CellRecord:
         """Once the cells have used their share: run only the cell's definitions."""
-        share = (f"the cells used up their share of the time ({self._cells_share():g} s of "
-                 f"{self.limits.total_timeout:g} s; the rest is kept for the checks)")
+        share = (
+            f"the cells used up their share of the time ({self._cells_share():g} s of "
+            f"{self.limits.total_timeout:g} s; the rest is kept for the checks)"
+        )
         definitions = cell_code.definitions_only(cell.source)
         if not definitions:
             return CellRecord(cell.index, "skipped", message=f"not run: {share}")
@@ -337,12 +356,17 @@ class Session:
         except (WorkerDied, WorkerTimeout, ReplyTooLarge):
             self.worker.take_output()
             self._recover(f"the definitions of cell {cell.index + 1} failed")
-            return CellRecord(cell.index, "skipped", time.monotonic() - t0,
-                              f"not run: {share}; its definitions failed too")
+            return CellRecord(
+                cell.index,
+                "skipped",
+                time.monotonic() - t0,
+                f"not run: {share}; its definitions failed too",
+            )
         self.worker.take_output()
         self.good.append(Cell(cell.index, definitions))
-        return CellRecord(cell.index, "skipped", time.monotonic() - t0,
-                          f"only its definitions were run: {share}")
+        return CellRecord(
+            cell.index, "skipped", time.monotonic() - t0, f"only its definitions were run: {share}"
+        )
 
     # ------------------------------------------------------------------ restarts
 
@@ -352,8 +376,10 @@ class Session:
         kills = cgroup.oom_kills() if cgroup is not None else 0
         if kills > self.oom_kills:
             self.oom_kills = kills
-            return (f"it ran out of memory (the submission's cap is "
-                    f"{cgroup.memory_bytes // (1024 * 1024)} MiB for all its processes)")
+            return (
+                f"it ran out of memory (the submission's cap is "
+                f"{cgroup.memory_bytes // (1024 * 1024)} MiB for all its processes)"
+            )
         return str(exc)
 
     def _mark_broken(self, why: str) -> None:
@@ -364,8 +390,9 @@ class Session:
         """Replace the process and replay the good cells and substitutions."""
         while not self.broken:
             if self.remaining() <= 0:
-                self._mark_broken("the submission used up its total time of "
-                                  f"{self.limits.total_timeout:g} s")
+                self._mark_broken(
+                    f"the submission used up its total time of {self.limits.total_timeout:g} s"
+                )
                 return
             self.restarts += 1
             self.log.append(f"restart {self.restarts}: {why}")
@@ -387,8 +414,9 @@ class Session:
         """Put the files back, re-run the good cells (a cell that now fails is dropped) and
         re-bind the substituted names. True when done."""
         for name, text in self.installed.items():
-            self.worker.request({"op": "install", "name": name, "text": text},
-                                max(self.limits.call_timeout, 10.0))
+            self.worker.request(
+                {"op": "install", "name": name, "text": text}, max(self.limits.call_timeout, 10.0)
+            )
         for cell in list(self.good):
             budget = min(self.limits.cell_timeout, max(self.remaining(), 1.0))
             try:
@@ -400,14 +428,22 @@ class Session:
             finally:
                 self.worker.take_output()
         if self.references is not None:
-            self.worker.request({"op": "substitute", "names": self.references.names},
-                                max(self.limits.call_timeout, 5.0))
+            self.worker.request(
+                {"op": "substitute", "names": self.references.names},
+                max(self.limits.call_timeout, 5.0),
+            )
         return True
 
     # ------------------------------------------------------------------ calls
 
-    def call(self, message: dict, what: str, timeout: float | None = None,
-             key: str | None = None, own_question: bool = True) -> str:
+    def call(
+        self,
+        message: dict,
+        what: str,
+        timeout: float | None = None,
+        key: str | None = None,
+        own_question: bool = True,
+    ) -> str:
         """Send one check command; on timeout or death, restart and raise StudentError.
 
         ``key`` names the function or probe: once it has timed out
@@ -418,19 +454,31 @@ class Session:
         limit = self.limits.call_timeout if timeout is None else timeout
         key = key or what
         if self.timeouts.get(key, 0) >= MAX_TIMEOUTS_PER_NAME:
-            raise StudentError("timeout", f"{what} was not run again: it timed out after "
-                                          f"{limit:g} s {self.timeouts[key]} times")
+            raise StudentError(
+                "timeout",
+                f"{what} was not run again: it timed out after "
+                f"{limit:g} s {self.timeouts[key]} times",
+            )
         budget = min(limit, self.remaining())
         if budget <= 0:
-            raise StudentError("timeout", "not run: the submission used up its total time of "
-                                          f"{self.limits.total_timeout:g} s")
-        if own_question and self.question in self.hung_questions \
-                and self.question_deadline is not None:
+            raise StudentError(
+                "timeout",
+                "not run: the submission used up its total time of "
+                f"{self.limits.total_timeout:g} s",
+            )
+        if (
+            own_question
+            and self.question in self.hung_questions
+            and self.question_deadline is not None
+        ):
             budget = min(budget, self.question_deadline - time.monotonic())
             if budget <= 0:
-                raise StudentError("timeout", f"{what} was not run: this question's checks "
-                                              "used up their share of the time "
-                                              f"({self.question_share:g} s)")
+                raise StudentError(
+                    "timeout",
+                    f"{what} was not run: this question's checks "
+                    "used up their share of the time "
+                    f"({self.question_share:g} s)",
+                )
         try:
             self._ensure_ready()
         except (WorkerDied, WorkerTimeout) as exc:
@@ -464,12 +512,18 @@ class Session:
         Remembered for restarts.
         """
         module = current().module("references")
-        self.references = ReferenceCalls(list(names), source,
-                                         getattr(module, "HANDLERS", None),
-                                         getattr(module, "ARGUMENTS", None))
-        payload = self.call({"op": "substitute", "names": list(names)},
-                            "the reference substitution", max(self.limits.call_timeout, 5.0),
-                            own_question=False)
+        self.references = ReferenceCalls(
+            list(names),
+            source,
+            getattr(module, "HANDLERS", None),
+            getattr(module, "ARGUMENTS", None),
+        )
+        payload = self.call(
+            {"op": "substitute", "names": list(names)},
+            "the reference substitution",
+            max(self.limits.call_timeout, 5.0),
+            own_question=False,
+        )
         try:
             reply = json.loads(payload)
         except (ValueError, RecursionError):
@@ -479,7 +533,6 @@ class Session:
 
     def close(self) -> None:
         self.sandbox.close()
-
 
 
 def _question_names() -> dict[str, frozenset[str]]:

@@ -118,23 +118,28 @@ def load_submission(path: str | Path) -> Submission:
         if raw.lstrip()[:1] in (b"#", b"i", b"d", b"f") or b"def " in raw[:4096]:
             hint = " (it looks like a Python script renamed to .ipynb)"
         raise InvalidSubmission(
-            f"{path.name} is not a Jupyter notebook: it is not valid JSON{hint}") from None
+            f"{path.name} is not a Jupyter notebook: it is not valid JSON{hint}"
+        ) from None
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise InvalidSubmission(f"{path.name} is JSON but not a Jupyter notebook")
     major = data.get("nbformat")
     if type(major) is not int or major < 4:
         raise InvalidSubmission(
             f"{path.name} uses notebook format {major!r}; only nbformat 4 is accepted "
-            "(open and save it in a current Jupyter)")
+            "(open and save it in a current Jupyter)"
+        )
     raw_cells = data.get("cells")
     if not isinstance(raw_cells, list) or not all(isinstance(c, dict) for c in raw_cells):
-        raise InvalidSubmission(f"{path.name} is not a readable notebook: its cells are not a "
-                                "list of cells")
+        raise InvalidSubmission(
+            f"{path.name} is not a readable notebook: its cells are not a list of cells"
+        )
     if not raw_cells:
         raise InvalidSubmission(f"{path.name} has no cells")
     if len(raw_cells) > MAX_CELLS:
-        raise InvalidSubmission(f"{path.name} has {len(raw_cells)} cells; notebooks with more "
-                                f"than {MAX_CELLS} cells are not graded")
+        raise InvalidSubmission(
+            f"{path.name} has {len(raw_cells)} cells; notebooks with more "
+            f"than {MAX_CELLS} cells are not graded"
+        )
     cells: list[Cell] = []
     for index, cell in enumerate(raw_cells):
         if cell.get("cell_type") == "code":
@@ -143,8 +148,7 @@ def load_submission(path: str | Path) -> Submission:
                 raise InvalidSubmission(f"{path.name}: cell {index + 1} has no readable source")
             cells.append(Cell(index, source))
     _check_assignment(path.name, data, raw_cells, cells)
-    return Submission(path, hashlib.sha256(raw).hexdigest(), cells, free_response(raw_cells),
-                      text)
+    return Submission(path, hashlib.sha256(raw).hexdigest(), cells, free_response(raw_cells), text)
 
 
 def _check_assignment(name: str, data: dict, raw_cells: list[dict], cells: list[Cell]) -> None:
@@ -157,13 +161,17 @@ def _check_assignment(name: str, data: dict, raw_cells: list[dict], cells: list[
     if declared == assignment.id:
         return
     if isinstance(declared, str):
-        raise InvalidSubmission(f"{name} is not the {assignment.id} notebook: it belongs to "
-                                f"the assignment {declared[:80]!r}")
+        raise InvalidSubmission(
+            f"{name} is not the {assignment.id} notebook: it belongs to "
+            f"the assignment {declared[:80]!r}"
+        )
     for cell in raw_cells:
-        tags = cell.get("metadata", {}).get("tags") if isinstance(cell.get("metadata"), dict) \
-            else None
-        if isinstance(tags, list) and any(t in assignment.question_ids for t in tags
-                                          if isinstance(t, str)):
+        tags = (
+            cell.get("metadata", {}).get("tags") if isinstance(cell.get("metadata"), dict) else None
+        )
+        if isinstance(tags, list) and any(
+            t in assignment.question_ids for t in tags if isinstance(t, str)
+        ):
             return
     pattern = re.compile(r"^\s*(?:def|class)\s+(\w+)|^\s*(\w+)\s*=", re.MULTILINE)
     names = set(assignment.all_names())
@@ -172,14 +180,17 @@ def _check_assignment(name: str, data: dict, raw_cells: list[dict], cells: list[
             if (match.group(1) or match.group(2)) in names:
                 return
     examples = ", ".join(assignment.all_names()[:3])
-    raise InvalidSubmission(f"{name} is not the {assignment.id} notebook: it defines none of "
-                            f"the assignment's names ({examples}, ...) and has none of its "
-                            "cells; submit the assignment's notebook")
+    raise InvalidSubmission(
+        f"{name} is not the {assignment.id} notebook: it defines none of "
+        f"the assignment's names ({examples}, ...) and has none of its "
+        "cells; submit the assignment's notebook"
+    )
 
 
 def free_response_index(cells: list) -> int | None:
     """Which cell holds the free-response answer: the markdown cell tagged ``free_response``,
     else the first non-empty markdown cell after one whose text contains "Free response"."""
+
     def tags(cell: dict) -> list:
         meta = cell.get("metadata")
         found = meta.get("tags") if isinstance(meta, dict) else None
@@ -190,8 +201,10 @@ def free_response_index(cells: list) -> int | None:
         if cell.get("cell_type") == "markdown" and tag in tags(cell):
             return i
     for i, cell in enumerate(cells):
-        if cell.get("cell_type") == "markdown" and "free response" in (
-                _text(cell.get("source", "")) or "").lower():
+        if (
+            cell.get("cell_type") == "markdown"
+            and "free response" in (_text(cell.get("source", "")) or "").lower()
+        ):
             for j in range(i + 1, len(cells)):
                 later = cells[j]
                 text = (_text(later.get("source", "")) or "").strip()

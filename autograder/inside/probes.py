@@ -30,8 +30,14 @@ NOT_DEFINED = "is not defined in your notebook"
 
 def _reply_ok(value: Any, args_after: list | None = None, kwargs_after: dict | None = None) -> str:
     try:
-        return wire.dumps({"ok": True, "value": value,
-                           "args_after": args_after or [], "kwargs_after": kwargs_after or {}})
+        return wire.dumps(
+            {
+                "ok": True,
+                "value": value,
+                "args_after": args_after or [],
+                "kwargs_after": kwargs_after or {},
+            }
+        )
     except wire.WireError as exc:
         return _reply_error("bad_value", f"the returned value could not be read: {exc}")
     except (TypeError, ValueError, OverflowError, RecursionError) as exc:
@@ -120,7 +126,6 @@ def run_probe(ns: dict, probe: str, params_json: str) -> str:
             return _reply_error("missing", f"`{missing.args[0]}` {NOT_DEFINED}.")
 
     return _guard(go)
-
 
 
 __all__ = ["run_call", "run_value", "run_probe", "register", "lookup", "PROBES"]

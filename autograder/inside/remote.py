@@ -34,8 +34,9 @@ class RemoteError(RuntimeError):
 
 def call_remote(channel: Channel, name: str, *args: Any, **kwargs: Any) -> Any:
     """Call the reference ``name`` on the grader; tensors come back as tensors."""
-    request = json.dumps({"name": name, "args": wire.encode(list(args)),
-                          "kwargs": wire.encode(kwargs)})
+    request = json.dumps(
+        {"name": name, "args": wire.encode(list(args)), "kwargs": wire.encode(kwargs)}
+    )
     reply = wire.decode(channel(request), tensors=True)
     if not isinstance(reply, dict) or reply.get("ok") is not True:
         message = reply.get("message", "") if isinstance(reply, dict) else ""

@@ -82,8 +82,10 @@ def preload(student_side: dict[str, Any]) -> dict[str, ModuleType]:
     from autograder.inside import probes, remote
 
     # its fixed probes and stand-ins, from its folder, before any student
-    modules = {role: load_module(f"_assignment_{student_side['id']}_{role}", path)
-               for role, path in student_side.get("modules", {}).items()}
+    modules = {
+        role: load_module(f"_assignment_{student_side['id']}_{role}", path)
+        for role, path in student_side.get("modules", {}).items()
+    }
     probes.register(getattr(modules.get("probes"), "PROBES", {}))
     remote.register(getattr(modules.get("stand_ins"), "SPECIAL", {}))
 
@@ -95,8 +97,7 @@ def preload(student_side: dict[str, Any]) -> dict[str, ModuleType]:
     warm_dir = tempfile.mkdtemp(prefix="kit-ipython-")
     os.environ["IPYTHONDIR"] = warm_dir
     try:
-        new_shell().run_cell("import math\nwarm = math.sqrt(4.0)", store_history=False,
-                             silent=True)
+        new_shell().run_cell("import math\nwarm = math.sqrt(4.0)", store_history=False, silent=True)
         InteractiveShell.clear_instance()
     finally:
         os.environ.pop("IPYTHONDIR", None)
@@ -214,8 +215,9 @@ class Worker:
 
     def serve(self, generation: int) -> None:
         os.write(self.reply_fd, b"\n")  # ends any partial line a killed predecessor left
-        self.send(f"r{generation}",
-                  json.dumps({"ready": True, "pid": os.getpid(), "uid": os.getuid()}))
+        self.send(
+            f"r{generation}", json.dumps({"ready": True, "pid": os.getpid(), "uid": os.getuid()})
+        )
         while True:
             msg = self.read_command()
             if msg is None:
@@ -225,13 +227,20 @@ class Worker:
                 payload = self.handle(msg)
             except BaseException as exc:  # keep serving whatever happens
                 ename, evalue = _summary(exc)
-                payload = json.dumps({"ok": False, "kind": "raised",
-                                      "message": f"{ename}: {evalue}"})
+                payload = json.dumps(
+                    {"ok": False, "kind": "raised", "message": f"{ename}: {evalue}"}
+                )
             self.send(req_id, payload)
 
 
-def serve(cmd_fd: int, reply_fd: int, ctl_fd: int, event_fd: int, workdir: str,
-          child_setup: Callable[[], None]) -> None:
+def serve(
+    cmd_fd: int,
+    reply_fd: int,
+    ctl_fd: int,
+    event_fd: int,
+    workdir: str,
+    child_setup: Callable[[], None],
+) -> None:
     """Serve as the submission's zygote in this (preloaded, already confined) process, in
     ``workdir``; ``child_setup`` runs first in every serving child. Never returns."""
     sys.stdin = open(os.devnull)  # lives as long as the process
@@ -273,8 +282,9 @@ def _drain_stale(fd: int) -> None:
         os.set_blocking(fd, True)
 
 
-def _fork_child(worker: Worker, generation: int, ctl_fd: int, event_fd: int,
-                child_setup: Callable[[], None]) -> int:
+def _fork_child(
+    worker: Worker, generation: int, ctl_fd: int, event_fd: int, child_setup: Callable[[], None]
+) -> int:
     pid = os.fork()
     if pid:
         return pid
@@ -291,8 +301,7 @@ def _fork_child(worker: Worker, generation: int, ctl_fd: int, event_fd: int,
     os._exit(0)
 
 
-def zygote(worker: Worker, ctl_fd: int, event_fd: int,
-           child_setup: Callable[[], None]) -> None:
+def zygote(worker: Worker, ctl_fd: int, event_fd: int, child_setup: Callable[[], None]) -> None:
     """Fork serving children on request; report their exits; never run student code."""
     import select
 

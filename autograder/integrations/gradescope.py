@@ -48,13 +48,17 @@ def question_output(question: QuestionResult) -> str:
         n = len(question.checks)
         return f"All {n} checks passed." if n > 1 else "The check passed."
     if question.note.startswith(NOT_GRADED):
-        return question.note[0].upper() + question.note[1:] + \
-            f" (0 of {question.max_points:g} points)."
-    not_written = [c for c in failed if NOT_IMPLEMENTED in c.message
-                   or NOT_DEFINED in c.message]
+        return (
+            question.note[0].upper()
+            + question.note[1:]
+            + f" (0 of {question.max_points:g} points)."
+        )
+    not_written = [c for c in failed if NOT_IMPLEMENTED in c.message or NOT_DEFINED in c.message]
     if len(not_written) == len(question.checks):
-        return "Not implemented yet: the functions of this question still raise " \
-               "NotImplementedError or are missing (0 points)."
+        return (
+            "Not implemented yet: the functions of this question still raise "
+            "NotImplementedError or are missing (0 points)."
+        )
     groups: dict[str, list[CheckResult]] = {}
     for check in failed:
         groups.setdefault(check.message.strip() or "A check failed.", []).append(check)
@@ -74,16 +78,23 @@ def summary_output(result: SubmissionResult) -> str:
     if result.status == "invalid":
         return f"Your file could not be graded: {result.message}"
     if result.status != "graded":
-        return ("The grader failed on your notebook. This is not your fault: course staff "
-                "will regrade it.")
+        return (
+            "The grader failed on your notebook. This is not your fault: course staff "
+            "will regrade it."
+        )
     lines = [f"**{final_grade(result).headline}**", ""]
     if unconfined_banner(result.limits):
         lines[:0] = [unconfined_banner(result.limits), ""]
     if assignment.extra_credit_points > 0:
-        where = ("recorded by course staff in a column of its own, beside the score above"
-                 if assignment.extra_credit == "separate" else "included in the score")
-        lines.append(f"Extra credit (the bonus question and the free response, which "
-                     f"course staff score later) is {where}.")
+        where = (
+            "recorded by course staff in a column of its own, beside the score above"
+            if assignment.extra_credit == "separate"
+            else "included in the score"
+        )
+        lines.append(
+            f"Extra credit (the bonus question and the free response, which "
+            f"course staff score later) is {where}."
+        )
     problems = cell_problems(result)
     if problems:
         lines += ["", "Some of your code did not run:"]
@@ -93,8 +104,11 @@ def summary_output(result: SubmissionResult) -> str:
     return "\n".join(lines)
 
 
-def results_json(result: SubmissionResult, visibility: str = DEFAULT_VISIBILITY,
-                 execution_time: float | None = None) -> dict[str, Any]:
+def results_json(
+    result: SubmissionResult,
+    visibility: str = DEFAULT_VISIBILITY,
+    execution_time: float | None = None,
+) -> dict[str, Any]:
     """Gradescope's results for one graded submission: one test per question.
 
     ``score`` is the assignment's score as the assignment file's ``extra_credit`` says:
@@ -114,27 +128,33 @@ def results_json(result: SubmissionResult, visibility: str = DEFAULT_VISIBILITY,
         qr = result.questions.get(q.id) or QuestionResult(q.id, 0.0, float(q.points))
         full = qr.points >= qr.max_points - 1e-9
         output = question_output(qr) if result.status == "graded" else result.message
-        tests.append({
-            "name": q.id + (f" (extra credit, up to {q.points} points)" if q.bonus else ""),
-            "number": str(number),
-            "score": round(qr.points, 4),
-            "max_score": float(q.points),
-            "status": "passed" if full and result.status == "graded" else "failed",
-            "output": output,
-            "output_format": "md",
-            "visibility": visibility,
-            **({"tags": ["extra credit"]} if q.bonus else {}),
-        })
+        tests.append(
+            {
+                "name": q.id + (f" (extra credit, up to {q.points} points)" if q.bonus else ""),
+                "number": str(number),
+                "score": round(qr.points, 4),
+                "max_score": float(q.points),
+                "status": "passed" if full and result.status == "graded" else "failed",
+                "output": output,
+                "output_format": "md",
+                "visibility": visibility,
+                **({"tags": ["extra credit"]} if q.bonus else {}),
+            }
+        )
     answer = result.free_response.strip()
-    tests.append({
-        "name": f"free response (pending: scored by course staff, up to "
-                f"{assignment.free_response_points:g} extra-credit points)",
-        "output": ("Course staff score this answer later; the autograder gives it no "
-                   "points.\n\n" + (answer[:4000] if answer else
-                                     "No answer was found in the free-response cell.")),
-        "output_format": "text",
-        "visibility": visibility,
-    })
+    tests.append(
+        {
+            "name": f"free response (pending: scored by course staff, up to "
+            f"{assignment.free_response_points:g} extra-credit points)",
+            "output": (
+                "Course staff score this answer later; the autograder gives it no "
+                "points.\n\n"
+                + (answer[:4000] if answer else "No answer was found in the free-response cell.")
+            ),
+            "output_format": "text",
+            "visibility": visibility,
+        }
+    )
     out: dict[str, Any] = {
         "score": round(final_grade(result).total, 4),
         "output": summary_output(result),
@@ -142,11 +162,15 @@ def results_json(result: SubmissionResult, visibility: str = DEFAULT_VISIBILITY,
         "visibility": visibility,
         "stdout_visibility": "hidden",
         "tests": tests,
-        "extra_data": {"seed": result.seed, "status": result.status,
-                       "core": round(final_grade(result).core, 4),
-                       "extra_credit": round(final_grade(result).extra_credit, 4),
-                       "message": result.message,
-                       "checks_sha256": result.checks_sha256, "limits": result.limits},
+        "extra_data": {
+            "seed": result.seed,
+            "status": result.status,
+            "core": round(final_grade(result).core, 4),
+            "extra_credit": round(final_grade(result).extra_credit, 4),
+            "message": result.message,
+            "checks_sha256": result.checks_sha256,
+            "limits": result.limits,
+        },
     }
     if execution_time is not None:
         out["execution_time"] = round(execution_time, 2)
@@ -155,8 +179,11 @@ def results_json(result: SubmissionResult, visibility: str = DEFAULT_VISIBILITY,
 
 def find_notebook(folder: Path) -> tuple[Path | None, str]:
     """The submitted notebook in Gradescope's submission folder, or None and why."""
-    notebooks = sorted(p for p in folder.rglob("*.ipynb")
-                       if ".ipynb_checkpoints" not in p.parts and not p.name.startswith("."))
+    notebooks = sorted(
+        p
+        for p in folder.rglob("*.ipynb")
+        if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
+    )
     name = current().notebook
     if not notebooks:
         return None, f"no notebook was submitted; upload {name}"
@@ -165,8 +192,6 @@ def find_notebook(folder: Path) -> tuple[Path | None, str]:
         return (named or notebooks)[0], ""
     names = ", ".join(p.name for p in notebooks[:5])
     return None, f"{len(notebooks)} notebooks were submitted ({names}); upload only {name}"
-
-
 
 
 def plugin_config(source: Path) -> dict[str, Any]:
@@ -206,8 +231,9 @@ def limits_of(config: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in limits.items() if k in LIMIT_NAMES}
 
 
-def grade_submission_file(notebook: str | Path, seed: int | None = None,
-                          limits: dict[str, float] | None = None) -> SubmissionResult:
+def grade_submission_file(
+    notebook: str | Path, seed: int | None = None, limits: dict[str, float] | None = None
+) -> SubmissionResult:
     """Grade one submitted notebook in the sandbox, with a fresh seed unless one is given."""
     from autograder.engine.grade import grade_one
 
@@ -215,12 +241,14 @@ def grade_submission_file(notebook: str | Path, seed: int | None = None,
     kwargs: dict[str, Any] = dict(limits or {})
     if "memory_mb" in kwargs:
         kwargs["memory_mb"] = int(kwargs["memory_mb"])
-    return grade_one(notebook, submission_id=Path(notebook).stem, seed=seed, device="auto",
-                     **kwargs)
+    return grade_one(
+        notebook, submission_id=Path(notebook).stem, seed=seed, device="auto", **kwargs
+    )
 
 
-def grade_submission(folder: Path, seed: int | None = None,
-                     limits: dict[str, float] | None = None) -> SubmissionResult:
+def grade_submission(
+    folder: Path, seed: int | None = None, limits: dict[str, float] | None = None
+) -> SubmissionResult:
     """Grade the notebook in ``folder`` (an invalid result when there is none)."""
     notebook, why = find_notebook(folder)
     if notebook is None:

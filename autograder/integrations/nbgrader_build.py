@@ -121,11 +121,11 @@ c.Autograde.autograde_preprocessors = _autograde
 c.GenerateFeedback.preprocessors = [GetGrades, KitClearHiddenTests, CSSHTMLHeaderPreprocessor]
 '''
 
-TEST_CELL = '''\
+TEST_CELL = """\
 ### BEGIN HIDDEN TESTS
 raise RuntimeError("check {name} of {question} is graded in a sandbox; this course's "
                    "nbgrader_config.py must autograde with the kit's SandboxExecute")
-### END HIDDEN TESTS'''
+### END HIDDEN TESTS"""
 
 
 class KitClearSolutions(ClearSolutions):
@@ -159,17 +159,25 @@ def test_cell_source(question_id: str, check_name: str) -> str:
     return TEST_CELL.format(question=question_id, name=check_name)
 
 
-def _meta(grade_id_: str, *, grade: bool, solution: bool, locked: bool,
-          points: float | None = None) -> dict:
-    meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id_, "locked": locked,
-                            "schema_version": 3, "solution": solution, "task": False}
+def _meta(
+    grade_id_: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None
+) -> dict:
+    meta: dict[str, Any] = {
+        "grade": grade,
+        "grade_id": grade_id_,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return meta
 
 
-def source_notebook(solution: nbformat.NotebookNode, catalog: dict[str, list[CheckSpec]]
-                    ) -> nbformat.NotebookNode:
+def source_notebook(
+    solution: nbformat.NotebookNode, catalog: dict[str, list[CheckSpec]]
+) -> nbformat.NotebookNode:
     """The solution notebook with nbgrader metadata and, at the end, one test cell per check.
 
     The kit grades the whole notebook at once (by names, as ``make grade`` does),
@@ -185,11 +193,17 @@ def source_notebook(solution: nbformat.NotebookNode, catalog: dict[str, list[Che
         if cell.cell_type == "markdown":
             tag = current().free_response_tag
             free = tag in cell.metadata.get("tags", [])
-            cell.metadata["nbgrader"] = _meta(tag if free else f"answer_{ident}",
-                                              grade=True, solution=True, locked=False, points=0)
+            cell.metadata["nbgrader"] = _meta(
+                tag if free else f"answer_{ident}",
+                grade=True,
+                solution=True,
+                locked=False,
+                points=0,
+            )
         else:
-            cell.metadata["nbgrader"] = _meta(f"answer_{ident}", grade=False, solution=True,
-                                              locked=False)
+            cell.metadata["nbgrader"] = _meta(
+                f"answer_{ident}", grade=False, solution=True, locked=False
+            )
     assignment = current()
     ids = check_ids(catalog)
     for qid in assignment.question_ids:
@@ -198,8 +212,9 @@ def source_notebook(solution: nbformat.NotebookNode, catalog: dict[str, list[Che
             cell = nbformat.v4.new_code_cell(test_cell_source(qid, check.name))
             cell.id = gid.replace("__", "-")[:64]
             points = 0.0 if qid in assignment.bonus_ids else check.points
-            cell.metadata["nbgrader"] = _meta(gid, grade=True, solution=False, locked=True,
-                                              points=points)
+            cell.metadata["nbgrader"] = _meta(
+                gid, grade=True, solution=False, locked=True, points=points
+            )
             cell.metadata["tags"] = [qid]
             nb.cells.append(cell)
     nbformat.validate(nb)
@@ -222,16 +237,26 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PATH": path}
 
 
-def run_nbgrader(course_dir: Path, *args: str, timeout: float = 1800
-                 ) -> subprocess.CompletedProcess:
+def run_nbgrader(
+    course_dir: Path, *args: str, timeout: float = 1800
+) -> subprocess.CompletedProcess:
     """Run an nbgrader command in the course folder; raise with its output when it fails."""
     exe = Path(sys.executable).with_name("nbgrader")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "nbgrader"]
-    proc = subprocess.run([*cmd, *args], cwd=course_dir, capture_output=True, text=True,
-                          timeout=timeout, check=False, env=_env())
+    proc = subprocess.run(
+        [*cmd, *args],
+        cwd=course_dir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=_env(),
+    )
     if proc.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n"
-                           f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        raise RuntimeError(
+            f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n"
+            f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
     return proc
 
 
@@ -244,15 +269,18 @@ def build_nbgrader_course(course_dir: str | Path = COURSE_DIR, *, force: bool = 
     """
     course_dir = Path(course_dir).resolve()
     assignment = current()
-    config = CONFIG_TEMPLATE.format(course_id=assignment.id, assignment=assignment.id,
-                                    assignment_ref=assignment.ref)
-    source_nb = source_notebook(nbformat.read(str(assignment.solution_notebook), as_version=4),
-                                collect_checks())
+    config = CONFIG_TEMPLATE.format(
+        course_id=assignment.id, assignment=assignment.id, assignment_ref=assignment.ref
+    )
+    source_nb = source_notebook(
+        nbformat.read(str(assignment.solution_notebook), as_version=4), collect_checks()
+    )
     source_text = nbformat.writes(source_nb)
     public = assignment.public_checks
     support = public.read_bytes() if public.is_file() else b""
     digest = hashlib.sha256(
-        config.encode() + b"\0" + source_text.encode() + b"\0" + support).hexdigest()
+        config.encode() + b"\0" + source_text.encode() + b"\0" + support
+    ).hexdigest()
     stamp = course_dir / _STAMP
     released = course_dir / "release" / assignment.id / assignment.notebook
     if not force and released.exists() and stamp.exists() and stamp.read_text() == digest:
@@ -286,8 +314,9 @@ def as_current_format(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def to_nbgrader_submission(student: nbformat.NotebookNode,
-                           release: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def to_nbgrader_submission(
+    student: nbformat.NotebookNode, release: nbformat.NotebookNode
+) -> nbformat.NotebookNode:
     """A student's notebook as nbgrader's release would have come back.
 
     A notebook that came from nbgrader's release carries its grade ids already
@@ -301,8 +330,14 @@ def to_nbgrader_submission(student: nbformat.NotebookNode,
     if any(is_test_cell(c) for c in nb.cells):
         return nb
     answer = free_response_index(nb.cells)
-    template = next((c for c in release.cells if c.cell_type == "markdown"
-                     and c.metadata.get("nbgrader", {}).get("grade")), None)
+    template = next(
+        (
+            c
+            for c in release.cells
+            if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("grade")
+        ),
+        None,
+    )
     if template is not None and answer is not None:
         nb.cells[answer].metadata["nbgrader"] = copy.deepcopy(template.metadata["nbgrader"])
     elif template is not None:  # no answer at all: the empty answer cell, for staff to see
@@ -330,8 +365,7 @@ def submit(course_dir: str | Path, student_id: str, notebook: str | Path) -> Pat
     return target
 
 
-def autograde(course_dir: str | Path, student_id: str | None = None
-              ) -> subprocess.CompletedProcess:
+def autograde(course_dir: str | Path, student_id: str | None = None) -> subprocess.CompletedProcess:
     """``nbgrader autograde <id> --force --create [--student ID]``; its output."""
     args = ["autograde", current().id, "--force", "--create"]
     if student_id is not None:
@@ -361,7 +395,7 @@ def question_points(course_dir: str | Path, student_id: str) -> dict[str, float]
         notebook = gb.find_submission_notebook(Path(a.notebook).stem, a.id, student_id)
         for grade in notebook.grades:
             if grade.name.startswith(TEST_PREFIX):
-                qid = grade.name[len(TEST_PREFIX):].split("__", 1)[0]
+                qid = grade.name[len(TEST_PREFIX) :].split("__", 1)[0]
                 if qid in points:
                     points[qid] += float(grade.score or 0.0)
     return {qid: round(value, 6) for qid, value in points.items()}
@@ -369,16 +403,26 @@ def question_points(course_dir: str | Path, student_id: str) -> dict[str, float]
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m autograder.integrations.nbgrader_build [--course-dir DIR] [--force] [--submit DIR]``."""
-    parser = argparse.ArgumentParser(prog="python -m autograder.integrations.nbgrader_build",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--course-dir", default=str(COURSE_DIR),
-                        help="the course directory (default: nbgrader_course/)")
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.integrations.nbgrader_build", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--course-dir",
+        default=str(COURSE_DIR),
+        help="the course directory (default: nbgrader_course/)",
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    parser.add_argument("--assignment", default=None,
-                        help="the assignment (id or folder; default: $AUTOGRADER_ASSIGNMENT)")
-    parser.add_argument("--submit", metavar="DIR",
-                        help="then place DIR/<student>.ipynb and DIR/<student>/<notebook> as "
-                             "submitted/<student>/<id>/ (what nbgrader collect does)")
+    parser.add_argument(
+        "--assignment",
+        default=None,
+        help="the assignment (id or folder; default: $AUTOGRADER_ASSIGNMENT)",
+    )
+    parser.add_argument(
+        "--submit",
+        metavar="DIR",
+        help="then place DIR/<student>.ipynb and DIR/<student>/<notebook> as "
+        "submitted/<student>/<id>/ (what nbgrader collect does)",
+    )
     args = parser.parse_args(argv)
     try:
         verify(select(args.assignment))
@@ -387,8 +431,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     course = build_nbgrader_course(args.course_dir, force=args.force)
     print(course)
-    print(f"free response: a manually graded cell worth 0 points; give up to "
-          f"{current().free_response_points:g} points as extra credit in formgrader")
+    print(
+        f"free response: a manually graded cell worth 0 points; give up to "
+        f"{current().free_response_points:g} points as extra credit in formgrader"
+    )
     if args.submit:
         from autograder.batch.discovery import discover
 

@@ -60,8 +60,11 @@ def _suite_ids(assignment_id: str) -> dict[tuple[str, str], str]:
 
 def check_ids(catalog: dict[str, list[Any]]) -> dict[tuple[str, str], str]:
     """(question id, check name) -> grade id, for every check of ``catalog``."""
-    return {(qid, check.name): grade_id(qid, number) for qid, checks in catalog.items()
-            for number, check in enumerate(checks, start=1)}
+    return {
+        (qid, check.name): grade_id(qid, number)
+        for qid, checks in catalog.items()
+        for number, check in enumerate(checks, start=1)
+    }
 
 
 def is_test_cell(cell: Any) -> bool:
@@ -70,19 +73,24 @@ def is_test_cell(cell: Any) -> bool:
 
 
 def _error(message: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_output("error", ename="CheckFailed", evalue=message,
-                                  traceback=[f"CheckFailed: {message}"])
+    return nbformat.v4.new_output(
+        "error", ename="CheckFailed", evalue=message, traceback=[f"CheckFailed: {message}"]
+    )
 
 
 class SandboxExecute(NbGraderPreprocessor):
     """Grade the notebook in the kit's sandbox; fill the test cells' outputs from the verdict."""
 
-    seed = Integer(None, allow_none=True,
-                   help="A fixed probe seed (to reproduce a grade); default: a fresh one per "
-                        "notebook, recorded in the autograded notebook's metadata").tag(config=True)
+    seed = Integer(
+        None,
+        allow_none=True,
+        help="A fixed probe seed (to reproduce a grade); default: a fresh one per "
+        "notebook, recorded in the autograded notebook's metadata",
+    ).tag(config=True)
 
-    def preprocess(self, nb: nbformat.NotebookNode, resources: dict
-                   ) -> tuple[nbformat.NotebookNode, dict]:
+    def preprocess(
+        self, nb: nbformat.NotebookNode, resources: dict
+    ) -> tuple[nbformat.NotebookNode, dict]:
         from autograder.integrations.gradescope import grade_submission_file
 
         # the student's cells only: the test cells are the kit's, not the submission
@@ -95,29 +103,43 @@ class SandboxExecute(NbGraderPreprocessor):
         resources[RESULT_KEY] = result
         ids = _suite_ids(current().id)
         checks: dict[str, CheckResult] = {
-            ids[(c.question, c.name)]: c for q in result.questions.values() for c in q.checks
-            if (c.question, c.name) in ids}
+            ids[(c.question, c.name)]: c
+            for q in result.questions.values()
+            for c in q.checks
+            if (c.question, c.name) in ids
+        }
         logs = {own[cell.index]: cell for cell in result.cells if cell.index < len(own)}
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             cell.execution_count = None
             if is_test_cell(cell):  # stdout costs no points in nbgrader; it shows on the page
-                cell.outputs = [*([nbformat.v4.new_output("stream", name="stdout", text=banner)]
-                                  if (banner := unconfined_banner(result.limits)) else []),
-                                *self._verdict(cell, result, checks)]
+                cell.outputs = [
+                    *(
+                        [nbformat.v4.new_output("stream", name="stdout", text=banner)]
+                        if (banner := unconfined_banner(result.limits))
+                        else []
+                    ),
+                    *self._verdict(cell, result, checks),
+                ]
             else:
                 cell.outputs = self._own_output(logs.get(index))
         grade = final_grade(result)
-        nb.metadata["autograder"] = {"status": result.status, "seed": result.seed,
-                                     "total": grade.total, "core": grade.core,
-                                     "extra_credit": grade.extra_credit,
-                                     "headline": grade.headline, "message": result.message,
-                                     "limits": result.limits}
+        nb.metadata["autograder"] = {
+            "status": result.status,
+            "seed": result.seed,
+            "total": grade.total,
+            "core": grade.core,
+            "extra_credit": grade.extra_credit,
+            "headline": grade.headline,
+            "message": result.message,
+            "limits": result.limits,
+        }
         for problem in cell_problems(result):
             self.log.info("%s: %s", resources["nbgrader"]["student"], problem)
-        self.log.info("graded in the sandbox: %s, %s (seed %s)", result.status,
-                      grade.headline, result.seed)
+        self.log.info(
+            "graded in the sandbox: %s, %s (seed %s)", result.status, grade.headline, result.seed
+        )
         if unconfined_banner(result.limits):
             self.log.warning("%s", unconfined_banner(result.limits))
         return nb, resources
@@ -129,12 +151,21 @@ class SandboxExecute(NbGraderPreprocessor):
             return [_error(f"the notebook could not be graded: {result.message}")]
         check = checks.get(gid)
         if check is None:
-            return [_error("this test cell matches no check of the grader (the course files "
-                           "are out of date; tell your instructor)")]
+            return [
+                _error(
+                    "this test cell matches no check of the grader (the course files "
+                    "are out of date; tell your instructor)"
+                )
+            ]
         if check.passed:
             if check.question in current().bonus_ids and check.points > 0:
-                return [nbformat.v4.new_output("stream", name="stdout", text=(
-                    f"Extra credit: +{check.points:g} points. {_extra_credit_where()}\n"))]
+                return [
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stdout",
+                        text=(f"Extra credit: +{check.points:g} points. {_extra_credit_where()}\n"),
+                    )
+                ]
             return []
         return [_error((check.message or "This check failed.")[:MAX_OUTPUT_CHARS])]
 
@@ -144,11 +175,15 @@ class SandboxExecute(NbGraderPreprocessor):
             return []
         outputs = []
         if log.output:
-            outputs.append(nbformat.v4.new_output("stream", name="stdout",
-                                                  text=log.output[:MAX_OUTPUT_CHARS]))
+            outputs.append(
+                nbformat.v4.new_output("stream", name="stdout", text=log.output[:MAX_OUTPUT_CHARS])
+            )
         if log.status not in ("ok", "output_capped") and log.message:
-            outputs.append(nbformat.v4.new_output(
-                "error", ename=log.status, evalue=log.message, traceback=[log.message]))
+            outputs.append(
+                nbformat.v4.new_output(
+                    "error", ename=log.status, evalue=log.message, traceback=[log.message]
+                )
+            )
         return outputs
 
 
@@ -160,20 +195,28 @@ class RecordBonus(NbGraderPreprocessor):
     the bonus is in the autograded notebook's metadata (``autograder.extra_credit``) and
     its test cells say what it earned."""
 
-    def preprocess(self, nb: nbformat.NotebookNode, resources: dict
-                   ) -> tuple[nbformat.NotebookNode, dict]:
+    def preprocess(
+        self, nb: nbformat.NotebookNode, resources: dict
+    ) -> tuple[nbformat.NotebookNode, dict]:
         result: SubmissionResult | None = resources.get(RESULT_KEY)
         info = resources["nbgrader"]
         bonus_ids = current().bonus_ids
         if current().extra_credit != "added":
             bonus_ids = ()
         ids = _suite_ids(current().id)
-        bonus = {} if result is None else {
-            ids.get((c.question, c.name), ""): c.points for q in bonus_ids
-            for c in result.questions.get(q, _Empty()).checks}
+        bonus = (
+            {}
+            if result is None
+            else {
+                ids.get((c.question, c.name), ""): c.points
+                for q in bonus_ids
+                for c in result.questions.get(q, _Empty()).checks
+            }
+        )
         with Gradebook(info["db_url"]) as gb:
-            submitted = gb.find_submission_notebook(info["notebook"], info["assignment"],
-                                                    info["student"])
+            submitted = gb.find_submission_notebook(
+                info["notebook"], info["assignment"], info["student"]
+            )
             for grade in submitted.grades:
                 if any(grade.name.startswith(TEST_PREFIX + q + "__") for q in bonus_ids):
                     grade.extra_credit = float(bonus.get(grade.name, 0.0))
@@ -195,9 +238,17 @@ class KitClearHiddenTests(ClearHiddenTests):
     the option is "not recognized" on every ``generate_feedback``. This class declares it
     configurable (GetGrades does the same)."""
 
-    display_data_priority = List(["text/html", "application/pdf", "text/latex",
-                                  "image/svg+xml", "image/png", "image/jpeg",
-                                  "text/plain"]).tag(config=True)
+    display_data_priority = List(
+        [
+            "text/html",
+            "application/pdf",
+            "text/latex",
+            "image/svg+xml",
+            "image/png",
+            "image/jpeg",
+            "text/plain",
+        ]
+    ).tag(config=True)
 
 
 class _Empty:
@@ -216,8 +267,9 @@ class RestoreKitCells(NbGraderPreprocessor):
       source and fails when that neighbour is gone too.
     """
 
-    def preprocess(self, nb: nbformat.NotebookNode, resources: dict
-                   ) -> tuple[nbformat.NotebookNode, dict]:
+    def preprocess(
+        self, nb: nbformat.NotebookNode, resources: dict
+    ) -> tuple[nbformat.NotebookNode, dict]:
         info = resources["nbgrader"]
         present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
         with Gradebook(info["db_url"]) as gb:
@@ -226,35 +278,49 @@ class RestoreKitCells(NbGraderPreprocessor):
             solutions = {cell.name for cell in notebook.solution_cells}
             for cell in nb.cells:
                 gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-                if gid.startswith(TEST_PREFIX) and is_test_cell(cell) and not cell.source.strip() \
-                        and gid in sources:
+                if (
+                    gid.startswith(TEST_PREFIX)
+                    and is_test_cell(cell)
+                    and not cell.source.strip()
+                    and gid in sources
+                ):
                     cell.source = sources[gid].source
             for grade_cell in notebook.grade_cells:
                 if grade_cell.name in present or grade_cell.name not in sources:
                     continue
                 source = sources[grade_cell.name]
                 self.log.warning("grade cell %s was missing; put back at the end", grade_cell.name)
-                nb.cells.append(_grade_cell(source, grade_cell.max_score,
-                                            grade_cell.name in solutions))
+                nb.cells.append(
+                    _grade_cell(source, grade_cell.max_score, grade_cell.name in solutions)
+                )
         return nb, resources
 
 
 def _grade_cell(source: Any, points: float, solution: bool) -> nbformat.NotebookNode:
     """A grade cell as the source notebook has it (nbgrader metadata included)."""
-    make = nbformat.v4.new_code_cell if source.cell_type == "code" else \
-        nbformat.v4.new_markdown_cell
+    make = (
+        nbformat.v4.new_code_cell if source.cell_type == "code" else nbformat.v4.new_markdown_cell
+    )
     cell = make(source.source)
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": source.name, "locked": source.locked,
-                                 "points": points, "schema_version": 3, "solution": solution,
-                                 "task": False, "checksum": source.checksum}
+    cell.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": source.name,
+        "locked": source.locked,
+        "points": points,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+        "checksum": source.checksum,
+    }
     return cell
 
 
 class KitDeduplicateIds(NbGraderPreprocessor):
     """Keep the first cell of each ``grade_id``; a later duplicate becomes a plain cell."""
 
-    def preprocess(self, nb: nbformat.NotebookNode, resources: dict
-                   ) -> tuple[nbformat.NotebookNode, dict]:
+    def preprocess(
+        self, nb: nbformat.NotebookNode, resources: dict
+    ) -> tuple[nbformat.NotebookNode, dict]:
         seen: set[str] = set()
         for cell in nb.cells:
             gid = cell.metadata.get("nbgrader", {}).get("grade_id")

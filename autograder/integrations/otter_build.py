@@ -83,9 +83,11 @@ exec "$PYTHON" -I -m autograder gradescope --root "$ROOT"
 
 def placeholder_test(question_id: str) -> str:
     """An OK-format test file for one question with no case: the plugin writes the results."""
-    spec = {"name": question_id, "points": None,
-            "suites": [{"cases": [], "scored": True, "setup": "", "teardown": "",
-                        "type": "doctest"}]}
+    spec = {
+        "name": question_id,
+        "points": None,
+        "suites": [{"cases": [], "scored": True, "setup": "", "teardown": "", "type": "doctest"}],
+    }
     return f"OK_FORMAT = True\n\ntest = {pprint.pformat(spec, indent=1, width=100)}\n"
 
 
@@ -108,8 +110,11 @@ def requirements_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def otter_config(visibility: str = DEFAULT_VISIBILITY,
-                 limits: dict[str, float] | None = None, seed: int | None = None) -> dict:
+def otter_config(
+    visibility: str = DEFAULT_VISIBILITY,
+    limits: dict[str, float] | None = None,
+    seed: int | None = None,
+) -> dict:
     """otter_config.json: the kit's plugin with its setting (and, to reproduce a grade or in
     tests, the engine's limits and a fixed seed; else the engine's defaults and a fresh seed
     per submission)."""
@@ -123,12 +128,21 @@ def otter_config(visibility: str = DEFAULT_VISIBILITY,
     # print_score off: otter's own "Total Score: x / y" adds the tests' max_score (or the
     # score over points_possible) and would read 100 / 100 for a notebook that fails a core
     # check but earns the bonus; the plugin prints the kit's headline instead.
-    return {"lang": "python", "plugins": [{PLUGIN: config}], "show_stdout": False,
-            "print_summary": True, "print_score": False}
+    return {
+        "lang": "python",
+        "plugins": [{PLUGIN: config}],
+        "show_stdout": False,
+        "print_summary": True,
+        "print_score": False,
+    }
 
 
-def stage(staging: Path, visibility: str = DEFAULT_VISIBILITY,
-          limits: dict[str, float] | None = None, seed: int | None = None) -> None:
+def stage(
+    staging: Path,
+    visibility: str = DEFAULT_VISIBILITY,
+    limits: dict[str, float] | None = None,
+    seed: int | None = None,
+) -> None:
     """Write everything ``otter generate`` and the zip need into ``staging``."""
     tests = staging / "tests"
     tests.mkdir(parents=True)
@@ -137,7 +151,8 @@ def stage(staging: Path, visibility: str = DEFAULT_VISIBILITY,
         (tests / f"{qid}.py").write_text(placeholder_test(qid))
     (staging / "requirements.txt").write_text(requirements_text())
     (staging / "otter_config.json").write_text(
-        json.dumps(otter_config(visibility, limits, seed), indent=2))
+        json.dumps(otter_config(visibility, limits, seed), indent=2)
+    )
     kit = staging / "kit"
     shutil.copytree(PACKAGE_DIR, kit / "autograder", ignore=_IGNORE)
     shutil.copytree(assignment.folder, kit / "solutions" / assignment.id, ignore=_IGNORE)
@@ -171,9 +186,14 @@ def _finish_zip(generated: Path, staging: Path, out: Path) -> None:
                 dst.write(path, str(path.relative_to(staging)))
 
 
-def build_otter_zip(out_dir: str | Path = DEFAULT_OUT_DIR, *, force: bool = False,
-                    visibility: str = DEFAULT_VISIBILITY,
-                    limits: dict[str, float] | None = None, seed: int | None = None) -> Path:
+def build_otter_zip(
+    out_dir: str | Path = DEFAULT_OUT_DIR,
+    *,
+    force: bool = False,
+    visibility: str = DEFAULT_VISIBILITY,
+    limits: dict[str, float] | None = None,
+    seed: int | None = None,
+) -> Path:
     """Build ``<out_dir>/<id>-autograder.zip``; return its path.
 
     Idempotent: when the zip exists and was built from identical inputs (a
@@ -191,10 +211,24 @@ def build_otter_zip(out_dir: str | Path = DEFAULT_OUT_DIR, *, force: bool = Fals
         if not force and zip_path.exists() and stamp.exists() and stamp.read_text() == digest:
             return zip_path
         generated = staging / "otter.zip"
-        cmd = [sys.executable, "-m", "otter", "generate", "--tests-dir", "tests",
-               "--output-path", str(generated), "--config", "otter_config.json",
-               "--requirements", "requirements.txt", "--overwrite-requirements",
-               "--no-environment", "--python-version", PYTHON_VERSION]
+        cmd = [
+            sys.executable,
+            "-m",
+            "otter",
+            "generate",
+            "--tests-dir",
+            "tests",
+            "--output-path",
+            str(generated),
+            "--config",
+            "otter_config.json",
+            "--requirements",
+            "requirements.txt",
+            "--overwrite-requirements",
+            "--no-environment",
+            "--python-version",
+            PYTHON_VERSION,
+        ]
         proc = subprocess.run(cmd, cwd=staging, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not generated.exists():
             raise RuntimeError(f"otter generate failed:\n{proc.stdout}\n{proc.stderr}")
@@ -205,16 +239,25 @@ def build_otter_zip(out_dir: str | Path = DEFAULT_OUT_DIR, *, force: bool = Fals
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m autograder.integrations.otter_build [--out-dir DIR] [--force] [--visibility V]``."""
-    parser = argparse.ArgumentParser(prog="python -m autograder.integrations.otter_build",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--out-dir", default=str(DEFAULT_OUT_DIR),
-                        help="where to write the zip (default: dist/)")
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.integrations.otter_build", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--out-dir", default=str(DEFAULT_OUT_DIR), help="where to write the zip (default: dist/)"
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    parser.add_argument("--assignment", default=None,
-                        help="the assignment (id or folder; default: $AUTOGRADER_ASSIGNMENT)")
-    parser.add_argument("--visibility", choices=VISIBILITIES, default=DEFAULT_VISIBILITY,
-                        help="when students see their per-question results on Gradescope "
-                             f"(default: {DEFAULT_VISIBILITY})")
+    parser.add_argument(
+        "--assignment",
+        default=None,
+        help="the assignment (id or folder; default: $AUTOGRADER_ASSIGNMENT)",
+    )
+    parser.add_argument(
+        "--visibility",
+        choices=VISIBILITIES,
+        default=DEFAULT_VISIBILITY,
+        help="when students see their per-question results on Gradescope "
+        f"(default: {DEFAULT_VISIBILITY})",
+    )
     args = parser.parse_args(argv)
     try:
         verify(select(args.assignment))

@@ -38,13 +38,19 @@ class SandboxPlugin(AbstractOtterPlugin):
         start = time.monotonic()
         config = dict(self.plugin_config or {})
         gradescope.assignment_of(config)
-        result = gradescope.grade_submission_file(self.submission_path,
-                                                  seed=gradescope.seed_of(config),
-                                                  limits=gradescope.limits_of(config))
-        self.results = gradescope.results_json(result, gradescope.visibility_of(config),
-                                               time.monotonic() - start)
-        self.headline = (final_grade(result).headline if result.status == "graded"
-                         else f"{result.status}: {result.message}")
+        result = gradescope.grade_submission_file(
+            self.submission_path,
+            seed=gradescope.seed_of(config),
+            limits=gradescope.limits_of(config),
+        )
+        self.results = gradescope.results_json(
+            result, gradescope.visibility_of(config), time.monotonic() - start
+        )
+        self.headline = (
+            final_grade(result).headline
+            if result.status == "graded"
+            else f"{result.status}: {result.message}"
+        )
         return nbformat.v4.new_notebook()
 
     def after_grading(self, results: Any) -> None:

@@ -30,8 +30,14 @@ REPOSITORY = PACKAGE.parent
 SYSTEM = ("/usr/bin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libexec")
 MERGED_USR = ("/bin", "/lib", "/lib32", "/lib64", "/sbin")
 ETC = ("/etc/ld.so.cache", "/etc/localtime")
-CUDA_DEVICES = ("nvidia*", "nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset",
-                "nvidia-caps")
+CUDA_DEVICES = (
+    "nvidia*",
+    "nvidiactl",
+    "nvidia-uvm",
+    "nvidia-uvm-tools",
+    "nvidia-modeset",
+    "nvidia-caps",
+)
 
 
 @dataclass(frozen=True)

@@ -129,8 +129,13 @@ def _make(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-def create_v1(name: str, memory_bytes: int | None, pids: int | None, mount: Path = MOUNT,
-              proc_cgroup: str | None = None) -> SubmissionCgroup:
+def create_v1(
+    name: str,
+    memory_bytes: int | None,
+    pids: int | None,
+    mount: Path = MOUNT,
+    proc_cgroup: str | None = None,
+) -> SubmissionCgroup:
     """Groups ``<own group>/autograder/<name>`` in the v1 memory and pids hierarchies."""
     text = proc_cgroup if proc_cgroup is not None else Path("/proc/self/cgroup").read_text()
     folders: list[Path] = []
@@ -155,8 +160,13 @@ def create_v1(name: str, memory_bytes: int | None, pids: int | None, mount: Path
     return SubmissionCgroup("v1", folders, memory_bytes, pids, memory_folder)
 
 
-def create_v2(name: str, memory_bytes: int | None, pids: int | None, mount: Path = MOUNT,
-              proc_cgroup: str | None = None) -> SubmissionCgroup:
+def create_v2(
+    name: str,
+    memory_bytes: int | None,
+    pids: int | None,
+    mount: Path = MOUNT,
+    proc_cgroup: str | None = None,
+) -> SubmissionCgroup:
     """Group ``<own group>/autograder/<name>`` in the unified hierarchy."""
     if not (mount / "cgroup.controllers").exists():
         raise OSError(f"no cgroup v2 hierarchy at {mount}")
@@ -198,8 +208,9 @@ def remove_stale(name: str, mount: Path = MOUNT) -> int:
     return len(found)
 
 
-def create(name: str, memory_bytes: int | None, pids: int | None,
-           mount: Path = MOUNT) -> tuple[SubmissionCgroup | None, str]:
+def create(
+    name: str, memory_bytes: int | None, pids: int | None, mount: Path = MOUNT
+) -> tuple[SubmissionCgroup | None, str]:
     """The submission's cgroup (v2, else v1), or None and why neither could be made."""
     reasons = []
     for make in (create_v2, create_v1):

@@ -33,8 +33,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ctl-fd", type=int, required=True)
     parser.add_argument("--event-fd", type=int, required=True)
     parser.add_argument("--dir", required=True)
-    parser.add_argument("--student-side", required=True,
-                        help='the assignment\'s student-side modules (JSON: {"id", "modules"})')
+    parser.add_argument(
+        "--student-side",
+        required=True,
+        help='the assignment\'s student-side modules (JSON: {"id", "modules"})',
+    )
     parser.add_argument("--jail", help="the sandbox spec (JSON file; root only)")
     parser.add_argument("--memory-mb", type=int, default=0)
     args = parser.parse_args(argv)
@@ -44,12 +47,27 @@ def main(argv: list[str] | None = None) -> None:
     if args.jail:
         with open(args.jail) as fh:
             jail = jail_module.JailSpec.from_dict(json.load(fh))
-    serve_sandbox(args.cmd_fd, args.reply_fd, args.ctl_fd, args.event_fd, jail=jail,
-                  workdir=args.dir, memory_mb=args.memory_mb or None)
+    serve_sandbox(
+        args.cmd_fd,
+        args.reply_fd,
+        args.ctl_fd,
+        args.event_fd,
+        jail=jail,
+        workdir=args.dir,
+        memory_mb=args.memory_mb or None,
+    )
 
 
-def serve_sandbox(cmd_fd: int, reply_fd: int, ctl_fd: int, event_fd: int, *,
-                  jail: Any = None, workdir: str = "", memory_mb: int | None = None) -> None:
+def serve_sandbox(
+    cmd_fd: int,
+    reply_fd: int,
+    ctl_fd: int,
+    event_fd: int,
+    *,
+    jail: Any = None,
+    workdir: str = "",
+    memory_mb: int | None = None,
+) -> None:
     """Confine this (already preloaded) process, then serve as the submission's zygote.
 
     With ``jail`` (a :class:`autograder.sandbox.jail.JailSpec`): enter the sandbox

@@ -42,8 +42,7 @@ from dataclasses import asdict, dataclass, field
 
 from autograder.sandbox import syscalls as sc
 
-NAMESPACES = sc.CLONE_NEWNS | sc.CLONE_NEWPID | sc.CLONE_NEWIPC | sc.CLONE_NEWUTS | \
-    sc.CLONE_NEWNET
+NAMESPACES = sc.CLONE_NEWNS | sc.CLONE_NEWPID | sc.CLONE_NEWIPC | sc.CLONE_NEWUTS | sc.CLONE_NEWNET
 DEVICES = ("null", "zero", "full", "random", "urandom")
 MAX_FD = 1 << 16
 WORKDIR = "/submission"
@@ -184,14 +183,28 @@ def _bind_readonly(source: str, target: str) -> None:
     """Bind ``source`` read-only (keeping the flags of its mount: in a user namespace they
     are locked, and a remount that drops one is refused)."""
     sc.mount(source, target, None, sc.MS_BIND | sc.MS_REC)
-    sc.mount(None, target, None, sc.mount_flags(source) | sc.MS_BIND | sc.MS_REMOUNT
-             | sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV)
+    sc.mount(
+        None,
+        target,
+        None,
+        sc.mount_flags(source)
+        | sc.MS_BIND
+        | sc.MS_REMOUNT
+        | sc.MS_RDONLY
+        | sc.MS_NOSUID
+        | sc.MS_NODEV,
+    )
 
 
 def _tmpfs(target: str, size_mb: int, mode: int, uid: int = 0, flags: int = 0) -> None:
     os.makedirs(target, mode=0o755, exist_ok=True)
-    sc.mount("tmpfs", target, "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | flags,
-             f"size={size_mb}m,mode={mode:o},uid={uid},gid={uid}")
+    sc.mount(
+        "tmpfs",
+        target,
+        "tmpfs",
+        sc.MS_NOSUID | sc.MS_NODEV | flags,
+        f"size={size_mb}m,mode={mode:o},uid={uid},gid={uid}",
+    )
 
 
 def _build(spec: JailSpec) -> None:
@@ -209,8 +222,9 @@ def _build(spec: JailSpec) -> None:
     _tmpfs(_inside(root, "/tmp"), spec.tmp_mb, 0o1777)
     _tmpfs(_inside(root, WORKDIR), spec.workdir_mb, 0o700, uid=spec.uid)
     for path in sorted(spec.expose, key=lambda p: (p.count("/"), p)):
-        if not os.path.lexists(path) or any(path == top or path.startswith(top + "/")
-                                            for top in ("/dev", "/proc")):
+        if not os.path.lexists(path) or any(
+            path == top or path.startswith(top + "/") for top in ("/dev", "/proc")
+        ):
             continue
         target = _inside(root, path)
         _mount_point(target, path)
@@ -218,8 +232,13 @@ def _build(spec: JailSpec) -> None:
     for path in spec.cover:
         target = _inside(root, path)
         if os.path.isdir(target):
-            sc.mount("tmpfs", target, "tmpfs", sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV,
-                     "size=4k,mode=0755")
+            sc.mount(
+                "tmpfs",
+                target,
+                "tmpfs",
+                sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV,
+                "size=4k,mode=0755",
+            )
     for link, dest in spec.links.items():
         target = _inside(root, link)
         if not os.path.lexists(target):
@@ -244,13 +263,18 @@ def _make_dev(root: str, spec: JailSpec) -> None:
         target = os.path.join(dev, name)
         os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o666))
         sc.mount(host, target, None, sc.MS_BIND)
-    for name, dest in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                       ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+    for name, dest in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(dest, os.path.join(dev, name))
     pts = os.path.join(dev, "pts")  # a private pty instance (IPython's ! shell escapes)
     os.makedirs(pts)
-    sc.mount("devpts", pts, "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
-             "newinstance,ptmxmode=0666,mode=0620")
+    sc.mount(
+        "devpts", pts, "devpts", sc.MS_NOSUID | sc.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"
+    )
     os.symlink("pts/ptmx", os.path.join(dev, "ptmx"))
     _tmpfs(os.path.join(dev, "shm"), spec.shm_mb, 0o1777)
     # the tmpfs on /dev was mounted with nodev; the bound nodes carry their own mount flags
@@ -279,10 +303,12 @@ def _make_etc(root: str, uid: int) -> None:
     os.makedirs(etc, mode=0o755, exist_ok=True)
     files = {
         "passwd": f"root:x:0:0:root:/root:/bin/sh\nstudent:x:{uid}:{uid}:student:{WORKDIR}:"
-                  "/bin/sh\n" + ("nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
-                                 if uid != USERNS_STUDENT else ""),
-        "group": f"root:x:0:\nstudent:x:{uid}:\n" + ("nogroup:x:65534:\n"
-                                                    if uid != USERNS_STUDENT else ""),
+        "/bin/sh\n"
+        + (
+            "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n" if uid != USERNS_STUDENT else ""
+        ),
+        "group": f"root:x:0:\nstudent:x:{uid}:\n"
+        + ("nogroup:x:65534:\n" if uid != USERNS_STUDENT else ""),
         "hostname": "sandbox\n",
         "hosts": "127.0.0.1 localhost sandbox\n",
         "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files\n",
@@ -330,8 +356,11 @@ def _drop(spec: JailSpec) -> None:
 def map_ids(inside: int, uid: int, gid: int) -> None:
     """Write this process's (fresh) user namespace's maps: ``inside`` is ``uid``/``gid`` of the
     parent namespace, nothing else is mapped."""
-    for name, text in (("setgroups", "deny"), ("uid_map", f"{inside} {uid} 1\n"),
-                       ("gid_map", f"{inside} {gid} 1\n")):
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{inside} {uid} 1\n"),
+        ("gid_map", f"{inside} {gid} 1\n"),
+    ):
         with open(f"/proc/self/{name}", "w") as fh:
             fh.write(text)
 
@@ -346,8 +375,9 @@ def _drop_in_userns() -> None:
         raise JailError("could not enter the student's user namespace")
     with open("/proc/self/status") as fh:
         caps = {k: v.strip() for k, _, v in (line.partition(":") for line in fh)}
-    if any(int(caps.get(key, "0"), 16) for key in ("CapEff", "CapPrm", "CapInh", "CapBnd",
-                                                   "CapAmb")):
+    if any(
+        int(caps.get(key, "0"), 16) for key in ("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb")
+    ):
         raise JailError("capabilities remained after the drop")
     with contextlib.suppress(OSError):  # EINVAL: uid 0 is not even mapped here
         os.setuid(0)

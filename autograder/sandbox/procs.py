@@ -39,7 +39,7 @@ def state(pid: int) -> str | None:
     except OSError:
         return None
     cut = data.rfind(b")")
-    return data[cut + 2:cut + 3].decode() if cut > 0 else None
+    return data[cut + 2 : cut + 3].decode() if cut > 0 else None
 
 
 def is_stopped(pid: int) -> bool:
@@ -91,8 +91,12 @@ def _has_token(pid: str, variable: str, token: str) -> bool:
         return False
 
 
-def find(uid: int | None = None, token: tuple[str, str] | None = None,
-         session: int | None = None, exclude: set[int] | None = None) -> list[int]:
+def find(
+    uid: int | None = None,
+    token: tuple[str, str] | None = None,
+    session: int | None = None,
+    exclude: set[int] | None = None,
+) -> list[int]:
     """Live (non-zombie) processes owned by ``uid``, in ``session``, or whose environment
     holds ``token`` (variable, value)."""
     found = []
@@ -183,10 +187,16 @@ def remove_owned(uid: int, folders: tuple[str, ...] = SHARED_FOLDERS) -> int:
                 rows = [line.split() for line in fh]
         except OSError:
             continue
-        ident, owner = header.index({"shm": "shmid", "sem": "semid", "msg": "msqid"}[kind]), \
-            header.index("uid")
+        ident, owner = (
+            header.index({"shm": "shmid", "sem": "semid", "msg": "msqid"}[kind]),
+            header.index("uid"),
+        )
         for row in rows:
             if int(row[owner]) == uid:
-                removed += subprocess.run(["ipcrm", flag, row[ident]], capture_output=True,
-                                          check=False).returncode == 0
+                removed += (
+                    subprocess.run(
+                        ["ipcrm", flag, row[ident]], capture_output=True, check=False
+                    ).returncode
+                    == 0
+                )
     return removed

@@ -40,17 +40,50 @@ CLONE_NEW_FLAGS = {
 part of the exit signal)."""
 
 DENIED = (
-    "add_key", "keyctl", "request_key",
+    "add_key",
+    "keyctl",
+    "request_key",
     "setns",
-    "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick",
-    "move_mount", "open_tree", "mount_setattr",
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "bpf", "perf_event_open", "userfaultfd", "ptrace", "process_vm_readv",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "ptrace",
+    "process_vm_readv",
     "process_vm_writev",
-    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-    "open_by_handle_at", "name_to_handle_at",
-    "swapon", "swapoff", "reboot", "acct", "quotactl", "settimeofday", "clock_settime",
-    "clock_adjtime", "adjtimex", "syslog", "vhangup", "iopl", "ioperm",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "acct",
+    "quotactl",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "syslog",
+    "vhangup",
+    "iopl",
+    "ioperm",
 )
 """System calls that always fail with EPERM inside the sandbox."""
 
@@ -109,5 +142,7 @@ def install() -> None:
 
 def describe() -> str:
     """The line every result's ``limits`` shows."""
-    return ("seccomp: EPERM for keyrings, namespaces, mounts, io_uring, bpf, ptrace, "
-            "perf_event_open, userfaultfd, kexec, modules, open_by_handle_at; ENOSYS for clone3")
+    return (
+        "seccomp: EPERM for keyrings, namespaces, mounts, io_uring, bpf, ptrace, "
+        "perf_event_open, userfaultfd, kexec, modules, open_by_handle_at; ENOSYS for clone3"
+    )

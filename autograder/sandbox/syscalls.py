@@ -79,11 +79,18 @@ def unshare(flags: int) -> None:
     _check(libc().unshare(flags), f"unshare({flags:#x})")
 
 
-def mount(source: str | None, target: str, fstype: str | None = None, flags: int = 0,
-          data: str | None = None) -> None:
+def mount(
+    source: str | None,
+    target: str,
+    fstype: str | None = None,
+    flags: int = 0,
+    data: str | None = None,
+) -> None:
     """``mount(2)``."""
-    _check(libc().mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data)),
-           f"mount {source} on {target} ({fstype or 'bind'}, flags {flags:#x})")
+    _check(
+        libc().mount(_b(source), _b(target), _b(fstype), ctypes.c_ulong(flags), _b(data)),
+        f"mount {source} on {target} ({fstype or 'bind'}, flags {flags:#x})",
+    )
 
 
 def umount2(target: str, flags: int = 0) -> None:
@@ -93,8 +100,12 @@ def umount2(target: str, flags: int = 0) -> None:
 
 def pivot_root(new_root: str, put_old: str) -> None:
     """``pivot_root(2)`` (no libc wrapper exists: a raw system call)."""
-    _check(libc().syscall(ctypes.c_long(_number(_PIVOT_ROOT, "pivot_root")), _b(new_root), _b(put_old)),
-           f"pivot_root({new_root}, {put_old})")
+    _check(
+        libc().syscall(
+            ctypes.c_long(_number(_PIVOT_ROOT, "pivot_root")), _b(new_root), _b(put_old)
+        ),
+        f"pivot_root({new_root}, {put_old})",
+    )
 
 
 def _number(table: dict[str, int], name: str) -> int:
@@ -106,8 +117,12 @@ def _number(table: dict[str, int], name: str) -> int:
 
 def keyctl(operation: int, arg: int) -> None:
     """``keyctl(2)`` with one argument (no libc wrapper exists: a raw system call)."""
-    _check(libc().syscall(ctypes.c_long(_number(_KEYCTL, "keyctl")), ctypes.c_long(operation),
-                          ctypes.c_long(arg)), f"keyctl({operation}, {arg})")
+    _check(
+        libc().syscall(
+            ctypes.c_long(_number(_KEYCTL, "keyctl")), ctypes.c_long(operation), ctypes.c_long(arg)
+        ),
+        f"keyctl({operation}, {arg})",
+    )
 
 
 def drop_capabilities() -> None:
@@ -129,9 +144,15 @@ def mount_flags(path: str) -> int:
     it remounts a bind of it)."""
     flags = os.statvfs(path).f_flag
     out = 0
-    for st, ms in ((os.ST_RDONLY, MS_RDONLY), (os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV),
-                   (os.ST_NOEXEC, MS_NOEXEC), (os.ST_NOATIME, MS_NOATIME),
-                   (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME)):
+    for st, ms in (
+        (os.ST_RDONLY, MS_RDONLY),
+        (os.ST_NOSUID, MS_NOSUID),
+        (os.ST_NODEV, MS_NODEV),
+        (os.ST_NOEXEC, MS_NOEXEC),
+        (os.ST_NOATIME, MS_NOATIME),
+        (os.ST_NODIRATIME, MS_NODIRATIME),
+        (os.ST_RELATIME, MS_RELATIME),
+    ):
         if flags & st:
             out |= ms
     return out

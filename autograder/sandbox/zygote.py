@@ -67,8 +67,12 @@ SOCKET_VAR = "AUTOGRADER_ZYGOTE"
 """The environment variable naming a shared zygote's socket (set by the batch)."""
 N_FDS = 6
 """cmd_r, reply_w, ctl_r, event_w, stdout_w, stderr_w."""
-FORBIDDEN_MODULES = ("checks", "autograder.checks.run_checks", "autograder.checks.reference_source",
-                     "autograder.checks.reference_calls")
+FORBIDDEN_MODULES = (
+    "checks",
+    "autograder.checks.run_checks",
+    "autograder.checks.reference_source",
+    "autograder.checks.reference_calls",
+)
 """Hidden material that must never be in the zygote's (hence every student's) memory."""
 STUDENT_SIDE_VAR = "AUTOGRADER_STUDENT_SIDE"
 """The zygote's environment variable with the assignment's student side: JSON
@@ -85,15 +89,20 @@ def _hidden_modules(student_side: dict) -> list[str]:
     from autograder.sandbox import allowlist
 
     allowed = {f"_assignment_{student_side['id']}_{role}" for role in student_side["modules"]}
-    hidden = [student_side["folder"], *(str(allowlist.REPOSITORY / n) for n in ("solutions",
-                                                                               "tests"))]
+    hidden = [
+        student_side["folder"],
+        *(str(allowlist.REPOSITORY / n) for n in ("solutions", "tests")),
+    ]
     found = []
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None) or ""
         if name in allowed:
             continue
-        if name.split(".")[0] in FORBIDDEN_MODULES or name.startswith(FORBIDDEN_MODULES[1:]) \
-                or any(path.startswith(h + "/") for h in hidden):
+        if (
+            name.split(".")[0] in FORBIDDEN_MODULES
+            or name.startswith(FORBIDDEN_MODULES[1:])
+            or any(path.startswith(h + "/") for h in hidden)
+        ):
             found.append(name)
     return found
 
@@ -215,7 +224,7 @@ class _Server:
         except OSError:
             return
         creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
-        _pid, uid, _gid = (int.from_bytes(creds[i:i + 4], sys.byteorder) for i in (0, 4, 8))
+        _pid, uid, _gid = (int.from_bytes(creds[i : i + 4], sys.byteorder) for i in (0, 4, 8))
         if uid != os.getuid():  # only graders running as the zygote's own user
             conn.close()
             return
@@ -326,8 +335,12 @@ def serve(sock: socket.socket, listener: socket.socket | None = None) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="autograder.sandbox.zygote")
     parser.add_argument("--sock-fd", type=int, required=True)
-    parser.add_argument("--listen-fd", type=int, default=None,
-                        help="a listening Unix socket: serve other grader processes too")
+    parser.add_argument(
+        "--listen-fd",
+        type=int,
+        default=None,
+        help="a listening Unix socket: serve other grader processes too",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the grader
     for fd in (0, 1, 2):  # so that no received descriptor lands on a standard one
@@ -365,21 +378,28 @@ class Zygote:
     """The grader's handle on its zygote: a process it started, or (:meth:`connect`) a
     connection to the zygote its batch shares."""
 
-    def __init__(self, env: dict[str, str], timeout: float = 120.0,
-                 listener: socket.socket | None = None):
+    def __init__(
+        self, env: dict[str, str], timeout: float = 120.0, listener: socket.socket | None = None
+    ):
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.lock = threading.Lock()
         self.timeout = timeout
-        argv = [sys.executable, "-I", "-m", "autograder.sandbox.zygote",
-                "--sock-fd", str(theirs.fileno())]
+        argv = [
+            sys.executable,
+            "-I",
+            "-m",
+            "autograder.sandbox.zygote",
+            "--sock-fd",
+            str(theirs.fileno()),
+        ]
         passed = [theirs.fileno()]
         if listener is not None:
             argv += ["--listen-fd", str(listener.fileno())]
             passed.append(listener.fileno())
         try:
             self.proc: subprocess.Popen | None = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, pass_fds=passed, env=env, cwd="/",
-                close_fds=True)
+                argv, stdin=subprocess.DEVNULL, pass_fds=passed, env=env, cwd="/", close_fds=True
+            )
         finally:
             theirs.close()
         self.ready = False

@@ -55,8 +55,7 @@ def rows(text: str) -> Iterator[list[str]]:
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 
-def table(header: Sequence[str], body: Sequence[Sequence[str]], lineterminator: str = "\n"
-          ) -> str:
+def table(header: Sequence[str], body: Sequence[Sequence[str]], lineterminator: str = "\n") -> str:
     """CSV text: the header, then the rows (cells already guarded where they are text)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator=lineterminator)

@@ -64,11 +64,26 @@ CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 CANVAS_POINTS_ROW = "Points Possible"
 MOODLE_COLUMNS = ("First name", "Last name", "ID number", "Email address")
 MOODLE_KEYS = {"email": "Email address", "idnumber": "ID number", "username": "Username"}
+
+
 def csv_columns() -> tuple[str, ...]:
     """The plain export's columns (the assignment's questions in the middle)."""
-    return ("student", "name", "email", "section", "submission", "status",
-            *current().question_ids, "free_response", "late_penalty", "core", "extra_credit",
-            "total", "maximum", "message")
+    return (
+        "student",
+        "name",
+        "email",
+        "section",
+        "submission",
+        "status",
+        *current().question_ids,
+        "free_response",
+        "late_penalty",
+        "core",
+        "extra_credit",
+        "total",
+        "maximum",
+        "message",
+    )
 
 
 def grade_columns(column: str) -> list[str]:
@@ -105,17 +120,20 @@ def collect_rows(out: Path, policy: LatePolicy) -> tuple[list[Row], list[str]]:
     found, roster_warnings = roster_match(out, sorted(grades))
     warnings += roster_warnings
     if found is None:
-        rows = [Row(Student(0, name=guard(name), login=guard(name)), name, grade)
-                for name, grade in sorted(grades.items())]
+        rows = [
+            Row(Student(0, name=guard(name), login=guard(name)), name, grade)
+            for name, grade in sorted(grades.items())
+        ]
         return rows, warnings
     rows = []
-    for student in sorted([*found.by_submission.values(), *found.missing],
-                          key=lambda s: s.row):
+    for student in sorted([*found.by_submission.values(), *found.missing], key=lambda s: s.row):
         name = found.submission_of(student)
         rows.append(Row(student, name or "", grades.get(name) if name else None))
     if found.unmatched_submissions:
-        warnings.append(f"not exported, matching no student of the roster {out / ROSTER_FILE}: "
-                        + wording.names(found.unmatched_submissions))
+        warnings.append(
+            f"not exported, matching no student of the roster {out / ROSTER_FILE}: "
+            + wording.names(found.unmatched_submissions)
+        )
     return rows, warnings
 
 
@@ -126,25 +144,35 @@ def _left_out(rows: Sequence[Row]) -> list[str]:
     if missing:
         notes.append(f"left out, no submission ({len(missing)}): {wording.names(missing)}")
     if errors:
-        notes.append("left out, the kit failed on them (rerun make grade): "
-                     + wording.names(errors))
+        notes.append(
+            "left out, the kit failed on them (rerun make grade): " + wording.names(errors)
+        )
     return notes
 
 
 def canvas_csv(rows: Sequence[Row], column: str, maximum: float) -> tuple[str, list[str]]:
     """Canvas's gradebook import file, and notes on who was left out."""
     columns = grade_columns(column)
-    lines = [[CANVAS_POINTS_ROW, "", "", "", "", num(maximum), "0"][:5 + len(columns)]]
+    lines = [[CANVAS_POINTS_ROW, "", "", "", "", num(maximum), "0"][: 5 + len(columns)]]
     for r in rows:
         if r.has_grade:
             s = r.student
-            lines.append([s.label, s.lms_id, s.sis_user_id, s.login, s.section,
-                          *_grade_cells(r.grade, len(columns))])
+            lines.append(
+                [
+                    s.label,
+                    s.lms_id,
+                    s.sis_user_id,
+                    s.login,
+                    s.section,
+                    *_grade_cells(r.grade, len(columns)),
+                ]
+            )
     return table([*CANVAS_COLUMNS, *columns], lines), _left_out(rows)
 
 
-def moodle_csv(rows: Sequence[Row], column: str, key: str,
-               roster: Path | None = None) -> tuple[str, list[str]]:
+def moodle_csv(
+    rows: Sequence[Row], column: str, key: str, roster: Path | None = None
+) -> tuple[str, list[str]]:
     """Moodle's grade import file keyed by ``key``, and notes on who was left out
     (``roster``: the roster file the students came from, None when none was given)."""
     field = {"email": "email", "idnumber": "id_number", "username": "login"}[key]
@@ -161,22 +189,34 @@ def moodle_csv(rows: Sequence[Row], column: str, key: str,
         first, last = s.first_name, s.last_name
         if not (first or last):
             first = s.label
-        lines.append([first, last, s.id_number, s.email,
-                      *([s.login] if key == "username" else []),
-                      *_grade_cells(r.grade, len(columns))])
+        lines.append(
+            [
+                first,
+                last,
+                s.id_number,
+                s.email,
+                *([s.login] if key == "username" else []),
+                *_grade_cells(r.grade, len(columns)),
+            ]
+        )
     notes = _left_out(rows)
     if no_key and roster is None:
-        notes.append(f"no roster was given, so no student has an {MOODLE_KEYS[key]} and "
-                     f"the Moodle file has no student at all ({len(no_key)} left out). "
-                     "Give the class roster (make grade ROSTER=roster.csv) or use --key "
-                     "username")
+        notes.append(
+            f"no roster was given, so no student has an {MOODLE_KEYS[key]} and "
+            f"the Moodle file has no student at all ({len(no_key)} left out). "
+            "Give the class roster (make grade ROSTER=roster.csv) or use --key "
+            "username"
+        )
     elif no_key and not lines:
-        notes.append(f"{roster} has no {MOODLE_KEYS[key]} for any student, so the Moodle "
-                     f"file has no student at all ({len(no_key)} left out); add that column "
-                     "to the roster or choose another --key")
+        notes.append(
+            f"{roster} has no {MOODLE_KEYS[key]} for any student, so the Moodle "
+            f"file has no student at all ({len(no_key)} left out); add that column "
+            "to the roster or choose another --key"
+        )
     elif no_key:
-        notes.append(f"left out, no {MOODLE_KEYS[key]} in {roster} ({len(no_key)}): "
-                     + wording.names(no_key))
+        notes.append(
+            f"left out, no {MOODLE_KEYS[key]} in {roster} ({len(no_key)}): " + wording.names(no_key)
+        )
     return table(header, lines), notes
 
 
@@ -186,22 +226,55 @@ def plain_csv(rows: Sequence[Row], maximum: float) -> tuple[str, list[str]]:
     ids = current().question_ids
     for r in rows:
         s, g = r.student, r.grade
-        identity = [s.sis_user_id or s.login or s.id_number or s.lms_id or s.email,
-                    s.label, s.email, s.section, csv_text(r.submission)]
+        identity = [
+            s.sis_user_id or s.login or s.id_number or s.lms_id or s.email,
+            s.label,
+            s.email,
+            s.section,
+            csv_text(r.submission),
+        ]
         if g is None:
-            lines.append([*identity, "missing", *[""] * len(ids), "", "", "", "", "",
-                          num(maximum), "no submission"])
+            lines.append(
+                [
+                    *identity,
+                    "missing",
+                    *[""] * len(ids),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    num(maximum),
+                    "no submission",
+                ]
+            )
             continue
-        lines.append([*identity, g.status, *[num(g.points.get(q)) for q in ids],
-                      num(g.free_response), num(g.late_penalty),
-                      *(["", "", ""] if g.status == "error" else
-                        [num(g.core), num(g.extra_credit), num(g.total)]),
-                      num(g.maximum), csv_text(grade_message(g))])
+        lines.append(
+            [
+                *identity,
+                g.status,
+                *[num(g.points.get(q)) for q in ids],
+                num(g.free_response),
+                num(g.late_penalty),
+                *(
+                    ["", "", ""]
+                    if g.status == "error"
+                    else [num(g.core), num(g.extra_credit), num(g.total)]
+                ),
+                num(g.maximum),
+                csv_text(grade_message(g)),
+            ]
+        )
     return table(csv_columns(), lines), []
 
 
-def export(out: str | Path, fmt: str, column: str | None = None, key: str = "email",
-           policy: LatePolicy | None = None) -> tuple[str, list[str]]:
+def export(
+    out: str | Path,
+    fmt: str,
+    column: str | None = None,
+    key: str = "email",
+    policy: LatePolicy | None = None,
+) -> tuple[str, list[str]]:
     """The export of grades folder ``out`` in format ``fmt`` as text, and warnings."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")

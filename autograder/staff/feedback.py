@@ -79,8 +79,7 @@ def curves_plot(plot: Plot, artifacts: dict[str, Any]) -> tuple[Markup, bool]:
     if not isinstance(mine, dict):
         return Markup(""), False
     ref = ref if isinstance(ref, dict) else {}
-    if ref and set(ref) == set(mine) and all(_same(numbers(mine[k]), numbers(ref[k]))
-                                             for k in ref):
+    if ref and set(ref) == set(mine) and all(_same(numbers(mine[k]), numbers(ref[k])) for k in ref):
         return Markup(""), True
     series = []
     for i, name in enumerate(sorted(set(mine) | set(ref), key=str)[:6]):
@@ -88,8 +87,9 @@ def curves_plot(plot: Plot, artifacts: dict[str, Any]) -> tuple[Markup, bool]:
         ref_ys = numbers(ref.get(name))
         my_ys = numbers(mine.get(name))
         if ref_ys:
-            series.append((f"reference {name}", list(range(1, len(ref_ys) + 1)), ref_ys,
-                           f"{color}--"))
+            series.append(
+                (f"reference {name}", list(range(1, len(ref_ys) + 1)), ref_ys, f"{color}--")
+            )
         if my_ys:
             series.append((f"your {name}", list(range(1, len(my_ys) + 1)), my_ys, f"{color}-"))
     if not any(label.startswith("your") for label, *_ in series):
@@ -111,22 +111,37 @@ def plots(artifacts: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         image, matches = draw(plot, artifacts)
         if image:
-            parts.append({"heading": plot.heading or plot.title, "note": plot.note,
-                          "image": image, "matches": ""})
+            parts.append(
+                {
+                    "heading": plot.heading or plot.title,
+                    "note": plot.note,
+                    "image": image,
+                    "matches": "",
+                }
+            )
         elif matches:
-            parts.append({"heading": "", "note": "", "image": None,
-                          "matches": plot.matches or f"{plot.title}: yours matches the "
-                                                     "reference."})
+            parts.append(
+                {
+                    "heading": "",
+                    "note": "",
+                    "image": None,
+                    "matches": plot.matches or f"{plot.title}: yours matches the reference.",
+                }
+            )
     return parts
 
 
 def _manual_note(manual_score: float | None, separate: bool) -> str:
     where = "as extra credit in its own column" if separate else "as extra credit in the total"
     if manual_score is None:
-        return ("Your free-response answer is scored by course staff and has not been "
-                f"scored yet; it will count {where}.")
-    return (f"Course staff gave your free-response answer {fmt_points(manual_score)} "
-            f"points, counted {where}.")
+        return (
+            "Your free-response answer is scored by course staff and has not been "
+            f"scored yet; it will count {where}."
+        )
+    return (
+        f"Course staff gave your free-response answer {fmt_points(manual_score)} "
+        f"points, counted {where}."
+    )
 
 
 def _late_note(result: SubmissionResult) -> str:
@@ -139,8 +154,11 @@ def _late_note(result: SubmissionResult) -> str:
 def _unwritten(qr: QuestionResult) -> bool:
     """A question with no points whose every failed check says its code is not written."""
     failed = [c for c in qr.checks if not c.passed]
-    return bool(failed) and qr.points == 0 and all(
-        NOT_IMPLEMENTED in c.message or NOT_DEFINED in c.message for c in failed)
+    return (
+        bool(failed)
+        and qr.points == 0
+        and all(NOT_IMPLEMENTED in c.message or NOT_DEFINED in c.message for c in failed)
+    )
 
 
 def _has_section(qr: QuestionResult) -> bool:
@@ -153,17 +171,32 @@ def _question_rows(result: SubmissionResult) -> list[dict[str, Any]]:
     for q in current().questions:
         qr = result.questions.get(q.id)
         if qr is None:
-            rows.append({"id": q.id, "bonus": q.bonus, "points": None, "css": "",
-                         "max_points": q.points, "passed": "", "note": "not graded"})
+            rows.append(
+                {
+                    "id": q.id,
+                    "bonus": q.bonus,
+                    "points": None,
+                    "css": "",
+                    "max_points": q.points,
+                    "passed": "",
+                    "note": "not graded",
+                }
+            )
             continue
         passed = sum(1 for c in qr.checks if c.passed)
-        rows.append({
-            "id": q.id, "bonus": q.bonus, "points": qr.points,
-            "css": score_class(qr.points, qr.max_points), "max_points": qr.max_points,
-            "passed": f"{passed} of {len(qr.checks)}" if qr.checks else "",
-            "note": qr.note if result.status == "graded" and not _has_section(qr)
-            and not _unwritten(qr) else "",
-        })
+        rows.append(
+            {
+                "id": q.id,
+                "bonus": q.bonus,
+                "points": qr.points,
+                "css": score_class(qr.points, qr.max_points),
+                "max_points": qr.max_points,
+                "passed": f"{passed} of {len(qr.checks)}" if qr.checks else "",
+                "note": qr.note
+                if result.status == "graded" and not _has_section(qr) and not _unwritten(qr)
+                else "",
+            }
+        )
     return rows
 
 
@@ -176,19 +209,41 @@ def _sections(result: SubmissionResult) -> tuple[list[dict[str, Any]], list[dict
         if qr is None:
             continue
         if _unwritten(qr):
-            names = sorted({c.message.split("`")[1] for c in qr.checks
-                            if not c.passed and c.message.count("`") >= 2})
-            unwritten.append({"id": q.id, "max_points": qr.max_points,
-                              "names": ", ".join(f"`{n}`" for n in names) or "its code"})
+            names = sorted(
+                {
+                    c.message.split("`")[1]
+                    for c in qr.checks
+                    if not c.passed and c.message.count("`") >= 2
+                }
+            )
+            unwritten.append(
+                {
+                    "id": q.id,
+                    "max_points": qr.max_points,
+                    "names": ", ".join(f"`{n}`" for n in names) or "its code",
+                }
+            )
         elif _has_section(qr):
-            failures = [{"message": group[0].message or "This check did not pass.",
-                         "count": len(group),
-                         "lost": sum(c.max_points - c.points for c in group),
-                         "diagnosis": group[0].diagnosis} for group in _same_message(qr)]
+            failures = [
+                {
+                    "message": group[0].message or "This check did not pass.",
+                    "count": len(group),
+                    "lost": sum(c.max_points - c.points for c in group),
+                    "diagnosis": group[0].diagnosis,
+                }
+                for group in _same_message(qr)
+            ]
             shown = {f["message"].casefold() for f in failures}
             note = "" if qr.note.casefold() in shown else qr.note
-            sections.append({"id": q.id, "points": qr.points, "max_points": qr.max_points,
-                             "note": note, "failures": failures})
+            sections.append(
+                {
+                    "id": q.id,
+                    "points": qr.points,
+                    "max_points": qr.max_points,
+                    "note": note,
+                    "failures": failures,
+                }
+            )
     return sections, unwritten
 
 
@@ -202,9 +257,16 @@ def _same_message(qr: QuestionResult) -> list[list[Any]]:
 
 
 def _cells(result: SubmissionResult) -> list[dict[str, Any]]:
-    return [{"number": c.index + 1, "status": c.status, "seconds": f"{c.seconds:.1f}",
-             "text": (c.message or c.output or "").strip()[-1500:]}
-            for c in result.cells if c.status not in ("ok", "skipped")]
+    return [
+        {
+            "number": c.index + 1,
+            "status": c.status,
+            "seconds": f"{c.seconds:.1f}",
+            "text": (c.message or c.output or "").strip()[-1500:],
+        }
+        for c in result.cells
+        if c.status not in ("ok", "skipped")
+    ]
 
 
 def _status_box(result: SubmissionResult) -> dict[str, str] | None:
@@ -212,7 +274,7 @@ def _status_box(result: SubmissionResult) -> dict[str, str] | None:
         headline = {
             "invalid": "Your file could not be read as a notebook, so nothing could be graded.",
             "error": "The grader failed on your notebook. This is not your fault: course "
-                     "staff will regrade it.",
+            "staff will regrade it.",
         }.get(result.status, f"Status: {result.status}")
         return {"css": "bad", "headline": headline, "message": result.message}
     if result.message:
@@ -223,36 +285,47 @@ def _status_box(result: SubmissionResult) -> dict[str, str] | None:
 def feedback_data(result: SubmissionResult, manual_score: float | None = None) -> dict:
     """What the feedback page shows, as plain data for ``feedback.html.j2``."""
     assignment = current()
-    grade = final_grade(result, manual_score,
-                        Lateness(0.0, result.late_penalty, message=result.late_message))
+    grade = final_grade(
+        result, manual_score, Lateness(0.0, result.late_penalty, message=result.late_message)
+    )
     separate = assignment.extra_credit == "separate"
     sections, unwritten = _sections(result) if result.status == "graded" else ([], [])
     extra = ""
     if assignment.extra_credit_points > 0:
-        extra = ("Extra credit (the bonus questions and the free response) is recorded in "
-                 "its own column, beside the core score." if separate else
-                 "Extra credit (the bonus questions and the free response) counts in the "
-                 "total.")
+        extra = (
+            "Extra credit (the bonus questions and the free response) is recorded in "
+            "its own column, beside the core score."
+            if separate
+            else "Extra credit (the bonus questions and the free response) counts in the total."
+        )
     problems = cell_problems(result) if result.status == "graded" else []
     return {
-        "title": f"Feedback: {result.submission}", "submission": result.submission,
-        "assignment_id": assignment.id, "assignment_title": assignment.title,
-        "headline": grade.headline, "extra_credit_note": extra,
+        "title": f"Feedback: {result.submission}",
+        "submission": result.submission,
+        "assignment_id": assignment.id,
+        "assignment_title": assignment.title,
+        "headline": grade.headline,
+        "extra_credit_note": extra,
         "manual_note": _manual_note(manual_score, separate),
-        "late_note": _late_note(result), "status_box": _status_box(result),
+        "late_note": _late_note(result),
+        "status_box": _status_box(result),
         "cell_problems": [p[0].upper() + p[1:] for p in problems],
-        "questions": _question_rows(result), "graded": result.status == "graded",
-        "sections": sections, "unwritten": unwritten, "plots": plots(result.artifacts),
-        "cells": _cells(result), "free_response": result.free_response.strip(),
+        "questions": _question_rows(result),
+        "graded": result.status == "graded",
+        "sections": sections,
+        "unwritten": unwritten,
+        "plots": plots(result.artifacts),
+        "cells": _cells(result),
+        "free_response": result.free_response.strip(),
         "banner": unconfined_banner(result.limits),
     }
 
 
-def render_feedback(result: SubmissionResult, manual_score: float | None = None,
-                    meta: dict[str, str] | None = None) -> str:
+def render_feedback(
+    result: SubmissionResult, manual_score: float | None = None, meta: dict[str, str] | None = None
+) -> str:
     """The feedback page of one result, as HTML text."""
-    return render("feedback.html.j2", meta=meta or {},
-                  **feedback_data(result, manual_score))
+    return render("feedback.html.j2", meta=meta or {}, **feedback_data(result, manual_score))
 
 
 def source_key(result_json: str, manual_score: float | None) -> str:
@@ -261,8 +334,12 @@ def source_key(result_json: str, manual_score: float | None) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def write_feedback(result: SubmissionResult, folder: str | Path,
-                   manual_score: float | None = None, result_json: str | None = None) -> bool:
+def write_feedback(
+    result: SubmissionResult,
+    folder: str | Path,
+    manual_score: float | None = None,
+    result_json: str | None = None,
+) -> bool:
     """Write the page unless an identical one is there; True when it was (re)written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

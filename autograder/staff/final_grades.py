@@ -70,8 +70,9 @@ def headline(grade: FinalGrade) -> str:
     and, when extra credit counts in the total, ``· total 100``."""
     parts = [f"Core {_pts(grade.core)} / {_pts(grade.maximum)}"]
     if grade.late_penalty > 0 and not grade.extra_credit_added:
-        parts.append(f"late −{_pts(grade.late_penalty)} → {_pts(grade.total)} / "
-                     f"{_pts(grade.maximum)}")
+        parts.append(
+            f"late −{_pts(grade.late_penalty)} → {_pts(grade.total)} / {_pts(grade.maximum)}"
+        )
     if grade.extra_credit_maximum > 0:
         parts.append(f"extra credit +{_pts(grade.extra_credit)}")
     if grade.extra_credit_added:
@@ -81,29 +82,38 @@ def headline(grade: FinalGrade) -> str:
     return " · ".join(parts)
 
 
-def final_grade(result: SubmissionResult, free_response: float | None = None,
-                lateness: Lateness = ON_TIME) -> FinalGrade:
+def final_grade(
+    result: SubmissionResult, free_response: float | None = None, lateness: Lateness = ON_TIME
+) -> FinalGrade:
     """The final grade of one result."""
     assignment = current()
-    bonus = sum(result.questions[q].points for q in assignment.bonus_ids
-                if q in result.questions)
+    bonus = sum(result.questions[q].points for q in assignment.bonus_ids if q in result.questions)
     core = result.total - bonus
     extra = bonus + (free_response or 0.0)
     added = assignment.extra_credit == "added"
     earned = core + extra if added else core
     penalty = applied_penalty(lateness, earned)
     return FinalGrade(
-        submission=result.submission, status=result.status,
-        points={q: result.questions[q].points for q in assignment.question_ids
-                if q in result.questions},
+        submission=result.submission,
+        status=result.status,
+        points={
+            q: result.questions[q].points for q in assignment.question_ids if q in result.questions
+        },
         maximum=float(assignment.core_points),
-        checks_total=result.total, free_response=free_response,
-        late_penalty=round(penalty, 6), late_message=lateness.message,
-        total=round(earned - penalty, 6), message=result.message,
-        not_accepted=lateness.not_accepted, core=round(core, 6), bonus=round(bonus, 6),
-        extra_credit=round(extra, 6), extra_credit_maximum=assignment.extra_credit_points,
+        checks_total=result.total,
+        free_response=free_response,
+        late_penalty=round(penalty, 6),
+        late_message=lateness.message,
+        total=round(earned - penalty, 6),
+        message=result.message,
+        not_accepted=lateness.not_accepted,
+        core=round(core, 6),
+        bonus=round(bonus, 6),
+        extra_credit=round(extra, 6),
+        extra_credit_maximum=assignment.extra_credit_points,
         extra_credit_added=added,
-        containment=str(result.limits.get("containment", "")))
+        containment=str(result.limits.get("containment", "")),
+    )
 
 
 def with_penalty(result: SubmissionResult, grade: FinalGrade) -> SubmissionResult:
@@ -121,8 +131,7 @@ class Inputs:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_inputs(out: Path, results: Sequence[SubmissionResult],
-                policy: LatePolicy) -> Inputs:
+def read_inputs(out: Path, results: Sequence[SubmissionResult], policy: LatePolicy) -> Inputs:
     """Staff scores (``manual.csv``) and lateness (``submission_times.csv`` under the
     policy) for ``results``."""
     known = {r.submission for r in results}
@@ -136,13 +145,17 @@ def read_inputs(out: Path, results: Sequence[SubmissionResult],
     if policy.deadline is not None:
         unknown = sorted(n for n in known if n not in times)
         if unknown:
-            warnings.append(f"no submission time in {out / timestamps.TIMES_FILE} for "
-                            f"{wording.count(len(unknown), 'submission')} (counted as on "
-                            f"time): {wording.names(unknown, 20)}")
+            warnings.append(
+                f"no submission time in {out / timestamps.TIMES_FILE} for "
+                f"{wording.count(len(unknown), 'submission')} (counted as on "
+                f"time): {wording.names(unknown, 20)}"
+            )
     return Inputs(scores, lateness, warnings)
 
 
 def final_grades(results: Sequence[SubmissionResult], inputs: Inputs) -> list[FinalGrade]:
     """The final grade of every result, in the order given."""
-    return [final_grade(r, inputs.scores.get(r.submission),
-                        inputs.lateness.get(r.submission, ON_TIME)) for r in results]
+    return [
+        final_grade(r, inputs.scores.get(r.submission), inputs.lateness.get(r.submission, ON_TIME))
+        for r in results
+    ]

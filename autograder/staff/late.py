@@ -67,8 +67,10 @@ class LatePolicy:
 
     def __post_init__(self) -> None:
         if self.deadline is not None and self.deadline.utcoffset() is None:
-            raise ValueError(f"the deadline {self.deadline.isoformat()} has no UTC offset; "
-                             "write it like 2026-03-13T23:59:00-05:00")
+            raise ValueError(
+                f"the deadline {self.deadline.isoformat()} has no UTC offset; "
+                "write it like 2026-03-13T23:59:00-05:00"
+            )
         if self.unit not in UNITS:
             raise ValueError(f"late penalty unit {self.unit!r}: use 'hour' or 'day'")
         for name in ("points", "cap"):
@@ -84,21 +86,29 @@ class LatePolicy:
         late = settings or current().late
         deadline = datetime.fromisoformat(late.deadline) if late.deadline else None
         cutoff = late.cutoff_hours
-        return cls(deadline=deadline, grace=timedelta(minutes=late.grace_minutes),
-                   points=float(late.penalty_points), unit=late.penalty_unit,
-                   cap=float(late.penalty_cap),
-                   cutoff=None if cutoff is None else timedelta(hours=cutoff))
+        return cls(
+            deadline=deadline,
+            grace=timedelta(minutes=late.grace_minutes),
+            points=float(late.penalty_points),
+            unit=late.penalty_unit,
+            cap=float(late.penalty_cap),
+            cutoff=None if cutoff is None else timedelta(hours=cutoff),
+        )
 
     def describe(self) -> str:
         """The policy in one sentence."""
         if self.deadline is None:
             return "No deadline is set."
-        text = (f"Deadline {self.deadline.isoformat(sep=' ', timespec='minutes')}, grace "
-                f"{_duration(self.grace.total_seconds())}; {_points(self.points)} points off "
-                f"per started {self.unit} late, at most {_points(self.cap)}")
+        text = (
+            f"Deadline {self.deadline.isoformat(sep=' ', timespec='minutes')}, grace "
+            f"{_duration(self.grace.total_seconds())}; {_points(self.points)} points off "
+            f"per started {self.unit} late, at most {_points(self.cap)}"
+        )
         if self.cutoff is not None:
-            text += (f"; not accepted more than {_duration(self.cutoff.total_seconds())} "
-                     "after the deadline")
+            text += (
+                f"; not accepted more than {_duration(self.cutoff.total_seconds())} "
+                "after the deadline"
+            )
         return text + "."
 
     def assess(self, submitted_at: datetime | None) -> Lateness:
@@ -110,14 +120,22 @@ class LatePolicy:
             return Lateness(late, 0.0)
         when = f"submitted {_duration(late)} after the deadline"
         if self.cutoff is not None and late > self.cutoff.total_seconds():
-            return Lateness(late, math.inf, True,
-                            f"{when}, past the cut-off of {_duration(self.cutoff.total_seconds())}"
-                            ": not accepted, the total is 0")
+            return Lateness(
+                late,
+                math.inf,
+                True,
+                f"{when}, past the cut-off of {_duration(self.cutoff.total_seconds())}"
+                ": not accepted, the total is 0",
+            )
         periods = math.ceil(late / UNITS[self.unit])
         penalty = min(self.cap, self.points * periods)
-        return Lateness(late, penalty, False,
-                        f"{when}: {_points(penalty)} points off ({_points(self.points)} per "
-                        f"started {self.unit}, at most {_points(self.cap)})")
+        return Lateness(
+            late,
+            penalty,
+            False,
+            f"{when}: {_points(penalty)} points off ({_points(self.points)} per "
+            f"started {self.unit}, at most {_points(self.cap)})",
+        )
 
 
 def applied_penalty(lateness: Lateness, earned: float) -> float:

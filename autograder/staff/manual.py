@@ -55,8 +55,12 @@ def _read_records(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]
     records = []
     for row_number, cells in enumerate(reader, start=2):
         if any(cell.strip() for cell in cells):
-            records.append((row_number, {f: cells[i] if i < len(cells) else ""
-                                         for i, f in enumerate(fields) if f}))
+            records.append(
+                (
+                    row_number,
+                    {f: cells[i] if i < len(cells) else "" for i, f in enumerate(fields) if f},
+                )
+            )
     return fields, records, warnings
 
 
@@ -78,8 +82,11 @@ def parse_score(text: str, maximum: float | None = None) -> float | None:
     if not text:
         return None
     try:
-        value = float(text.replace(",", ".")) if text.count(",") == 1 and "." not in text \
+        value = (
+            float(text.replace(",", "."))
+            if text.count(",") == 1 and "." not in text
             else float(text)
+        )
     except ValueError:
         raise ValueError(f"{text!r} is not a number") from None
     if not math.isfinite(value) or not 0 <= value <= maximum:
@@ -87,8 +94,9 @@ def parse_score(text: str, maximum: float | None = None) -> float | None:
     return value
 
 
-def load_scores(path: str | Path, known: Collection[str] | None = None
-                ) -> tuple[dict[str, float], list[str]]:
+def load_scores(
+    path: str | Path, known: Collection[str] | None = None
+) -> tuple[dict[str, float], list[str]]:
     """Staff scores by submission id, and a message for each rejected row.
 
     ``known`` are the submissions graded; a row naming another one is rejected (None:
@@ -104,8 +112,10 @@ def load_scores(path: str | Path, known: Collection[str] | None = None
                 warnings.append(f"{where}: a score without a submission name; rejected")
             continue
         if sid in first_row:
-            warnings.append(f"{where}: {sid!r} again (first in row {first_row[sid]}); "
-                            "rejected, the first row counts")
+            warnings.append(
+                f"{where}: {sid!r} again (first in row {first_row[sid]}); "
+                "rejected, the first row counts"
+            )
             continue
         first_row[sid] = row_number
         try:

@@ -29,8 +29,19 @@ from autograder.staff.roster import RosterError, RosterMatch, match, read_roster
 
 def grades_columns() -> tuple[str, ...]:
     """The columns of grades.csv (the assignment's questions in the middle)."""
-    return ("submission", "status", "core", "extra_credit", "total", "max_total",
-            *current().question_ids, "free_response", "late_penalty", "message", "containment")
+    return (
+        "submission",
+        "status",
+        "core",
+        "extra_credit",
+        "total",
+        "max_total",
+        *current().question_ids,
+        "free_response",
+        "late_penalty",
+        "message",
+        "containment",
+    )
 
 
 def gradebook_columns() -> tuple[str, ...]:
@@ -86,10 +97,22 @@ def num(value: float | None) -> str:
 def grades_rows(grades: Sequence[FinalGrade]) -> list[list[str]]:
     """The rows of grades.csv (see :func:`grades_columns`)."""
     ids = current().question_ids
-    return [[csv_text(g.submission), g.status, num(g.core), num(g.extra_credit), num(g.total),
-             num(g.maximum), *[num(g.points.get(q)) for q in ids],
-             num(g.free_response), num(g.late_penalty), csv_text(grade_message(g)), g.containment]
-            for g in grades]
+    return [
+        [
+            csv_text(g.submission),
+            g.status,
+            num(g.core),
+            num(g.extra_credit),
+            num(g.total),
+            num(g.maximum),
+            *[num(g.points.get(q)) for q in ids],
+            num(g.free_response),
+            num(g.late_penalty),
+            csv_text(grade_message(g)),
+            g.containment,
+        ]
+        for g in grades
+    ]
 
 
 def roster_match(out: Path, names: Sequence[str]) -> tuple[RosterMatch | None, list[str]]:
@@ -114,16 +137,20 @@ class Rebuilt:
     similarity: similarity.SimilarityReport | None = None
 
 
-def _similarity(out: Path, notebooks: Sequence[tuple[str, Path]]
-                ) -> tuple[similarity.SimilarityReport, list[str]]:
+def _similarity(
+    out: Path, notebooks: Sequence[tuple[str, Path]]
+) -> tuple[similarity.SimilarityReport, list[str]]:
     report = similarity.similarity_report(notebooks)
     similarity.write_csv(out / similarity.FILE_NAME, report)
     return report, [f"similarity: {name} {why}" for name, why in report.not_compared]
 
 
-def rebuild_outputs(out: str | Path, skipped: Sequence[tuple[str, str]] = (),
-                    notebooks: Sequence[tuple[str, Path]] | None = None,
-                    policy: LatePolicy | None = None) -> Rebuilt:
+def rebuild_outputs(
+    out: str | Path,
+    skipped: Sequence[tuple[str, str]] = (),
+    notebooks: Sequence[tuple[str, Path]] | None = None,
+    policy: LatePolicy | None = None,
+) -> Rebuilt:
     """Rebuild manual.csv (merge), grades.csv, gradebook.csv, feedback, similarity.csv
     (when ``notebooks``, the ``(submission, path)`` to compare, are given) and the report.
 
@@ -135,22 +162,27 @@ def rebuild_outputs(out: str | Path, skipped: Sequence[tuple[str, str]] = (),
     out = Path(out)
     policy = policy or LatePolicy.from_assignment()
     results, warnings = load_all_results(out)
-    warnings += manual.update_manual(out / manual.FILE_NAME,
-                                     {r.submission: r.free_response for r in results})
+    warnings += manual.update_manual(
+        out / manual.FILE_NAME, {r.submission: r.free_response for r in results}
+    )
     inputs = read_inputs(out, results, policy)
     warnings += inputs.warnings
     grades = final_grades(results, inputs)
-    write_text_atomic(out / "grades.csv", table(grades_columns(), grades_rows(grades)),
-                      newline="")
+    write_text_atomic(out / "grades.csv", table(grades_columns(), grades_rows(grades)), newline="")
     columns = gradebook_columns()
-    book = [[csv_text(g.submission), num(g.total), num(g.extra_credit)][:len(columns)]
-            for g in grades if g.status != "error"]
+    book = [
+        [csv_text(g.submission), num(g.total), num(g.extra_credit)][: len(columns)]
+        for g in grades
+        if g.status != "error"
+    ]
     write_text_atomic(out / "gradebook.csv", table(columns, book), newline="")
     errors = [r.submission for r in results if r.status == "error"]
     if errors:
-        warnings.append(f"{wording.count(len(errors), 'submission')} not in "
-                        f"{out / 'gradebook.csv'} because the kit failed on them (see "
-                        f"{out / 'errors'}); rerun to regrade: {wording.names(errors)}")
+        warnings.append(
+            f"{wording.count(len(errors), 'submission')} not in "
+            f"{out / 'gradebook.csv'} because the kit failed on them (see "
+            f"{out / 'errors'}); rerun to regrade: {wording.names(errors)}"
+        )
     feedback_dir = out / "feedback"
     keep = set()
     for r, grade in zip(results, grades, strict=True):
@@ -169,7 +201,15 @@ def rebuild_outputs(out: str | Path, skipped: Sequence[tuple[str, str]] = (),
     if notebooks is not None:
         rebuilt.similarity, similarity_warnings = _similarity(out, notebooks)
         warnings += similarity_warnings
-    write_report(out / "report.html", results, grades, skipped, warnings,
-                 roster=rebuilt.roster, similarity=rebuilt.similarity, policy=policy)
+    write_report(
+        out / "report.html",
+        results,
+        grades,
+        skipped,
+        warnings,
+        roster=rebuilt.roster,
+        similarity=rebuilt.similarity,
+        policy=policy,
+    )
     rebuilt.warnings = warnings
     return rebuilt

@@ -122,14 +122,16 @@ def read_roster(path: str | Path) -> Roster:
         raise RosterError(
             f"the roster {path} has no identifier column; it needs one of: "
             + ", ".join(FIELDS[k][0] if k != "lms_id" else "ID" for k in MATCH_KEYS)
-            + f" (its columns: {', '.join(header)})")
+            + f" (its columns: {', '.join(header)})"
+        )
     roster = Roster([], {k: header[i] for k, i in columns.items()})
     for row_number, row in enumerate(reader, start=2):
         values = {k: unguard(row[i].strip()) if i < len(row) else "" for k, i in columns.items()}
         if not any(v for v in row):
             continue
-        if values.get("name", "").casefold() in CANVAS_SPECIAL_ROWS or \
-                "points possible" in (row[0].casefold() if row else ""):
+        if values.get("name", "").casefold() in CANVAS_SPECIAL_ROWS or "points possible" in (
+            row[0].casefold() if row else ""
+        ):
             continue
         student = Student(row_number, **values)
         if not student.keys():
@@ -167,8 +169,10 @@ def match(roster: Roster, submissions: Iterable[str]) -> RosterMatch:
     ambiguous = sorted(k for k, owners in index.items() if len(owners) > 1)
     warnings = list(roster.warnings)
     if ambiguous:
-        warnings.append("roster identifiers shared by several students, not used for matching: "
-                        + wording.names(ambiguous, 10))
+        warnings.append(
+            "roster identifiers shared by several students, not used for matching: "
+            + wording.names(ambiguous, 10)
+        )
     by_submission: dict[str, Student] = {}
     taken: dict[int, str] = {}
     unmatched = []
@@ -178,8 +182,10 @@ def match(roster: Roster, submissions: Iterable[str]) -> RosterMatch:
         if student is None:
             unmatched.append(name)
         elif student.row in taken:
-            warnings.append(f"{name} and {taken[student.row]} both belong to {student.label} "
-                            f"(roster row {student.row}); {name} is listed as matching no student")
+            warnings.append(
+                f"{name} and {taken[student.row]} both belong to {student.label} "
+                f"(roster row {student.row}); {name} is listed as matching no student"
+            )
             unmatched.append(name)
         else:
             by_submission[name] = student

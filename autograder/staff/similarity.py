@@ -69,12 +69,20 @@ COMMON_MIN of them) counts as common code, like the template."""
 COMMON_MIN = 10
 MAX_CODE_CHARS = 300_000
 """Code of one submission beyond this many characters is not compared."""
-CSV_COLUMNS = ("submission_a", "submission_b", "similarity", "a_in_b", "b_in_a",
-               "shared_fingerprints", "flagged")
+CSV_COLUMNS = (
+    "submission_a",
+    "submission_b",
+    "similarity",
+    "a_in_b",
+    "b_in_a",
+    "shared_fingerprints",
+    "flagged",
+)
 FILE_NAME = "similarity.csv"
 _PAIR_CHUNK = 4_000_000
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
  (?P<nl>\r?\n)
 |(?P<ws>[ \t\f]+|\\\r?\n)
 |(?P<comment>\#[^\r\n]*)
@@ -85,9 +93,14 @@ _TOKEN = re.compile(r"""
 |(?P<name>[^\W\d]\w*)
 |(?P<op>\*\*=?|//=?|>>=?|<<=?|->|:=|\.\.\.|[-+*/%&|^@<>!=]=|[-+*/%&|^~@<>=.,:;()\[\]{}])
 |(?P<other>.)
-""", re.VERBOSE | re.DOTALL)
-_KEPT_NAMES = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {
-    "np", "numpy", "torch", "nn", "F", "math", "plt", "optim", "self"}
+""",
+    re.VERBOSE | re.DOTALL,
+)
+_KEPT_NAMES = (
+    frozenset(keyword.kwlist)
+    | frozenset(dir(builtins))
+    | {"np", "numpy", "torch", "nn", "F", "math", "plt", "optim", "self"}
+)
 _OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
 _HASH_BASE = np.uint64(1_000_003)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -134,8 +147,7 @@ def own_code(nb_bytes: bytes) -> str:
     for source in code_cells(json.loads(nb_bytes.decode("utf-8", errors="replace"))):
         if _normalise_cell(source) in template_cells:
             continue
-        lines = [line for line in source.splitlines()
-                 if not line.lstrip().startswith(("%", "!"))]
+        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
         kept.append("\n".join(lines).strip("\n"))
     return "\n\n".join(k for k in kept if k.strip())[:MAX_CODE_CHARS]
 
@@ -204,7 +216,7 @@ def _kgram_hashes(ids: Sequence[int]) -> np.ndarray:
     tokens = np.asarray(ids, dtype=np.uint64)
     h = np.zeros(n, dtype=np.uint64)
     for j in range(K):
-        h = h * _HASH_BASE + tokens[j:j + n]
+        h = h * _HASH_BASE + tokens[j : j + n]
     h ^= h >> np.uint64(29)
     h *= _MIX
     h ^= h >> np.uint64(32)
@@ -239,7 +251,7 @@ class Document:
         """The code lines covered by the k-grams of the fingerprints in ``wanted``."""
         lines: set[int] = set()
         for pos in self.positions[np.isin(self.hashes, wanted)]:
-            lines.update(self.token_lines[pos:pos + K].tolist())
+            lines.update(self.token_lines[pos : pos + K].tolist())
         return lines
 
 
@@ -251,8 +263,9 @@ def fingerprint(submission: str, code: str) -> Document:
     positions = winnow(hashes)
     selected = hashes[positions]
     keep = ~np.isin(selected, template_hashes)
-    return Document(submission, code, np.asarray(lines, dtype=np.int32), selected[keep],
-                    positions[keep])
+    return Document(
+        submission, code, np.asarray(lines, dtype=np.int32), selected[keep], positions[keep]
+    )
 
 
 # ---------------------------------------------------------------- comparing
@@ -297,9 +310,15 @@ class SimilarityReport:
 
     def pair(self, k: int) -> Pair:
         """The ``k``-th most similar pair."""
-        return Pair(self.names[int(self.first[k])], self.names[int(self.second[k])],
-                    float(self.similarity[k]), float(self.a_in_b[k]), float(self.b_in_a[k]),
-                    int(self.shared[k]), bool(self.is_flagged[k]))
+        return Pair(
+            self.names[int(self.first[k])],
+            self.names[int(self.second[k])],
+            float(self.similarity[k]),
+            float(self.a_in_b[k]),
+            float(self.b_in_a[k]),
+            int(self.shared[k]),
+            bool(self.is_flagged[k]),
+        )
 
     def top(self, count: int) -> list[Pair]:
         """The ``count`` most similar pairs."""
@@ -316,9 +335,15 @@ class SimilarityReport:
         names = [guard(n) for n in self.names]
         flags = np.where(self.is_flagged, "yes", "").tolist()
         for i, j, sim, ab, ba, shared, flag in zip(
-                self.first.tolist(), self.second.tolist(), self.similarity.tolist(),
-                self.a_in_b.tolist(), self.b_in_a.tolist(), self.shared.tolist(), flags,
-                strict=True):
+            self.first.tolist(),
+            self.second.tolist(),
+            self.similarity.tolist(),
+            self.a_in_b.tolist(),
+            self.b_in_a.tolist(),
+            self.shared.tolist(),
+            flags,
+            strict=True,
+        ):
             yield names[i], names[j], f"{sim:.4f}", f"{ab:.4f}", f"{ba:.4f}", str(shared), flag
 
     def shared_lines(self, pair: Pair) -> tuple[set[int], set[int]]:
@@ -343,8 +368,7 @@ def compare(documents: Sequence[Document]) -> SimilarityReport:
     overlap = np.zeros((n, n), dtype=np.int64)
     common = np.zeros(0, dtype=np.uint64)
     if n >= 2:
-        owner = np.concatenate([np.full(len(u), i, dtype=np.int64)
-                                for i, u in enumerate(unique)])
+        owner = np.concatenate([np.full(len(u), i, dtype=np.int64) for i, u in enumerate(unique)])
         hashes = np.concatenate(unique)
         order = np.argsort(hashes, kind="stable")
         hashes, owner = hashes[order], owner[order]
@@ -360,7 +384,7 @@ def compare(documents: Sequence[Document]) -> SimilarityReport:
             upper_i, upper_j = np.triu_indices(int(size), 1)
             step = max(1, _PAIR_CHUNK // len(upper_i))
             for lo in range(0, len(starts), step):
-                members = owner[starts[lo:lo + step, None] + np.arange(size)]
+                members = owner[starts[lo : lo + step, None] + np.arange(size)]
                 a, b = members[:, upper_i].ravel(), members[:, upper_j].ravel()
                 flat += np.bincount(np.minimum(a, b) * n + np.maximum(a, b), minlength=n * n)
     i, j = np.triu_indices(n, 1)
@@ -369,15 +393,22 @@ def compare(documents: Sequence[Document]) -> SimilarityReport:
     similarity = np.round(np.minimum(1.0, shared / np.sqrt(size_i * size_j)), 4)
     order = np.lexsort((j, i, -shared, -similarity))
     return SimilarityReport(
-        names=[d.submission for d in documents], first=i[order], second=j[order],
-        shared=shared[order], similarity=similarity[order],
-        a_in_b=np.round(shared / size_i, 4)[order], b_in_a=np.round(shared / size_j, 4)[order],
-        documents={d.submission: d for d in documents}, common=common,
-        seconds=time.perf_counter() - start)
+        names=[d.submission for d in documents],
+        first=i[order],
+        second=j[order],
+        shared=shared[order],
+        similarity=similarity[order],
+        a_in_b=np.round(shared / size_i, 4)[order],
+        b_in_a=np.round(shared / size_j, 4)[order],
+        documents={d.submission: d for d in documents},
+        common=common,
+        seconds=time.perf_counter() - start,
+    )
 
 
-def load_documents(notebooks: Iterable[tuple[str, Path]]
-                   ) -> tuple[list[Document], list[tuple[str, str]]]:
+def load_documents(
+    notebooks: Iterable[tuple[str, Path]],
+) -> tuple[list[Document], list[tuple[str, str]]]:
     """The fingerprinted documents of ``(submission, notebook path)``, and those not read."""
     documents, not_compared = [], []
     for submission, path in notebooks:

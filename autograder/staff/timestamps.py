@@ -63,14 +63,17 @@ def parse_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(base[:-1] + "+00:00" if base.endswith("Z") else base)
     except ValueError:
-        raise ValueError(f"{text!r} is not a timestamp (expected ISO 8601 such as "
-                         "2026-03-14T08:30:00+01:00, or 2026-03-14 07:30:00 UTC)") from None
+        raise ValueError(
+            f"{text!r} is not a timestamp (expected ISO 8601 such as "
+            "2026-03-14T08:30:00+01:00, or 2026-03-14 07:30:00 UTC)"
+        ) from None
     if name:
         offset = _OFFSET.match(name)
         if offset:
             sign = -1 if offset.group(1) == "-" else 1
-            zone: timezone | ZoneInfo = timezone(sign * timedelta(
-                hours=int(offset.group(2)), minutes=int(offset.group(3))))
+            zone: timezone | ZoneInfo = timezone(
+                sign * timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3)))
+            )
         elif name.upper() in ("UTC", "GMT", "Z"):
             zone = timezone.utc
         else:
@@ -99,8 +102,10 @@ def read_timestamps_csv(path: str | Path) -> dict[str, datetime]:
     columns = {_header_key(c): c for c in (reader.fieldnames or []) if c}
     time_column = next((columns[c] for c in TIME_COLUMNS if c in columns), None)
     if "submission" not in columns or time_column is None:
-        raise ValueError(f"{path}: needs the columns submission and submitted_at "
-                         f"(found: {', '.join(reader.fieldnames or []) or 'none'})")
+        raise ValueError(
+            f"{path}: needs the columns submission and submitted_at "
+            f"(found: {', '.join(reader.fieldnames or []) or 'none'})"
+        )
     times: dict[str, datetime] = {}
     for row_number, row in enumerate(reader, start=2):
         name = unguard((row.get(columns["submission"]) or "").strip())
@@ -129,8 +134,10 @@ def _folders(notebook: Path, folder: Path | None) -> list[Path]:
 def find_time(notebook: Path, folder: Path | None) -> tuple[datetime | None, str, str]:
     """(time, source, problem) from nbgrader's or Gradescope's file near the notebook."""
     for place in _folders(notebook, folder):
-        for name, read in ((NBGRADER_FILE, lambda t: t.strip().splitlines()[0]),
-                           (GRADESCOPE_FILE, lambda t: str(json.loads(t)["created_at"]))):
+        for name, read in (
+            (NBGRADER_FILE, lambda t: t.strip().splitlines()[0]),
+            (GRADESCOPE_FILE, lambda t: str(json.loads(t)["created_at"])),
+        ):
             path = place / name
             if not path.exists() and not path.is_symlink():
                 continue
@@ -141,8 +148,9 @@ def find_time(notebook: Path, folder: Path | None) -> tuple[datetime | None, str
     return None, "", ""
 
 
-def collect(submissions: Iterable[tuple[str, Path, Path | None]],
-            csv_times: dict[str, datetime]) -> tuple[list[SubmissionTime], list[str]]:
+def collect(
+    submissions: Iterable[tuple[str, Path, Path | None]], csv_times: dict[str, datetime]
+) -> tuple[list[SubmissionTime], list[str]]:
     """The time of each ``(submission, notebook, student folder or None)``, and warnings."""
     times, warnings = [], []
     for name, notebook, folder in submissions:
@@ -158,8 +166,10 @@ def collect(submissions: Iterable[tuple[str, Path, Path | None]],
 
 def write_times(path: str | Path, times: Iterable[SubmissionTime]) -> None:
     """``submission_times.csv``, atomically."""
-    body = [(guard(t.submission), t.submitted_at.isoformat() if t.submitted_at else "", t.source)
-            for t in sorted(times, key=lambda t: t.submission)]
+    body = [
+        (guard(t.submission), t.submitted_at.isoformat() if t.submitted_at else "", t.source)
+        for t in sorted(times, key=lambda t: t.submission)
+    ]
     write_text_atomic(path, table(("submission", "submitted_at", "source"), body), newline="")
 
 

@@ -68,12 +68,17 @@ def score_class(points: float, max_points: float) -> str:
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The one Jinja2 environment: this folder's templates, autoescaped, strict."""
-    env = Environment(loader=FileSystemLoader(str(FOLDER)),
-                      autoescape=select_autoescape(["html", "j2"], default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
-    env.filters.update(md=inline_markdown, points=fmt_points, cut=cut,
-                       score_class=lambda pair: score_class(*pair))
+    env = Environment(
+        loader=FileSystemLoader(str(FOLDER)),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        md=inline_markdown, points=fmt_points, cut=cut, score_class=lambda pair: score_class(*pair)
+    )
     env.globals["style"] = Markup(STYLE)
     return env
 
@@ -114,8 +119,13 @@ def _pyplot() -> Any:
     return plt
 
 
-def line_plot(series: Sequence[tuple[str, list[float], list[float], str]], title: str,
-              xlabel: str, ylabel: str, logy: bool = False) -> Markup:
+def line_plot(
+    series: Sequence[tuple[str, list[float], list[float], str]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    logy: bool = False,
+) -> Markup:
     """A PNG line plot; each series is (label, xs, ys, matplotlib format string)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.0, 3.6))
@@ -135,8 +145,9 @@ def line_plot(series: Sequence[tuple[str, list[float], list[float], str]], title
         plt.close(fig)
 
 
-def histogram(values: list[float], title: str, xlabel: str, bins: int = 20,
-              xmax: float | None = None) -> Markup:
+def histogram(
+    values: list[float], title: str, xlabel: str, bins: int = 20, xmax: float | None = None
+) -> Markup:
     """A PNG histogram of ``values``."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.0, 3.4))

@@ -54,9 +54,7 @@ def _state_to_plain(module) -> dict[str, Any]:
 
 def _load_plain_state(module, state: dict[str, Any], device: str = "cpu") -> None:
     torch = _torch()
-    module.load_state_dict(
-        {k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()}
-    )
+    module.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
     module.to(device)
 
 
@@ -69,11 +67,15 @@ def probe_flipnet_init(ns: dict, seed: int) -> dict:
     layers = {}
     for attr in ("layer1", "layer2"):
         layer = getattr(model, attr, None)
-        layers[attr] = None if layer is None else {
-            "type": type(layer).__name__,
-            "in": getattr(layer, "in_features", None),
-            "out": getattr(layer, "out_features", None),
-        }
+        layers[attr] = (
+            None
+            if layer is None
+            else {
+                "type": type(layer).__name__,
+                "in": getattr(layer, "in_features", None),
+                "out": getattr(layer, "out_features", None),
+            }
+        )
     return {
         "is_module": isinstance(model, torch.nn.Module),
         "n_params": int(sum(p.numel() for p in model.parameters())),
@@ -99,8 +101,9 @@ def _make_optimizer(params, spec: dict):
     return cls(params, **spec)
 
 
-def probe_train_flipnet(ns: dict, state: dict, optimizer: dict, X: Any, Y: Any,
-                        epochs: int, pass_epochs: bool = True) -> dict:
+def probe_train_flipnet(
+    ns: dict, state: dict, optimizer: dict, X: Any, Y: Any, epochs: int, pass_epochs: bool = True
+) -> dict:
     """Train the probe's own FlipNet with the student's ``train_flipnet``."""
     torch = _torch()
     train = lookup(ns, "train_flipnet")
@@ -110,8 +113,11 @@ def probe_train_flipnet(ns: dict, state: dict, optimizer: dict, X: Any, Y: Any,
     Xt = torch.as_tensor(X, dtype=torch.float32)
     Yt = torch.as_tensor(Y, dtype=torch.float32)
     losses = train(model, opt, Xt, Yt, epochs) if pass_epochs else train(model, opt, Xt, Yt)
-    return {"losses": [float(v) for v in losses], "state": _state_to_plain(model),
-            "forward_inputs": model.forward_log}
+    return {
+        "losses": [float(v) for v in losses],
+        "state": _state_to_plain(model),
+        "forward_inputs": model.forward_log,
+    }
 
 
 def _delegation_trap():
@@ -121,9 +127,14 @@ def _delegation_trap():
     import torch.optim.adamw as adamw_mod
 
     tripped: list[str] = []
-    targets = [(torch.optim, "Adam"), (torch.optim, "AdamW"),
-               (adam_mod, "Adam"), (adam_mod, "adam"),
-               (adamw_mod, "AdamW"), (adamw_mod, "adamw")]
+    targets = [
+        (torch.optim, "Adam"),
+        (torch.optim, "AdamW"),
+        (adam_mod, "Adam"),
+        (adam_mod, "adam"),
+        (adamw_mod, "AdamW"),
+        (adamw_mod, "adamw"),
+    ]
     functional = getattr(torch.optim, "_functional", None)
     if functional is not None:
         targets += [(functional, n) for n in ("adam", "adamw") if hasattr(functional, n)]
@@ -145,8 +156,13 @@ def _delegation_trap():
     return restore, tripped
 
 
-def probe_scratch_adamw(ns: dict, groups: list[dict], grads: list[list[Any]],
-                        device: str = "cpu", use_closure: bool = False) -> dict:
+def probe_scratch_adamw(
+    ns: dict,
+    groups: list[dict],
+    grads: list[list[Any]],
+    device: str = "cpu",
+    use_closure: bool = False,
+) -> dict:
     """Run the student's ScratchAdamW on fixed parameters and gradients.
 
     ``groups``: ``[{"params": [array, ...], <hyperparameters>}]``; ``grads``: one
@@ -160,11 +176,12 @@ def probe_scratch_adamw(ns: dict, groups: list[dict], grads: list[list[Any]],
     tensors: list = []
     torch_groups = []
     for group in groups:
-        params = [torch.tensor(p, dtype=torch.float32, device=device, requires_grad=True)
-                  for p in group["params"]]
+        params = [
+            torch.tensor(p, dtype=torch.float32, device=device, requires_grad=True)
+            for p in group["params"]
+        ]
         tensors += params
-        torch_groups.append({**{k: v for k, v in group.items() if k != "params"},
-                             "params": params})
+        torch_groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": params})
     restore, tripped = _delegation_trap()
     history = []
     closure_values: list = []
@@ -173,15 +190,16 @@ def probe_scratch_adamw(ns: dict, groups: list[dict], grads: list[list[Any]],
     def closure_for(step_grads: list) -> Callable[[], Any]:
         """A closure that needs gradients: it recomputes each parameter's .grad (the probe's
         gradient g) by backward() through sum(p * g), and returns the loss 1.5."""
-        given = [None if g is None else torch.tensor(g, dtype=torch.float32, device=device)
-                 for g in step_grads]
+        given = [
+            None if g is None else torch.tensor(g, dtype=torch.float32, device=device)
+            for g in step_grads
+        ]
 
         def closure():
             grad_enabled.append(torch.is_grad_enabled())
             for p in tensors:
                 p.grad = None
-            terms = [(p * g).sum() for p, g in zip(tensors, given, strict=True)
-                     if g is not None]
+            terms = [(p * g).sum() for p, g in zip(tensors, given, strict=True) if g is not None]
             if torch.is_grad_enabled() and terms:
                 sum(terms).backward()
             else:  # no backward possible: put the gradients back so that the run goes on
@@ -195,8 +213,7 @@ def probe_scratch_adamw(ns: dict, groups: list[dict], grads: list[list[Any]],
         opt = cls(torch_groups)
         for step_grads in grads:
             for p, g in zip(tensors, step_grads, strict=True):
-                p.grad = None if g is None else torch.tensor(g, dtype=torch.float32,
-                                                             device=device)
+                p.grad = None if g is None else torch.tensor(g, dtype=torch.float32, device=device)
             if use_closure:
                 closure_values.append(opt.step(closure_for(step_grads)))
             else:
@@ -207,13 +224,16 @@ def probe_scratch_adamw(ns: dict, groups: list[dict], grads: list[list[Any]],
     state = []
     for p in tensors:
         s = opt.state.get(p, {}) if hasattr(opt, "state") else {}
-        state.append({
-            "keys": sorted(str(k) for k in s),
-            "step": float(s["step"]) if "step" in s else None,
-            "exp_avg": s["exp_avg"].detach().cpu().double().numpy() if "exp_avg" in s else None,
-            "exp_avg_sq": (s["exp_avg_sq"].detach().cpu().double().numpy()
-                           if "exp_avg_sq" in s else None),
-        })
+        state.append(
+            {
+                "keys": sorted(str(k) for k in s),
+                "step": float(s["step"]) if "step" in s else None,
+                "exp_avg": s["exp_avg"].detach().cpu().double().numpy() if "exp_avg" in s else None,
+                "exp_avg_sq": (
+                    s["exp_avg_sq"].detach().cpu().double().numpy() if "exp_avg_sq" in s else None
+                ),
+            }
+        )
     return {
         "history": history,
         "state": state,
@@ -230,23 +250,27 @@ def probe_decay_param_groups(ns: dict, weight_decay: float) -> dict:
     nn = torch.nn
     decay_groups = lookup(ns, "decay_param_groups")
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.ReLU(), nn.Linear(8, 2),
-                          nn.Embedding(5, 3))
+    model = nn.Sequential(
+        nn.Linear(4, 8), nn.LayerNorm(8), nn.ReLU(), nn.Linear(8, 2), nn.Embedding(5, 3)
+    )
     names = {id(p): n for n, p in model.named_parameters()}
     groups = decay_groups(model, weight_decay)
     out = []
     for group in groups:
         params = list(group["params"])
-        out.append({
-            "weight_decay": float(group.get("weight_decay", float("nan"))),
-            "params": [names.get(id(p), "<not a parameter of the model>") for p in params],
-            "keys": sorted(str(k) for k in group),
-        })
+        out.append(
+            {
+                "weight_decay": float(group.get("weight_decay", float("nan"))),
+                "params": [names.get(id(p), "<not a parameter of the model>") for p in params],
+                "keys": sorted(str(k) for k in group),
+            }
+        )
     return {"groups": out, "all": list(names.values())}
 
 
-def probe_compare_optimizers(ns: dict, epochs: int = 30, seed: int = 42, device: str = "cpu",
-                             use_defaults: bool = False) -> dict:
+def probe_compare_optimizers(
+    ns: dict, epochs: int = 30, seed: int = 42, device: str = "cpu", use_defaults: bool = False
+) -> dict:
     """Call compare_optimizers (with no arguments when ``use_defaults``); return plain lists."""
     fn = lookup(ns, "compare_optimizers")
     result = fn() if use_defaults else fn(epochs=epochs, seed=seed, device=device)
@@ -263,6 +287,8 @@ PROBES: dict[str, Callable[..., Any]] = {
 }
 
 
-
-PROBE_NAMES = {"flipnet_init": "FlipNet", "flipnet_forward": "FlipNet",
-               "scratch_adamw": "ScratchAdamW"}
+PROBE_NAMES = {
+    "flipnet_init": "FlipNet",
+    "flipnet_forward": "FlipNet",
+    "scratch_adamw": "ScratchAdamW",
+}

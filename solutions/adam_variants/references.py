@@ -31,21 +31,34 @@ def _train_flipnet(namespace: dict[str, Any], name: str, args: list, kwargs: dic
     model.load_state_dict({k: torch.as_tensor(v, dtype=torch.float32) for k, v in state.items()})
     groups = optimizer["param_groups"]
     opt = getattr(torch.optim, optimizer["type"])(model.parameters(), lr=groups[0]["lr"])
-    opt.load_state_dict({"param_groups": groups,
-                         "state": {int(k): v for k, v in optimizer["state"]}})
+    opt.load_state_dict(
+        {"param_groups": groups, "state": {int(k): v for k, v in optimizer["state"]}}
+    )
     losses = namespace["train_flipnet"](model, opt, X, Y, epochs)
     after = opt.state_dict()
-    return {"losses": [float(v) for v in losses],
-            "state": {k: v.detach() for k, v in model.state_dict().items()},
-            "optimizer": {"type": optimizer["type"], "param_groups": after["param_groups"],
-                          "state": [[int(k), v] for k, v in after["state"].items()]}}
+    return {
+        "losses": [float(v) for v in losses],
+        "state": {k: v.detach() for k, v in model.state_dict().items()},
+        "optimizer": {
+            "type": optimizer["type"],
+            "param_groups": after["param_groups"],
+            "state": [[int(k), v] for k, v in after["state"].items()],
+        },
+    }
 
 
 HANDLERS = {"train_flipnet": _train_flipnet}
 
 _STEP = {"w": "array", "grad": "array", "lr": "number"}
-_ADAM = {**_STEP, "m": "array", "v": "array", "t": "count", "beta1": "number",
-         "beta2": "number", "eps": "number"}
+_ADAM = {
+    **_STEP,
+    "m": "array",
+    "v": "array",
+    "t": "count",
+    "beta1": "number",
+    "beta2": "number",
+    "eps": "number",
+}
 ARGUMENTS: dict[str, dict[str, str]] = {
     "sgd_step": _STEP,
     "momentum_step": {**_STEP, "velocity": "array", "beta": "number"},
@@ -54,8 +67,13 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     "bias_correction": {"beta": "number", "t": "count"},
     "rosenbrock_grad": {"x": "array", "y": "array"},
     "make_flip_data": {},
-    "train_flipnet": {"model": "dict", "optimizer": "dict", "X": "tensor", "Y": "tensor",
-                      "epochs": "count"},
+    "train_flipnet": {
+        "model": "dict",
+        "optimizer": "dict",
+        "X": "tensor",
+        "Y": "tensor",
+        "epochs": "count",
+    },
 }
 """The argument kinds each substituted name accepts, by parameter (the contract's
 signatures; see autograder.checks.argument_kinds). A name not here accepts no call."""

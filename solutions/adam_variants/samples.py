@@ -262,11 +262,14 @@ def build_samples(
         "correct": _fill(released, solved, correct, FREE_RESPONSE_ANSWER),
         "blank": copy.deepcopy(released),
         "no_bias_correction": _fill(
-            released, solved, {**correct, "adam_step": NO_BIAS_CORRECTION_ADAM},
+            released,
+            solved,
+            {**correct, "adam_step": NO_BIAS_CORRECTION_ADAM},
             FREE_RESPONSE_ANSWER,
         ),
         "adamw_as_l2": _fill(
-            released, solved,
+            released,
+            solved,
             {**correct, "adamw_step": ADAMW_AS_L2, "train_flipnet": SUMMED_LOSS_TRAIN},
             FREE_RESPONSE_ANSWER,
         ),

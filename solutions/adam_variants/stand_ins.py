@@ -39,16 +39,21 @@ def _optimizer_state(optimizer: Any) -> dict:
 
     cls = type(optimizer)
     if getattr(torch.optim, cls.__name__, None) is not cls:
-        raise RemoteError("the reference train_flipnet takes torch.optim optimizers only, "
-                          f"not {cls.__name__}")
+        raise RemoteError(
+            f"the reference train_flipnet takes torch.optim optimizers only, not {cls.__name__}"
+        )
     state = optimizer.state_dict()
-    return {"type": cls.__name__, "param_groups": state["param_groups"],
-            "state": [[int(k), v] for k, v in state["state"].items()]}
+    return {
+        "type": cls.__name__,
+        "param_groups": state["param_groups"],
+        "state": [[int(k), v] for k, v in state["state"].items()],
+    }
 
 
 def _load_optimizer_state(optimizer: Any, data: dict) -> None:
-    optimizer.load_state_dict({"param_groups": data["param_groups"],
-                               "state": {int(k): v for k, v in data["state"]}})
+    optimizer.load_state_dict(
+        {"param_groups": data["param_groups"], "state": {int(k): v for k, v in data["state"]}}
+    )
 
 
 def remote_train_flipnet(channel: Channel) -> Callable[..., list[float]]:
@@ -58,11 +63,16 @@ def remote_train_flipnet(channel: Channel) -> Callable[..., list[float]]:
     def train_flipnet(model, optimizer, X, Y, epochs=30):
         device = next(model.parameters()).device
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        reply = call_remote(channel, "train_flipnet", state, _optimizer_state(optimizer),
-                            torch.as_tensor(X).detach().cpu(), torch.as_tensor(Y).detach().cpu(),
-                            epochs)
-        model.load_state_dict({k: torch.as_tensor(v).to(device) for k, v in
-                               reply["state"].items()})
+        reply = call_remote(
+            channel,
+            "train_flipnet",
+            state,
+            _optimizer_state(optimizer),
+            torch.as_tensor(X).detach().cpu(),
+            torch.as_tensor(Y).detach().cpu(),
+            epochs,
+        )
+        model.load_state_dict({k: torch.as_tensor(v).to(device) for k, v in reply["state"].items()})
         _load_optimizer_state(optimizer, reply["optimizer"])
         return [float(x) for x in reply["losses"]]
 

@@ -22,13 +22,18 @@ def warm_up() -> None:
     try:
         weight = torch.nn.Parameter(torch.linspace(-1.0, 1.0, 6).reshape(2, 3))
         bias = torch.nn.Parameter(torch.zeros(2))
-        for make in (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
-                     torch.optim.Adam, torch.optim.AdamW, torch.optim.RMSprop,
-                     torch.optim.Adagrad):
+        for make in (
+            lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+            torch.optim.Adam,
+            torch.optim.AdamW,
+            torch.optim.RMSprop,
+            torch.optim.Adagrad,
+        ):
             opt = make([weight, bias])
             opt.zero_grad()
-            F.mse_loss(torch.tanh(F.linear(torch.ones(4, 3), weight, bias)),
-                       torch.zeros(4, 2)).backward()
+            F.mse_loss(
+                torch.tanh(F.linear(torch.ones(4, 3), weight, bias)), torch.zeros(4, 2)
+            ).backward()
             torch.nn.utils.clip_grad_norm_([weight, bias], 1.0)
             opt.step()
         with torch.no_grad():

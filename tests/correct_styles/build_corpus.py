@@ -56,11 +56,16 @@ def read_sections(path: Path) -> list[Section]:
         raise ValueError(f"{path}: no '# %%' section")
     sections = []
     for head, following in zip(heads, [*heads[1:], None], strict=True):
-        body = text[head.end():following.start() if following else len(text)].strip("\n")
+        body = text[head.end() : following.start() if following else len(text)].strip("\n")
         words = head["head"].strip()
         insert = words.startswith("after ")
-        sections.append(Section(anchor=words.removeprefix("after ").strip(), insert=insert,
-                                source=body.rstrip() + "\n"))
+        sections.append(
+            Section(
+                anchor=words.removeprefix("after ").strip(),
+                insert=insert,
+                source=body.rstrip() + "\n",
+            )
+        )
     return sections
 
 
@@ -93,16 +98,24 @@ def anchor_index(cells: list[dict], anchor: str) -> int:
         call = f'check("{anchor.removeprefix("check ").strip()}")'
         found = [i for i in code if cell_text(cells[i]).strip() == call]
     else:
-        found = [i for i in code if cells[i]["metadata"].get("tags")
-                 and anchor in defined_names(cell_text(cells[i]))]
+        found = [
+            i
+            for i in code
+            if cells[i]["metadata"].get("tags") and anchor in defined_names(cell_text(cells[i]))
+        ]
     if len(found) != 1:
         raise ValueError(f"anchor {anchor!r} matches {len(found)} cells of the released notebook")
     return found[0]
 
 
 def code_cell(source: str, tags: list[str] | None = None) -> dict:
-    return {"cell_type": "code", "execution_count": None,
-            "metadata": {"tags": tags} if tags else {}, "outputs": [], "source": source}
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {"tags": tags} if tags else {},
+        "outputs": [],
+        "source": source,
+    }
 
 
 def compose(released: dict, files: list[Path]) -> dict:
@@ -122,8 +135,11 @@ def compose(released: dict, files: list[Path]) -> dict:
                     raise ValueError(f"{path}: cell of {section.anchor!r} replaced twice")
                 replaced.add(index)
                 cells[index] = code_cell(section.source, cells[index]["metadata"].get("tags"))
-    stubs = [i for i, c in enumerate(cells) if c["cell_type"] == "code"
-             and c["metadata"].get("tags") and i not in replaced]
+    stubs = [
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "code" and c["metadata"].get("tags") and i not in replaced
+    ]
     if stubs:
         names = sorted(n for i in stubs for n in defined_names(cell_text(cells[i])))
         raise ValueError(f"no snippet replaces the stubs of {names}")

@@ -44,8 +44,7 @@ def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return np.asarray(w, dt) - _c(lr, dt) * m_hat / (np.sqrt(v_hat) + _c(eps, dt)), m_new, v_new
 
 
-def adam_l2_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
-                 weight_decay=0.01):
+def adam_l2_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
     dt = _dtype(w, grad)
     g = np.asarray(grad, dt) + _c(weight_decay, dt) * np.asarray(w, dt)
     return adam_step(w, g, m, v, t, lr, beta1, beta2, eps)

@@ -33,14 +33,13 @@ def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return w - lr * adam_direction(m_new, v_new, t, beta1, beta2, eps), m_new, v_new
 
 
-def adam_l2_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
-                 weight_decay=0.01):
-    return adam_step(w=w, grad=grad + weight_decay * w, m=m, v=v, t=t, lr=lr, beta1=beta1,
-                     beta2=beta2, eps=eps)
+def adam_l2_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
+    return adam_step(
+        w=w, grad=grad + weight_decay * w, m=m, v=v, t=t, lr=lr, beta1=beta1, beta2=beta2, eps=eps
+    )
 
 
-def adamw_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
-               weight_decay=0.01):
+def adamw_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
     m_new, v_new = adam_moments(grad, m, v, beta1, beta2)
     update = adam_direction(m_new, v_new, t, beta1, beta2, eps) + weight_decay * w
     return w - lr * update, m_new, v_new
@@ -58,8 +57,18 @@ def adam_trace(w0=5.0, lr=0.01, steps=8, beta1=0.9, beta2=0.999, eps=1e-8):
         m, v = adam_moments(g, m, v, beta1, beta2)
         step = lr * adam_direction(m, v, t, beta1, beta2, eps)
         w = w - step
-        rows.append(dict(t=t, grad=g, m=m, v=v, m_hat=debias(m, beta1, t),
-                         v_hat=debias(v, beta2, t), step=step, w=w))
+        rows.append(
+            dict(
+                t=t,
+                grad=g,
+                m=m,
+                v=v,
+                m_hat=debias(m, beta1, t),
+                v_hat=debias(v, beta2, t),
+                step=step,
+                w=w,
+            )
+        )
     return [{k: float(x) for k, x in row.items()} for row in rows]
 
 
@@ -76,8 +85,9 @@ def optimize_rosenbrock(optimizer, lr, steps, start=(-1.2, 1.0), **hparams):
         return w, {"v": v}
 
     def adam(w, g, state, t):
-        w, m, v = adam_step(w, g, state.get("m", np.zeros(2)), state.get("v", np.zeros(2)), t,
-                            lr, **hparams)
+        w, m, v = adam_step(
+            w, g, state.get("m", np.zeros(2)), state.get("v", np.zeros(2)), t, lr, **hparams
+        )
         return w, {"m": m, "v": v}
 
     step = {"sgd": sgd, "momentum": mom, "rmsprop": rms, "adam": adam}[optimizer]
@@ -102,8 +112,10 @@ def decay_param_groups(model, weight_decay):
     groups = {True: [], False: []}
     for _, p in model.named_parameters():
         groups[p.dim() >= 2].append(p)
-    return [dict(params=groups[True], weight_decay=weight_decay),
-            dict(params=groups[False], weight_decay=0.0)]
+    return [
+        dict(params=groups[True], weight_decay=weight_decay),
+        dict(params=groups[False], weight_decay=0.0),
+    ]
 
 
 def lion_step(w, grad, m, lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0):

@@ -55,8 +55,7 @@ def adam_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return w, m, v
 
 
-def adamw_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
-               weight_decay=0.01):
+def adamw_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
     decayed = _copy(w)
     decayed *= 1 - lr * weight_decay
     w_adam, m_new, v_new = adam_step(w, grad, m, v, t, lr, beta1, beta2, eps)

@@ -43,9 +43,13 @@ def compare_optimizers(epochs=30, seed=42, device="cpu"):
     momentum_net, adam_net = momentum_net.to(device), adam_net.to(device)
     curves = {}
     for key, net, opt in (
-            ("momentum", momentum_net, torch.optim.SGD(momentum_net.parameters(), lr=0.05,
-                                                       momentum=0.9)),
-            ("adam", adam_net, torch.optim.Adam(adam_net.parameters(), lr=0.001))):
+        (
+            "momentum",
+            momentum_net,
+            torch.optim.SGD(momentum_net.parameters(), lr=0.05, momentum=0.9),
+        ),
+        ("adam", adam_net, torch.optim.Adam(adam_net.parameters(), lr=0.001)),
+    ):
         curves[key] = train_flipnet(net, opt, X, Y, epochs=epochs)
     return curves
 
@@ -85,6 +89,7 @@ class ScratchAdamW(torch.optim.Optimizer):
                 denoms = torch._foreach_sqrt(exp_avg_sqs)
                 torch._foreach_div_(denoms, [math.sqrt(1 - beta2**t) for t in steps])
                 torch._foreach_add_(denoms, eps)
-                torch._foreach_addcdiv_(params, exp_avgs, denoms,
-                                        [-lr / (1 - beta1**t) for t in steps])
+                torch._foreach_addcdiv_(
+                    params, exp_avgs, denoms, [-lr / (1 - beta1**t) for t in steps]
+                )
         return loss

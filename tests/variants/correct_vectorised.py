@@ -47,11 +47,11 @@ def quantize_blockwise(x, block=64):
     flat = np.asarray(x, dtype=float).ravel()
     n_blocks = -(-flat.size // block)
     padded = np.zeros(n_blocks * block)
-    padded[:flat.size] = flat
+    padded[: flat.size] = flat
     blocks = padded.reshape(n_blocks, block)
     scales = np.abs(blocks).max(axis=1)
     safe = np.where(scales == 0, 1.0, scales)[:, None]
-    codes = np.rint(blocks / safe * 127).clip(-127, 127).astype(np.int8).ravel()[:flat.size]
+    codes = np.rint(blocks / safe * 127).clip(-127, 127).astype(np.int8).ravel()[: flat.size]
     return codes, scales
 
 
@@ -59,9 +59,9 @@ def dequantize_blockwise(codes, scales, shape, block=64):
     codes = np.asarray(codes, dtype=float)
     n_blocks = len(scales)
     padded = np.zeros(n_blocks * block)
-    padded[:codes.size] = codes
+    padded[: codes.size] = codes
     values = padded.reshape(n_blocks, block) * (np.asarray(scales, dtype=float)[:, None] / 127)
-    return values.ravel()[:codes.size].reshape(tuple(shape))
+    return values.ravel()[: codes.size].reshape(tuple(shape))
 
 
 def lion_step(w, grad, m, lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0):

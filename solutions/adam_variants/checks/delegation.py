@@ -48,11 +48,21 @@ ADAM_NAMES = frozenset({"Adam", "AdamW", "adam", "adamw", "_functional"})
 ADAM_PREFIXES = ("_fused", "_single_tensor", "_multi_tensor", "fused_adam")
 NATIVE = frozenset({"ops", "_C"})
 """Attributes of torch that reach native kernels (``torch.ops.aten._fused_adamw_``)."""
-HIDING_ATTRS = frozenset({"__dict__", "__getattribute__", "__mro__", "__bases__",
-                          "getmembers", "attrgetter", "methodcaller"})
+HIDING_ATTRS = frozenset(
+    {
+        "__dict__",
+        "__getattribute__",
+        "__mro__",
+        "__bases__",
+        "getmembers",
+        "attrgetter",
+        "methodcaller",
+    }
+)
 """Lookups the grader cannot follow (undecidable inside what the class reaches)."""
-ESCAPE_ATTRS = frozenset({"__globals__", "__builtins__", "__subclasses__", "__code__",
-                          "__closure__"})
+ESCAPE_ATTRS = frozenset(
+    {"__globals__", "__builtins__", "__subclasses__", "__code__", "__closure__"}
+)
 """Ways out of the notebook's own namespace (undecidable anywhere in the notebook)."""
 PUBLIC_MODULE = "autograder.public_checks"
 """The public self-checks: notebooks released before they moved beside the notebook import
@@ -64,8 +74,16 @@ DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__", "globals", "
 IPYTHON_RUNNERS = frozenset({"run_cell", "run_code", "runcode", "ex", "ev", "safe_execfile"})
 TORCH_SETTINGS = ("backends",)
 """Attributes of torch that are settings (``torch.backends.cudnn.deterministic = True``)."""
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
-           ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_SCOPES = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.Lambda,
+    ast.ClassDef,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
 
 
 @dataclass(frozen=True)
@@ -110,8 +128,9 @@ def _top_level(tree: ast.Module) -> Iterator[ast.stmt]:
 
 
 def _target_names(target: ast.AST) -> list[str]:
-    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Store)]
+    return [
+        n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    ]
 
 
 def _bindings_of(node: ast.stmt) -> list[tuple[str, ast.AST]]:
@@ -122,18 +141,23 @@ def _bindings_of(node: ast.stmt) -> list[tuple[str, ast.AST]]:
     if isinstance(node, ast.Import):
         return [((a.asname or a.name).split(".")[0], ast.Import(names=[a])) for a in node.names]
     if isinstance(node, ast.ImportFrom):
-        return [(a.asname or a.name, ast.ImportFrom(module=node.module, names=[a],
-                                                    level=node.level)) for a in node.names]
+        return [
+            (a.asname or a.name, ast.ImportFrom(module=node.module, names=[a], level=node.level))
+            for a in node.names
+        ]
     if isinstance(node, ast.Assign):
         return [(name, node.value) for t in node.targets for name in _target_names(t)]
     if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-        return [(name, node.value) for name in _target_names(node.target)
-                if node.value is not None]
+        return [(name, node.value) for name in _target_names(node.target) if node.value is not None]
     if isinstance(node, (ast.For, ast.AsyncFor)):
         return [(name, node.iter) for name in _target_names(node.target)]
     if isinstance(node, (ast.With, ast.AsyncWith)):
-        return [(name, item.context_expr) for item in node.items
-                if item.optional_vars is not None for name in _target_names(item.optional_vars)]
+        return [
+            (name, item.context_expr)
+            for item in node.items
+            if item.optional_vars is not None
+            for name in _target_names(item.optional_vars)
+        ]
     return []
 
 
@@ -185,8 +209,13 @@ class _Notebook:
 
 # --------------------------------------------------------------------------- scopes
 def _params(args: ast.arguments) -> set[str]:
-    every = [*args.posonlyargs, *args.args, *args.kwonlyargs,
-             *([args.vararg] if args.vararg else []), *([args.kwarg] if args.kwarg else [])]
+    every = [
+        *args.posonlyargs,
+        *args.args,
+        *args.kwonlyargs,
+        *([args.vararg] if args.vararg else []),
+        *([args.kwarg] if args.kwarg else []),
+    ]
     return {a.arg for a in every}
 
 
@@ -198,8 +227,11 @@ def _outside_parts(node: ast.AST) -> list[ast.AST]:
         parts: list[ast.AST] = [*args.defaults, *[d for d in args.kw_defaults if d is not None]]
         if not isinstance(node, ast.Lambda):
             parts += node.decorator_list
-            parts += [a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
-                      if a.annotation is not None]
+            parts += [
+                a.annotation
+                for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]
+                if a.annotation is not None
+            ]
             parts += [node.returns] if node.returns is not None else []
         return parts
     if isinstance(node, ast.ClassDef):
@@ -297,8 +329,7 @@ def _import_reaches_adam(node: ast.Import | ast.ImportFrom) -> bool:
     return False
 
 
-def _reach_facts(nb: _Notebook, node: ast.AST, where: str
-                 ) -> tuple[list[Finding], list[Finding]]:
+def _reach_facts(nb: _Notebook, node: ast.AST, where: str) -> tuple[list[Finding], list[Finding]]:
     """(breaks the rule, undecidable) in one definition the class reaches."""
     found: list[Finding] = []
     review: list[Finding] = []
@@ -312,20 +343,27 @@ def _reach_facts(nb: _Notebook, node: ast.AST, where: str
             elif nb.torch_rooted(n.value) and n.attr in NATIVE:
                 found.append(Finding("uses torch's native ops", _snippet(n), where))
             elif n.attr in HIDING_ATTRS:
-                review.append(Finding("looks names up in a way the grader cannot follow",
-                                      _snippet(n), where))
+                review.append(
+                    Finding("looks names up in a way the grader cannot follow", _snippet(n), where)
+                )
         elif isinstance(n, ast.Name) and n.id in HIDING_ATTRS:
-            review.append(Finding("looks names up in a way the grader cannot follow",
-                                  _snippet(n), where))
-        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
-                and n.func.id in ("getattr", "setattr", "delattr") and len(n.args) >= 2:
+            review.append(
+                Finding("looks names up in a way the grader cannot follow", _snippet(n), where)
+            )
+        elif (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.func.id in ("getattr", "setattr", "delattr")
+            and len(n.args) >= 2
+        ):
             key = n.args[1]
             if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
                 review.append(Finding("uses getattr with a computed name", _snippet(n), where))
             elif _adam_name(key.value) or key.value in NATIVE:
                 found.append(Finding("uses torch's Adam/AdamW", _snippet(n), where))
-        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
-                and n.func.id in DYNAMIC_CALLS:
+        elif (
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in DYNAMIC_CALLS
+        ):
             review.append(Finding("runs code or looks names up dynamically", _snippet(n), where))
     return found, review
 
@@ -349,8 +387,9 @@ def _attribute_path(node: ast.AST) -> list[str]:
     return parts[::-1]
 
 
-def _torch_change(nb: _Notebook, target: ast.AST, out: list[Finding],
-                  review: list[Finding]) -> None:
+def _torch_change(
+    nb: _Notebook, target: ast.AST, out: list[Finding], review: list[Finding]
+) -> None:
     """An assignment to (or setattr/delattr of) an attribute of torch."""
     path = _attribute_path(target)
     if not path or path[0] in TORCH_SETTINGS:
@@ -364,8 +403,11 @@ def _torch_change(nb: _Notebook, target: ast.AST, out: list[Finding],
 def _sys_modules_test(parent: dict[int, ast.AST], node: ast.AST) -> bool:
     """``name in sys.modules`` (e.g. to detect Colab): reads nothing."""
     above = parent.get(id(node))
-    return isinstance(above, ast.Compare) and node in above.comparators \
+    return (
+        isinstance(above, ast.Compare)
+        and node in above.comparators
         and all(isinstance(op, (ast.In, ast.NotIn)) for op in above.ops)
+    )
 
 
 def _notebook_facts(nb: _Notebook) -> tuple[list[Finding], list[Finding]]:
@@ -375,8 +417,9 @@ def _notebook_facts(nb: _Notebook) -> tuple[list[Finding], list[Finding]]:
     parent = {id(c): p for p in ast.walk(nb.tree) for c in ast.iter_child_nodes(p)}
     for n in ast.walk(nb.tree):
         if isinstance(n, (ast.Import, ast.ImportFrom)):
-            modules = ([n.module or ""] if isinstance(n, ast.ImportFrom)
-                       else [a.name for a in n.names])
+            modules = (
+                [n.module or ""] if isinstance(n, ast.ImportFrom) else [a.name for a in n.names]
+            )
             if any(_is_kit(m) and m != PUBLIC_MODULE for m in modules):
                 out.append(Finding("refers to the grader's own modules", _snippet(n)))
             elif any(m.split(".")[0] == "importlib" for m in modules):
@@ -386,18 +429,32 @@ def _notebook_facts(nb: _Notebook) -> tuple[list[Finding], list[Finding]]:
                 out.append(Finding("refers to the grader's own modules", _snippet(n)))
         elif isinstance(n, ast.Name) and n.id == "importlib":
             review.append(Finding("imports modules dynamically", _snippet(n)))
-        elif isinstance(n, ast.Constant) and isinstance(n.value, str) \
-                and KIT_MODULE.fullmatch(n.value) and n.value != PUBLIC_MODULE:
+        elif (
+            isinstance(n, ast.Constant)
+            and isinstance(n.value, str)
+            and KIT_MODULE.fullmatch(n.value)
+            and n.value != PUBLIC_MODULE
+        ):
             out.append(Finding("refers to the grader's own modules", _snippet(n)))
-        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
-                and n.func.id in DYNAMIC_CALLS:
+        elif (
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in DYNAMIC_CALLS
+        ):
             review.append(Finding("runs code or looks names up dynamically", _snippet(n)))
-        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
-                and n.func.attr in IPYTHON_RUNNERS and "get_ipython" in ast.unparse(n.func):
+        elif (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in IPYTHON_RUNNERS
+            and "get_ipython" in ast.unparse(n.func)
+        ):
             review.append(Finding("runs code dynamically", _snippet(n)))
-        elif isinstance(n, ast.Attribute) and n.attr == "modules" and (
+        elif (
+            isinstance(n, ast.Attribute)
+            and n.attr == "modules"
+            and (
                 (isinstance(n.value, ast.Name) and n.value.id == "sys")
-                or (isinstance(n.value, ast.Attribute) and n.value.attr == "sys")):
+                or (isinstance(n.value, ast.Attribute) and n.value.attr == "sys")
+            )
+        ):
             if not _sys_modules_test(parent, n):
                 review.append(Finding("reaches sys.modules", _snippet(n)))
         elif isinstance(n, ast.Attribute) and n.attr in ESCAPE_ATTRS:
@@ -407,15 +464,19 @@ def _notebook_facts(nb: _Notebook) -> tuple[list[Finding], list[Finding]]:
             for t in targets:
                 if isinstance(t, (ast.Attribute, ast.Subscript)) and nb.torch_rooted(t):
                     _torch_change(nb, t, out, review)
-        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
-                and n.func.id in ("setattr", "delattr") and n.args and nb.torch_rooted(n.args[0]):
+        elif (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and n.func.id in ("setattr", "delattr")
+            and n.args
+            and nb.torch_rooted(n.args[0])
+        ):
             _torch_change(nb, n, out, review)
         elif isinstance(n, ast.Global) and CLASS_NAME in n.names:
             out.append(Finding(f"rebinds {CLASS_NAME} from inside a function", _snippet(n)))
     bound = [node for name, node in nb.order if name == CLASS_NAME]
     if bound and not isinstance(bound[-1], ast.ClassDef):
-        out.append(Finding(f"rebinds {CLASS_NAME} after its class statement",
-                           _snippet(bound[-1])))
+        out.append(Finding(f"rebinds {CLASS_NAME} after its class statement", _snippet(bound[-1])))
     return out, review
 
 
@@ -445,8 +506,7 @@ def verdict(source: str) -> Verdict:
             found += more_found
             review += more_review
             for name in sorted(module_names_used(node)):
-                if name in ("Adam", "AdamW") and nb.star_from_optim \
-                        and name not in nb.bindings:
+                if name in ("Adam", "AdamW") and nb.star_from_optim and name not in nb.bindings:
                     found.append(Finding("uses torch's Adam/AdamW (star import)", name, where))
                 for value in nb.bindings.get(name, []):
                     if id(value) not in seen:
@@ -490,9 +550,13 @@ def _is_optimizer_expr(nb: _Notebook, node: ast.AST, seen: set[int]) -> bool:
             continue
         if isinstance(binding, ast.ClassDef) and _is_optimizer_class(nb, binding, seen):
             return True
-        if isinstance(binding, ast.ImportFrom) and (binding.module or "").startswith("torch") \
-                and any(a.name == "Optimizer" and (a.asname or a.name) == node.id
-                        for a in binding.names):
+        if (
+            isinstance(binding, ast.ImportFrom)
+            and (binding.module or "").startswith("torch")
+            and any(
+                a.name == "Optimizer" and (a.asname or a.name) == node.id for a in binding.names
+            )
+        ):
             return True
         if isinstance(binding, ast.expr):
             seen.add(id(binding))

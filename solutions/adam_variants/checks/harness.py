@@ -56,8 +56,11 @@ def close(actual: Any, expected: Any, tol: float) -> bool:
     ``|a - e| <= tol * max(|e|)`` elementwise, and non-finite values must agree.
     """
     if isinstance(expected, (list, tuple)) and expected and not _homogeneous(expected):
-        return (isinstance(actual, (list, tuple)) and len(actual) == len(expected)
-                and all(close(a, e, tol) for a, e in zip(actual, expected, strict=True)))
+        return (
+            isinstance(actual, (list, tuple))
+            and len(actual) == len(expected)
+            and all(close(a, e, tol) for a, e in zip(actual, expected, strict=True))
+        )
     return checking.close(actual, expected, tol)
 
 
@@ -74,8 +77,7 @@ def as_outputs(name: str, value: Any, out_names: Sequence[str]) -> list[Any]:
     if len(out_names) == 1:
         return [value]
     if not isinstance(value, (list, tuple)) or len(value) != len(out_names):
-        fail(f"`{name}` should return a tuple of {len(out_names)} values "
-             f"({', '.join(out_names)}).")
+        fail(f"`{name}` should return a tuple of {len(out_names)} values ({', '.join(out_names)}).")
     return list(value)
 
 
@@ -88,8 +90,9 @@ def tol_for(*arrays: Any) -> float:
 
 
 # --------------------------------------------------------------------------- random inputs
-def draw(rng: np.random.Generator, shape: tuple, scale: float, dtype=np.float64,
-         positive: bool = False) -> Any:
+def draw(
+    rng: np.random.Generator, shape: tuple, scale: float, dtype=np.float64, positive: bool = False
+) -> Any:
     """Fresh values whose magnitudes lie between ``scale / 2`` and ``2 * scale``.
 
     Magnitudes are log-uniform in that band and signs random (positive when asked), so
@@ -138,8 +141,11 @@ def check_purity(name: str, args: Sequence[Any], args_after: Sequence[Any]) -> N
     for i, (before, after) in enumerate(zip(args, args_after, strict=False)):
         if isinstance(before, np.ndarray):
             a = numeric(after)
-            if a is None or a.shape != before.shape or not np.array_equal(
-                    a, before.astype(np.float64), equal_nan=True):
+            if (
+                a is None
+                or a.shape != before.shape
+                or not np.array_equal(a, before.astype(np.float64), equal_nan=True)
+            ):
                 arg = names[i] if i < len(names) else f"#{i + 1}"
                 fail(f"`{name}` changed its argument `{arg}` in place.", "modifies_arguments")
 
@@ -168,8 +174,12 @@ def _quoted(names: Sequence[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def diagnose(name: str, case_fns: Sequence[Callable[[Callable], list[Any] | None]],
-             got: Sequence[list[Any]], tols: Sequence[float]) -> str:
+def diagnose(
+    name: str,
+    case_fns: Sequence[Callable[[Callable], list[Any] | None]],
+    got: Sequence[list[Any]],
+    tols: Sequence[float],
+) -> str:
     """The label of the first known-mistake variant of ``name`` that explains *every* probe.
 
     ``case_fns[i](variant)`` computes what the variant gives in probe ``i``; the student
@@ -190,20 +200,24 @@ def _explains(variant: Callable, case_fns, got, tols) -> bool:
                 expected = case_fn(variant)
         except Exception:  # a variant may not apply to these inputs
             return False
-        if expected is None or len(expected) != len(outs) or not all(
-                close(a, e, tol) for a, e in zip(outs, expected, strict=True)):
+        if (
+            expected is None
+            or len(expected) != len(outs)
+            or not all(close(a, e, tol) for a, e in zip(outs, expected, strict=True))
+        ):
             return False
     return True
 
 
 def contract_note(name: str) -> str:
-    """" The contract: <formula>." for a function the catalogue has a formula for."""
+    """ " The contract: <formula>." for a function the catalogue has a formula for."""
     formula = mistakes.CONTRACT.get(name)
     return f" The contract: {formula}." if formula else ""
 
 
-def mismatch_message(name: str, wrong: Sequence[tuple[Case, list[str], list[str]]],
-                     n_cases: int) -> str:
+def mismatch_message(
+    name: str, wrong: Sequence[tuple[Case, list[str], list[str]]], n_cases: int
+) -> str:
     """Where ``name`` differs, in plain words: which outputs, in which situations.
 
     ``wrong`` lists (case, outputs that differ, outputs that agree) for every failing probe."""
@@ -222,8 +236,15 @@ def mismatch_message(name: str, wrong: Sequence[tuple[Case, list[str], list[str]
     return text + "."
 
 
-def check_cases(student, name: str, cases: Sequence[Case], oracle: Callable,
-                out_names: Sequence[str], *, purity: bool = True) -> None:
+def check_cases(
+    student,
+    name: str,
+    cases: Sequence[Case],
+    oracle: Callable,
+    out_names: Sequence[str],
+    *,
+    purity: bool = True,
+) -> None:
     """Call ``name`` on every case and compare each output to ``oracle`` on the same inputs.
 
     All cases run before anything is judged, so a mismatch is diagnosed against the whole
@@ -242,18 +263,35 @@ def check_cases(student, name: str, cases: Sequence[Case], oracle: Callable,
         expected = _tuple(oracle(*case.args, **case.kwargs))
         ok = [close(a, e, case.tol) for a, e in zip(got, expected, strict=True)]
         if not all(ok):
-            wrong.append((case, [o for o, k in zip(out_names, ok, strict=True) if not k],
-                          [o for o, k in zip(out_names, ok, strict=True) if k]))
+            wrong.append(
+                (
+                    case,
+                    [o for o, k in zip(out_names, ok, strict=True) if not k],
+                    [o for o, k in zip(out_names, ok, strict=True) if k],
+                )
+            )
     if wrong:
-        label = diagnose(name, [lambda fn, c=c: _tuple(fn(*c.args, **c.kwargs)) for c in cases],
-                         got_all, [c.tol for c in cases])
-        fail(mismatch_message(name, wrong, len(cases)) + ("" if label else contract_note(name)),
-             label)
+        label = diagnose(
+            name,
+            [lambda fn, c=c: _tuple(fn(*c.args, **c.kwargs)) for c in cases],
+            got_all,
+            [c.tol for c in cases],
+        )
+        fail(
+            mismatch_message(name, wrong, len(cases)) + ("" if label else contract_note(name)),
+            label,
+        )
 
 
 # --------------------------------------------------------------------------- trajectories
-def trajectory(step: Callable[..., list[Any]], w0: Any, grads: Sequence[Any], n_state: int,
-               takes_t: bool, hp: dict) -> list[list[Any]]:
+def trajectory(
+    step: Callable[..., list[Any]],
+    w0: Any,
+    grads: Sequence[Any],
+    n_state: int,
+    takes_t: bool,
+    hp: dict,
+) -> list[list[Any]]:
     """Thread ``[w, *state]`` through ``step`` for each gradient (state starts at zero)."""
     w = w0
     state = [np.zeros_like(w0) if isinstance(w0, np.ndarray) else 0.0 for _ in range(n_state)]
@@ -277,8 +315,15 @@ class Run:
     what: str
 
 
-def check_runs(student, name: str, runs: Sequence[Run], out_names: Sequence[str], *,
-               takes_t: bool, oracle_name: str) -> None:
+def check_runs(
+    student,
+    name: str,
+    runs: Sequence[Run],
+    out_names: Sequence[str],
+    *,
+    takes_t: bool,
+    oracle_name: str,
+) -> None:
     """Run the student's step function over every run and compare every step to the oracle.
 
     All runs happen first; a mismatch is diagnosed against all of them together."""
@@ -291,18 +336,37 @@ def check_runs(student, name: str, runs: Sequence[Run], out_names: Sequence[str]
     for run, got in zip(runs, got_runs, strict=True):
         tol = tol_for(run.w0, *run.grads)
         for i, (g_step, e_step) in enumerate(zip(got, run.expected, strict=True)):
-            bad = [out for out, actual, wanted in zip(out_names, g_step, e_step, strict=True)
-                   if not close(actual, wanted, tol)]
+            bad = [
+                out
+                for out, actual, wanted in zip(out_names, g_step, e_step, strict=True)
+                if not close(actual, wanted, tol)
+            ]
             if not bad:
                 continue
             label = diagnose(
                 name,
-                [lambda fn, r=r: [x for s in trajectory(lambda *a, **k: _tuple(fn(*a, **k)),
-                                                        r.w0, r.grads, n_state, takes_t, r.hp)
-                                  for x in s] for r in runs],
+                [
+                    lambda fn, r=r: [
+                        x
+                        for s in trajectory(
+                            lambda *a, **k: _tuple(fn(*a, **k)),
+                            r.w0,
+                            r.grads,
+                            n_state,
+                            takes_t,
+                            r.hp,
+                        )
+                        for x in s
+                    ]
+                    for r in runs
+                ],
                 [[x for s in g for x in s] for g in got_runs],
-                [tol_for(r.w0, *r.grads) for r in runs])
+                [tol_for(r.w0, *r.grads) for r in runs],
+            )
             when = "at the first step" if i == 0 else "later in the run"
-            fail(f"`{name}` drifts from {oracle_name} {when} ({_quoted(bad)} "
-                 f"{'differs' if len(bad) == 1 else 'differ'}; {run.what})."
-                 + ("" if label else contract_note(name)), label)
+            fail(
+                f"`{name}` drifts from {oracle_name} {when} ({_quoted(bad)} "
+                f"{'differs' if len(bad) == 1 else 'differ'}; {run.what})."
+                + ("" if label else contract_note(name)),
+                label,
+            )

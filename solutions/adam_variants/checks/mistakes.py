@@ -22,9 +22,27 @@ DIAGNOSES: dict[str, str] = MISTAKES
 """Label -> sentence; the public self-checks word their diagnoses the same way."""
 
 
-def _adam(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, *, bc1=True, bc2=True,
-          t_shift=0, eps_mode="outside", square="sq", bc_betas="own", betas_swapped=False,
-          numerator="m_hat", float32_bc=False):
+def _adam(
+    w,
+    g,
+    m,
+    v,
+    t,
+    lr=1e-3,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    *,
+    bc1=True,
+    bc2=True,
+    t_shift=0,
+    eps_mode="outside",
+    square="sq",
+    bc_betas="own",
+    betas_swapped=False,
+    numerator="m_hat",
+    float32_bc=False,
+):
     g = f64(g)
     g2 = {"sq": g * g, "abs": np.abs(g), "raw": g}[square]
     b1, b2 = (beta2, beta1) if betas_swapped else (beta1, beta2)
@@ -33,8 +51,11 @@ def _adam(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, *, bc1=True,
     tt = t + t_shift
     c1, c2 = {"own": (b1, b2), "beta1": (b1, b1), "beta2": (b2, b2)}[bc_betas]
     with np.errstate(all="ignore"):
-        d1, d2 = (_float32_divisor(c1, tt), _float32_divisor(c2, tt)) if float32_bc else (
-            f64(1 - c1**tt), f64(1 - c2**tt))
+        d1, d2 = (
+            (_float32_divisor(c1, tt), _float32_divisor(c2, tt))
+            if float32_bc
+            else (f64(1 - c1**tt), f64(1 - c2**tt))
+        )
         m_hat = m_new / d1 if bc1 else m_new
         v_hat = v_new / d2 if bc2 else v_new
         if numerator == "grad":
@@ -43,7 +64,9 @@ def _adam(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, *, bc1=True,
             return f64(w) - lr * m_hat / (v_hat + eps), m_new, v_new
         if eps_mode == "inside":
             denom = np.sqrt(v_hat + eps)
-        elif eps_mode == "closed_form":  # lr_t * m / (sqrt(v) + eps) == m_hat / (sqrt(v_hat) + eps')
+        elif (
+            eps_mode == "closed_form"
+        ):  # lr_t * m / (sqrt(v) + eps) == m_hat / (sqrt(v_hat) + eps')
             denom = np.sqrt(v_hat) + eps / np.sqrt(f64(1 - beta2**tt))
         else:
             denom = np.sqrt(v_hat) + eps
@@ -57,6 +80,7 @@ def _float32_divisor(beta: float, t: int) -> float:
 
 def _swapped_outputs(fn: Callable, order: tuple[int, ...]) -> Callable:
     """``fn`` returning its outputs in another order (a tuple order slip)."""
+
     def swapped(*args, **kwargs):
         out = fn(*args, **kwargs)
         return tuple(out[i] for i in order)
@@ -74,7 +98,8 @@ def _swaps(fn: Callable, n: int) -> dict[str, Callable]:
 
 def _adam_family(**flags) -> Callable:
     return lambda w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8: _adam(
-        w, g, m, v, t, lr, beta1, beta2, eps, **flags)
+        w, g, m, v, t, lr, beta1, beta2, eps, **flags
+    )
 
 
 def _adam_ascends(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -131,13 +156,27 @@ def _decay_variant(mode: str) -> Callable:
 def _with_adam_bugs(kind: str) -> dict[str, Callable]:
     """The Adam mistakes carried into adam_l2_step / adamw_step written from scratch."""
     out = {}
-    for label, flags in (("bias_correction_missing", {"bc1": False, "bc2": False}),
-                         ("bias_correction_off_by_one", {"t_shift": 1}),
-                         ("eps_inside_sqrt", {"eps_mode": "inside"}),
-                         ("eps_closed_form", {"eps_mode": "closed_form"}),
-                         ("float32_intermediate", {"float32_bc": True})):
-        def step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01,
-                 _flags=flags):
+    for label, flags in (
+        ("bias_correction_missing", {"bc1": False, "bc2": False}),
+        ("bias_correction_off_by_one", {"t_shift": 1}),
+        ("eps_inside_sqrt", {"eps_mode": "inside"}),
+        ("eps_closed_form", {"eps_mode": "closed_form"}),
+        ("float32_intermediate", {"float32_bc": True}),
+    ):
+
+        def step(
+            w,
+            g,
+            m,
+            v,
+            t,
+            lr=1e-3,
+            beta1=0.9,
+            beta2=0.999,
+            eps=1e-8,
+            weight_decay=0.01,
+            _flags=flags,
+        ):
             w, g = f64(w), f64(g)
             if kind == "l2":
                 return _adam(w, g + weight_decay * w, m, v, t, lr, beta1, beta2, eps, **_flags)
@@ -148,8 +187,9 @@ def _with_adam_bugs(kind: str) -> dict[str, Callable]:
     return out
 
 
-def _rmsprop(swap=False, eps_inside=False, square="sq", bias=False, no_sqrt=False,
-             old=False) -> Callable:
+def _rmsprop(
+    swap=False, eps_inside=False, square="sq", bias=False, no_sqrt=False, old=False
+) -> Callable:
     def step(w, g, v, lr, rho=0.9, eps=1e-8, _t=1):
         g = f64(g)
         g2 = {"sq": g * g, "abs": np.abs(g), "raw": g}[square]
@@ -157,8 +197,9 @@ def _rmsprop(swap=False, eps_inside=False, square="sq", bias=False, no_sqrt=Fals
         v_new = a * f64(v) + b * g2
         use = v_new / (1 - rho) if bias else f64(v) if old else v_new
         with np.errstate(all="ignore"):
-            denom = (use + eps if no_sqrt else np.sqrt(use + eps) if eps_inside
-                     else np.sqrt(use) + eps)
+            denom = (
+                use + eps if no_sqrt else np.sqrt(use + eps) if eps_inside else np.sqrt(use) + eps
+            )
             return f64(w) - lr * g / denom, v_new
 
     return step
@@ -171,8 +212,9 @@ def _adagrad(square="sq", eps_inside=False, old=False, no_sqrt=False) -> Callabl
         a_new = f64(acc) + g2
         use = f64(acc) if old else a_new
         with np.errstate(all="ignore"):
-            denom = (use + eps if no_sqrt else np.sqrt(use + eps) if eps_inside
-                     else np.sqrt(use) + eps)
+            denom = (
+                use + eps if no_sqrt else np.sqrt(use + eps) if eps_inside else np.sqrt(use) + eps
+            )
             return f64(w) - lr * g / denom, a_new
 
     return step
@@ -224,6 +266,7 @@ def _bias_correction(mode: str) -> Callable:
 # ---------------------------------------------------------------------- q5: the trace
 def _trace_variant(mode: str) -> Callable:
     """adam_trace with one mistake in how it records or threads its rows (Adam itself right)."""
+
     def trace(w0=5.0, lr=0.01, steps=8, beta1=0.9, beta2=0.999, eps=1e-8):
         if mode == "ignores_hp":  # nothing but lr reaches adam_step, nor the recorded hats
             beta1, beta2, eps = 0.9, 0.999, 1e-8
@@ -237,11 +280,20 @@ def _trace_variant(mode: str) -> Callable:
             m_old, v_old = m, v
             w_new, m, v = (float(x) for x in _adam(w, g, m, v, t, lr, *step_hp))
             m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-            row = {"t": t, "grad": g, "m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat,
-                   "step": w - w_new, "w": w_new}
+            row = {
+                "t": t,
+                "grad": g,
+                "m": m,
+                "v": v,
+                "m_hat": m_hat,
+                "v_hat": v_hat,
+                "step": w - w_new,
+                "w": w_new,
+            }
             if mode == "moments_before":
-                row.update(m=m_old, v=v_old, m_hat=m_old / (1 - beta1**t),
-                           v_hat=v_old / (1 - beta2**t))
+                row.update(
+                    m=m_old, v=v_old, m_hat=m_old / (1 - beta1**t), v_hat=v_old / (1 - beta2**t)
+                )
             elif mode == "step_recomputed":
                 row["step"] = lr * m_hat / np.sqrt(v_hat)
             if mode == "step_sign":
@@ -295,8 +347,9 @@ def _lion(mode: str) -> Callable:
         w, g, m = f64(w), f64(g), f64(m)
         m_new = beta2 * m + (1 - beta2) * g
         if mode == "beta1_momentum":
-            return w - lr * (np.sign(beta1 * m + (1 - beta1) * g) + weight_decay * w), \
-                beta1 * m + (1 - beta1) * g
+            return w - lr * (np.sign(beta1 * m + (1 - beta1) * g) + weight_decay * w), beta1 * m + (
+                1 - beta1
+            ) * g
         if mode == "beta2_sign":
             u = np.sign(beta2 * m + (1 - beta2) * g)
         else:  # the momentum updated first, then interpolated with the gradient
@@ -313,9 +366,13 @@ def _lamb(mode: str) -> Callable:
         v_new = beta2 * f64(v) + (1 - beta2) * g * g
         u = (m_new / (1 - beta1**t)) / (np.sqrt(v_new / (1 - beta2**t)) + eps) + weight_decay * w
         with np.errstate(all="ignore"):
-            ratio = (np.abs(w) / np.abs(u) if mode == "elementwise" else
-                     np.sum(w * w) / np.sum(u * u) if mode == "squared" and np.any(w)
-                     and np.any(u) else 1.0)
+            ratio = (
+                np.abs(w) / np.abs(u)
+                if mode == "elementwise"
+                else np.sum(w * w) / np.sum(u * u)
+                if mode == "squared" and np.any(w) and np.any(u)
+                else 1.0
+            )
         return w - lr * ratio * u, m_new, v_new
 
     return step
@@ -368,8 +425,9 @@ def _clip_variant(mode: str) -> Callable:
         gs = [f64(g) for g in grads]
         total = float(np.sqrt(sum(np.sum(g**2) for g in gs)))
         if mode == "per_tensor":
-            return [g * min(1.0, max_norm / (float(np.sqrt(np.sum(g**2))) + 1e-6)) for g in gs], \
-                total
+            return [
+                g * min(1.0, max_norm / (float(np.sqrt(np.sum(g**2))) + 1e-6)) for g in gs
+            ], total
         if mode == "no_eps":
             return [g * min(1.0, max_norm / total) for g in gs], total
         if mode == "sum_of_norms":
@@ -403,82 +461,110 @@ def _memory_variant(mode: str) -> Callable:
 
 VARIANTS: dict[str, dict[str, Callable]] = {
     "sgd_step": {"step_sign_flipped": lambda w, g, lr: f64(w) + lr * f64(g)},
-    "momentum_step": {"momentum_dampened": _momentum("dampened"),
-                      "momentum_other_convention": _momentum("lr_inside"),
-                      "momentum_other_convention#2": _momentum("lr_inside_uphill"),
-                      "momentum_velocity_negated": _momentum("negated"),
-                      "momentum_old_velocity": _momentum("old_velocity"),
-                      "step_sign_flipped": _momentum("ascends"),
-                      **_swaps(_momentum("right"), 2)},
-    "adagrad_step": {"adagrad_accumulates_grad": _adagrad(square="raw"),
-                     "adagrad_accumulates_grad#2": _adagrad(square="abs"),
-                     "eps_inside_sqrt": _adagrad(eps_inside=True),
-                     "adagrad_old_accumulator": _adagrad(old=True),
-                     "sqrt_missing": _adagrad(no_sqrt=True),
-                     **_swaps(_adagrad(), 2)},
-    "rmsprop_step": {"rho_swapped": _rmsprop(swap=True),
-                     "eps_inside_sqrt": _rmsprop(eps_inside=True),
-                     "v_from_abs_grad": _rmsprop(square="abs"),
-                     "v_from_grad": _rmsprop(square="raw"),
-                     "rmsprop_bias_corrected": _rmsprop(bias=True),
-                     "sqrt_missing": _rmsprop(no_sqrt=True),
-                     "old_second_moment": _rmsprop(old=True),
-                     **_swaps(_rmsprop(), 2)},
-    "bias_correction": {"bias_correction_off_by_one": _bias_correction("plus_one"),
-                        "bias_correction_off_by_one#2": _bias_correction("minus_one"),
-                        "bias_correction_inverted": _bias_correction("power"),
-                        "bias_correction_inverted#2": _bias_correction("inverse"),
-                        "float32_intermediate": _bias_correction("float32")},
+    "momentum_step": {
+        "momentum_dampened": _momentum("dampened"),
+        "momentum_other_convention": _momentum("lr_inside"),
+        "momentum_other_convention#2": _momentum("lr_inside_uphill"),
+        "momentum_velocity_negated": _momentum("negated"),
+        "momentum_old_velocity": _momentum("old_velocity"),
+        "step_sign_flipped": _momentum("ascends"),
+        **_swaps(_momentum("right"), 2),
+    },
+    "adagrad_step": {
+        "adagrad_accumulates_grad": _adagrad(square="raw"),
+        "adagrad_accumulates_grad#2": _adagrad(square="abs"),
+        "eps_inside_sqrt": _adagrad(eps_inside=True),
+        "adagrad_old_accumulator": _adagrad(old=True),
+        "sqrt_missing": _adagrad(no_sqrt=True),
+        **_swaps(_adagrad(), 2),
+    },
+    "rmsprop_step": {
+        "rho_swapped": _rmsprop(swap=True),
+        "eps_inside_sqrt": _rmsprop(eps_inside=True),
+        "v_from_abs_grad": _rmsprop(square="abs"),
+        "v_from_grad": _rmsprop(square="raw"),
+        "rmsprop_bias_corrected": _rmsprop(bias=True),
+        "sqrt_missing": _rmsprop(no_sqrt=True),
+        "old_second_moment": _rmsprop(old=True),
+        **_swaps(_rmsprop(), 2),
+    },
+    "bias_correction": {
+        "bias_correction_off_by_one": _bias_correction("plus_one"),
+        "bias_correction_off_by_one#2": _bias_correction("minus_one"),
+        "bias_correction_inverted": _bias_correction("power"),
+        "bias_correction_inverted#2": _bias_correction("inverse"),
+        "float32_intermediate": _bias_correction("float32"),
+    },
     "adam_step": {**ADAM_VARIANTS, **_swaps(_adam_family(), 3)},
-    "adam_l2_step": {"l2_as_decoupled": _decay_variant("decoupled"),
-                     "decay_missing": _decay_variant("none"),
-                     "l2_doubled": _decay_variant("l2_doubled"),
-                     **_with_adam_bugs("l2")},
-    "adamw_step": {"adamw_as_l2": _decay_variant("l2"),
-                   "decay_missing": _decay_variant("none"),
-                   "decay_after_step": _decay_variant("after"),
-                   "decay_after_step#2": _decay_variant("after_mul"),
-                   "decay_not_scaled_by_lr": _decay_variant("unscaled"),
-                   "decay_sign_flipped": _decay_variant("sign"),
-                   **_with_adam_bugs("decoupled")},
-    "adam_trace": {"trace_step_sign": _trace_variant("step_sign"),
-                   "trace_t_from_zero": _trace_variant("t_from_zero"),
-                   "trace_hats_uncorrected": _trace_variant("hats"),
-                   "trace_w_before_step": _trace_variant("w_before"),
-                   "trace_ignores_hyperparameters": _trace_variant("ignores_hp"),
-                   "trace_ignores_hyperparameters#2": _trace_variant("step_ignores_hp"),
-                   "trace_w_not_carried": _trace_variant("w_fixed"),
-                   "state_not_carried": _trace_variant("state_reset"),
-                   "trace_moments_before_step": _trace_variant("moments_before"),
-                   "trace_grad_not_2w": _trace_variant("grad_w"),
-                   "trace_step_recomputed": _trace_variant("step_recomputed")},
-    "optimize_rosenbrock": {"path_ignores_hyperparameters": _path_variant("ignores_hp"),
-                            "path_state_not_carried": _path_variant("reset"),
-                            "bias_correction_off_by_one": _path_variant("t_plus_one"),
-                            "bias_correction_off_by_one#2": _path_variant("t_from_zero")},
-    "lion_step": {"lion_sign_of_momentum": _lion("beta2_sign"),
-                  "lion_momentum_updated_first": _lion("updated_first"),
-                  "lion_momentum_wrong_beta": _lion("beta1_momentum")},
-    "lamb_step": {"lamb_trust_ratio_per_element": _lamb("elementwise"),
-                  "lamb_no_trust_ratio": _lamb("none"),
-                  "lamb_norm_squared": _lamb("squared")},
-    "factored_second_moment": {"adafactor_no_normalisation": _factored("plain"),
-                               "adafactor_rows_cols_swapped": _factored("swapped")},
-    "warmup_cosine_lr": {"warmup_off_by_one": _warmup_variant("off_by_one"),
-                         "warmup_off_by_one#2": _warmup_variant("off_by_one_le"),
-                         "cosine_ignores_lr_min": _warmup_variant("no_min"),
-                         "cosine_ignores_lr_min#2": _warmup_variant("no_min_anywhere"),
-                         "integer_division": _warmup_variant("integer_division"),
-                         "cosine_progress_from_zero": _warmup_variant("progress_from_zero")},
-    "clip_grad_norm": {"clip_per_tensor": _clip_variant("per_tensor"),
-                       "clip_epsilon_missing": _clip_variant("no_eps"),
-                       "clip_scales_up": _clip_variant("scales_up"),
-                       "clip_norm_sum_of_norms": _clip_variant("sum_of_norms"),
-                       **_swaps(_clip_variant("right"), 2)},
-    "adam_memory_gb": {"gb_as_gib": _memory_variant("gib"),
-                       "mixed_precision_moments_halved": _memory_variant("halved"),
-                       "memory_total_wrong": _memory_variant("total_without_grads"),
-                       "memory_total_wrong#2": _memory_variant("total_without_weights")},
+    "adam_l2_step": {
+        "l2_as_decoupled": _decay_variant("decoupled"),
+        "decay_missing": _decay_variant("none"),
+        "l2_doubled": _decay_variant("l2_doubled"),
+        **_with_adam_bugs("l2"),
+    },
+    "adamw_step": {
+        "adamw_as_l2": _decay_variant("l2"),
+        "decay_missing": _decay_variant("none"),
+        "decay_after_step": _decay_variant("after"),
+        "decay_after_step#2": _decay_variant("after_mul"),
+        "decay_not_scaled_by_lr": _decay_variant("unscaled"),
+        "decay_sign_flipped": _decay_variant("sign"),
+        **_with_adam_bugs("decoupled"),
+    },
+    "adam_trace": {
+        "trace_step_sign": _trace_variant("step_sign"),
+        "trace_t_from_zero": _trace_variant("t_from_zero"),
+        "trace_hats_uncorrected": _trace_variant("hats"),
+        "trace_w_before_step": _trace_variant("w_before"),
+        "trace_ignores_hyperparameters": _trace_variant("ignores_hp"),
+        "trace_ignores_hyperparameters#2": _trace_variant("step_ignores_hp"),
+        "trace_w_not_carried": _trace_variant("w_fixed"),
+        "state_not_carried": _trace_variant("state_reset"),
+        "trace_moments_before_step": _trace_variant("moments_before"),
+        "trace_grad_not_2w": _trace_variant("grad_w"),
+        "trace_step_recomputed": _trace_variant("step_recomputed"),
+    },
+    "optimize_rosenbrock": {
+        "path_ignores_hyperparameters": _path_variant("ignores_hp"),
+        "path_state_not_carried": _path_variant("reset"),
+        "bias_correction_off_by_one": _path_variant("t_plus_one"),
+        "bias_correction_off_by_one#2": _path_variant("t_from_zero"),
+    },
+    "lion_step": {
+        "lion_sign_of_momentum": _lion("beta2_sign"),
+        "lion_momentum_updated_first": _lion("updated_first"),
+        "lion_momentum_wrong_beta": _lion("beta1_momentum"),
+    },
+    "lamb_step": {
+        "lamb_trust_ratio_per_element": _lamb("elementwise"),
+        "lamb_no_trust_ratio": _lamb("none"),
+        "lamb_norm_squared": _lamb("squared"),
+    },
+    "factored_second_moment": {
+        "adafactor_no_normalisation": _factored("plain"),
+        "adafactor_rows_cols_swapped": _factored("swapped"),
+    },
+    "warmup_cosine_lr": {
+        "warmup_off_by_one": _warmup_variant("off_by_one"),
+        "warmup_off_by_one#2": _warmup_variant("off_by_one_le"),
+        "cosine_ignores_lr_min": _warmup_variant("no_min"),
+        "cosine_ignores_lr_min#2": _warmup_variant("no_min_anywhere"),
+        "integer_division": _warmup_variant("integer_division"),
+        "cosine_progress_from_zero": _warmup_variant("progress_from_zero"),
+    },
+    "clip_grad_norm": {
+        "clip_per_tensor": _clip_variant("per_tensor"),
+        "clip_epsilon_missing": _clip_variant("no_eps"),
+        "clip_scales_up": _clip_variant("scales_up"),
+        "clip_norm_sum_of_norms": _clip_variant("sum_of_norms"),
+        **_swaps(_clip_variant("right"), 2),
+    },
+    "adam_memory_gb": {
+        "gb_as_gib": _memory_variant("gib"),
+        "mixed_precision_moments_halved": _memory_variant("halved"),
+        "memory_total_wrong": _memory_variant("total_without_grads"),
+        "memory_total_wrong#2": _memory_variant("total_without_weights"),
+    },
 }
 
 
@@ -487,25 +573,25 @@ CONTRACT: dict[str, str] = {
     "momentum_step": "velocity_new = beta * velocity + grad; w_new = w - lr * velocity_new",
     "adagrad_step": "accum_new = accum + grad**2; w_new = w - lr * grad / (sqrt(accum_new) + eps)",
     "rmsprop_step": "v_new = rho * v + (1 - rho) * grad**2; "
-                    "w_new = w - lr * grad / (sqrt(v_new) + eps)",
+    "w_new = w - lr * grad / (sqrt(v_new) + eps)",
     "bias_correction": "1 - beta**t",
     "adam_step": "m_new = beta1*m + (1-beta1)*grad; v_new = beta2*v + (1-beta2)*grad**2; "
-                 "w_new = w - lr * (m_new/(1-beta1**t)) / (sqrt(v_new/(1-beta2**t)) + eps), "
-                 "returned as (w_new, m_new, v_new), all in float64",
+    "w_new = w - lr * (m_new/(1-beta1**t)) / (sqrt(v_new/(1-beta2**t)) + eps), "
+    "returned as (w_new, m_new, v_new), all in float64",
     "adam_l2_step": "the Adam step on grad + weight_decay * w",
     "adamw_step": "the Adam step on grad, minus lr * weight_decay * w (w before the step)",
     "warmup_cosine_lr": "lr_max * step / warmup_steps during the warmup, then "
-                        "lr_min + 0.5*(lr_max-lr_min)*(1+cos(pi*(step-warmup_steps)/"
-                        "(total_steps-warmup_steps))), lr_min from total_steps on",
+    "lr_min + 0.5*(lr_max-lr_min)*(1+cos(pi*(step-warmup_steps)/"
+    "(total_steps-warmup_steps))), lr_min from total_steps on",
     "clip_grad_norm": "total_norm = sqrt(sum of g**2 over every entry of every gradient); "
-                      "each gradient times min(1, max_norm / (total_norm + 1e-6))",
+    "each gradient times min(1, max_norm / (total_norm + 1e-6))",
     "lion_step": "u = sign(beta1*m + (1-beta1)*grad); w_new = w - lr*(u + weight_decay*w); "
-                 "m_new = beta2*m + (1-beta2)*grad",
+    "m_new = beta2*m + (1-beta2)*grad",
     "lamb_step": "u = m_hat/(sqrt(v_hat)+eps) + weight_decay*w; w_new = w - lr*r*u with "
-                 "r = ||w|| / ||u|| (1 when either is 0)",
+    "r = ||w|| / ||u|| (1 when either is 0)",
     "factored_second_moment": "row_new = beta2*row + (1-beta2)*grad_sq.mean(axis=1), "
-                              "col_new likewise over axis 0, "
-                              "v_approx = outer(row_new, col_new) / row_new.mean()",
+    "col_new likewise over axis 0, "
+    "v_approx = outer(row_new, col_new) / row_new.mean()",
 }
 """What the contract says each NumPy function computes: the last sentence of a failure no
 catalogued mistake explains."""

@@ -58,6 +58,7 @@ def memoised(fn: Callable) -> Callable:
 
     return wrapper
 
+
 # --------------------------------------------------------------------------- the chapter's numbers
 # Section 1 comparison table ("SGD 4.2538", "SGD + Momentum 2.4421"): f(w)=w^2, w0=5, lr=0.01.
 CHAPTER_SGD_W8 = 4.2538
@@ -150,8 +151,18 @@ def adam_trace_rows(w0=5.0, lr=0.01, steps=8, beta1=0.9, beta2=0.999, eps=1e-8) 
     for t in range(1, steps + 1):
         g = 2.0 * w
         w_new, m, v = (float(x) for x in adam(w, g, m, v, t, lr, beta1, beta2, eps))
-        rows.append({"t": t, "grad": g, "m": m, "v": v, "m_hat": m / (1 - beta1**t),
-                     "v_hat": v / (1 - beta2**t), "step": w - w_new, "w": w_new})
+        rows.append(
+            {
+                "t": t,
+                "grad": g,
+                "m": m,
+                "v": v,
+                "m_hat": m / (1 - beta1**t),
+                "v_hat": v / (1 - beta2**t),
+                "step": w - w_new,
+                "w": w_new,
+            }
+        )
         w = w_new
     return rows
 
@@ -190,7 +201,9 @@ def factored(grad_sq, row, col, beta2=0.999):
 def block_absmax(x, block: int) -> np.ndarray:
     """Each block's absolute maximum, by explicit slicing of the flat array."""
     flat = f64(x).reshape(-1)
-    return np.array([float(np.max(np.abs(flat[i:i + block]))) for i in range(0, flat.size, block)])
+    return np.array(
+        [float(np.max(np.abs(flat[i : i + block]))) for i in range(0, flat.size, block)]
+    )
 
 
 # --------------------------------------------------------------------------- schedules and clipping
@@ -221,8 +234,12 @@ def torch_clip(grads: list[np.ndarray], max_norm: float) -> tuple[list[np.ndarra
 def memory_gb(n_params: float, mixed_precision: bool = False) -> dict[str, float]:
     """Bytes per value: weights/grads 4 (2 mixed), m and v 4; GB = 1e9 bytes."""
     low = 2 if mixed_precision else 4
-    out = {"weights": n_params * low / 1e9, "adam_m": n_params * 4 / 1e9,
-           "adam_v": n_params * 4 / 1e9, "grads": n_params * low / 1e9}
+    out = {
+        "weights": n_params * low / 1e9,
+        "adam_m": n_params * 4 / 1e9,
+        "adam_v": n_params * 4 / 1e9,
+        "grads": n_params * low / 1e9,
+    }
     out["total"] = sum(out.values())
     return out
 
@@ -246,8 +263,9 @@ def _make_torch_opt(kind: str, params, hp: dict):
     if kind == "adagrad":
         return torch.optim.Adagrad(params, lr=hp["lr"], eps=hp.get("eps", 1e-8))
     if kind == "rmsprop":
-        return torch.optim.RMSprop(params, lr=hp["lr"], alpha=hp.get("rho", 0.9),
-                                   eps=hp.get("eps", 1e-8))
+        return torch.optim.RMSprop(
+            params, lr=hp["lr"], alpha=hp.get("rho", 0.9), eps=hp.get("eps", 1e-8)
+        )
     betas = (hp.get("beta1", 0.9), hp.get("beta2", 0.999))
     common = {"lr": hp.get("lr", 1e-3), "betas": betas, "eps": hp.get("eps", 1e-8)}
     if kind == "adam":
@@ -262,8 +280,9 @@ def _make_torch_opt(kind: str, params, hp: dict):
 
 
 @memoised
-def torch_trajectory(kind: str, w0: np.ndarray, grads: list[np.ndarray],
-                     hp: dict) -> list[list[np.ndarray]]:
+def torch_trajectory(
+    kind: str, w0: np.ndarray, grads: list[np.ndarray], hp: dict
+) -> list[list[np.ndarray]]:
     """Run torch.optim ``kind`` in float64 on pre-drawn gradients.
 
     Returns, per step, ``[w, *state]`` in the order of the contract's return
@@ -278,8 +297,12 @@ def torch_trajectory(kind: str, w0: np.ndarray, grads: list[np.ndarray],
         p.grad = torch.tensor(f64(g), dtype=torch.float64)
         opt.step()
         state = opt.state[p]
-        out.append([p.detach().numpy().copy(),
-                    *[state[k].detach().numpy().copy() for k in _STATE_KEYS[kind]]])
+        out.append(
+            [
+                p.detach().numpy().copy(),
+                *[state[k].detach().numpy().copy() for k in _STATE_KEYS[kind]],
+            ]
+        )
     return out
 
 
@@ -297,8 +320,9 @@ def rosenbrock_grad(x: float, y: float) -> tuple[float, float]:
 
 
 @memoised
-def torch_rosenbrock_path(optimizer: str, lr: float, steps: int, start: tuple[float, float],
-                          hp: dict) -> np.ndarray:
+def torch_rosenbrock_path(
+    optimizer: str, lr: float, steps: int, start: tuple[float, float], hp: dict
+) -> np.ndarray:
     """The path of torch.optim on Rosenbrock (autograd gradients), start first."""
     import torch
 
@@ -322,23 +346,30 @@ def torch_adamw(groups: list[dict], grads: list[list], device: str) -> dict:
 
     tensors, torch_groups = [], []
     for group in groups:
-        params = [torch.tensor(p, dtype=torch.float32, device=device, requires_grad=True)
-                  for p in group["params"]]
+        params = [
+            torch.tensor(p, dtype=torch.float32, device=device, requires_grad=True)
+            for p in group["params"]
+        ]
         tensors += params
         spec = {k: (tuple(v) if k == "betas" else v) for k, v in group.items() if k != "params"}
         torch_groups.append({**spec, "params": params})
-    opt = torch.optim.AdamW(torch_groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                            weight_decay=0.0)
+    opt = torch.optim.AdamW(torch_groups, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     history = []
     for step_grads in grads:
         for p, g in zip(tensors, step_grads, strict=True):
             p.grad = None if g is None else torch.tensor(g, dtype=torch.float32, device=device)
         opt.step()
         history.append([p.detach().cpu().double().numpy() for p in tensors])
-    state = [{"step": float(opt.state[p]["step"]),
-              "exp_avg": opt.state[p]["exp_avg"].detach().cpu().double().numpy(),
-              "exp_avg_sq": opt.state[p]["exp_avg_sq"].detach().cpu().double().numpy()}
-             if p in opt.state else {} for p in tensors]
+    state = [
+        {
+            "step": float(opt.state[p]["step"]),
+            "exp_avg": opt.state[p]["exp_avg"].detach().cpu().double().numpy(),
+            "exp_avg_sq": opt.state[p]["exp_avg_sq"].detach().cpu().double().numpy(),
+        }
+        if p in opt.state
+        else {}
+        for p in tensors
+    ]
     return {"history": history, "state": state}
 
 
@@ -379,8 +410,11 @@ def flipnet_state(seed: int, layer2_first: bool = False) -> dict[str, np.ndarray
             second = torch.nn.Linear(3, 4)
             first = torch.nn.Linear(4, 3)
             layers = {"layer1": first, "layer2": second}
-            return {f"{n}.{k}": v.detach().double().numpy() for n, layer in layers.items()
-                    for k, v in layer.state_dict().items()}
+            return {
+                f"{n}.{k}": v.detach().double().numpy()
+                for n, layer in layers.items()
+                for k, v in layer.state_dict().items()
+            }
         model = ref_flipnet()
     return {k: v.detach().double().numpy() for k, v in model.state_dict().items()}
 
@@ -388,8 +422,9 @@ def flipnet_state(seed: int, layer2_first: bool = False) -> dict[str, np.ndarray
 def load_state(model, state: dict, device: str = "cpu"):
     import torch
 
-    model.load_state_dict({k: torch.as_tensor(np.asarray(v), dtype=torch.float32)
-                           for k, v in state.items()})
+    model.load_state_dict(
+        {k: torch.as_tensor(np.asarray(v), dtype=torch.float32) for k, v in state.items()}
+    )
     return model.to(device)
 
 
@@ -406,14 +441,26 @@ def make_optimizer(params, spec: dict):
     import torch
 
     spec = dict(spec)
-    cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
-           "adamw": torch.optim.AdamW}[spec.pop("name")]
+    cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[
+        spec.pop("name")
+    ]
     return cls(params, **spec)
 
 
-def train(model, opt, X, Y, epochs: int, *, summed: bool = False, zero_grad: bool = True,
-          epoch_total: bool = False, loss_after_epoch: bool = False, last_sample: bool = False,
-          step_first: bool = False) -> list[float]:
+def train(
+    model,
+    opt,
+    X,
+    Y,
+    epochs: int,
+    *,
+    summed: bool = False,
+    zero_grad: bool = True,
+    epoch_total: bool = False,
+    loss_after_epoch: bool = False,
+    last_sample: bool = False,
+    step_first: bool = False,
+) -> list[float]:
     """The chapter's training loop (batch size 1, in order); flags build known mistakes."""
     import torch
 
@@ -443,8 +490,9 @@ def train(model, opt, X, Y, epochs: int, *, summed: bool = False, zero_grad: boo
 
 
 @memoised
-def train_from_state(state: dict, spec: dict, epochs: int, device: str = "cpu",
-                     **flags: bool) -> dict:
+def train_from_state(
+    state: dict, spec: dict, epochs: int, device: str = "cpu", **flags: bool
+) -> dict:
     """Train a FlipNet loaded with ``state``; returns losses and the final weights."""
     import torch
 
@@ -453,13 +501,16 @@ def train_from_state(state: dict, spec: dict, epochs: int, device: str = "cpu",
     X, Y = flip_data()
     Xt, Yt = torch.as_tensor(X, device=device), torch.as_tensor(Y, device=device)
     losses = train(model, opt, Xt, Yt, epochs, **flags)
-    return {"losses": losses,
-            "state": {k: v.detach().cpu().double().numpy() for k, v in model.state_dict().items()}}
+    return {
+        "losses": losses,
+        "state": {k: v.detach().cpu().double().numpy() for k, v in model.state_dict().items()},
+    }
 
 
 @functools.lru_cache(maxsize=32)
-def _compare_cached(epochs: int, seed: int, device: str, identical: bool,
-                    shared: bool = False) -> tuple:
+def _compare_cached(
+    epochs: int, seed: int, device: str, identical: bool, shared: bool = False
+) -> tuple:
     import torch
 
     with torch.random.fork_rng(devices=[]):
@@ -477,13 +528,17 @@ def _compare_cached(epochs: int, seed: int, device: str, identical: bool,
     return tuple(mom), tuple(ada)
 
 
-def compare(epochs: int = 30, seed: int = 42, device: str = "cpu",
-            identical: bool = True, shared: bool = False) -> dict[str, list[float]]:
+def compare(
+    epochs: int = 30,
+    seed: int = 42,
+    device: str = "cpu",
+    identical: bool = True,
+    shared: bool = False,
+) -> dict[str, list[float]]:
     """The chapter's experiment (cached per process): SGD(0.05, momentum 0.9) vs Adam(0.001).
     ``identical=False``: two independently initialised models; ``shared``: both optimizers
     train one model, one after the other (known mistakes)."""
-    mom, ada = _compare_cached(int(epochs), int(seed), str(device), bool(identical),
-                               bool(shared))
+    mom, ada = _compare_cached(int(epochs), int(seed), str(device), bool(identical), bool(shared))
     return {"momentum": list(mom), "adam": list(ada)}
 
 
@@ -493,6 +548,7 @@ def decay_probe_model_ndims() -> dict[str, int]:
     import torch
 
     nn = torch.nn
-    model = nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.ReLU(), nn.Linear(8, 2),
-                          nn.Embedding(5, 3))
+    model = nn.Sequential(
+        nn.Linear(4, 8), nn.LayerNorm(8), nn.ReLU(), nn.Linear(8, 2), nn.Embedding(5, 3)
+    )
     return {name: p.ndim for name, p in model.named_parameters()}

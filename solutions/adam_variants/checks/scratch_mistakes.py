@@ -38,10 +38,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 
 @memoised
-def run_adamw(groups: list[dict], grads: list[list[Any]], device: str = "cpu", *,
-              decay: str = "decoupled", bias: bool = True, bias_shift: int = 0,
-              eps_mode: str = "outside", none_grad: str = "skip",
-              group_hp: bool = True, shared_t: bool = False) -> dict:
+def run_adamw(
+    groups: list[dict],
+    grads: list[list[Any]],
+    device: str = "cpu",
+    *,
+    decay: str = "decoupled",
+    bias: bool = True,
+    bias_shift: int = 0,
+    eps_mode: str = "outside",
+    none_grad: str = "skip",
+    group_hp: bool = True,
+    shared_t: bool = False,
+) -> dict:
     """AdamW on ``groups`` / ``grads`` (as the probe receives them) with the given mistakes.
 
     Returns ``{"history": [[param, ...] per step], "state": [{"step", "exp_avg",
@@ -50,8 +59,11 @@ def run_adamw(groups: list[dict], grads: list[list[Any]], device: str = "cpu", *
 
     params, settings = [], []
     for group in groups:
-        hp = {**DEFAULTS, **{k: v for k, v in group.items() if k != "params"}} if group_hp \
+        hp = (
+            {**DEFAULTS, **{k: v for k, v in group.items() if k != "params"}}
+            if group_hp
             else dict(DEFAULTS)
+        )
         for p in group["params"]:
             params.append(torch.tensor(np.asarray(p), dtype=torch.float32, device=device))
             settings.append(hp)
@@ -63,21 +75,50 @@ def run_adamw(groups: list[dict], grads: list[list[Any]], device: str = "cpu", *
             for p, g, hp, st in zip(params, step_grads, settings, state, strict=True):
                 if g is None and none_grad == "skip":
                     continue
-                grad = torch.zeros_like(p) if g is None else torch.tensor(
-                    np.asarray(g), dtype=torch.float32, device=device)
+                grad = (
+                    torch.zeros_like(p)
+                    if g is None
+                    else torch.tensor(np.asarray(g), dtype=torch.float32, device=device)
+                )
                 counter += 1
-                _step(p, grad, hp, st, decay, bias, bias_shift, eps_mode,
-                      counter if shared_t else None)
+                _step(
+                    p,
+                    grad,
+                    hp,
+                    st,
+                    decay,
+                    bias,
+                    bias_shift,
+                    eps_mode,
+                    counter if shared_t else None,
+                )
             history.append([p.detach().cpu().double().numpy() for p in params])
-    return {"history": history,
-            "state": [{"step": float(st["step"]),
-                       "exp_avg": st["exp_avg"].cpu().double().numpy(),
-                       "exp_avg_sq": st["exp_avg_sq"].cpu().double().numpy()} if st else {}
-                      for st in state]}
+    return {
+        "history": history,
+        "state": [
+            {
+                "step": float(st["step"]),
+                "exp_avg": st["exp_avg"].cpu().double().numpy(),
+                "exp_avg_sq": st["exp_avg_sq"].cpu().double().numpy(),
+            }
+            if st
+            else {}
+            for st in state
+        ],
+    }
 
 
-def _step(p, grad, hp: dict, st: dict, decay: str, bias: bool, bias_shift: int,
-          eps_mode: str, shared_step: int | None = None) -> None:
+def _step(
+    p,
+    grad,
+    hp: dict,
+    st: dict,
+    decay: str,
+    bias: bool,
+    bias_shift: int,
+    eps_mode: str,
+    shared_step: int | None = None,
+) -> None:
     import torch
 
     lr, (beta1, beta2), eps, wd = hp["lr"], tuple(hp["betas"]), hp["eps"], hp["weight_decay"]

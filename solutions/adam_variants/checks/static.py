@@ -14,8 +14,11 @@ def parse_submission(source: str) -> ast.Module | None:
     except SyntaxError:
         pass
     body: list[ast.stmt] = []
-    starts = [i for i, ln in enumerate(lines) if ln and not ln[0].isspace()
-              and not ln.startswith(("#", ")", "]", "}"))] + [len(lines)]
+    starts = [
+        i
+        for i, ln in enumerate(lines)
+        if ln and not ln[0].isspace() and not ln.startswith(("#", ")", "]", "}"))
+    ] + [len(lines)]
     for a, b in zip(starts, starts[1:], strict=False):
         try:
             body += ast.parse("\n".join(lines[a:b])).body
@@ -27,4 +30,6 @@ def parse_submission(source: str) -> ast.Module | None:
 def defines_class(source: str, name: str) -> bool:
     """Whether the code cells hold a class statement for ``name``."""
     tree = parse_submission(source)
-    return tree is not None and any(isinstance(n, ast.ClassDef) and n.name == name for n in ast.walk(tree))
+    return tree is not None and any(
+        isinstance(n, ast.ClassDef) and n.name == name for n in ast.walk(tree)
+    )

@@ -17,11 +17,12 @@ def _sign_sensitive(rng, m: np.ndarray, beta1: float, beta2: float) -> np.ndarra
     beta1/(1 - beta1) (there the sign flips when m is updated before the interpolation),
     half between beta1/(1 - beta1) and beta2/(1 - beta2) (there it flips when beta2
     interpolates)."""
-    low, mid, high = (beta1 * beta2 / (1 - beta1 * beta2), beta1 / (1 - beta1),
-                      beta2 / (1 - beta2))
-    ratio = np.where(np.arange(m.size).reshape(m.shape) % 2 == 0,
-                     low + (mid - low) * rng.uniform(0.2, 0.8, size=m.shape),
-                     mid + (high - mid) * rng.uniform(0.2, 0.8, size=m.shape))
+    low, mid, high = (beta1 * beta2 / (1 - beta1 * beta2), beta1 / (1 - beta1), beta2 / (1 - beta2))
+    ratio = np.where(
+        np.arange(m.size).reshape(m.shape) % 2 == 0,
+        low + (mid - low) * rng.uniform(0.2, 0.8, size=m.shape),
+        mid + (high - mid) * rng.uniform(0.2, 0.8, size=m.shape),
+    )
     return -ratio * m
 
 
@@ -30,22 +31,37 @@ def test_lion_step(student, rng):
     """u = sign(beta1 m + (1-beta1) g); decoupled decay scaled by lr; m updated with beta2;
     gradients placed where the order of the two momentum formulas flips the sign."""
     cases = []
-    situations = (((), 1e-6, np.float64, {}, "Python floats with the defaults"),
-                  ((6,), 1.0, np.float64, "betas", "given betas and weight decay"),
-                  ((3, 4), 10.0, np.float32, "decay", "float32 arrays with weight decay"),
-                  ((2, 2, 2), 1e-3, np.float64, "betas", "small values with given betas"))
+    situations = (
+        ((), 1e-6, np.float64, {}, "Python floats with the defaults"),
+        ((6,), 1.0, np.float64, "betas", "given betas and weight decay"),
+        ((3, 4), 10.0, np.float32, "decay", "float32 arrays with weight decay"),
+        ((2, 2, 2), 1e-3, np.float64, "betas", "small values with given betas"),
+    )
     for shape, scale, dtype, hp, what in situations:
         kwargs = {}
         if hp:
             kwargs = {"lr": uniform(rng, 1e-4, 1e-2), "weight_decay": uniform(rng, 0.1, 1.0)}
         if hp == "betas":
             kwargs.update(beta1=uniform(rng, 0.5, 0.95), beta2=uniform(rng, 0.9, 0.999))
-        cases.append(Case((draw(rng, shape, 1.0, dtype), draw(rng, shape, scale, dtype),
-                           draw(rng, shape, scale, dtype)), kwargs, what=what))
-    for shape, hp, what in (((8,), {}, "gradients against the momentum, the defaults"),
-                            ((6,), {"beta1": uniform(rng, 0.6, 0.9),
-                                    "beta2": uniform(rng, 0.95, 0.995)},
-                             "gradients against the momentum, given betas")):
+        cases.append(
+            Case(
+                (
+                    draw(rng, shape, 1.0, dtype),
+                    draw(rng, shape, scale, dtype),
+                    draw(rng, shape, scale, dtype),
+                ),
+                kwargs,
+                what=what,
+            )
+        )
+    for shape, hp, what in (
+        ((8,), {}, "gradients against the momentum, the defaults"),
+        (
+            (6,),
+            {"beta1": uniform(rng, 0.6, 0.9), "beta2": uniform(rng, 0.95, 0.995)},
+            "gradients against the momentum, given betas",
+        ),
+    ):
         m = draw(rng, shape, 1.0)
         g = _sign_sensitive(rng, m, hp.get("beta1", 0.9), hp.get("beta2", 0.99))
         cases.append(Case((draw(rng, shape, 1.0), g, m), hp, what=what))
@@ -62,12 +78,22 @@ def test_lamb_step(student, rng):
         g = draw(rng, shape, 1.0, dtype)
         m = draw(rng, shape, 1.0, dtype)
         v = draw(rng, shape, 1.0, dtype, positive=True)
-        cases.append(Case((w, g, m, v, int(rng.integers(1, 100))),
-                          {"lr": float(rng.uniform(1e-3, 1e-1)),
-                           "weight_decay": float(rng.uniform(0, 0.1))} if i else {}))
+        cases.append(
+            Case(
+                (w, g, m, v, int(rng.integers(1, 100))),
+                {"lr": float(rng.uniform(1e-3, 1e-1)), "weight_decay": float(rng.uniform(0, 0.1))}
+                if i
+                else {},
+            )
+        )
     z = np.zeros(5)
-    cases.append(Case((z, draw(rng, (5,), 1.0), z, z, 1), {"weight_decay": 0.0},
-                      what="a zero weight (trust ratio 1)"))
+    cases.append(
+        Case(
+            (z, draw(rng, (5,), 1.0), z, z, 1),
+            {"weight_decay": 0.0},
+            what="a zero weight (trust ratio 1)",
+        )
+    )
     check_cases(student, "lamb_step", cases, oracles.lamb, ("w_new", "m_new", "v_new"))
 
 
@@ -79,10 +105,16 @@ def test_factored_second_moment(student, rng):
         gs = np.abs(draw(rng, (n, k), float(rng.choice([1e-3, 1.0, 10.0]))))
         row = np.abs(draw(rng, (n,), 1.0))
         col = np.abs(draw(rng, (k,), 1.0))
-        cases.append(Case((gs, row, col), {"beta2": float(rng.uniform(0.9, 0.999))}
-                          if n == 6 else {}))
-    check_cases(student, "factored_second_moment", cases, oracles.factored,
-                ("v_approx", "row_new", "col_new"))
+        cases.append(
+            Case((gs, row, col), {"beta2": float(rng.uniform(0.9, 0.999))} if n == 6 else {})
+        )
+    check_cases(
+        student,
+        "factored_second_moment",
+        cases,
+        oracles.factored,
+        ("v_approx", "row_new", "col_new"),
+    )
 
 
 @pytest.mark.points(2)
@@ -104,19 +136,34 @@ def test_quantize_blockwise(student, rng):
         exp_scales = oracles.block_absmax(x, block)
         if not close(scales, exp_scales, 1e-6):
             one = numeric(scales)
-            label = "quantize_one_block" if one is not None and one.size == 1 or (
-                one is not None and np.allclose(one, np.abs(x).max())) else ""
-            fail("`scales` should hold each block's absolute maximum (the last block may be "
-                 "shorter).", label)
+            label = (
+                "quantize_one_block"
+                if one is not None
+                and one.size == 1
+                or (one is not None and np.allclose(one, np.abs(x).max()))
+                else ""
+            )
+            fail(
+                "`scales` should hold each block's absolute maximum (the last block may be "
+                "shorter).",
+                label,
+            )
         per_value = np.repeat(exp_scales, block)[: x.size]
         x_hat = codes.astype(np.float64) * per_value / 127
         if np.any(np.abs(x_hat - x.reshape(-1)) > per_value / 127 + 1e-12):
             scaled = np.round(x.reshape(-1) / np.where(per_value > 0, per_value, 1) * 255)
-            label = "quantize_wrong_range" if any(np.array_equal(codes, c) for c in (
-                np.clip(scaled, -127, 127).astype(np.int8),
-                scaled.astype(np.int64).astype(np.int8))) else ""
-            fail("Decoding codes * absmax / 127 does not come back within absmax/127 of x.",
-                 label)
+            label = (
+                "quantize_wrong_range"
+                if any(
+                    np.array_equal(codes, c)
+                    for c in (
+                        np.clip(scaled, -127, 127).astype(np.int8),
+                        scaled.astype(np.int64).astype(np.int8),
+                    )
+                )
+                else ""
+            )
+            fail("Decoding codes * absmax / 127 does not come back within absmax/127 of x.", label)
 
 
 @pytest.mark.points(1)
@@ -134,28 +181,34 @@ def test_dequantize_blockwise(student, rng):
         scales = np.abs(rng.normal(size=-(-size // block))) + 0.1
         scales[0] = 0.0
         codes[:block] = 0
-        expected = (codes.astype(np.float64) * np.repeat(scales, block)[:size] / 127
-                    ).reshape(shape)
+        expected = (codes.astype(np.float64) * np.repeat(scales, block)[:size] / 127).reshape(shape)
         try:
-            got = numeric(student.call("dequantize_blockwise", codes, scales, list(shape),
-                                       block))
+            got = numeric(student.call("dequantize_blockwise", codes, scales, list(shape), block))
         except StudentError as exc:
             if exc.kind != "raised":
                 raise
             got = exc
         results.append((block, got, expected))
     (_, short_got, short_exp), (_, whole_got, whole_exp) = results
-    whole_ok = not isinstance(whole_got, StudentError) and whole_got is not None and \
-        whole_got.shape == shape and close(whole_got, whole_exp, 1e-6)
+    whole_ok = (
+        not isinstance(whole_got, StudentError)
+        and whole_got is not None
+        and whole_got.shape == shape
+        and close(whole_got, whole_exp, 1e-6)
+    )
     for got, expected in ((short_got, short_exp), (whole_got, whole_exp)):
         if isinstance(got, StudentError):
             if whole_ok:
-                fail("`dequantize_blockwise` fails when the size is not a multiple of the "
-                     "block (the last block is shorter); with whole blocks it is right.",
-                     "dequantize_last_block")
+                fail(
+                    "`dequantize_blockwise` fails when the size is not a multiple of the "
+                    "block (the last block is shorter); with whole blocks it is right.",
+                    "dequantize_last_block",
+                )
             raise got
         if got is None or got.shape != shape or not close(got, expected, 1e-6):
-            fail("`dequantize_blockwise` should return codes * absmax / 127 (per block), "
-                 "reshaped" + ("; it is right when the size is a multiple of the block."
-                               if whole_ok else "."),
-                 "dequantize_last_block" if whole_ok else "")
+            fail(
+                "`dequantize_blockwise` should return codes * absmax / 127 (per block), "
+                "reshaped"
+                + ("; it is right when the size is a multiple of the block." if whole_ok else "."),
+                "dequantize_last_block" if whole_ok else "",
+            )

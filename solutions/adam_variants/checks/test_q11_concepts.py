@@ -15,8 +15,10 @@ from .public import normalise_answer
 def _answer(student, name: str, choices: tuple[str, ...]) -> str:
     value = student.value(name)
     if value is None:
-        fail(f"`{name}` {NOT_IMPLEMENTED}: it is still None; set it to one of "
-             f"{', '.join(repr(c) for c in choices)}.")
+        fail(
+            f"`{name}` {NOT_IMPLEMENTED}: it is still None; set it to one of "
+            f"{', '.join(repr(c) for c in choices)}."
+        )
     if not isinstance(value, str):
         fail(f"`{name}` should be a string, one of {', '.join(repr(c) for c in choices)}.")
     answer = normalise_answer(value)
@@ -69,8 +71,11 @@ def decoupled_answer() -> str:
 def test_1d_winner(student):
     """ANSWER_1D_WINNER: the lowest loss after 8 steps on f(w)=w^2."""
     if _answer(student, "ANSWER_1D_WINNER", ("sgd", "momentum", "adam")) != race_winner():
-        fail("`ANSWER_1D_WINNER` is not the optimizer with the lowest loss after 8 steps; "
-             "compare your three runs.", "answer_wrong")
+        fail(
+            "`ANSWER_1D_WINNER` is not the optimizer with the lowest loss after 8 steps; "
+            "compare your three runs.",
+            "answer_wrong",
+        )
 
 
 @pytest.mark.fixed
@@ -78,8 +83,11 @@ def test_1d_winner(student):
 def test_flipnet_winner(student):
     """ANSWER_FLIPNET_WINNER: the lower last-epoch loss of compare_optimizers() on CPU."""
     if _answer(student, "ANSWER_FLIPNET_WINNER", ("momentum", "adam")) != flipnet_winner():
-        fail("`ANSWER_FLIPNET_WINNER` does not match the last epoch of compare_optimizers() "
-             "run with its defaults.", "answer_wrong")
+        fail(
+            "`ANSWER_FLIPNET_WINNER` does not match the last epoch of compare_optimizers() "
+            "run with its defaults.",
+            "answer_wrong",
+        )
 
 
 @pytest.mark.fixed
@@ -87,5 +95,7 @@ def test_flipnet_winner(student):
 def test_decoupled(student):
     """ANSWER_DECOUPLED: which update applies the same proportional decay to every weight."""
     if _answer(student, "ANSWER_DECOUPLED", ("adam_l2", "adamw")) != decoupled_answer():
-        fail("`ANSWER_DECOUPLED` names the wrong update; compare the two with a zero gradient.",
-             "answer_wrong")
+        fail(
+            "`ANSWER_DECOUPLED` names the wrong update; compare the two with a zero gradient.",
+            "answer_wrong",
+        )

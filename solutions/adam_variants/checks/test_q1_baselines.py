@@ -48,47 +48,75 @@ def test_chapter_eight_steps(student):
         w = _scalar("sgd_step", student.call("sgd_step", w, 2 * w, 0.01))
     if not close(w, oracles.CHAPTER_SGD_W8, 2e-5):
         label = diagnose("sgd_step", [lambda fn: _eight_steps(fn, False)], [[w]], [1e-6])
-        fail("Eight `sgd_step` steps on f(w)=w² from w=5 with lr=0.01 should end at w=4.2538.",
-             label)
+        fail(
+            "Eight `sgd_step` steps on f(w)=w² from w=5 with lr=0.01 should end at w=4.2538.", label
+        )
     w, vel = 5.0, 0.0
     for _ in range(8):
-        w, vel = as_outputs("momentum_step", student.call("momentum_step", w, 2 * w, vel, 0.01),
-                            ("w_new", "velocity_new"))
+        w, vel = as_outputs(
+            "momentum_step",
+            student.call("momentum_step", w, 2 * w, vel, 0.01),
+            ("w_new", "velocity_new"),
+        )
         w, vel = _scalar("momentum_step", w), _scalar("momentum_step", vel)
     if not close(w, oracles.CHAPTER_MOMENTUM_W8, 2e-5):
         label = diagnose("momentum_step", [lambda fn: _eight_steps(fn, True)], [[w]], [1e-6])
-        fail("Eight `momentum_step` steps on f(w)=w² from w=5 with lr=0.01 should end at "
-             "w=2.4421.", label)
+        fail(
+            "Eight `momentum_step` steps on f(w)=w² from w=5 with lr=0.01 should end at w=2.4421.",
+            label,
+        )
 
 
 @pytest.mark.points(1)
 def test_sgd_step_fresh(student, rng):
     """Scalars and arrays of several shapes and scales, float64 and float32; inputs unchanged."""
-    situations = (((), 1.0, np.float64, "a Python float"),
-                  ((7,), 1.0, np.float64, "a vector"),
-                  ((3, 4), 1.0, np.float32, "a float32 matrix"),
-                  ((2, 3, 2), 1e-6, np.float64, "a 3-D array of tiny values"),
-                  ((1,), 1e2, np.float64, "a 1-element array of large values"))
-    cases = [Case((draw(rng, shape, scale, dtype), draw(rng, shape, scale, dtype),
-                   uniform(rng, 1e-3, 0.5)), what=what)
-             for shape, scale, dtype, what in situations]
+    situations = (
+        ((), 1.0, np.float64, "a Python float"),
+        ((7,), 1.0, np.float64, "a vector"),
+        ((3, 4), 1.0, np.float32, "a float32 matrix"),
+        ((2, 3, 2), 1e-6, np.float64, "a 3-D array of tiny values"),
+        ((1,), 1e2, np.float64, "a 1-element array of large values"),
+    )
+    cases = [
+        Case(
+            (
+                draw(rng, shape, scale, dtype),
+                draw(rng, shape, scale, dtype),
+                uniform(rng, 1e-3, 0.5),
+            ),
+            what=what,
+        )
+        for shape, scale, dtype, what in situations
+    ]
     check_cases(student, "sgd_step", cases, oracles.sgd, ("w_new",))
 
 
 @pytest.mark.points(1)
 def test_momentum_step_fresh(student, rng):
     """Single steps from a zero and a non-zero velocity, default and drawn beta; inputs unchanged."""
-    situations = (((5,), np.float64, True, False, "the first step from a zero velocity"),
-                  ((5,), np.float64, False, False, "a non-zero velocity and the default beta"),
-                  ((3, 4), np.float64, False, True, "a non-zero velocity and a given beta"),
-                  ((), np.float64, False, True, "Python floats with a non-zero velocity"),
-                  ((2, 3, 2), np.float32, False, True, "float32 arrays with a non-zero velocity"))
+    situations = (
+        ((5,), np.float64, True, False, "the first step from a zero velocity"),
+        ((5,), np.float64, False, False, "a non-zero velocity and the default beta"),
+        ((3, 4), np.float64, False, True, "a non-zero velocity and a given beta"),
+        ((), np.float64, False, True, "Python floats with a non-zero velocity"),
+        ((2, 3, 2), np.float32, False, True, "float32 arrays with a non-zero velocity"),
+    )
     cases = []
     for shape, dtype, zero, given_beta, what in situations:
         vel = np.zeros(shape, dtype) if zero else draw(rng, shape, 1.0, dtype)
         kwargs = {"beta": uniform(rng, 0.5, 0.95)} if given_beta else {}
-        cases.append(Case((draw(rng, shape, 1.0, dtype), draw(rng, shape, 1.0, dtype), vel,
-                           uniform(rng, 1e-3, 0.5)), kwargs, what=what))
+        cases.append(
+            Case(
+                (
+                    draw(rng, shape, 1.0, dtype),
+                    draw(rng, shape, 1.0, dtype),
+                    vel,
+                    uniform(rng, 1e-3, 0.5),
+                ),
+                kwargs,
+                what=what,
+            )
+        )
     check_cases(student, "momentum_step", cases, oracles.momentum, ("w_new", "velocity_new"))
 
 
@@ -96,8 +124,10 @@ def test_momentum_step_fresh(student, rng):
 def test_momentum_matches_torch_sgd(student, rng):
     """Many steps against torch.optim.SGD(momentum=beta) with the default and a given beta."""
     runs = []
-    for beta, what in ((None, "many steps with the default beta"),
-                       (uniform(rng, 0.5, 0.95), "many steps with a given beta")):
+    for beta, what in (
+        (None, "many steps with the default beta"),
+        (uniform(rng, 0.5, 0.95), "many steps with a given beta"),
+    ):
         n = int(rng.integers(20, 40))
         w0 = draw(rng, (5,), 1.0)
         grads = [draw(rng, (5,), 1.0) for _ in range(n)]
@@ -105,5 +135,11 @@ def test_momentum_matches_torch_sgd(student, rng):
         hp = {"lr": lr} if beta is None else {"lr": lr, "beta": beta}
         expected = oracles.torch_trajectory("momentum", w0, grads, {"lr": lr, "beta": beta or 0.9})
         runs.append(Run(w0, grads, hp, expected, what))
-    check_runs(student, "momentum_step", runs, ("w_new", "velocity_new"), takes_t=False,
-               oracle_name="torch.optim.SGD(momentum=beta)")
+    check_runs(
+        student,
+        "momentum_step",
+        runs,
+        ("w_new", "velocity_new"),
+        takes_t=False,
+        oracle_name="torch.optim.SGD(momentum=beta)",
+    )

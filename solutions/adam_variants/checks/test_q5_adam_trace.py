@@ -18,13 +18,13 @@ def _rows(value: Any, steps: int) -> list[dict]:
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
         fail("`adam_trace` should return a list with one dict per step.")
     if len(value) != steps:
-        fail(f"`adam_trace` should return one dict per step ({steps} here), "
-             f"got {len(value)}.",
-             "trace_wrong_number_of_steps" if abs(len(value) - steps) == 1 else "")
+        fail(
+            f"`adam_trace` should return one dict per step ({steps} here), got {len(value)}.",
+            "trace_wrong_number_of_steps" if abs(len(value) - steps) == 1 else "",
+        )
     for row in value:
         if set(row) != set(KEYS):
-            fail("Each dict of `adam_trace` must have exactly the keys "
-                 f"{', '.join(KEYS)}.")
+            fail(f"Each dict of `adam_trace` must have exactly the keys {', '.join(KEYS)}.")
         for key in KEYS:
             x = numeric(row[key])
             if x is None or x.size != 1:
@@ -38,8 +38,12 @@ def _flat(rows: list[dict]) -> list[float]:
 
 def _diagnose(runs: list[dict], got: list[list[dict]]) -> str:
     """The trace mistake that explains every run (its rows computed with the right Adam)."""
-    return diagnose("adam_trace", [lambda fn, kw=kw: _flat(fn(**kw)) for kw in runs],
-                    [_flat(rows) for rows in got], [1e-6] * len(runs))
+    return diagnose(
+        "adam_trace",
+        [lambda fn, kw=kw: _flat(fn(**kw)) for kw in runs],
+        [_flat(rows) for rows in got],
+        [1e-6] * len(runs),
+    )
 
 
 def _compare(runs: list[dict], got: list[list[dict]], whats: list[str]) -> None:
@@ -48,8 +52,10 @@ def _compare(runs: list[dict], got: list[list[dict]], whats: list[str]) -> None:
         for i, (g, e) in enumerate(zip(rows, oracles.adam_trace_rows(**kwargs), strict=True)):
             for key in KEYS:
                 if not close(g[key], e[key], 1e-6):
-                    fail(f"`adam_trace` differs from Adam at step {i + 1} under `{key}` "
-                         f"({what}).", _diagnose(runs, got))
+                    fail(
+                        f"`adam_trace` differs from Adam at step {i + 1} under `{key}` ({what}).",
+                        _diagnose(runs, got),
+                    )
 
 
 @BUILDS_ON
@@ -62,8 +68,11 @@ def test_default_trace_matches_chapter(student):
         for key, value, tol in zip(KEYS, printed, oracles.CHAPTER_TRACE_TOL, strict=True):
             got = float(numeric(row[key]).item())
             if not abs(got - value) <= tol:
-                fail(f"With its defaults `adam_trace` should reproduce the chapter's trace; "
-                     f"step {printed[0]} differs under `{key}`.", _diagnose([{}], [rows]))
+                fail(
+                    f"With its defaults `adam_trace` should reproduce the chapter's trace; "
+                    f"step {printed[0]} differs under `{key}`.",
+                    _diagnose([{}], [rows]),
+                )
 
 
 @BUILDS_ON
@@ -71,17 +80,29 @@ def test_default_trace_matches_chapter(student):
 def test_trace_fresh_hyperparameters(student, rng):
     """Given w0, lr, steps, betas and eps (including a tiny w0, where eps matters), many steps."""
     runs = [
-        {"w0": uniform(rng, 0.5, 50), "lr": uniform(rng, 1e-3, 0.5),
-         "steps": int(rng.integers(3, 25)), "beta1": uniform(rng, 0.5, 0.8),
-         "beta2": uniform(rng, 0.9, 0.99)},
-        {"w0": uniform(rng, 1e-7, 1e-5), "lr": uniform(rng, 1e-7, 1e-6),
-         "steps": int(rng.integers(2, 6)), "eps": 1e-7},
-        {"w0": uniform(rng, 1, 10), "steps": int(rng.integers(50, 120)),
-         "lr": uniform(rng, 0.01, 0.2)},
+        {
+            "w0": uniform(rng, 0.5, 50),
+            "lr": uniform(rng, 1e-3, 0.5),
+            "steps": int(rng.integers(3, 25)),
+            "beta1": uniform(rng, 0.5, 0.8),
+            "beta2": uniform(rng, 0.9, 0.99),
+        },
+        {
+            "w0": uniform(rng, 1e-7, 1e-5),
+            "lr": uniform(rng, 1e-7, 1e-6),
+            "steps": int(rng.integers(2, 6)),
+            "eps": 1e-7,
+        },
+        {
+            "w0": uniform(rng, 1, 10),
+            "steps": int(rng.integers(50, 120)),
+            "lr": uniform(rng, 0.01, 0.2),
+        },
     ]
     got = [_rows(student.call("adam_trace", **kwargs), kwargs["steps"]) for kwargs in runs]
-    _compare(runs, got, ["given hyperparameters", "a tiny starting weight and a given eps",
-                         "many steps"])
+    _compare(
+        runs, got, ["given hyperparameters", "a tiny starting weight and a given eps", "many steps"]
+    )
 
 
 @BUILDS_ON
@@ -91,9 +112,12 @@ def test_trace_positional_and_types(student, rng):
     args = (uniform(rng, 1, 5), uniform(rng, 0.01, 0.1), 4)
     rows = _rows(student.call("adam_trace", *args), 4)
     if [int(numeric(r["t"]).item()) for r in rows] != [1, 2, 3, 4]:
-        fail("`t` in the trace should count the steps from 1.",
-             _diagnose([dict(zip(("w0", "lr", "steps"), args, strict=True))], [rows]))
+        fail(
+            "`t` in the trace should count the steps from 1.",
+            _diagnose([dict(zip(("w0", "lr", "steps"), args, strict=True))], [rows]),
+        )
     if any(not math.isfinite(float(numeric(r[k]).item())) for r in rows for k in KEYS):
         fail("The trace holds a non-finite value.")
-    _compare([dict(zip(("w0", "lr", "steps"), args, strict=True))], [rows],
-             ["positional arguments"])
+    _compare(
+        [dict(zip(("w0", "lr", "steps"), args, strict=True))], [rows], ["positional arguments"]
+    )

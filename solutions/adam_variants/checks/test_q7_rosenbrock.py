@@ -7,8 +7,9 @@ import pytest
 from . import oracles
 from .harness import close, diagnose, fail, numeric, uniform
 
-BUILDS_ON = pytest.mark.builds_on("sgd_step", "momentum_step", "rmsprop_step", "adam_step",
-                                  "bias_correction", "rosenbrock_grad")
+BUILDS_ON = pytest.mark.builds_on(
+    "sgd_step", "momentum_step", "rmsprop_step", "adam_step", "bias_correction", "rosenbrock_grad"
+)
 
 
 def _points(rng, n: int) -> list[tuple[float, float]]:
@@ -40,8 +41,10 @@ def test_rosenbrock_grad(student, rng):
                 wrong.add(what)
     if wrong:
         parts = " and ".join(f"df/{w[-1]}" for w in sorted(wrong))
-        fail(f"`rosenbrock_grad` returns a wrong {parts}.",
-             f"rosenbrock_{sorted(wrong)[0]}_wrong" if len(wrong) == 1 else "")
+        fail(
+            f"`rosenbrock_grad` returns a wrong {parts}.",
+            f"rosenbrock_{sorted(wrong)[0]}_wrong" if len(wrong) == 1 else "",
+        )
 
 
 def _check_paths(student, optimizer: str, runs: list[tuple]) -> None:
@@ -49,28 +52,40 @@ def _check_paths(student, optimizer: str, runs: list[tuple]) -> None:
     diagnosed against all runs of the check."""
     got = []
     for lr, steps, start, hparams in runs:
-        path = numeric(student.call("optimize_rosenbrock", optimizer, lr, steps, start,
-                                    **hparams))
+        path = numeric(student.call("optimize_rosenbrock", optimizer, lr, steps, start, **hparams))
         if path is None or path.shape != (steps + 1, 2):
-            fail(f"`optimize_rosenbrock` should return an array of shape (steps + 1, 2) "
-                 f"(optimizer {optimizer!r}).")
+            fail(
+                f"`optimize_rosenbrock` should return an array of shape (steps + 1, 2) "
+                f"(optimizer {optimizer!r})."
+            )
         got.append(path)
     for (lr, steps, start, hparams), path in zip(runs, got, strict=True):
         expected = oracles.torch_rosenbrock_path(optimizer, lr, steps, tuple(start), hparams)
         if not close(path[0], expected[0], 1e-12):
-            aliased = steps > 1 and all(close(row, path[-1], 0.0) for row in path) and \
-                close(path[-1], expected[-1], 1e-6)
-            fail("The path should start with the start point"
-                 + (", and its rows should differ from step to step." if aliased else "."),
-                 "path_aliased" if aliased else "")
+            aliased = (
+                steps > 1
+                and all(close(row, path[-1], 0.0) for row in path)
+                and close(path[-1], expected[-1], 1e-6)
+            )
+            fail(
+                "The path should start with the start point"
+                + (", and its rows should differ from step to step." if aliased else "."),
+                "path_aliased" if aliased else "",
+            )
         for i in range(1, steps + 1):
             if not close(path[i], expected[i], 1e-6):
-                label = diagnose("optimize_rosenbrock",
-                                 [lambda fn, r=r: [fn(optimizer, r[0], r[1], r[2], **r[3])]
-                                  for r in runs], [[p] for p in got], [1e-6] * len(runs))
+                label = diagnose(
+                    "optimize_rosenbrock",
+                    [lambda fn, r=r: [fn(optimizer, r[0], r[1], r[2], **r[3])] for r in runs],
+                    [[p] for p in got],
+                    [1e-6] * len(runs),
+                )
                 given = " with given hyperparameters" if hparams else ""
-                fail(f"The {optimizer!r} path{given} differs from torch.optim on Rosenbrock "
-                     f"{'at the first step' if i == 1 else 'later in the run'}.", label)
+                fail(
+                    f"The {optimizer!r} path{given} differs from torch.optim on Rosenbrock "
+                    f"{'at the first step' if i == 1 else 'later in the run'}.",
+                    label,
+                )
 
 
 def _start(rng) -> tuple[float, float]:
@@ -81,36 +96,68 @@ def _start(rng) -> tuple[float, float]:
 @pytest.mark.points(1)
 def test_path_sgd(student, rng):
     """Plain SGD path against torch.optim.SGD (the default start and a drawn one)."""
-    _check_paths(student, "sgd", [(1e-4, int(rng.integers(5, 30)), (-1.2, 1.0), {}),
-                                  (uniform(rng, 1e-4, 5e-4), int(rng.integers(5, 30)),
-                                   _start(rng), {})])
+    _check_paths(
+        student,
+        "sgd",
+        [
+            (1e-4, int(rng.integers(5, 30)), (-1.2, 1.0), {}),
+            (uniform(rng, 1e-4, 5e-4), int(rng.integers(5, 30)), _start(rng), {}),
+        ],
+    )
 
 
 @BUILDS_ON
 @pytest.mark.points(1)
 def test_path_momentum(student, rng):
     """Momentum path against torch.optim.SGD(momentum=beta), default and given beta."""
-    _check_paths(student, "momentum", [
-        (1e-4, int(rng.integers(10, 30)), _start(rng), {}),
-        (uniform(rng, 1e-5, 1e-4), int(rng.integers(10, 30)), _start(rng),
-         {"beta": uniform(rng, 0.3, 0.8)})])
+    _check_paths(
+        student,
+        "momentum",
+        [
+            (1e-4, int(rng.integers(10, 30)), _start(rng), {}),
+            (
+                uniform(rng, 1e-5, 1e-4),
+                int(rng.integers(10, 30)),
+                _start(rng),
+                {"beta": uniform(rng, 0.3, 0.8)},
+            ),
+        ],
+    )
 
 
 @BUILDS_ON
 @pytest.mark.points(1)
 def test_path_rmsprop(student, rng):
     """RMSprop path against torch.optim.RMSprop(alpha=rho), default and given rho."""
-    _check_paths(student, "rmsprop", [
-        (uniform(rng, 1e-3, 1e-2), int(rng.integers(10, 30)), _start(rng), {}),
-        (uniform(rng, 1e-3, 1e-2), int(rng.integers(10, 30)), _start(rng),
-         {"rho": uniform(rng, 0.5, 0.8)})])
+    _check_paths(
+        student,
+        "rmsprop",
+        [
+            (uniform(rng, 1e-3, 1e-2), int(rng.integers(10, 30)), _start(rng), {}),
+            (
+                uniform(rng, 1e-3, 1e-2),
+                int(rng.integers(10, 30)),
+                _start(rng),
+                {"rho": uniform(rng, 0.5, 0.8)},
+            ),
+        ],
+    )
 
 
 @BUILDS_ON
 @pytest.mark.points(1)
 def test_path_adam(student, rng):
     """Adam path (t from 1) against torch.optim.Adam, default and given betas/eps."""
-    _check_paths(student, "adam", [
-        (uniform(rng, 1e-3, 5e-2), int(rng.integers(10, 40)), _start(rng), {}),
-        (uniform(rng, 1e-3, 5e-2), int(rng.integers(10, 40)), _start(rng),
-         {"beta1": uniform(rng, 0.5, 0.8), "beta2": uniform(rng, 0.9, 0.99), "eps": 1e-6})])
+    _check_paths(
+        student,
+        "adam",
+        [
+            (uniform(rng, 1e-3, 5e-2), int(rng.integers(10, 40)), _start(rng), {}),
+            (
+                uniform(rng, 1e-3, 5e-2),
+                int(rng.integers(10, 40)),
+                _start(rng),
+                {"beta1": uniform(rng, 0.5, 0.8), "beta2": uniform(rng, 0.9, 0.99), "eps": 1e-6},
+            ),
+        ],
+    )

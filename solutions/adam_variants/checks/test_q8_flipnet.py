@@ -21,8 +21,12 @@ def device_tol(device: str) -> float:
 
 
 def _random_state(rng) -> dict[str, np.ndarray]:
-    shapes = {"layer1.weight": (3, 4), "layer1.bias": (3,), "layer2.weight": (4, 3),
-              "layer2.bias": (4,)}
+    shapes = {
+        "layer1.weight": (3, 4),
+        "layer1.bias": (3,),
+        "layer2.weight": (4, 3),
+        "layer2.bias": (4,),
+    }
     return {k: rng.uniform(-0.6, 0.6, size=s).astype(np.float32) for k, s in shapes.items()}
 
 
@@ -50,10 +54,11 @@ def test_flipnet_initialisation_order(student, rng):
         fail("FlipNet's parameters should be exactly layer1.weight/bias and layer2.weight/bias.")
     if not all(close(state[k], expected[k], 1e-7) for k in KEYS):
         swapped = oracles.flipnet_state(seed, layer2_first=True)
-        fail("FlipNet() should create layer1 then layer2 with PyTorch's default initialisation "
-             "(so that the same random state reproduces the chapter's experiment).",
-             "flipnet_layer_order" if all(close(state[k], swapped[k], 1e-7) for k in KEYS)
-             else "")
+        fail(
+            "FlipNet() should create layer1 then layer2 with PyTorch's default initialisation "
+            "(so that the same random state reproduces the chapter's experiment).",
+            "flipnet_layer_order" if all(close(state[k], swapped[k], 1e-7) for k in KEYS) else "",
+        )
 
 
 @pytest.mark.points(2)
@@ -69,14 +74,19 @@ def test_flipnet_forward(student, rng):
         lin = oracles.load_state(oracles.ref_flipnet(), state)
         with torch.no_grad():
             no_relu = lin.layer2(lin.layer1(torch.as_tensor(x))).double().numpy()
-            others = [lin.layer2(act(lin.layer1(torch.as_tensor(x)))).double().numpy()
-                      for act in (torch.sigmoid, torch.tanh, torch.nn.functional.leaky_relu)]
+            others = [
+                lin.layer2(act(lin.layer1(torch.as_tensor(x)))).double().numpy()
+                for act in (torch.sigmoid, torch.tanh, torch.nn.functional.leaky_relu)
+            ]
         if close(got, no_relu, 1e-5):
-            fail("FlipNet's forward pass differs from the chapter's network.",
-                 "flipnet_missing_relu")
+            fail(
+                "FlipNet's forward pass differs from the chapter's network.", "flipnet_missing_relu"
+            )
         if any(close(got, other, 1e-5) for other in others):
-            fail("FlipNet's forward pass differs from the chapter's network.",
-                 "flipnet_wrong_activation")
+            fail(
+                "FlipNet's forward pass differs from the chapter's network.",
+                "flipnet_wrong_activation",
+            )
         fail("FlipNet's forward pass should be layer2(relu(layer1(x))).")
 
 
@@ -94,21 +104,27 @@ def test_make_flip_data(student):
         if arr is None or arr.shape != (16, 4):
             fail(f"`{name}` should have shape (16, 4).")
         if not isinstance(got, np.ndarray) or got.dtype != np.float32:
-            fail(f"`{name}` should be a float32 tensor.",
-                 "flip_data_dtype" if arr.shape == (16, 4) else "")
+            fail(
+                f"`{name}` should be a float32 tensor.",
+                "flip_data_dtype" if arr.shape == (16, 4) else "",
+            )
         if not np.array_equal(arr, exp):
             label = "flip_inputs_order" if name == "X" else "flip_targets_wrong"
             fail(f"`{name}` has the wrong values or order.", label)
 
 
 def _train_variants(state, spec, epochs) -> list[tuple[str, dict]]:
-    return [(label, oracles.train_from_state(state, spec, epochs, **flags)) for label, flags in (
-        ("flipnet_loss_summed", {"summed": True}),
-        ("missing_zero_grad", {"zero_grad": False}),
-        ("epoch_loss_not_averaged", {"epoch_total": True}),
-        ("epoch_loss_after_epoch", {"loss_after_epoch": True}),
-        ("epoch_loss_last_sample", {"last_sample": True}),
-        ("step_before_backward", {"step_first": True}))]
+    return [
+        (label, oracles.train_from_state(state, spec, epochs, **flags))
+        for label, flags in (
+            ("flipnet_loss_summed", {"summed": True}),
+            ("missing_zero_grad", {"zero_grad": False}),
+            ("epoch_loss_not_averaged", {"epoch_total": True}),
+            ("epoch_loss_after_epoch", {"loss_after_epoch": True}),
+            ("epoch_loss_last_sample", {"last_sample": True}),
+            ("step_before_backward", {"step_first": True}),
+        )
+    ]
 
 
 def _feeding_mistake(forward_inputs, X: np.ndarray, epochs: int) -> str:
@@ -131,7 +147,7 @@ def _feeding_mistake(forward_inputs, X: np.ndarray, epochs: int) -> str:
         # forwards on several samples beside one-sample steps in the right order are an
         # evaluation (a loss computed outside the steps), not batched training
         return "" if order == expected else "not_batch_size_one"
-    return "samples_out_of_order" if order[:len(expected)] != expected[:len(order)] else ""
+    return "samples_out_of_order" if order[: len(expected)] != expected[: len(order)] else ""
 
 
 @pytest.mark.points(3)
@@ -146,8 +162,10 @@ def test_train_flipnet(student, rng, artifacts):
 
 def _train_flipnet(student, rng) -> None:
     X, Y = oracles.flip_data()
-    specs = [{"name": "sgd", "lr": uniform(rng, 0.01, 0.1), "momentum": uniform(rng, 0.5, 0.9)},
-             {"name": "adam", "lr": uniform(rng, 1e-3, 1e-2)}]
+    specs = [
+        {"name": "sgd", "lr": uniform(rng, 0.01, 0.1), "momentum": uniform(rng, 0.5, 0.9)},
+        {"name": "adam", "lr": uniform(rng, 1e-3, 1e-2)},
+    ]
     for spec in specs:
         state = _random_state(rng)
         epochs = int(rng.integers(2, 4))
@@ -167,10 +185,15 @@ def _train_flipnet(student, rng) -> None:
                 label = name
                 break
         if not ok_losses:
-            fail(f"`train_flipnet` returns wrong per-epoch losses (training with {optimizer}).",
-                 label)
-        fail(f"`train_flipnet` leaves the model with different weights than the chapter's loop "
-             f"(training with {optimizer}); the per-epoch losses are right.", label)
+            fail(
+                f"`train_flipnet` returns wrong per-epoch losses (training with {optimizer}).",
+                label,
+            )
+        fail(
+            f"`train_flipnet` leaves the model with different weights than the chapter's loop "
+            f"(training with {optimizer}); the per-epoch losses are right.",
+            label,
+        )
 
 
 @pytest.mark.points(1)
@@ -178,10 +201,16 @@ def test_train_flipnet_default_epochs(student, rng):
     """Called without `epochs`, it trains for 30 epochs (probed on one drawn sample)."""
     X, Y = oracles.flip_data()
     row = int(rng.integers(0, 16))
-    X, Y = X[row:row + 1], Y[row:row + 1]
-    got = student.probe("train_flipnet", state=_random_state(rng),
-                        optimizer={"name": "adam", "lr": 1e-3}, X=X, Y=Y, epochs=0,
-                        pass_epochs=False)
+    X, Y = X[row : row + 1], Y[row : row + 1]
+    got = student.probe(
+        "train_flipnet",
+        state=_random_state(rng),
+        optimizer={"name": "adam", "lr": 1e-3},
+        X=X,
+        Y=Y,
+        epochs=0,
+        pass_epochs=False,
+    )
     if not isinstance(got.get("losses"), list) or len(got["losses"]) != 30:
         fail("`train_flipnet` should train for 30 epochs by default.")
 
@@ -202,18 +231,26 @@ def _check_curves(got: dict, epochs: int, seed: int, device: str, what: str) -> 
         if not close(got[key], expected[key], tol):
             other = oracles.compare(epochs, seed, device, identical=False)
             if close(got["momentum"], other["momentum"], tol) and close(
-                    got["adam"], other["adam"], tol):
-                fail(f"The {key} curve differs from the chapter's experiment ({what}).",
-                     "flipnets_not_identical")
+                got["adam"], other["adam"], tol
+            ):
+                fail(
+                    f"The {key} curve differs from the chapter's experiment ({what}).",
+                    "flipnets_not_identical",
+                )
             shared = oracles.compare(epochs, seed, device, shared=True)
             if close(got["momentum"], shared["momentum"], tol) and close(
-                    got["adam"], shared["adam"], tol):
-                fail(f"The {key} curve differs from the chapter's experiment ({what}).",
-                     "flipnets_shared")
-            fail(f"The {key} curve differs from the chapter's experiment ({what}): "
-                 "torch's random state set from the given argument, two FlipNets with "
-                 "identical weights, "
-                 "SGD(lr=0.05, momentum=0.9) vs Adam(lr=0.001).")
+                got["adam"], shared["adam"], tol
+            ):
+                fail(
+                    f"The {key} curve differs from the chapter's experiment ({what}).",
+                    "flipnets_shared",
+                )
+            fail(
+                f"The {key} curve differs from the chapter's experiment ({what}): "
+                "torch's random state set from the given argument, two FlipNets with "
+                "identical weights, "
+                "SGD(lr=0.05, momentum=0.9) vs Adam(lr=0.001)."
+            )
 
 
 @BUILDS_ON
@@ -221,8 +258,9 @@ def _check_curves(got: dict, epochs: int, seed: int, device: str, what: str) -> 
 def test_compare_optimizers_fresh(student, rng, device):
     """A drawn seed and epoch count, on the grading device, against the grader's own run."""
     seed, epochs = int(rng.integers(0, 100_000)), int(rng.integers(2, 5))
-    got = _curves(student.probe("compare_optimizers", epochs=epochs, seed=seed, device=device),
-                  epochs)
+    got = _curves(
+        student.probe("compare_optimizers", epochs=epochs, seed=seed, device=device), epochs
+    )
     _check_curves(got, epochs, seed, device, f"other arguments, on {device}")
 
 

@@ -27,14 +27,20 @@ def _groups(rng, specs: list[dict]) -> list[dict]:
     shapes = [(3,), (2, 3), (4, 2), (5,), (2, 2, 2)]
     groups = []
     for i, spec in enumerate(specs):
-        params = [rng.normal(size=shapes[(i + j) % len(shapes)]).astype(np.float32)
-                  for j in range(2)]
+        params = [
+            rng.normal(size=shapes[(i + j) % len(shapes)]).astype(np.float32) for j in range(2)
+        ]
         groups.append({"params": params, **spec})
     return groups
 
 
-def _grads(rng, groups: list[dict], steps: int, scales: list[float] | None = None,
-           none_at: dict[int, set[int] | None] | None = None) -> list[list]:
+def _grads(
+    rng,
+    groups: list[dict],
+    steps: int,
+    scales: list[float] | None = None,
+    none_at: dict[int, set[int] | None] | None = None,
+) -> list[list]:
     """Per step one gradient per parameter (in group order), each parameter at a fixed scale
     (``scales``, default 1). ``none_at[j]``: the steps at which parameter j has no gradient
     (None: every step)."""
@@ -47,8 +53,9 @@ def _grads(rng, groups: list[dict], steps: int, scales: list[float] | None = Non
         for j, (shape, scale) in enumerate(zip(shapes, scales, strict=True)):
             skip = j in none_at and (none_at[j] is None or step in none_at[j])
             mag = scale * np.exp(rng.uniform(np.log(0.5), np.log(2.0), size=shape))
-            row.append(None if skip else (mag * rng.choice((-1.0, 1.0), size=shape))
-                       .astype(np.float32))
+            row.append(
+                None if skip else (mag * rng.choice((-1.0, 1.0), size=shape)).astype(np.float32)
+            )
         out.append(row)
     return out
 
@@ -66,19 +73,25 @@ def _delegation(source: str, got: dict | None = None) -> str:
     if reached:
         sentences.append(
             "q9 asks for the AdamW update written with tensor operations; `ScratchAdamW` uses "
-            "torch's own optimizer code instead (" + "; ".join(str(f) for f in reached[:3])
-            + "), so its results are torch's and earn no points here.")
+            "torch's own optimizer code instead ("
+            + "; ".join(str(f) for f in reached[:3])
+            + "), so its results are torch's and earn no points here."
+        )
     if notebook:
         sentences.append(
             "q9's points need a notebook that leaves torch's optimizers and the grader's "
-            "modules as they are; this one " + "; ".join(str(f) for f in notebook[:3])
-            + ", so `ScratchAdamW`'s results cannot be credited.")
+            "modules as they are; this one "
+            + "; ".join(str(f) for f in notebook[:3])
+            + ", so `ScratchAdamW`'s results cannot be credited."
+        )
     if sentences:
         return " ".join(sentences)
     if got is not None and got.get("delegated"):
-        return ("q9 asks for the AdamW update written with tensor operations; while it ran, "
-                "`ScratchAdamW` called torch's own Adam/AdamW, so its results are torch's and "
-                "earn no points here.")
+        return (
+            "q9 asks for the AdamW update written with tensor operations; while it ran, "
+            "`ScratchAdamW` called torch's own Adam/AdamW, so its results are torch's and "
+            "earn no points here."
+        )
     return ""
 
 
@@ -102,19 +115,26 @@ def _runs_a_step(student, rng, device, what: str) -> dict:
     update by hand come only with an update that runs."""
     groups = _groups(rng, [{"weight_decay": 0.01}])
     try:
-        got = student.probe("scratch_adamw", groups=groups, grads=_grads(rng, groups, 2),
-                            device=device)
+        got = student.probe(
+            "scratch_adamw", groups=groups, grads=_grads(rng, groups, 2), device=device
+        )
     except StudentError as exc:
         if exc.kind in ("missing", "not_implemented"):
             raise
-        fail(f"{what} counts together with a `ScratchAdamW` whose step runs; here it failed: "
-             f"{exc.message}")
+        fail(
+            f"{what} counts together with a `ScratchAdamW` whose step runs; here it failed: "
+            f"{exc.message}"
+        )
     start = [p for g in groups for p in g["params"]]
     last = got["history"][-1] if got["history"] else start
-    if any(np.array_equal(np.asarray(a, dtype=np.float64), np.asarray(p, dtype=np.float64))
-           for a, p in zip(last, start, strict=False)):
-        fail(f"{what} counts together with a `ScratchAdamW` whose step updates the "
-             "parameters; here `step` left a parameter with a gradient unchanged.")
+    if any(
+        np.array_equal(np.asarray(a, dtype=np.float64), np.asarray(p, dtype=np.float64))
+        for a, p in zip(last, start, strict=False)
+    ):
+        fail(
+            f"{what} counts together with a `ScratchAdamW` whose step updates the "
+            "parameters; here `step` left a parameter with a gradient unchanged."
+        )
     return got
 
 
@@ -138,14 +158,21 @@ def _diagnose(got: dict, groups, grads, device: str, part: str) -> str:
 
 def _same_history(got, expected, tol: float) -> bool:
     return len(got) == len(expected) and all(
-        close(a, e, tol) for g_step, e_step in zip(got, expected, strict=True)
-        for a, e in zip(g_step, e_step, strict=True))
+        close(a, e, tol)
+        for g_step, e_step in zip(got, expected, strict=True)
+        for a, e in zip(g_step, e_step, strict=True)
+    )
 
 
 def _same_state(got, expected, tol: float) -> bool:
-    return all(not e or (s.get("step") == e["step"] and all(
-        close(s.get(k), e[k], tol) for k in ("exp_avg", "exp_avg_sq")))
-        for s, e in zip(got, expected, strict=True))
+    return all(
+        not e
+        or (
+            s.get("step") == e["step"]
+            and all(close(s.get(k), e[k], tol) for k in ("exp_avg", "exp_avg_sq"))
+        )
+        for s, e in zip(got, expected, strict=True)
+    )
 
 
 def _compare(got: dict, expected: dict, groups, grads, device: str, what: str) -> None:
@@ -153,10 +180,12 @@ def _compare(got: dict, expected: dict, groups, grads, device: str, what: str) -
     for i, (g_step, e_step) in enumerate(zip(got["history"], expected["history"], strict=True)):
         for j, (a, e) in enumerate(zip(g_step, e_step, strict=True)):
             if not close(a, e, tol):
-                fail(f"`ScratchAdamW` differs from torch.optim.AdamW "
-                     f"{'at the first step' if i == 0 else 'later in the run'}, "
-                     f"parameter {j + 1} ({what}).",
-                     _diagnose(got, groups, grads, device, "history"))
+                fail(
+                    f"`ScratchAdamW` differs from torch.optim.AdamW "
+                    f"{'at the first step' if i == 0 else 'later in the run'}, "
+                    f"parameter {j + 1} ({what}).",
+                    _diagnose(got, groups, grads, device, "history"),
+                )
 
 
 def _run(student, source: str, groups, grads, device, what: str) -> dict:
@@ -178,8 +207,11 @@ def _run(student, source: str, groups, grads, device, what: str) -> dict:
         except StudentError:
             raise exc from None
         raised = exc.message.split(" raised ", 1)[-1].split(":", 1)[0].split()[0]
-        fail(f"`ScratchAdamW.step` raised {raised} when a parameter had no gradient (its .grad "
-             "is None); with a gradient for every parameter it runs.", "grad_none_not_skipped")
+        fail(
+            f"`ScratchAdamW.step` raised {raised} when a parameter had no gradient (its .grad "
+            "is None); with a gradient for every parameter it runs.",
+            "grad_none_not_skipped",
+        )
     _compare(got, oracles.torch_adamw(groups, grads, device), groups, grads, device, what)
     return got
 
@@ -188,23 +220,30 @@ def _run(student, source: str, groups, grads, device, what: str) -> dict:
 @pytest.mark.points(2)
 def test_state_names_and_values(student, rng, device, source):
     """PyTorch's state names per parameter: step, exp_avg, exp_avg_sq, with AdamW's values."""
-    groups = _groups(rng, [{"lr": float(rng.uniform(1e-3, 1e-2)),
-                            "weight_decay": float(rng.uniform(0.01, 0.1))}])
+    groups = _groups(
+        rng, [{"lr": float(rng.uniform(1e-3, 1e-2)), "weight_decay": float(rng.uniform(0.01, 0.1))}]
+    )
     grads = _grads(rng, groups, int(rng.integers(3, 6)), scales=[1.0, 1e-3])
     got = _probe(student, source, groups, grads, device)
     expected = oracles.torch_adamw(groups, grads, device)
     for s, e in zip(got["state"], expected["state"], strict=True):
         missing = set(STATE_KEYS) - set(s["keys"])
         if missing:
-            fail("`ScratchAdamW`'s per-parameter state lacks "
-                 f"{', '.join(sorted(missing))}.", "state_names_wrong")
+            fail(
+                f"`ScratchAdamW`'s per-parameter state lacks {', '.join(sorted(missing))}.",
+                "state_names_wrong",
+            )
         if s["step"] != e["step"]:
-            fail("state['step'] should count the optimizer steps taken.",
-                 _diagnose(got, groups, grads, device, "state"))
+            fail(
+                "state['step'] should count the optimizer steps taken.",
+                _diagnose(got, groups, grads, device, "state"),
+            )
         for key in ("exp_avg", "exp_avg_sq"):
             if not close(s[key], e[key], device_tol(device)):
-                fail(f"state['{key}'] differs from torch.optim.AdamW's.",
-                     _diagnose(got, groups, grads, device, "state"))
+                fail(
+                    f"state['{key}'] differs from torch.optim.AdamW's.",
+                    _diagnose(got, groups, grads, device, "state"),
+                )
 
 
 @pytest.mark.points(3)
@@ -212,25 +251,49 @@ def test_matches_adamw_param_groups(student, rng, device, source):
     """Three param groups (own lr/weight_decay, weight_decay 0 and betas, the defaults), many
     steps, tiny and large gradients, a parameter that never has a gradient and one that misses
     it at one step."""
-    groups = _groups(rng, [
-        {"lr": float(rng.uniform(1e-2, 5e-2)), "weight_decay": float(rng.uniform(0.05, 0.2))},
-        {"lr": float(rng.uniform(1e-2, 5e-2)), "weight_decay": 0.0,
-         "betas": (float(rng.uniform(0.5, 0.8)), float(rng.uniform(0.9, 0.99)))},
-        {},
-    ])
-    grads = _grads(rng, groups, int(rng.integers(10, 20)),
-                   scales=[1e-6, 1.0, 1.0, 10.0, 1e-3, 1.0], none_at={1: None, 2: {1}})
-    _run(student, source, groups, grads, device,
-         "several param groups, parameters without a gradient")
+    groups = _groups(
+        rng,
+        [
+            {"lr": float(rng.uniform(1e-2, 5e-2)), "weight_decay": float(rng.uniform(0.05, 0.2))},
+            {
+                "lr": float(rng.uniform(1e-2, 5e-2)),
+                "weight_decay": 0.0,
+                "betas": (float(rng.uniform(0.5, 0.8)), float(rng.uniform(0.9, 0.99))),
+            },
+            {},
+        ],
+    )
+    grads = _grads(
+        rng,
+        groups,
+        int(rng.integers(10, 20)),
+        scales=[1e-6, 1.0, 1.0, 10.0, 1e-3, 1.0],
+        none_at={1: None, 2: {1}},
+    )
+    _run(
+        student,
+        source,
+        groups,
+        grads,
+        device,
+        "several param groups, parameters without a gradient",
+    )
 
 
 @pytest.mark.points(1)
 def test_large_lr_and_weight_decay(student, rng, device, source):
     """Large lr and weight decay: the decay uses the weight from before the step."""
-    groups = _groups(rng, [{"lr": float(rng.uniform(0.05, 0.2)),
-                            "weight_decay": float(rng.uniform(0.5, 2.0))}])
-    _run(student, source, groups, _grads(rng, groups, 5, scales=[10.0, 10.0]), device,
-         "a large lr and weight decay")
+    groups = _groups(
+        rng, [{"lr": float(rng.uniform(0.05, 0.2)), "weight_decay": float(rng.uniform(0.5, 2.0))}]
+    )
+    _run(
+        student,
+        source,
+        groups,
+        _grads(rng, groups, 5, scales=[10.0, 10.0]),
+        device,
+        "a large lr and weight decay",
+    )
 
 
 @pytest.mark.points(1)
@@ -244,8 +307,11 @@ def test_closure_returns_loss(student, rng, device, source):
     if got["closure_values"] != [1.5, 1.5]:
         fail("`step(closure)` does not return the closure's loss.", "closure_loss_not_returned")
     if not all(got.get("closure_grad_enabled") or [False]):
-        fail("`step(closure)` ran the closure with gradients disabled, so the closure's "
-             "backward() could not work.", "closure_without_grad")
+        fail(
+            "`step(closure)` ran the closure with gradients disabled, so the closure's "
+            "backward() could not work.",
+            "closure_without_grad",
+        )
 
 
 @pytest.mark.points(1)
@@ -253,13 +319,17 @@ def test_is_optimizer_subclass(student, rng, device, source):
     """The class statement of ScratchAdamW subclasses torch.optim.Optimizer (read from the
     source; an object that is no Optimizer at run time costs the point as well)."""
     if not source:
-        fail("The grader could not read your code cells, so it cannot check the class "
-             "statement of `ScratchAdamW`.")
+        fail(
+            "The grader could not read your code cells, so it cannot check the class "
+            "statement of `ScratchAdamW`."
+        )
     if not defines_class(source, "ScratchAdamW"):
         fail("The class statement of `ScratchAdamW` was not found in your code cells.")
     if not subclasses_optimizer(source):
-        fail("`ScratchAdamW` should subclass torch.optim.Optimizer "
-             "(class ScratchAdamW(torch.optim.Optimizer): ...).")
+        fail(
+            "`ScratchAdamW` should subclass torch.optim.Optimizer "
+            "(class ScratchAdamW(torch.optim.Optimizer): ...)."
+        )
     got = _runs_a_step(student, rng, device, "The class statement")
     if not got.get("is_optimizer"):
         fail("`ScratchAdamW` should subclass torch.optim.Optimizer.")
@@ -272,14 +342,18 @@ def test_no_delegation(student, rng, device, source):
     decide is flagged for staff and costs nothing); reaching torch's Adam/AdamW at run time
     costs the point as well. Earned only with a step that runs and updates the parameters."""
     if not source:
-        fail("The grader could not read your code cells, so it cannot check that "
-             "`ScratchAdamW` is written by hand.")
+        fail(
+            "The grader could not read your code cells, so it cannot check that "
+            "`ScratchAdamW` is written by hand."
+        )
     if not defines_class(source, "ScratchAdamW"):
         fail("The class statement of `ScratchAdamW` was not found in your code cells.")
     review = verdict(source).review
     if review:
-        flag_for_review("q9 no-delegation rule not decided from the source: "
-                        + "; ".join(str(f) for f in review[:3]))
+        flag_for_review(
+            "q9 no-delegation rule not decided from the source: "
+            + "; ".join(str(f) for f in review[:3])
+        )
     _gate(source)
     _gate(source, _runs_a_step(student, rng, device, "Writing the update by hand"))
 
@@ -292,7 +366,8 @@ def test_matches_adamw_on_cuda(student, rng, source):
 
     if not torch.cuda.is_available():
         pytest.skip("no GPU on the grading machine")
-    groups = _groups(rng, [{"lr": float(rng.uniform(1e-3, 5e-2)), "weight_decay": 0.1},
-                           {"weight_decay": 0.0}])
+    groups = _groups(
+        rng, [{"lr": float(rng.uniform(1e-3, 5e-2)), "weight_decay": 0.1}, {"weight_decay": 0.0}]
+    )
     grads = _grads(rng, groups, 8, none_at={1: None})
     _run(student, source, groups, grads, "cuda", "on cuda")

@@ -2,8 +2,10 @@
 """Checks adamw_step and adam_l2_step against torch on one weight vector."""
 
 # %% after adamw_step
-for name, fn, cls in (("adamw", adamw_step, torch.optim.AdamW),
-                      ("adam_l2", adam_l2_step, torch.optim.Adam)):
+for name, fn, cls in (
+    ("adamw", adamw_step, torch.optim.AdamW),
+    ("adam_l2", adam_l2_step, torch.optim.Adam),
+):
     p = torch.tensor([0.5, -1.5], dtype=torch.float64, requires_grad=True)
     opt = cls([p], lr=0.05, weight_decay=0.1)
     w, m, v = np.array([0.5, -1.5]), np.zeros(2), np.zeros(2)

@@ -10,4 +10,9 @@ grads = [p.grad.detach().numpy().copy() for p in net.parameters()]
 mine, my_norm = clip_grad_norm(grads, 0.05)
 torch_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 0.05)
 print("norm", my_norm, float(torch_norm))
-print("max diff", max(float(np.abs(a - p.grad.numpy()).max()) for a, p in zip(mine, net.parameters(), strict=True)))
+print(
+    "max diff",
+    max(
+        float(np.abs(a - p.grad.numpy()).max()) for a, p in zip(mine, net.parameters(), strict=True)
+    ),
+)

@@ -8,11 +8,14 @@ if torch.cuda.is_available():
     torch.manual_seed(5)
     p = torch.randn(8, device=dev, requires_grad=True)
     q = p.detach().clone().requires_grad_(True)
-    opt_mine, opt_ref = ScratchAdamW([p], lr=0.1, weight_decay=0.2), torch.optim.AdamW([q], lr=0.1, weight_decay=0.2)
+    opt_mine, opt_ref = (
+        ScratchAdamW([p], lr=0.1, weight_decay=0.2),
+        torch.optim.AdamW([q], lr=0.1, weight_decay=0.2),
+    )
     for i in range(10):
         for param, opt in ((p, opt_mine), (q, opt_ref)):
             opt.zero_grad()
-            (param ** 2).sum().backward()
+            (param**2).sum().backward()
             opt.step()
     print("GPU max difference:", (p - q).abs().max().item())
 else:

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """A helper function that runs torch's AdamW with the same local names ScratchAdamW uses."""
 
+
 # %% after check q9_scratch_adamw
 def run_reference(params, steps=10, lr=1e-2, weight_decay=0.1):
     """torch.optim.AdamW on sum(p**2) for comparison; returns the optimizer."""
@@ -14,7 +15,9 @@ def run_reference(params, steps=10, lr=1e-2, weight_decay=0.1):
         for p in group["params"]:
             state = opt.state[p]
             t = int(state["step"])
-            print(f"step {t}: |m| = {state['exp_avg'].norm():.4f}, |v| = {state['exp_avg_sq'].norm():.6f}")
+            print(
+                f"step {t}: |m| = {state['exp_avg'].norm():.4f}, |v| = {state['exp_avg_sq'].norm():.6f}"
+            )
     return opt
 
 

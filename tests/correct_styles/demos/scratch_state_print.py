@@ -6,8 +6,10 @@ torch.manual_seed(7)
 net = FlipNet()
 ref = FlipNet()
 ref.load_state_dict(net.state_dict())
-groups = lambda m: [{"params": [m.layer1.weight, m.layer2.weight], "weight_decay": 0.1},
-                    {"params": [m.layer1.bias, m.layer2.bias], "weight_decay": 0.0}]
+groups = lambda m: [
+    {"params": [m.layer1.weight, m.layer2.weight], "weight_decay": 0.1},
+    {"params": [m.layer1.bias, m.layer2.bias], "weight_decay": 0.0},
+]
 opts = [ScratchAdamW(groups(net), lr=0.02), torch.optim.AdamW(groups(ref), lr=0.02)]
 X, Y = make_flip_data()
 for i in range(20):
@@ -17,4 +19,6 @@ for i in range(20):
         opt.step()
 for opt in opts:
     state = opt.state[net.layer1.weight] if opt is opts[0] else opt.state[ref.layer1.weight]
-    print(type(opt).__name__, "step", int(state["step"]), "exp_avg[0]", state["exp_avg"][0].tolist())
+    print(
+        type(opt).__name__, "step", int(state["step"]), "exp_avg[0]", state["exp_avg"][0].tolist()
+    )

@@ -2,6 +2,7 @@
 """Bonus in the style of 8-bit optimizers: float32 absmax scales, codes by np.round then
 int8; LAMB with the decay folded into the direction by a helper."""
 
+
 # %% lion_step
 def lion_step(w, grad, m, lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0):
     interp = np.add(np.multiply(beta1, m), np.multiply(1 - beta1, grad))
@@ -40,11 +41,11 @@ def quantize_blockwise(x, block=64):
     scales = np.zeros((values.size + block - 1) // block, dtype=np.float32)
     codes = np.zeros(values.size, dtype=np.int8)
     for b in range(scales.size):
-        part = values[b * block:(b + 1) * block]
+        part = values[b * block : (b + 1) * block]
         scales[b] = np.max(np.abs(part))
         if scales[b] > 0:
             q = np.round(part / np.float64(scales[b]) * 127)
-            codes[b * block:(b + 1) * block] = np.clip(q, -127, 127).astype(np.int8)
+            codes[b * block : (b + 1) * block] = np.clip(q, -127, 127).astype(np.int8)
     return codes, scales
 
 

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """Bonus with loops over blocks and explicit norms; sign written with comparisons."""
 
+
 # %% lion_step
 def lion_step(w, grad, m, lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0):
     c = beta1 * np.asarray(m, dtype=float) + (1 - beta1) * np.asarray(grad, dtype=float)
@@ -45,11 +46,11 @@ def quantize_blockwise(x, block=64):
     codes = np.zeros(flat.size, dtype=np.int8)
     scales = []
     for start in range(0, flat.size, block):
-        chunk = flat[start:start + block]
+        chunk = flat[start : start + block]
         absmax = float(np.max(np.abs(chunk)))
         scales.append(absmax)
         if absmax > 0:
-            codes[start:start + block] = np.rint(chunk / absmax * 127).astype(np.int8)
+            codes[start : start + block] = np.rint(chunk / absmax * 127).astype(np.int8)
     return codes, np.array(scales)
 
 

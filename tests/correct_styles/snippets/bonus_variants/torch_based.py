@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """Bonus on float64 torch tensors; quantisation with torch.split over blocks."""
 
+
 # %% lion_step
 def _tb(x):
     return torch.tensor(np.asarray(x, dtype=np.float64))

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """Bonus, vectorised numpy: padding to whole blocks, absmax per row."""
 
+
 # %% lion_step
 def lion_step(w, grad, m, lr=1e-4, beta1=0.9, beta2=0.99, weight_decay=0.0):
     u = np.sign(beta1 * m + (1 - beta1) * grad)

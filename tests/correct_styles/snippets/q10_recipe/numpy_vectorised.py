@@ -2,6 +2,7 @@
 """q10 with numpy: np.clip for the schedule's phases, one concatenated vector for the norm,
 comprehensions for the groups, a bytes table for the memory."""
 
+
 # %% warmup_cosine_lr
 def warmup_cosine_lr(step, lr_max, total_steps, warmup_steps, lr_min=0.0):
     if warmup_steps > 0 and step <= warmup_steps:

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q10 split into small helpers; norms per tensor combined with math.hypot."""
 
+
 # %% warmup_cosine_lr
 def _linear_warmup(step, lr_max, warmup_steps):
     return lr_max * step / warmup_steps
@@ -42,15 +43,21 @@ def _decays(param):
 def decay_param_groups(model, weight_decay):
     with_decay = list(filter(_decays, model.parameters()))
     without = [p for p in model.parameters() if not _decays(p)]
-    return [dict(params=with_decay, weight_decay=weight_decay),
-            dict(params=without, weight_decay=0.0)]
+    return [
+        dict(params=with_decay, weight_decay=weight_decay),
+        dict(params=without, weight_decay=0.0),
+    ]
 
 
 # %% adam_memory_gb
 def adam_memory_gb(n_params, mixed_precision=False):
     GB = 10**9
-    sizes = {"weights": 2 if mixed_precision else 4, "adam_m": 4, "adam_v": 4,
-             "grads": 2 if mixed_precision else 4}
+    sizes = {
+        "weights": 2 if mixed_precision else 4,
+        "adam_m": 4,
+        "adam_v": 4,
+        "grads": 2 if mixed_precision else 4,
+    }
     result = {}
     for key, nbytes in sizes.items():
         result[key] = n_params * nbytes / GB

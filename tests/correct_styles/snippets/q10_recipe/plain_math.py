@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q10 with math, loops and plain dicts."""
 
+
 # %% warmup_cosine_lr
 def warmup_cosine_lr(step, lr_max, total_steps, warmup_steps, lr_min=0.0):
     if step < warmup_steps:
@@ -30,8 +31,10 @@ def decay_param_groups(model, weight_decay):
             decay.append(p)
         else:
             no_decay.append(p)
-    return [{"params": decay, "weight_decay": weight_decay},
-            {"params": no_decay, "weight_decay": 0.0}]
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
 
 
 # %% adam_memory_gb

@@ -2,6 +2,7 @@
 """q10: schedule with min/max clamps, squared norms summed with a generator, groups built
 while remembering ids (every parameter exactly once), memory from per-buffer byte counts."""
 
+
 # %% warmup_cosine_lr
 def warmup_cosine_lr(step, lr_max, total_steps, warmup_steps, lr_min=0.0):
     if step < warmup_steps:
@@ -41,7 +42,11 @@ def adam_memory_gb(n_params, mixed_precision=False):
     bytes_weights = 2 * n_params if mixed_precision else 4 * n_params
     bytes_grads = bytes_weights
     bytes_state = 4 * n_params
-    mem = {"weights": bytes_weights / 1e9, "adam_m": bytes_state / 1e9,
-           "adam_v": bytes_state / 1e9, "grads": bytes_grads / 1e9}
+    mem = {
+        "weights": bytes_weights / 1e9,
+        "adam_m": bytes_state / 1e9,
+        "adam_v": bytes_state / 1e9,
+        "grads": bytes_grads / 1e9,
+    }
     mem["total"] = (bytes_weights + 2 * bytes_state + bytes_grads) / 1e9
     return mem

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q10 leaning on torch: clip_grad_norm_ on float64 copies, named_parameters for the groups."""
 
+
 # %% warmup_cosine_lr
 def warmup_cosine_lr(step, lr_max, total_steps, warmup_steps, lr_min=0.0):
     if step >= total_steps:
@@ -22,8 +23,7 @@ def clip_grad_norm(grads, max_norm):
 
 # %% decay_param_groups
 def decay_param_groups(model, weight_decay):
-    groups = [{"params": [], "weight_decay": weight_decay},
-              {"params": [], "weight_decay": 0.0}]
+    groups = [{"params": [], "weight_decay": weight_decay}, {"params": [], "weight_decay": 0.0}]
     for _name, param in model.named_parameters():
         groups[0 if len(param.shape) >= 2 else 1]["params"].append(param)
     return groups
@@ -36,5 +36,10 @@ def adam_memory_gb(n_params, mixed_precision=False):
     weights = n_params * w_b / 1e9
     grads = n_params * w_b / 1e9
     adam_m = adam_v = n_params * full / 1e9
-    return dict(weights=weights, adam_m=adam_m, adam_v=adam_v, grads=grads,
-                total=weights + adam_m + adam_v + grads)
+    return dict(
+        weights=weights,
+        adam_m=adam_m,
+        adam_v=adam_v,
+        grads=grads,
+        total=weights + adam_m + adam_v + grads,
+    )

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q11 computed from the student's own functions rather than typed."""
 
+
 # %% ANSWER_1D_WINNER
 def _final_loss(name):
     w, vel = 5.0, 0.0

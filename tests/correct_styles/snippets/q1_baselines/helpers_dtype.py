@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q1 with a shared helper, float64 internals and the input's float dtype given back."""
 
+
 # %% sgd_step
 def _out_dtype(*xs):
     """float32 in gives float32 out; anything else float64."""
@@ -20,5 +21,7 @@ def sgd_step(w, grad, lr):
 # %% momentum_step
 def momentum_step(w, grad, velocity, lr, beta=0.9):
     dtype = _out_dtype(w, grad, velocity)
-    velocity_new = beta * np.asarray(velocity, dtype=np.float64) + np.asarray(grad, dtype=np.float64)
+    velocity_new = beta * np.asarray(velocity, dtype=np.float64) + np.asarray(
+        grad, dtype=np.float64
+    )
     return _descend(w, velocity_new, lr).astype(dtype), velocity_new.astype(dtype)

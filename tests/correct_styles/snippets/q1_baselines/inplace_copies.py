@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q1 with in-place arithmetic on float64 copies of the inputs (broadcast first)."""
 
+
 # %% sgd_step
 def sgd_step(w, grad, lr):
     shape = np.broadcast_shapes(np.shape(w), np.shape(grad))

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q1 as the formulas read: new values from one expression each."""
 
+
 # %% sgd_step
 def sgd_step(w, grad, lr):
     return w - lr * grad

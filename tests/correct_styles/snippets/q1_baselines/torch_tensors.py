@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q1 computed with torch float64 tensors, handed back as numpy (floats for floats)."""
 
+
 # %% sgd_step
 def to_t(x):
     return torch.as_tensor(np.asarray(x, dtype=np.float64))

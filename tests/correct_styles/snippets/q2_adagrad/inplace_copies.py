@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q2 with in-place updates of copies (never of the caller's arrays)."""
 
+
 # %% adagrad_step
 def adagrad_step(w, grad, accum, lr, eps=1e-8):
     grad = np.asarray(grad, dtype=np.float64)

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q2: math for plain floats, numpy for everything else."""
 
+
 # %% adagrad_step
 def adagrad_step(w, grad, accum, lr, eps=1e-8):
     if all(isinstance(x, float) for x in (w, grad, accum)):

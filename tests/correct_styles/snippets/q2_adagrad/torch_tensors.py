@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q2 with torch tensors inside."""
 
+
 # %% adagrad_step
 def adagrad_step(w, grad, accum, lr, eps=1e-8):
     w_t = torch.tensor(np.asarray(w, dtype=np.float64))

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q3 with a moving-average helper written in the 'old + (1-rho)(new-old)' form."""
 
+
 # %% rmsprop_step
 def moving_average(old, new, decay):
     """decay * old + (1 - decay) * new, written as a correction of the old value."""

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q3 computed in float64, answered in the dtype the caller used (float32 stays float32)."""
 
+
 # %% rmsprop_step
 def rmsprop_step(w, grad, v, lr, rho=0.9, eps=1e-8):
     kind = np.result_type(np.asarray(w), np.asarray(grad), np.asarray(v))

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q4 in the chapter's order: moments, bias-corrected moments, step."""
 
+
 # %% bias_correction
 def bias_correction(beta, t):
     return 1 - beta**t

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q4 in one line of divisions: lr * m / (1-b1**t) / (sqrt(v/(1-b2**t)) + eps)."""
 
+
 # %% bias_correction
 def bias_correction(beta, t):
     return float(1.0 - math.pow(beta, t))

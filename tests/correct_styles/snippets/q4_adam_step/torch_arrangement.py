@@ -2,6 +2,7 @@
 """q4 arranged the way torch.optim.Adam computes it: step size lr/bc1, denominator
 sqrt(v)/sqrt(bc2) + eps (the same sqrt(v_hat) + eps)."""
 
+
 # %% bias_correction
 def bias_correction(beta, t):
     return 1.0 - np.power(beta, t)

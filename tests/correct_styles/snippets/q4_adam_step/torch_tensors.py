@@ -1,9 +1,10 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q4 on float64 torch tensors (lerp for the first moment, as torch does)."""
 
+
 # %% bias_correction
 def bias_correction(beta, t):
-    return 1 - beta ** t
+    return 1 - beta**t
 
 
 # %% adam_step

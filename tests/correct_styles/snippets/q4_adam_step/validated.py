@@ -1,11 +1,12 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q4 that checks its arguments first and names every intermediate like the paper."""
 
+
 # %% bias_correction
 def bias_correction(beta, t):
     if t < 1:
         raise ValueError("t is 1-based: the first update has t=1")
-    return 1.0 - beta ** t
+    return 1.0 - beta**t
 
 
 # %% adam_step

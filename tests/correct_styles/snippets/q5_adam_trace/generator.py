@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q5 as a generator of rows collected into a list; the step from the formula."""
 
+
 # %% adam_trace
 def _adam_rows(w, lr, steps, beta1, beta2, eps):
     m = v = 0.0
@@ -17,5 +18,7 @@ def _adam_rows(w, lr, steps, beta1, beta2, eps):
 
 
 def adam_trace(w0=5.0, lr=0.01, steps=8, beta1=0.9, beta2=0.999, eps=1e-8):
-    return [{key: float(val) for key, val in row.items()}
-            for row in _adam_rows(float(w0), lr, steps, beta1, beta2, eps)]
+    return [
+        {key: float(val) for key, val in row.items()}
+        for row in _adam_rows(float(w0), lr, steps, beta1, beta2, eps)
+    ]

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q5 with a small class that holds the optimizer state and records each step."""
 
+
 # %% adam_trace
 class AdamOnParabola:
     """Adam on f(w) = w**2; ``advance`` makes one step and returns its record."""

@@ -11,8 +11,9 @@ def adam_trace(w0=5.0, lr=0.01, steps=8, beta1=0.9, beta2=0.999, eps=1e-8):
     for i in range(steps):
         t = i + 1
         g = 2 * state["w"]
-        w_next, m_next, v_next = adam_step(state["w"], g, state["m"], state["v"], t,
-                                           lr, beta1, beta2, eps)
+        w_next, m_next, v_next = adam_step(
+            state["w"], g, state["m"], state["v"], t, lr, beta1, beta2, eps
+        )
         m_hat = m_next / bias_correction(beta1, t)
         v_hat = v_next / bias_correction(beta2, t)
         step = lr * m_hat / (np.sqrt(v_hat) + eps)

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q6 on float64 torch tensors, AdamW's decay as an explicit subtraction of the old weight."""
 
+
 # %% adam_l2_step
 def _q6_tensors(*arrays):
     return [torch.tensor(np.asarray(a, dtype=np.float64)) for a in np.broadcast_arrays(*arrays)]
@@ -10,8 +11,7 @@ def _q6_numpy(*tensors):
     return tuple(x.item() if x.dim() == 0 else x.numpy() for x in tensors)
 
 
-def adam_l2_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
-                 weight_decay=0.01):
+def adam_l2_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
     w_, g_, m_, v_ = _q6_tensors(w, grad, m, v)
     g_ = g_ + weight_decay * w_
     m_ = beta1 * m_ + (1 - beta1) * g_
@@ -21,8 +21,7 @@ def adam_l2_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
 
 
 # %% adamw_step
-def adamw_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8,
-               weight_decay=0.01):
+def adamw_step(w, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
     w_, g_, m_, v_ = _q6_tensors(w, grad, m, v)
     m_ = beta1 * m_ + (1 - beta1) * g_
     v_ = beta2 * v_ + (1 - beta2) * g_.square()

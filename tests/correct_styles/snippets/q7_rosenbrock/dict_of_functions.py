@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q7 dispatching through a dict of small update functions sharing a state dict."""
 
+
 # %% rosenbrock
 def rosenbrock(x, y):
     a = 1.0 - x
@@ -29,13 +30,18 @@ def _rmsprop_update(p, g, state, t, lr, hp):
 
 
 def _adam_update(p, g, state, t, lr, hp):
-    p, state["m"], state["v"] = adam_step(p, g, state.get("m", np.zeros(2)),
-                                          state.get("v", np.zeros(2)), t, lr, **hp)
+    p, state["m"], state["v"] = adam_step(
+        p, g, state.get("m", np.zeros(2)), state.get("v", np.zeros(2)), t, lr, **hp
+    )
     return p
 
 
-UPDATES = {"sgd": _sgd_update, "momentum": _momentum_update,
-           "rmsprop": _rmsprop_update, "adam": _adam_update}
+UPDATES = {
+    "sgd": _sgd_update,
+    "momentum": _momentum_update,
+    "rmsprop": _rmsprop_update,
+    "adam": _adam_update,
+}
 
 
 def optimize_rosenbrock(optimizer, lr, steps, start=(-1.2, 1.0), **hparams):

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q7 with an if/elif chain and explicit state arrays."""
 
+
 # %% rosenbrock
 def rosenbrock(x, y):
     return (1 - x) ** 2 + 100 * (y - x**2) ** 2

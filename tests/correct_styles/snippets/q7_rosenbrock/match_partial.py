@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q7 with match/case and functools.partial binding the hyperparameters once."""
 
+
 # %% rosenbrock
 def rosenbrock(x, y):
     return (1 - x) * (1 - x) + 100 * (y - x * x) ** 2

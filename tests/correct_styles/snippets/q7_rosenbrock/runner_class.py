@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q7 with a class holding the point and the optimizer state; gradient via np.power."""
 
+
 # %% rosenbrock
 def rosenbrock(x, y):
     return np.power(1 - x, 2) + 100 * np.power(y - np.power(x, 2), 2)
@@ -35,8 +36,9 @@ class RosenbrockRun:
         elif self.name == "rmsprop":
             self.point, b["v"] = rmsprop_step(self.point, grad, b["v"], self.lr, **hp)
         else:
-            self.point, b["m"], b["v"] = adam_step(self.point, grad, b["m"], b["v"], self.t,
-                                                   self.lr, **hp)
+            self.point, b["m"], b["v"] = adam_step(
+                self.point, grad, b["m"], b["v"], self.t, self.lr, **hp
+            )
         self.path.append(np.asarray(self.point, dtype=float).copy())
 
 

@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q7 keeping x and y as floats; the state as a list of two-element arrays per optimizer."""
 
+
 # %% rosenbrock
 def rosenbrock(x, y):
     return (1.0 - x) ** 2 + 100.0 * (y - x**2) ** 2

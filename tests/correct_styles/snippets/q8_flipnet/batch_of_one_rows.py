@@ -2,6 +2,7 @@
 """q8 feeding each sample as a (1, 4) row, nn.MSELoss, losses stacked and averaged in torch;
 the chapter's interleaved loop for the comparison."""
 
+
 # %% FlipNet
 class FlipNet(nn.Module):
     def __init__(self):

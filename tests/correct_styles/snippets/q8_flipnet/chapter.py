@@ -1,6 +1,7 @@
 # ruff: noqa  (student code, written the way students write it; not linted)
 """q8 close to the chapter's listing; the epoch loss as an explicit sum divided by 16."""
 
+
 # %% FlipNet
 class FlipNet(nn.Module):
     def __init__(self):
@@ -15,8 +16,10 @@ class FlipNet(nn.Module):
 
 # %% make_flip_data
 def make_flip_data():
-    X = torch.tensor([[a, b, c, d] for a in [0, 1] for b in [0, 1] for c in [0, 1] for d in [0, 1]],
-                     dtype=torch.float32)
+    X = torch.tensor(
+        [[a, b, c, d] for a in [0, 1] for b in [0, 1] for c in [0, 1] for d in [0, 1]],
+        dtype=torch.float32,
+    )
     Y = X[:, [3, 2, 1, 0]]
     return X, Y
 

@@ -2,6 +2,7 @@
 """q8: nn.Sequential-free module with torch.relu, data from bit arithmetic, per-epoch list
 averaged with np.mean, zero_grad after the step."""
 
+
 # %% FlipNet
 class FlipNet(nn.Module):
     def __init__(self):

@@ -2,6 +2,7 @@
 """q8: data built in numpy, a helper for one training step, statistics.fmean per epoch,
 models created on the device after seeding."""
 
+
 # %% FlipNet
 class FlipNet(nn.Module):
     def __init__(self):
@@ -15,8 +16,10 @@ class FlipNet(nn.Module):
 
 # %% make_flip_data
 def make_flip_data():
-    grid = np.array([[a, b, c, d] for a in (0, 1) for b in (0, 1) for c in (0, 1) for d in (0, 1)],
-                    dtype=np.float32)
+    grid = np.array(
+        [[a, b, c, d] for a in (0, 1) for b in (0, 1) for c in (0, 1) for d in (0, 1)],
+        dtype=np.float32,
+    )
     X = torch.from_numpy(grid)
     Y = torch.from_numpy(grid[:, ::-1].copy())
     return X, Y
@@ -35,8 +38,10 @@ def one_sample_step(model, optimizer, x, y):
 
 
 def train_flipnet(model, optimizer, X, Y, epochs=30):
-    return [statistics.fmean(one_sample_step(model, optimizer, X[i], Y[i]) for i in range(len(X)))
-            for _ in range(epochs)]
+    return [
+        statistics.fmean(one_sample_step(model, optimizer, X[i], Y[i]) for i in range(len(X)))
+        for _ in range(epochs)
+    ]
 
 
 # %% compare_optimizers

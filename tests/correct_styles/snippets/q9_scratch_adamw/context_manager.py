@@ -2,13 +2,15 @@
 """q9 with a no_grad context inside step (closure evaluated first), p.data.add_, an int step
 count and m_hat / v_hat spelled out."""
 
+
 # %% ScratchAdamW
 class ScratchAdamW(torch.optim.Optimizer):
     """AdamW: decoupled decay p -= lr*wd*p, then the bias-corrected Adam step."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
-                                  "weight_decay": weight_decay})
+        super().__init__(
+            params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        )
 
     def step(self, closure=None):
         loss = closure() if closure is not None else None

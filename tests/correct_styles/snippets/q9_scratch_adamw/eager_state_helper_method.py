@@ -2,6 +2,7 @@
 """q9 with the state created eagerly in __init__ and a per-parameter helper method; the
 loops use i, opt_group and t as names."""
 
+
 # %% ScratchAdamW
 class ScratchAdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):

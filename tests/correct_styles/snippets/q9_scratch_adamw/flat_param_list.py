@@ -2,6 +2,7 @@
 """q9 collecting (param, group) pairs first, then one flat loop; opt and state as names;
 sqrt via torch.sqrt and the step from torch.div."""
 
+
 # %% ScratchAdamW
 class ScratchAdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):

@@ -2,6 +2,7 @@
 """q9 computing each update in float64 and adding it back in the parameter's dtype;
 state kept in the parameter's dtype; enumerate over groups and params."""
 
+
 # %% ScratchAdamW
 class ScratchAdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):

@@ -2,6 +2,7 @@
 """q9 in the multi-tensor style: gather each group's lists, then torch._foreach_* tensor ops
 (per-parameter scalars for the bias corrections)."""
 
+
 # %% ScratchAdamW
 class ScratchAdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):

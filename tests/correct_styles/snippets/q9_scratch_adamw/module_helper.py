@@ -2,6 +2,7 @@
 """q9 with a module-level update function the class calls; the step counter as a tensor
 read with .item()."""
 
+
 # %% ScratchAdamW
 def adamw_update_(p, grad, exp_avg, exp_avg_sq, t, lr, beta1, beta2, eps, weight_decay):
     """One AdamW update of p, exp_avg and exp_avg_sq in place (t is the 1-based step)."""
@@ -35,6 +36,16 @@ class ScratchAdamW(torch.optim.Optimizer):
                     st["exp_avg"] = torch.zeros_like(p)
                     st["exp_avg_sq"] = torch.zeros_like(p)
                 st["step"].add_(1)
-                adamw_update_(p, p.grad, st["exp_avg"], st["exp_avg_sq"], st["step"].item(),
-                              group["lr"], beta1, beta2, group["eps"], group["weight_decay"])
+                adamw_update_(
+                    p,
+                    p.grad,
+                    st["exp_avg"],
+                    st["exp_avg_sq"],
+                    st["step"].item(),
+                    group["lr"],
+                    beta1,
+                    beta2,
+                    group["eps"],
+                    group["weight_decay"],
+                )
         return loss

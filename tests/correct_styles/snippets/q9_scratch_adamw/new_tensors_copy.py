@@ -2,6 +2,7 @@
 """q9 computing new tensors (no in-place maths on the state) and writing the parameter back
 with copy_; hyperparameters unpacked from the group dict."""
 
+
 # %% ScratchAdamW
 class ScratchAdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):

@@ -2,6 +2,7 @@
 """q9 like torch's single-tensor loop: decorator no_grad, lazy state, tensor step count,
 lerp_/addcmul_/addcdiv_ in place, closure under enable_grad."""
 
+
 # %% ScratchAdamW
 class ScratchAdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
