@@ -159,6 +159,16 @@ def test_lock_gives_debian_12_a_soupsieve_it_can_install() -> None:
     assert on["3.11.2"] != ["==4.1.3"] and on["3.11.4"] != ["==4.1.3"]
 
 
+def test_every_dependency_of_pyproject_is_in_the_lock() -> None:
+    """A package added to pyproject.toml (``dependencies`` or the ``dev`` extra that ``make
+    lint`` uses) without ``make lock`` would be missing from every fresh venv."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    locked = {r.name.lower().replace("_", "-") for r in lock_requirements()}
+    missing = [d for d in wanted if Requirement(d).name.lower().replace("_", "-") not in locked]
+    assert missing == [], f"run make lock: {missing} are not in {LOCK.name}"
+
+
 def test_each_pin_of_pyproject_is_the_locks_and_written_nowhere_else() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = [Requirement(d) for d in project["dependencies"] if "==" in d]
