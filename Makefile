@@ -82,7 +82,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench.py $(ARGS)
 
 mutants: $(STAMP)
-	$(PY) tests/mutation_report.py $(ARGS)
+	$(PY) solutions/adam_variants/tests/mutation_report.py $(ARGS)
 
 gradescope: $(STAMP)
 	$(PY) -m autograder.integrations.otter_build $(ARGS)

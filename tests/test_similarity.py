@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from adam import RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
+from checks_support import VARIANTS_DIR
 from synthetic_class import copied_notebook, disguise, student_code, student_notebook
 from test_batch import STANDIN, notebook, parse_html
 
@@ -20,8 +21,7 @@ from autograder.assignment.notebook import MAX_NOTEBOOK_BYTES
 from autograder.batch import run as batch
 from autograder.staff import similarity
 
-TESTS = Path(__file__).resolve().parent
-VARIANTS = sorted((TESTS / "variants").glob("correct_*.py"))
+VARIANTS = sorted(VARIANTS_DIR.glob("correct_*.py"))
 DEVNULL = open(os.devnull, "w")  # for the whole module
 
 
@@ -68,6 +68,7 @@ def test_a_disguised_copy_ranks_first_and_independent_solutions_stay_below() -> 
     documents = [
         similarity.fingerprint("solution", similarity.own_code(SOLUTION_NOTEBOOK.read_bytes()))
     ]
+    assert len(VARIANTS) >= 5
     for path in VARIANTS:  # five correct solutions written independently of the solution
         documents.append(
             similarity.fingerprint(

@@ -1480,7 +1480,7 @@ EXAMPLES: dict[str, list[tuple[tuple, dict]]] = {
 (EXPECTED) and what known mistakes give (KNOWN) are below; the kit's tests recompute
 both from torch.optim, the contract's formulas and the catalogue of known mistakes."""
 
-# BEGIN GENERATED TABLES (tests/public_tables.py --write)
+# BEGIN GENERATED TABLES (public_tables.py --write, in the assignment folder's tests/)
 EXPECTED: dict[str, list[float]] = {
     "sgd_step": [4.9],
     "momentum_step": [0.755, 2.45, 0.8, 2.0],

@@ -49,6 +49,10 @@ PYTHON_VERSION = "3.11"
 GRADING_PACKAGES = ("torch", "numpy", "ipython", "matplotlib", "pytest", "nbformat", "pyseccomp")
 """What grading imports, pinned as requirements-lock.txt pins them (torch from the CPU index)."""
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
+_IGNORE_IN_ASSIGNMENT = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints", "tests"
+)
+"""The assignment folder's own tests (of its checks, for the kit's suite) do not grade."""
 
 SETUP_SH = f"""#!/usr/bin/env bash
 # Gradescope image set-up: what grading needs and nothing else.
@@ -155,7 +159,9 @@ def stage(
     )
     kit = staging / "kit"
     shutil.copytree(PACKAGE_DIR, kit / "autograder", ignore=_IGNORE)
-    shutil.copytree(assignment.folder, kit / "solutions" / assignment.id, ignore=_IGNORE)
+    shutil.copytree(
+        assignment.folder, kit / "solutions" / assignment.id, ignore=_IGNORE_IN_ASSIGNMENT
+    )
     shutil.copy2(ROOT / "pyproject.toml", kit / "pyproject.toml")
     (staging / "setup.sh").write_text(SETUP_SH)
     (staging / "run_autograder").write_text(RUN_AUTOGRADER.format(assignment=assignment.id))

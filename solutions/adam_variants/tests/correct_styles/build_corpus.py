@@ -15,7 +15,7 @@ Notebook ``k`` takes, for every question, style ``(k + k // n + j) % n`` of its 
 three distinct demo files (``k % d`` and two more at a stride that changes every ``d``
 notebooks; ``d``, the number of demo files, is prime). Deterministic: the same files give the same notebooks.
 
-    python tests/correct_styles/build_corpus.py OUT      # writes OUT/style_NN.ipynb, OUT/manifest.json
+    python solutions/adam_variants/tests/correct_styles/build_corpus.py OUT      # writes OUT/style_NN.ipynb, OUT/manifest.json
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = HERE.parents[3]
 RELEASED = ROOT / "assignments" / "adam_variants" / "adam_variants.ipynb"
 SNIPPETS = HERE / "snippets"
 DEMOS = HERE / "demos"
@@ -192,6 +192,6 @@ def build(out: Path, count: int = COUNT) -> dict[str, list[str]]:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python tests/correct_styles/build_corpus.py OUT")
+        sys.exit("usage: python solutions/adam_variants/tests/correct_styles/build_corpus.py OUT")
     written = build(Path(sys.argv[1]))
     print(f"{len(written)} notebooks -> {sys.argv[1]}")

@@ -29,7 +29,7 @@ def _agree(a: list[float], b: list[float], rtol: float) -> bool:
 
 def test_the_shipped_tables_match_the_oracles_and_the_known_mistakes():
     """EXPECTED comes from torch.optim and the contract's formulas, KNOWN from the hidden
-    suite's catalogue of mistakes; regenerate with `python tests/public_tables.py --write`."""
+    suite's catalogue of mistakes; regenerate with `python solutions/adam_variants/tests/public_tables.py --write`."""
     expected, known = computed()
     assert set(EXPECTED) == set(expected) and set(KNOWN) == set(known)
     for name, values in expected.items():

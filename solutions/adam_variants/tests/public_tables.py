@@ -4,10 +4,10 @@
 EXPECTED, what a correct function returns, and KNOWN, what each known mistake returns. This
 module recomputes both: EXPECTED from the hidden suite's oracles (torch.optim and the
 contract's formulas), KNOWN from the hidden suite's catalogue of known mistakes
-(``solutions/adam_variants/checks/mistakes.py``, ``scratch_mistakes.py``). ``tests/test_public_checks.py``
+(``solutions/adam_variants/checks/mistakes.py``, ``scratch_mistakes.py``). ``solutions/adam_variants/tests/test_public_checks.py``
 fails when the shipped tables differ;
 
-    .venv/bin/python tests/public_tables.py --write
+    .venv/bin/python solutions/adam_variants/tests/public_tables.py --write
 
 rewrites the block between the markers in ``solutions/adam_variants/public_checks.py`` (then run
 ``make release``).
@@ -27,7 +27,7 @@ mistakes, oracles, scratch_mistakes = (
     checks_module(name) for name in ("mistakes", "oracles", "scratch_mistakes")
 )
 
-BEGIN = "# BEGIN GENERATED TABLES (tests/public_tables.py --write)"
+BEGIN = "# BEGIN GENERATED TABLES (public_tables.py --write, in the assignment folder's tests/)"
 END = "# END GENERATED TABLES"
 PUBLIC_FILE = Path(public_checks.__file__)
 

@@ -1,6 +1,6 @@
 """Correct notebooks written in many students' styles earn every point, under every seed.
 
-The corpus is built by ``tests/correct_styles/build_corpus.py`` from snippets written from the
+The corpus is built by ``solutions/adam_variants/tests/correct_styles/build_corpus.py`` from snippets written from the
 contract alone (numpy or torch, loops or vectorised, in-place on copies or new arrays, classes
 holding state, helper functions, float64 internals, equivalent arrangements of the formulas,
 several ``ScratchAdamW`` designs) and from demo cells that print, compare with
@@ -22,7 +22,7 @@ import torch
 from adam import QUESTIONS
 
 TESTS = Path(__file__).resolve().parent
-ROOT = TESTS.parent
+ROOT = TESTS.parents[2]
 sys.path.insert(0, str(TESTS / "correct_styles"))
 import build_corpus as build  # noqa: E402
 

@@ -1,9 +1,9 @@
 """``make mutants``: grade the whole mutation suite and print how the checks took it.
 
-    .venv/bin/python tests/mutation_report.py [-v]
+    .venv/bin/python solutions/adam_variants/tests/mutation_report.py [-v]
 
-Prints, separately for the textual mutants of ``tests/mutants.py`` (graded under five seeds)
-and the student-written ones of ``tests/student_mutants.py`` (three seeds): how many are
+Prints, separately for the textual mutants of ``solutions/adam_variants/tests/mutants.py`` (graded under five seeds)
+and the student-written ones of ``solutions/adam_variants/tests/student_mutants.py`` (three seeds): how many are
 caught in their own question under every seed, with the same points under every seed; how
 their mistake is named (right name / vague / wrong name); the points lost in other
 questions; and the share the public checks flag before submission. ``-v`` adds one line
@@ -17,7 +17,8 @@ import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parents[2] / "tests")]  # pytest's pythonpath (pyproject)
 
 from mutants import MUTANTS, SEEDS, Outcome, grade_mutant  # noqa: E402
 from student_mutants import SEEDS as STUDENT_SEEDS  # noqa: E402
@@ -85,10 +86,12 @@ def main(argv: list[str]) -> int:
     if "-v" in argv:
         for o in [*outcomes, *written]:
             print(_line(o))
-    text, stats = summary(outcomes, "textual mutants (tests/mutants.py)")
+    text, stats = summary(outcomes, "textual mutants (solutions/adam_variants/tests/mutants.py)")
     print(text)
     text, new = summary(
-        written, "student-written mutants (tests/student_mutants.py)", len(STUDENT_SEEDS)
+        written,
+        "student-written mutants (solutions/adam_variants/tests/student_mutants.py)",
+        len(STUDENT_SEEDS),
     )
     print(text)
     print(f"  ({time.monotonic() - start:.0f} s)")

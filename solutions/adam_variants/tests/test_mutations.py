@@ -1,9 +1,9 @@
 """Mutation suite: single-bug variants of the solution, graded in-process by the hidden checks.
 
-Each textual mutant (``tests/mutants.py``) is the solution with one mistake in one function.
+Each textual mutant (``solutions/adam_variants/tests/mutants.py``) is the solution with one mistake in one function.
 Under each of five seeds it must lose the same points, in its own question and in no other
 (the no-double-jeopardy substitution), and the checks must name its mistake and no other.
-Each student-written mutant (``tests/student_mutants.py``) replaces a whole function with a
+Each student-written mutant (``solutions/adam_variants/tests/student_mutants.py``) replaces a whole function with a
 student's buggy formulation; under three seeds it must be caught in its own question only
 with the same points, never be given a wrong name, and at least 80% of them must be named
 right. The summary tests print both (also ``make mutants``).

@@ -6,7 +6,7 @@ every seed of :data:`SEEDS`: the questions whose code can reach the mutated func
 own, and those that build on it) are graded; every other question runs the solution's own
 code, whose points under each seed come from grading the solution once. It also runs the
 public checks of the mutant's question.
-``tests/test_mutations.py`` asserts on the outcome; ``tests/mutation_report.py``
+``solutions/adam_variants/tests/test_mutations.py`` asserts on the outcome; ``solutions/adam_variants/tests/mutation_report.py``
 (``make mutants``) prints the summary.
 """
 

@@ -1,4 +1,4 @@
-# ruff: noqa: F821 - completed by the solution's other definitions (tests/test_checks.py)
+# ruff: noqa: F821 - completed by the solution's other definitions (solutions/adam_variants/tests/test_checks.py)
 """Correct solution, style: torch._foreach_* in ScratchAdamW, F.relu / F.mse_loss,
 copy.deepcopy for the second FlipNet, zero_grad after the step."""
 
