@@ -271,7 +271,7 @@ def time_bare(notebook: Path | None = None, repeats: int = 2) -> Measurement:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot  # noqa: F401 - warm imports are not timed
+    import matplotlib.pyplot  # warm imports are not timed
     import numpy  # noqa: F401
     import torch  # noqa: F401
 

@@ -1,5 +1,6 @@
-"""The import contracts of ``.importlinter`` (run by ``make lint``): the tree keeps them, and a
-forbidden import planted in a copy of the package makes ``lint-imports`` fail, naming it."""
+"""What ``make lint`` holds the tree to. The import contracts of ``.importlinter``: the tree
+keeps them, and a forbidden import planted in a copy of the package makes ``lint-imports``
+fail, naming it. ruff: a noqa that silences nothing fails, and the tree is formatted."""
 
 from __future__ import annotations
 
@@ -86,3 +87,45 @@ def test_a_planted_forbidden_import_fails_the_lint(
     run = lint_imports(tmp_path)
     assert run.returncode != 0, run.stdout
     assert reported in run.stdout, run.stdout
+
+
+RUFF = Path(sys.executable).with_name("ruff")
+
+
+@pytest.mark.parametrize(
+    ("code", "reported"),
+    [
+        (
+            "import os\n\ntry:\n    os.getpid()\nexcept Exception:  # noqa: BLE001 - any\n    pass\n",
+            "non-enabled: `BLE001`",
+        ),
+        ("import os  # noqa: F401\n\nprint(os.sep)\n", "unused: `F401`"),
+    ],
+    ids=["rule-not-enabled", "silences-nothing"],
+)
+def test_a_noqa_that_silences_nothing_fails_the_lint(
+    tmp_path: Path, code: str, reported: str
+) -> None:
+    """``make lint`` runs ruff with the repository's settings: a noqa naming a rule ruff does
+    not check here, or one with nothing to silence, is an error (RUF100)."""
+    planted = tmp_path / "planted.py"
+    planted.write_text(code, encoding="utf-8")
+    run = subprocess.run(
+        [str(RUFF), "check", "--config", str(REPOSITORY / "pyproject.toml"), str(planted)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode != 0, run.stdout
+    assert "RUF100" in run.stdout and reported in run.stdout, run.stdout
+
+
+def test_ruff_format_leaves_the_tree_as_it_is() -> None:
+    run = subprocess.run(
+        [str(RUFF), "format", "--check", "."],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr

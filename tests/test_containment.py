@@ -317,7 +317,7 @@ def _outputs(results: Path, name: str) -> str:
 
 def _last_dict(text: str, label: str) -> object:
     line = [line for line in text.splitlines() if line.startswith(label + " ")][-1]
-    return eval(line[len(label) + 1 :])  # noqa: S307 - our own corpus's printed dict
+    return eval(line[len(label) + 1 :])  # our own corpus's printed dict
 
 
 CORPUS = ("a_tamper", "b_snoop", "c_escape", "d_keyring_store", "e_keyring_load", "f_blank")
@@ -411,7 +411,7 @@ def test_without_a_sandbox_grading_is_refused_then_marked_and_a_tampered_suite_s
 # --------------------------------------------------------------------------- fast checks
 
 
-def _in_filtered_child(code) -> int:  # noqa: ANN001 - a callable run after the filter
+def _in_filtered_child(code) -> int:  # a callable run after the filter
     """Run ``code()`` in a forked child under the filter; its exit status."""
     pid = os.fork()
     if pid == 0:
@@ -430,7 +430,7 @@ def _in_filtered_child(code) -> int:  # noqa: ANN001 - a callable run after the 
 @pytest.mark.skipif(not syscall_filter.available()[0], reason="libseccomp is not installed")
 @pytest.mark.skipif(not X86_64, reason="x86_64 system call numbers")
 def test_the_filter_denies_each_listed_call_and_lets_the_rest_run():
-    def probe(libc) -> int:  # noqa: ANN001
+    def probe(libc) -> int:
         """Namespaces and mounts denied, clone3 missing, a plain fork still works."""
         denied = [
             libc.unshare(0x10000000),
@@ -460,7 +460,7 @@ def test_the_filter_denies_each_listed_call_and_lets_the_rest_run():
         ("setns", 308, (-1, 0)),
     ):
 
-        def one(libc, number=number, args=args) -> int:  # noqa: ANN001
+        def one(libc, number=number, args=args) -> int:
             return (
                 0 if libc.syscall(number, *args) == -1 and ctypes.get_errno() == errno.EPERM else 1
             )
@@ -575,7 +575,7 @@ def test_nbgrader_test_cells_say_unconfined_without_costing_points(monkeypatch, 
 
     modes = []
 
-    def fake(path, seed=None):  # noqa: ANN001, ANN202 - grade_submission_file's stand-in
+    def fake(path, seed=None):  # grade_submission_file's stand-in
         result = SubmissionResult.failed("s", "graded", "", seed=1)
         result.limits = {"containment": modes[-1]}
         return result

@@ -246,6 +246,6 @@ def test_every_substituted_function_declares_each_of_its_parameters() -> None:
     functions = sorted(marked - classes)
     assert functions and set(functions) <= set(arguments)
     namespace: dict = {}
-    exec(reference_source(functions), namespace)  # noqa: S102 - the instructor's solution
+    exec(reference_source(functions), namespace)  # the instructor's solution
     for name in functions:
         assert set(inspect.signature(namespace[name]).parameters) == set(arguments[name]), name

@@ -348,7 +348,7 @@ def userns_available() -> tuple[bool, str]:
             sc.mount(None, "/", None, sc.MS_REC | sc.MS_PRIVATE)
             sc.mount("tmpfs", "/tmp", "tmpfs", sc.MS_NOSUID | sc.MS_NODEV, "size=1m")
             os.write(write, b"ok")
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        except BaseException as exc:  # reported to the parent
             os.write(write, str(exc).encode()[:500])
         os._exit(0)
     os.close(write)

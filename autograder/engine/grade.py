@@ -167,7 +167,7 @@ def grade_one(
         result.message = "; ".join(notes)
     except (ContainmentRefused, SuiteChanged):
         raise  # nothing may be graded like this: the whole run stops
-    except Exception as exc:  # noqa: BLE001 - never let one submission stop the batch
+    except Exception as exc:  # never let one submission stop the batch
         error = _kit_error(name, exc)
         error.notebook_sha256 = sub.sha256
         error.cells = result.cells

@@ -73,8 +73,8 @@ def preload(student_side: dict[str, Any]) -> dict[str, ModuleType]:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401
-    import numpy  # noqa: F401
+    import matplotlib.pyplot
+    import numpy
     import numpy.random  # noqa: F401 - loaded lazily by numpy, and by nearly every notebook
     import torch  # noqa: F401
     from IPython.core.interactiveshell import InteractiveShell

@@ -109,7 +109,7 @@ def available() -> tuple[bool, str]:
     return _AVAILABLE
 
 
-def build():  # noqa: ANN201 - a pyseccomp.SyscallFilter
+def build():  # a pyseccomp.SyscallFilter
     """The filter (not loaded yet). Names this kernel's libseccomp does not know are skipped."""
     import pyseccomp as sc
 
@@ -126,7 +126,7 @@ def build():  # noqa: ANN201 - a pyseccomp.SyscallFilter
     return flt
 
 
-def _add(flt, action: int, name: str, *args) -> None:  # noqa: ANN001 - pyseccomp objects
+def _add(flt, action: int, name: str, *args) -> None:  # pyseccomp objects
     try:
         flt.add_rule(action, name, *args)
     except (ValueError, OSError, RuntimeError) as exc:

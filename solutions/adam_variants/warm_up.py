@@ -15,7 +15,7 @@ def warm_up() -> None:
     """One step of each optimizer the chapter uses (SGD with momentum, Adam, AdamW, RMSprop,
     Adagrad) on a tiny model, with a backward pass and gradient clipping."""
     import torch
-    import torch._dynamo  # noqa: F401 - what the first optimizer would import
+    import torch._dynamo  # what the first optimizer would import
     import torch.nn.functional as F
 
     state = torch.get_rng_state()

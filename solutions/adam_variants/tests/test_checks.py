@@ -225,7 +225,7 @@ def test_the_released_notebook_scores_zero_in_every_question():
     ns: dict = {"__name__": "__submission__"}
     for cell in cells:
         with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(cell, "<cell>", "exec"), ns)  # noqa: S102 - our own notebook
+            exec(compile(cell, "<cell>", "exec"), ns)  # our own notebook
     results = grade(ns, seed=5, source="\n\n".join(cells))
     assert {q: p for q, p in points(results).items() if p} == {}, failures(results)
 

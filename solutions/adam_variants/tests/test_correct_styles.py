@@ -153,7 +153,7 @@ def test_scratch_adamw_styles_match_torch(style):
     a parameter without a gradient, a closure that needs gradients, 25 steps."""
     namespace = {"torch": torch, "math": __import__("math")}
     source = "\n\n".join(s.source for s in build.read_sections(style) if not s.insert)
-    exec(compile(source, str(style), "exec"), namespace)  # noqa: S102 - the corpus's own code
+    exec(compile(source, str(style), "exec"), namespace)  # the corpus's own code
     torch.manual_seed(0)
     start = [torch.randn(3, 4), torch.randn(4), torch.randn(2, 2), torch.randn(5)]
     target = torch.randn(3)

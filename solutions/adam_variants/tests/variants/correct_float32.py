@@ -1,4 +1,4 @@
-# ruff: noqa: F821 - completed by the solution's other definitions (solutions/adam_variants/tests/test_checks.py)
+# completed by the solution's other definitions (solutions/adam_variants/tests/test_checks.py)
 """Correct solution, style: keep the inputs' precision (float32 stays float32 throughout),
 cast every constant to the working dtype; FlipNet losses accumulated as float32 tensors."""
 

@@ -1,4 +1,4 @@
-# ruff: noqa: F821 - completed by the solution's other definitions (solutions/adam_variants/tests/test_checks.py)
+# completed by the solution's other definitions (solutions/adam_variants/tests/test_checks.py)
 """Correct solution, style: copy the inputs, then update the copies in place."""
 
 import numpy as np
