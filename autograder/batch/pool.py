@@ -24,7 +24,7 @@ from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
-from autograder.assignment.model import Assignment, current
+from autograder.assignment.model import Assignment, load
 from autograder.assignment.notebook import file_sha256
 from autograder.batch.discovery import Submission
 from autograder.batch.progress import StopRequest
@@ -128,11 +128,13 @@ def peak_memory_mb() -> float:
 def _worker_main(
     conn: Any,
     grade_ref: str,
+    assignment_ref: str,
     log: str | None = None,
     zygote_socket: str | None = None,
     env: dict[str, str] | None = None,
 ) -> None:
-    """A worker: grade one task at a time (JSON over a pipe) until told to stop.
+    """A worker: grade one task at a time (JSON over a pipe) until told to stop, each a
+    submission of the assignment ``assignment_ref`` names (``Assignment.ref``).
 
     Its stdout and stderr (what the engine and the checks print) go to ``log``,
     so that the progress display stays readable. ``zygote_socket`` is the batch's
@@ -164,7 +166,7 @@ def _worker_main(
         sys.modules["torch"].set_num_threads(1)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     grade_fn = resolve_grade_fn(grade_ref)
-    assignment = current()  # a worker's start: the batch's environment names the assignment
+    assignment = load(assignment_ref)
     warm_up_grader(grade_ref, assignment)
     while True:
         try:
@@ -230,13 +232,25 @@ def start_workers_server(grade_ref: str) -> None:
 
 class _Worker:
     def __init__(
-        self, ctx: Any, grade_ref: str, log: Path | None = None, zygote_socket: str | None = None
+        self,
+        ctx: Any,
+        grade_ref: str,
+        assignment_ref: str,
+        log: Path | None = None,
+        zygote_socket: str | None = None,
     ):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(
             target=_worker_main,
             daemon=True,
-            args=(child, grade_ref, str(log) if log else None, zygote_socket, dict(os.environ)),
+            args=(
+                child,
+                grade_ref,
+                assignment_ref,
+                str(log) if log else None,
+                zygote_socket,
+                dict(os.environ),
+            ),
         )
         self.proc.start()
         child.close()
@@ -306,7 +320,10 @@ def run_pool(
     log = out / "logs" / "workers.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     queue = list(reversed(todo))
-    workers = [_Worker(ctx, grade_ref, log, socket_path) for _ in range(min(jobs, len(todo)))]
+    workers = [
+        _Worker(ctx, grade_ref, assignment.ref, log, socket_path)
+        for _ in range(min(jobs, len(todo)))
+    ]
     peaks: list[float] = []
     try:
         while (queue or any(w.task for w in workers)) and not stop.hits:
@@ -317,7 +334,7 @@ def run_pool(
                         w.give(sub, payload)
                     except OSError:  # the idle worker had died: replace it
                         w.stop()
-                        workers[i] = w = _Worker(ctx, grade_ref, log, socket_path)
+                        workers[i] = w = _Worker(ctx, grade_ref, assignment.ref, log, socket_path)
                         w.give(sub, payload)
             busy = [w for w in workers if w.task]
             ready = wait_ready([x for w in busy for x in (w.conn, w.proc.sentinel)], timeout=0.5)
@@ -359,7 +376,7 @@ def run_pool(
                         "",
                     )
                     if queue:
-                        workers[i] = _Worker(ctx, grade_ref, log, socket_path)
+                        workers[i] = _Worker(ctx, grade_ref, assignment.ref, log, socket_path)
     finally:
         for w in workers:
             try:

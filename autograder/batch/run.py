@@ -193,8 +193,8 @@ def run_batch(
     ``grade_fn`` names the grading function as ``module:function`` (it is imported
     in each worker process, called as ``grade_fn(path, assignment, submission_id=...,
     seed=..., device=..., total_timeout=...)``) and defaults to
-    ``autograder.engine:grade_one``; a worker learns the assignment from the
-    environment the batch passes it (``$AUTOGRADER_ASSIGNMENT``).
+    ``autograder.engine:grade_one``; a local worker is told ``assignment.ref`` when it
+    starts, a Dask worker grades the assignment its own environment names.
     ``timeout`` is the engine's limit per submission (default: the assignment file's
     ``total_timeout``, else 300 s); a worker still busy after
     ``hard_limit`` seconds (default ``1.5 * timeout + 120``) is killed and its
