@@ -50,9 +50,7 @@ def pool():
 @pytest.fixture
 def session():
     box = Sandbox.create(2048, ASSIGNMENT)
-    s = Session(
-        box, Limits(cell_timeout=5, call_timeout=3, total_timeout=60, memory_mb=2048), ASSIGNMENT
-    )
+    s = Session(box, Limits(cell_timeout=5, call_timeout=3, total_timeout=60, memory_mb=2048))
     yield s
     s.close()
     assert not isolation.leftovers(box.slot.number, box.slot.uid, box.slot.token)

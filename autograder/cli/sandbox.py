@@ -47,9 +47,7 @@ def look(
     description."""
     box = Sandbox.create(memory_mb, assignment)
     session = Session(
-        box,
-        Limits(cell_timeout=30, call_timeout=10, total_timeout=60, memory_mb=memory_mb),
-        assignment,
+        box, Limits(cell_timeout=30, call_timeout=10, total_timeout=60, memory_mb=memory_mb)
     )
     try:
         record = session.run_cells([Cell(0, source)])[0]

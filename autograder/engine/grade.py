@@ -105,7 +105,7 @@ def grade_one(
         )
         t0 = time.monotonic()
         box = (pool or default_pool()).acquire(limits.memory_mb, assignment, result.device)
-        session = Session(box, limits, assignment)
+        session = Session(box, limits)
         result.limits = {
             **box.limits_note,
             "time": f"{cell_timeout:g} s per cell, "

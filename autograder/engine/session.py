@@ -112,8 +112,8 @@ class Sandbox:
     @classmethod
     def create(cls, memory_mb: int | None, assignment: Assignment, device: str = "cpu") -> Sandbox:
         """Lock a slot, make its folder (and cgroup) and start a process for a submission of
-        ``assignment`` (it warms up on its own). Raises ContainmentRefused where nothing can confine it and that was not
-        allowed."""
+        ``assignment`` (it warms up on its own). Raises ContainmentRefused where nothing can
+        confine it and that was not allowed."""
         mode = containment_module.require()
         slot = isolation.acquire_slot()
         try:
@@ -179,8 +179,6 @@ class Session:
 
     sandbox: Sandbox
     limits: Limits
-    assignment: Assignment
-    """The assignment graded (its questions' names, its reference handlers)."""
     started: float = field(default_factory=time.monotonic)
     cells: list[CellRecord] = field(default_factory=list)
     good: list[Cell] = field(default_factory=list)
@@ -213,7 +211,7 @@ class Session:
     """Questions with a call that timed out: only their calls are held to the deadline."""
 
     def __post_init__(self) -> None:
-        self.reach = cell_code.Reach(_question_names(self.assignment))
+        self.reach = cell_code.Reach(_question_names(self.sandbox.assignment))
 
     # ------------------------------------------------------------------ budget
 
@@ -519,7 +517,7 @@ class Session:
         process only gets stand-ins that call it (:mod:`autograder.inside.remote`).
         Remembered for restarts.
         """
-        module = self.assignment.module("references")
+        module = self.sandbox.assignment.module("references")
         self.references = ReferenceCalls(
             list(names),
             source,
