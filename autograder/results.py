@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 
 SCHEMA_VERSION = 1
 
@@ -112,11 +112,11 @@ class SubmissionResult:
         return cls(**data, questions=questions, cells=cells)
 
     @classmethod
-    def failed(cls, submission: str, status: str, message: str, seed: int = 0) -> SubmissionResult:
-        """A result of the current assignment with every question at zero, for invalid
-        notebooks and kit errors (``seed``: the one the submission would have been
-        graded with)."""
-        assignment = current()
+    def failed(
+        cls, submission: str, status: str, message: str, assignment: Assignment, seed: int = 0
+    ) -> SubmissionResult:
+        """A result of ``assignment`` with every question at zero, for invalid notebooks
+        and kit errors (``seed``: the one the submission would have been graded with)."""
         result = cls(
             submission=submission,
             status=status,

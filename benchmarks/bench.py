@@ -100,12 +100,12 @@ def _tail(proc: subprocess.CompletedProcess, chars: int = 300) -> str:
 
 def sample_notebooks(folder: Path = SUBMISSIONS_DIR) -> list[Path]:
     """The sample submissions; the solution and the released notebook when there are none."""
+    a = current()
     if folder.is_dir():
-        subs, _ = discover(folder)
+        subs, _ = discover(folder, a.notebook)
         usable = [s.path for s in subs if not s.problem]
         if usable:
             return usable
-    a = current()
     return [p for p in (a.solution_notebook, a.released_notebook) if p.is_file()]
 
 
@@ -248,7 +248,7 @@ def time_nbgrader(notebooks: Sequence[Path], course: Path) -> Measurement:
     students = []
     for i, nb in enumerate(notebooks):
         student = f"s{i:03d}"
-        submit(course, student, nb)
+        submit(course, a, student, nb)
         students.append(student)
     exe = Path(sys.executable).with_name("nbgrader")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "nbgrader"]

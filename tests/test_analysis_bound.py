@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from adam import ASSIGNMENT
 
 from autograder.engine.submission import MAX_ANALYSED_CODE_BYTES, MAX_NOTEBOOK_BYTES
 
@@ -31,7 +32,7 @@ activate_suite(current())
 from checks.delegation import findings, subclasses_optimizer
 from checks.static import defines_class
 before = hwm()
-sub = load_submission(sys.argv[1])
+sub = load_submission(sys.argv[1], current())
 source = sub.source if sub.analysed else ""
 findings(source), subclasses_optimizer(source), defines_class(source, "FlipNet")
 print(json.dumps({"before": before, "after": hwm(), "analysed": sub.analysed,
@@ -84,7 +85,7 @@ def test_reading_dense_code_costs_the_grader_a_bounded_amount(tmp_path, code_byt
 def test_checks_that_read_the_code_fail_when_there_is_too_much_of_it(tmp_path):
     from autograder.engine.grade import grade_one
 
-    result = grade_one(dense_notebook(tmp_path / "dense.ipynb", 18_000_000), seed=3)
+    result = grade_one(dense_notebook(tmp_path / "dense.ipynb", 18_000_000), ASSIGNMENT, seed=3)
     assert result.status == "graded" and "KiB of code" in result.message
     q9 = result.questions["q9_scratch_adamw"]
     assert q9.checks and all(not c.passed for c in q9.checks)

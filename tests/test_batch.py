@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from adam import QUESTION_IDS, QUESTIONS
+from adam import ASSIGNMENT, NOTEBOOK_NAME, QUESTION_IDS, QUESTIONS
 
 from autograder.assignment.notebook import file_sha256
 from autograder.batch import discovery, progress
@@ -135,7 +135,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, progre
     subs, out = root / "submissions", root / "grades"
     subs.mkdir()
     make_class(subs)
-    summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=open(os.devnull, "w"))
+    summary = batch.run_batch(
+        subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=open(os.devnull, "w")
+    )
     return subs, out, summary
 
 
@@ -156,7 +158,7 @@ def test_discover_accepts_both_layouts_and_lists_skipped(tmp_path: Path) -> None
     ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("{}")
-    subs, skipped = discovery.discover(tmp_path)
+    subs, skipped = discovery.discover(tmp_path, NOTEBOOK_NAME)
     assert {s.id: s.path.relative_to(tmp_path).as_posix() for s in subs} == {
         "alice": "alice.ipynb",
         "bob": "bob/adam_variants.ipynb",
@@ -255,10 +257,10 @@ def test_feedback_pages_are_valid_safe_and_hide_the_checks(graded) -> None:
 
 
 def test_hostile_submission_id_and_messages_are_escaped() -> None:
-    result = fake_grade(TESTS / "test_batch_standin.py", submission_id=HOSTILE)
+    result = fake_grade(TESTS / "test_batch_standin.py", ASSIGNMENT, submission_id=HOSTILE)
     result.message = HOSTILE
     result.status = "error"
-    parser = parse_html(render_feedback(result, manual_score=2.5))
+    parser = parse_html(render_feedback(result, ASSIGNMENT, manual_score=2.5))
     assert_no_injection(parser)
     assert HOSTILE in "".join(parser.text)  # shown as text, not as markup
 
@@ -334,11 +336,11 @@ def test_killed_batch_keeps_results_and_rerun_grades_only_the_rest(
     # editing the checks meanwhile), logging to a new file (an orphaned worker of the killed
     # run may still log to the old one until it notices its parent is gone)
     stored = SubmissionResult.from_json(next((out / "results").glob("*.json")).read_text())
-    monkeypatch.setattr(batch, "checks_fingerprint", lambda: stored.checks_sha256)
+    monkeypatch.setattr(batch, "checks_fingerprint", lambda assignment: stored.checks_sha256)
     log = tmp_path / "calls-rerun.log"
     monkeypatch.setenv("FAKE_GRADE_LOG", str(log))
     lines = io.StringIO()
-    rerun = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=lines)
+    rerun = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=lines)
     assert not rerun.interrupted and rerun.errors == []
     assert sorted(rerun.graded) == sorted(set(names) - set(finished))
     assert sorted(log.read_text().split()) == sorted(rerun.graded)  # nothing else was run
@@ -371,7 +373,7 @@ def test_sigterm_stops_cleanly_and_keeps_finished_grades(tmp_path: Path) -> None
 @pytest.fixture
 def fixed_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fixed checks fingerprint, so that edits to the checks during a test do not matter."""
-    monkeypatch.setattr(batch, "checks_fingerprint", lambda: "f" * 64)
+    monkeypatch.setattr(batch, "checks_fingerprint", lambda assignment: "f" * 64)
 
 
 def test_manual_scores_merge_without_regrading(tmp_path: Path, fixed_checks: None) -> None:
@@ -380,7 +382,7 @@ def test_manual_scores_merge_without_regrading(tmp_path: Path, fixed_checks: Non
     for name, score in [("ann", "1"), ("ben", "0.5"), ("cat", "0.5")]:
         (subs / f"{name}.ipynb").write_text(notebook(f"score={score}"))
     devnull = open(os.devnull, "w")
-    batch.run_batch(subs, out, jobs=1, grade_fn=STANDIN, stream=devnull)
+    batch.run_batch(subs, out, ASSIGNMENT, jobs=1, grade_fn=STANDIN, stream=devnull)
     header, rows = read_csv(out / "manual.csv")
     assert header == ["submission", "answer", "score"]
     assert [(r["submission"], r["score"]) for r in rows] == [("ann", ""), ("ben", ""), ("cat", "")]
@@ -395,7 +397,7 @@ def test_manual_scores_merge_without_regrading(tmp_path: Path, fixed_checks: Non
     (out / "manual.csv").write_text(staff, encoding="utf-8")
     (subs / "dan.ipynb").write_text(notebook("score=0"))
     results_before = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
-    summary = batch.run_batch(subs, out, jobs=1, grade_fn=STANDIN, stream=devnull)
+    summary = batch.run_batch(subs, out, ASSIGNMENT, jobs=1, grade_fn=STANDIN, stream=devnull)
     assert summary.graded == ["dan"]  # nothing else was run again
     for name, mtime in results_before.items():
         assert (out / "results" / name).stat().st_mtime_ns == mtime
@@ -431,16 +433,18 @@ def test_rerun_skips_unchanged_and_force_or_changes_regrade(
     for name in ("a", "b", "c"):
         (subs / f"{name}.ipynb").write_text(notebook("score=0.5", extra=f"name = {name!r}"))
     devnull = open(os.devnull, "w")
-    first = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=devnull)
+    first = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=devnull)
     assert sorted(first.graded) == ["a", "b", "c"]
-    again = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=devnull)
+    again = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=devnull)
     assert again.graded == [] and sorted(again.unchanged) == ["a", "b", "c"]
     (subs / "b.ipynb").write_text(notebook("score=1"))
     (out / "results" / "c.json").write_text('{"submission": "c", "stat')  # corrupt
-    changed = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=devnull)
+    changed = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=devnull)
     assert sorted(changed.graded) == ["b", "c"] and changed.unchanged == ["a"]
     assert any("c.json was unreadable" in w for w in changed.warnings)
-    other_seed = batch.run_batch(subs, out, jobs=2, seed=7, grade_fn=STANDIN, stream=devnull)
+    other_seed = batch.run_batch(
+        subs, out, ASSIGNMENT, jobs=2, seed=7, grade_fn=STANDIN, stream=devnull
+    )
     assert sorted(other_seed.graded) == ["a", "b", "c"]
     forced = run_cli(subs, out, "--seed", "7", "--force", "--jobs", "2")
     assert forced.returncode == 0, forced.stderr
@@ -468,7 +472,13 @@ def test_a_hung_grading_worker_is_killed_and_the_batch_goes_on(tmp_path: Path) -
     (subs / "hang.ipynb").write_text(notebook("sleep=60"))
     (subs / "ok.ipynb").write_text(notebook("score=1"))
     summary = batch.run_batch(
-        subs, out, jobs=1, grade_fn=STANDIN, hard_limit=3.0, stream=open(os.devnull, "w")
+        subs,
+        out,
+        ASSIGNMENT,
+        jobs=1,
+        grade_fn=STANDIN,
+        hard_limit=3.0,
+        stream=open(os.devnull, "w"),
     )
     assert summary.errors == ["hang"] and sorted(summary.graded) == ["hang", "ok"]
     _, rows = read_csv(out / "grades.csv")
@@ -493,8 +503,8 @@ def test_progress_bar_is_one_line_on_a_terminal() -> None:
     stream = Tty()
     bar = progress.Progress(3, stream)
     for name in ("a", "b"):
-        result = SubmissionResult.failed(name, "invalid", "x")
-        bar.update(result, final_grade(result))
+        result = SubmissionResult.failed(name, "invalid", "x", ASSIGNMENT)
+        bar.update(result, final_grade(result, ASSIGNMENT))
     assert "\n" not in stream.text and stream.text.count("\r") == 2
     assert "2/3" in stream.text and "failures 2" in stream.text and "left" in stream.text
     bar.close()
@@ -502,8 +512,10 @@ def test_progress_bar_is_one_line_on_a_terminal() -> None:
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
-    result = SubmissionResult.failed("=HYPERLINK(1)", "invalid", "=cmd|' /C calc'!A0\nline 2")
-    row = outputs.grades_rows([final_grade(result)])[0]
+    result = SubmissionResult.failed(
+        "=HYPERLINK(1)", "invalid", "=cmd|' /C calc'!A0\nline 2", ASSIGNMENT
+    )
+    row = outputs.grades_rows([final_grade(result, ASSIGNMENT)], ASSIGNMENT)[0]
     assert row[0] == "'=HYPERLINK(1)" and row[-2] == "'=cmd|' /C calc'!A0 line 2"
 
 
@@ -529,10 +541,10 @@ def test_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
     (subs / "blank").mkdir()
     (subs / "blank" / "adam_variants.ipynb").write_bytes(RELEASED_NOTEBOOK.read_bytes())
     (subs / "garbage.ipynb").write_text("\x00\x01 not json")
-    summary = batch.run_batch(subs, out, jobs=2, stream=open(os.devnull, "w"))
+    summary = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, stream=open(os.devnull, "w"))
     assert summary.errors == [] and sorted(summary.graded) == ["blank", "garbage", "solution"]
     header, rows = read_csv(out / "grades.csv")
-    assert header == list(outputs.grades_columns())
+    assert header == list(outputs.grades_columns(ASSIGNMENT))
     by = {r["submission"]: r for r in rows}
     assert by["garbage"]["status"] == "invalid"
     assert by["solution"]["status"] == "graded" and by["blank"]["status"] == "graded"
@@ -547,7 +559,7 @@ def test_end_to_end_with_the_real_engine(tmp_path: Path) -> None:
         assert_no_injection(parse_html(text))
         assert "def test_" not in text and not [line for line in hidden if line in text]
     assert_no_injection(parse_html((out / "report.html").read_text(encoding="utf-8")))
-    again = batch.run_batch(subs, out, jobs=2, stream=open(os.devnull, "w"))
+    again = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, stream=open(os.devnull, "w"))
     assert again.graded == [] and sorted(again.unchanged) == ["blank", "garbage", "solution"]
 
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from adam import NOTEBOOK_NAME, SOLUTION_NOTEBOOK
+from adam import ASSIGNMENT, NOTEBOOK_NAME, SOLUTION_NOTEBOOK
 from test_batch import STANDIN, notebook, read_csv
 
 from autograder.batch import run as batch
@@ -56,7 +56,7 @@ def test_symbolic_links_are_invalid_and_never_followed(
     (subs / "honest.ipynb").write_text(notebook("score=1"))
     log = tmp_path / "calls.log"
     monkeypatch.setenv("FAKE_GRADE_LOG", str(log))
-    summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+    summary = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     linked = {
         "file": "file.ipynb",
         "folder": "folder",
@@ -76,7 +76,7 @@ def test_symbolic_links_are_invalid_and_never_followed(
     assert by["honest"]["status"] == "graded" and float(by["honest"]["total"]) == 100
     assert log.read_text().split() == ["honest"]  # no linked notebook reached the grader
     assert summary.errors == []
-    again = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+    again = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     assert again.graded == [] and sorted(again.unchanged) == sorted([*linked, "honest"])
 
 

@@ -12,6 +12,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from adam import ASSIGNMENT
 
 from autograder.batch import run as batch
 from autograder.cli import grade as grade_command
@@ -102,7 +103,9 @@ def test_an_io_error_on_one_result_costs_that_submission_only(tmp_path: Path) ->
     for name in ("ann", "bob", "cat"):
         (subs / f"{name}.ipynb").write_text(notebook("score=1"), encoding="utf-8")
     (out / "results" / "bob.json").mkdir(parents=True)  # bob's result cannot be written
-    summary = batch.run_batch(subs, out, jobs=1, grade_fn=STANDIN, stream=open(os.devnull, "w"))
+    summary = batch.run_batch(
+        subs, out, ASSIGNMENT, jobs=1, grade_fn=STANDIN, stream=open(os.devnull, "w")
+    )
     assert summary.errors == ["bob"] and sorted(summary.graded) == ["ann", "cat"]
     assert any("bob" in w and "could not be stored" in w for w in summary.warnings)
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:

@@ -24,8 +24,7 @@ import os
 import time
 from pathlib import Path
 
-from adam import ASSIGNMENT, QUESTIONS
-
+from autograder.assignment.model import Assignment
 from autograder.results import CellRecord, CheckResult, QuestionResult, SubmissionResult
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -54,12 +53,14 @@ def _directives(nb: dict) -> dict[str, str]:
 
 def fake_grade(
     path: str | Path,
+    assignment: Assignment,
     submission_id: str,
     seed: int = 0,
     device: str = "auto",
     total_timeout: float = 600.0,
 ) -> SubmissionResult:
-    """Grade ``path`` by its directives (see the module docstring)."""
+    """Grade ``path`` as a submission of ``assignment`` by its directives (see the module
+    docstring)."""
     path = Path(path)
     log = os.environ.get("FAKE_GRADE_LOG")
     if log:
@@ -70,7 +71,9 @@ def fake_grade(
     try:
         nb = json.loads(raw)
     except ValueError:
-        result = SubmissionResult.failed(submission_id, "invalid", "not a notebook (bad JSON)")
+        result = SubmissionResult.failed(
+            submission_id, "invalid", "not a notebook (bad JSON)", assignment
+        )
         result.notebook_sha256, result.seed = sha, seed
         return result
     d = _directives(nb)
@@ -89,10 +92,10 @@ def fake_grade(
         seed=seed,
         device="cpu",
         notebook_sha256=sha,
-        assignment=ASSIGNMENT.id,
-        max_total=float(ASSIGNMENT.core_points),
+        assignment=assignment.id,
+        max_total=float(assignment.core_points),
     )
-    for q in QUESTIONS:
+    for q in assignment.questions:
         got = round(q.points * (bonus if q.bonus else fraction), 3)
         checks = [
             CheckResult(

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from adam import ASSIGNMENT_ID, QUESTIONS
+from adam import ASSIGNMENT, ASSIGNMENT_ID, QUESTIONS
 from synthetic_class import copied_notebook, student_notebook, write_class
 from test_batch import STANDIN
 
@@ -33,7 +33,7 @@ def test_class_of_300_graded_exported_and_compared(tmp_path: Path) -> None:
         + "".join(f"Student {i},{5000 + i},SIS{i},{sid},Sec {i % 4}\n" for i, sid in enumerate(ids))
     )
     summary = batch.run_batch(
-        subs, out, jobs=2, grade_fn=STANDIN, stream=open(os.devnull, "w"), roster=roster
+        subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=open(os.devnull, "w"), roster=roster
     )
     assert summary.errors == [] and len(summary.graded) == CLASS_SIZE + 1
     assert summary.roster is not None and summary.roster.unmatched_submissions == ["copycat"]
@@ -48,10 +48,10 @@ def test_class_of_300_graded_exported_and_compared(tmp_path: Path) -> None:
     assert {rows[1][0], rows[1][1]} == {"s0123", "copycat"} and float(rows[1][2]) >= 0.8
     assert float(rows[2][2]) < FLAG_THRESHOLD  # every independent pair stays below the flag
     assert [f"{p.a}~{p.b}" for p in summary.similarity.flagged] == ["copycat~s0123"]
-    canvas, _ = export.export(out, "canvas")
+    canvas, _ = export.export(out, "canvas", ASSIGNMENT)
     lines = list(csv.DictReader(io.StringIO(canvas, newline="")))
     assert lines[0]["Student"] == "Points Possible" and lines[0][ASSIGNMENT_ID] == str(CORE)
     assert len(lines) == 1 + CLASS_SIZE  # the copycat is on no roster
     assert {r["SIS Login ID"] for r in lines[1:]} == set(ids)
-    plain, _ = export.export(out, "csv")
+    plain, _ = export.export(out, "csv", ASSIGNMENT)
     assert len(list(csv.DictReader(io.StringIO(plain, newline="")))) == CLASS_SIZE

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from adam import ASSIGNMENT
 
 from autograder.batch import run as batch
 from autograder.batch.cluster import loopback_cluster
@@ -86,7 +87,9 @@ def test_a_loopback_cluster_grades_like_a_local_run_and_survives_a_lost_worker(t
         for sample in samples:
             shutil.copyfile(sample, subs / f"{sample.stem}_{i}.ipynb")
 
-    local = batch.run_batch(subs, tmp_path / "local", jobs=2, seed=SEED, stream=io.StringIO())
+    local = batch.run_batch(
+        subs, tmp_path / "local", ASSIGNMENT, jobs=2, seed=SEED, stream=io.StringIO()
+    )
     assert not local.errors
 
     report: dict = {}
@@ -95,7 +98,7 @@ def test_a_loopback_cluster_grades_like_a_local_run_and_survives_a_lost_worker(t
     )
     killer.start()
     remote = batch.run_batch(
-        subs, tmp_path / "remote", seed=SEED, scheduler=address, stream=io.StringIO()
+        subs, tmp_path / "remote", ASSIGNMENT, seed=SEED, scheduler=address, stream=io.StringIO()
     )
     killer.join()
 
@@ -112,7 +115,9 @@ def test_a_loopback_cluster_grades_like_a_local_run_and_survives_a_lost_worker(t
     assert (tmp_path / "remote" / "feedback" / "correct_0.html").is_file()
     assert remote.memory["workers_peak_mb"] and min(remote.memory["workers_peak_mb"]) > 50
 
-    again = batch.run_batch(subs, tmp_path / "remote", scheduler=address, stream=io.StringIO())
+    again = batch.run_batch(
+        subs, tmp_path / "remote", ASSIGNMENT, scheduler=address, stream=io.StringIO()
+    )
     assert sorted(again.unchanged) == sorted(remote.graded) and not again.graded
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from adam import ASSIGNMENT_ID
+from adam import ASSIGNMENT, ASSIGNMENT_ID
 
 from autograder.assignment.model import load
 from autograder.checks import suite_guard
@@ -512,7 +512,7 @@ def test_unconfined_is_refused_unless_asked(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "grades").exists()
     assert cli.main([str(subs / "a.ipynb")]) == 2
     with pytest.raises(containment.ContainmentRefused, match="--unconfined"):
-        grade_one(subs / "a.ipynb")
+        grade_one(subs / "a.ipynb", ASSIGNMENT)
     containment.allow_unconfined()
     assert containment.require() is mode
     monkeypatch.delenv(containment.UNCONFINED_VAR)
@@ -553,19 +553,22 @@ def test_a_result_graded_unconfined_says_so_on_every_page():
     from autograder.staff.outputs import grades_columns, grades_rows
     from autograder.staff.report import render_report
 
-    plain = SubmissionResult.failed("a", "graded", "", seed=1)
+    plain = SubmissionResult.failed("a", "graded", "", ASSIGNMENT, seed=1)
     plain.limits = {"containment": "root-namespaces"}
-    loose = SubmissionResult.failed("b", "graded", "", seed=1)
+    loose = SubmissionResult.failed("b", "graded", "", ASSIGNMENT, seed=1)
     loose.limits = {"containment": "unconfined"}
-    assert "UNCONFINED" not in results_json(plain)["output"]
-    assert results_json(loose)["output"].startswith("UNCONFINED")
-    assert "UNCONFINED" not in render_feedback(plain)
-    assert "UNCONFINED" in render_feedback(loose)
-    grades = [final_grade(plain), final_grade(loose)]
-    column = list(grades_columns()).index("containment")
-    assert [row[column] for row in grades_rows(grades)] == ["root-namespaces", "unconfined"]
-    assert "UNCONFINED" not in render_report([plain], grades[:1])
-    assert "UNCONFINED" in render_report([plain, loose], grades)
+    assert "UNCONFINED" not in results_json(plain, ASSIGNMENT)["output"]
+    assert results_json(loose, ASSIGNMENT)["output"].startswith("UNCONFINED")
+    assert "UNCONFINED" not in render_feedback(plain, ASSIGNMENT)
+    assert "UNCONFINED" in render_feedback(loose, ASSIGNMENT)
+    grades = [final_grade(plain, ASSIGNMENT), final_grade(loose, ASSIGNMENT)]
+    column = list(grades_columns(ASSIGNMENT)).index("containment")
+    assert [row[column] for row in grades_rows(grades, ASSIGNMENT)] == [
+        "root-namespaces",
+        "unconfined",
+    ]
+    assert "UNCONFINED" not in render_report([plain], grades[:1], ASSIGNMENT)
+    assert "UNCONFINED" in render_report([plain, loose], grades, ASSIGNMENT)
 
 
 def test_nbgrader_test_cells_say_unconfined_without_costing_points(monkeypatch, tmp_path):
@@ -575,8 +578,8 @@ def test_nbgrader_test_cells_say_unconfined_without_costing_points(monkeypatch, 
 
     modes = []
 
-    def fake(path, seed=None):  # grade_submission_file's stand-in
-        result = SubmissionResult.failed("s", "graded", "", seed=1)
+    def fake(path, assignment, seed=None):  # grade_submission_file's stand-in
+        result = SubmissionResult.failed("s", "graded", "", ASSIGNMENT, seed=1)
         result.limits = {"containment": modes[-1]}
         return result
 

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from adam import BONUS_POINTS, CORE_POINTS
+from adam import ASSIGNMENT, BONUS_POINTS, CORE_POINTS
 
 from autograder.assignment.catalog import collect_checks
 from autograder.staff import export
@@ -64,7 +64,7 @@ def _rows(text: str) -> dict[str, dict[str, str]]:
 
 
 def hidden_check_names() -> set[str]:
-    return {c.name.split("[")[0] for checks in collect_checks().values() for c in checks}
+    return {c.name.split("[")[0] for checks in collect_checks(ASSIGNMENT).values() for c in checks}
 
 
 def test_the_console_and_the_csvs_show_core_and_extra_credit_apart(graded) -> None:
@@ -81,13 +81,15 @@ def test_the_console_and_the_csvs_show_core_and_extra_credit_apart(graded) -> No
         BONUS_POINTS,
     )
     assert float(nobias["total"]) == CORE_POINTS - 10 < float(nobias["max_total"])
-    plain = _rows(export.export(out, "csv")[0])["no_bias_correction"]
+    plain = _rows(export.export(out, "csv", ASSIGNMENT)[0])["no_bias_correction"]
     assert (float(plain["core"]), float(plain["extra_credit"]), float(plain["total"])) == (
         CORE_POINTS - 10,
         BONUS_POINTS,
         CORE_POINTS - 10,
     )
-    canvas = list(csv.DictReader(io.StringIO(export.export(out, "canvas")[0], newline="")))
+    canvas = list(
+        csv.DictReader(io.StringIO(export.export(out, "canvas", ASSIGNMENT)[0], newline=""))
+    )
     row = next(r for r in canvas if r["Student"] == "no_bias_correction")
     assert float(row["adam_variants"]) == CORE_POINTS - 10
     assert float(row["adam_variants extra credit"]) == BONUS_POINTS

@@ -17,6 +17,7 @@ import adam as contract
 import nbformat
 import pytest
 from _engine_support import CORPUS, Q1_SOURCE, standin_run_checks
+from adam import ASSIGNMENT
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.checks.student import StudentError
@@ -48,7 +49,7 @@ def pool():
 
 @pytest.fixture
 def session():
-    box = Sandbox.create(memory_mb=2048)
+    box = Sandbox.create(2048, ASSIGNMENT)
     s = Session(box, Limits(cell_timeout=5, call_timeout=3, total_timeout=60, memory_mb=2048))
     yield s
     s.close()
@@ -168,6 +169,7 @@ def test_the_cells_stop_at_their_share_and_the_checks_keep_theirs(tmp_path, pool
     )
     result = grade_one(
         nb,
+        ASSIGNMENT,
         seed=3,
         pool=pool,
         cell_timeout=20,
@@ -195,6 +197,7 @@ def test_grade_one_with_standin(tmp_path, pool):
     )
     result = grade_one(
         nb,
+        ASSIGNMENT,
         seed=5,
         pool=pool,
         cell_timeout=5,
@@ -218,8 +221,8 @@ def test_grade_one_with_standin(tmp_path, pool):
 
 def test_random_seed_is_recorded(tmp_path, pool):
     nb = write_nb(tmp_path / "tiny.ipynb", "X = 1")
-    a = grade_one(nb, pool=pool, run_checks=standin_run_checks, memory_mb=2048)
-    b = grade_one(nb, pool=pool, run_checks=standin_run_checks, memory_mb=2048)
+    a = grade_one(nb, ASSIGNMENT, pool=pool, run_checks=standin_run_checks, memory_mb=2048)
+    b = grade_one(nb, ASSIGNMENT, pool=pool, run_checks=standin_run_checks, memory_mb=2048)
     assert a.status == b.status == "graded"
     assert a.seed != b.seed  # drawn at random (2**31 values), recorded in the result
 
@@ -230,7 +233,7 @@ def test_kit_error_is_a_result_not_an_exception(tmp_path, pool):
     def broken_suite(student, **_):
         raise RuntimeError("suite exploded")
 
-    result = grade_one(nb, pool=pool, run_checks=broken_suite, memory_mb=2048)
+    result = grade_one(nb, ASSIGNMENT, pool=pool, run_checks=broken_suite, memory_mb=2048)
     assert result.status == "error" and "suite exploded" in result.message
     assert result.total == 0 and set(result.questions) == set(contract.QUESTION_IDS)
     assert not isolation.leftovers(*pool.history[-1])
@@ -249,8 +252,8 @@ def test_kit_error_is_a_result_not_an_exception(tmp_path, pool):
 )
 def test_invalid_notebooks(name, phrase):
     with pytest.raises(InvalidSubmission, match=phrase):
-        load_submission(CORPUS / name)
-    result = grade_one(CORPUS / name, pool=WarmPool(spare=False))
+        load_submission(CORPUS / name, ASSIGNMENT)
+    result = grade_one(CORPUS / name, ASSIGNMENT, pool=WarmPool(spare=False))
     assert result.status == "invalid" and phrase in result.message
     assert result.total == 0 and all(q.points == 0 for q in result.questions.values())
 
@@ -259,15 +262,15 @@ def test_huge_and_missing_files(tmp_path):
     big = tmp_path / "big.ipynb"
     with open(big, "wb") as fh:
         fh.truncate(21 * 1024 * 1024)
-    assert grade_one(big, pool=WarmPool(spare=False)).status == "invalid"
-    missing = grade_one(tmp_path / "nope.ipynb", pool=WarmPool(spare=False))
+    assert grade_one(big, ASSIGNMENT, pool=WarmPool(spare=False)).status == "invalid"
+    missing = grade_one(tmp_path / "nope.ipynb", ASSIGNMENT, pool=WarmPool(spare=False))
     assert missing.status == "invalid" and "no such file" in missing.message
 
 
 def test_free_response_tag_and_fallback():
     tagged = new_notebook(cells=[new_markdown_cell("intro"), new_markdown_cell("my answer")])
     tagged.cells[1].metadata["tags"] = [contract.FREE_RESPONSE_TAG]
-    assert free_response(tagged.cells) == "my answer"
+    assert free_response(tagged.cells, ASSIGNMENT.free_response_tag) == "my answer"
     fallback = new_notebook(
         cells=[
             new_markdown_cell("## Free response\nWhy?"),
@@ -275,16 +278,21 @@ def test_free_response_tag_and_fallback():
             new_markdown_cell("  because  "),
         ]
     )
-    assert free_response(fallback.cells) == "because"
-    assert free_response(new_notebook(cells=[new_markdown_cell("nothing")]).cells) == ""
+    assert free_response(fallback.cells, ASSIGNMENT.free_response_tag) == "because"
+    assert (
+        free_response(
+            new_notebook(cells=[new_markdown_cell("nothing")]).cells, ASSIGNMENT.free_response_tag
+        )
+        == ""
+    )
 
 
 def test_pool_hands_out_a_warm_spare(pool):
-    box = pool.acquire(2048)
+    box = pool.acquire(2048, ASSIGNMENT)
     try:
         spare_token = pool.spare_token()
         assert spare_token and spare_token != box.slot.token
-        nxt = pool.acquire(2048)
+        nxt = pool.acquire(2048, ASSIGNMENT)
         try:
             assert nxt.slot.token == spare_token  # the spare was handed out
             nxt.worker.wait_ready()
@@ -352,6 +360,7 @@ IDS = [os.getuid(), plain.pid]
     pool = WarmPool(spare=False)
     result = grade_one(
         nb,
+        ASSIGNMENT,
         pool=pool,
         run_checks=standin_run_checks,
         memory_mb=2048,

@@ -95,7 +95,14 @@ def test_consecutive_submissions_are_isolated_and_the_zygote_runs_no_student_cod
     pool = WarmPool(spare=False)  # one grader process, submissions one after the other
     results = [
         grade_one(
-            nb, seed=1, pool=pool, run_checks=suite, memory_mb=2048, cell_timeout=10, call_timeout=5
+            nb,
+            current(),
+            seed=1,
+            pool=pool,
+            run_checks=suite,
+            memory_mb=2048,
+            cell_timeout=10,
+            call_timeout=5,
         )
         for nb in (first, second)
     ]
@@ -154,7 +161,9 @@ def test_a_dead_zygote_is_replaced(tmp_path):
     old = zygote.shared(current().student_side_spec())
     old.proc.kill()
     old.proc.wait()
-    result = grade_one(nb, seed=2, pool=pool, run_checks=standin_run_checks, memory_mb=2048)
+    result = grade_one(
+        nb, current(), seed=2, pool=pool, run_checks=standin_run_checks, memory_mb=2048
+    )
     assert result.status == "graded", result.message
     assert result.questions["q1_baselines"].points == contract.POINTS["q1_baselines"]
     assert (

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from adam import ASSIGNMENT_ID, BONUS_POINTS, FREE_RESPONSE_POINTS, QUESTIONS
+from adam import ASSIGNMENT, ASSIGNMENT_ID, BONUS_POINTS, FREE_RESPONSE_POINTS, QUESTIONS
 from test_batch import STANDIN, notebook
 from test_roster import CANVAS_EXPORT
 
@@ -83,6 +83,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     batch.run_batch(
         subs,
         out,
+        ASSIGNMENT,
         jobs=2,
         grade_fn=STANDIN,
         stream=DEVNULL,
@@ -186,7 +187,7 @@ def canvas_course() -> list[dict[str, str]]:
 
 
 def test_canvas_import(graded: Path) -> None:
-    text, warnings = export.export(graded, "canvas", policy=POLICY)
+    text, warnings = export.export(graded, "canvas", ASSIGNMENT, policy=POLICY)
     points, grades = canvas_import(text, canvas_course())
     extra = f"{ASSIGNMENT_ID} extra credit"
     assert points == {ASSIGNMENT_ID: float(CORE), extra: 0.0}  # 0 possible: extra credit
@@ -209,13 +210,13 @@ def test_canvas_import(graded: Path) -> None:
 def test_canvas_existing_assignment_column_and_without_a_roster(
     graded: Path, tmp_path: Path
 ) -> None:
-    text, _ = export.export(graded, "canvas", column="Adam (4712)", policy=POLICY)
+    text, _ = export.export(graded, "canvas", ASSIGNMENT, column="Adam (4712)", policy=POLICY)
     points, _ = canvas_import(text, canvas_course())
     assert points == {"Adam (4712)": float(CORE), "Adam (4712) extra credit": 0.0}
     bare = tmp_path / "grades"
     shutil.copytree(graded, bare)
     (bare / "roster.csv").unlink()
-    text, _ = export.export(bare, "canvas", policy=POLICY)
+    text, _ = export.export(bare, "canvas", ASSIGNMENT, policy=POLICY)
     course = [
         {"id": f"90{i}", "sis": "", "login": n, "name": ""}
         for i, n in enumerate((*EXPECTED, "zoe"))
@@ -233,10 +234,10 @@ def test_moodle_import_by_email_or_id_number(graded: Path, tmp_path: Path) -> No
         for i, r in enumerate(csv.DictReader(io.StringIO(MOODLE_ROSTER)), start=1)
     ]
     by_email = {u["email"].split("@")[0]: u["id"] for u in users}
-    text, _ = export.export(out, "moodle", policy=POLICY)
+    text, _ = export.export(out, "moodle", ASSIGNMENT, policy=POLICY)
     grades = moodle_import(text, users, "Email address", "useremail", ASSIGNMENT_ID)
     assert grades == {by_email[n]: total for n, total in EXPECTED.items()}
-    text, warnings = export.export(out, "moodle", key="idnumber", policy=POLICY)
+    text, warnings = export.export(out, "moodle", ASSIGNMENT, key="idnumber", policy=POLICY)
     grades = moodle_import(text, users, "ID number", "useridnumber", ASSIGNMENT_ID)
     assert grades == {by_email[n]: total for n, total in EXPECTED.items() if n != "carol"}
     assert any("no ID number" in w and "Carol Ng" in w for w in warnings)
@@ -252,7 +253,9 @@ def test_moodle_without_emails_says_so_and_names_the_file(graded: Path, tmp_path
     lists people one per '; ', never ', ' (names are "Last, First")."""
     out = tmp_path / "grades"
     shutil.copytree(graded, out)
-    text, warnings = export.export(out, "moodle", policy=POLICY)  # Canvas roster: no emails
+    text, warnings = export.export(
+        out, "moodle", ASSIGNMENT, policy=POLICY
+    )  # Canvas roster: no emails
     assert len(text.strip().splitlines()) == 1
     roster = out / "roster.csv"
     assert any(str(roster) in w and "no Email address for any student" in w for w in warnings), (
@@ -260,13 +263,13 @@ def test_moodle_without_emails_says_so_and_names_the_file(graded: Path, tmp_path
     )
     assert "left out, no submission (1): Erin, E" in warnings
     roster.unlink()
-    _, warnings = export.export(out, "moodle", policy=POLICY)
+    _, warnings = export.export(out, "moodle", ASSIGNMENT, policy=POLICY)
     assert any("no roster was given" in w for w in warnings), warnings
     assert not any("the roster" in w for w in warnings), warnings
 
 
 def test_plain_csv_one_row_per_student(graded: Path) -> None:
-    text, _ = export.export(graded, "csv", policy=POLICY)
+    text, _ = export.export(graded, "csv", ASSIGNMENT, policy=POLICY)
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(text, newline=""))}
     assert set(rows) == {"S1001", "S1002", "S1003", "S1004", "S1005", "S1006"}
     header = next(csv.reader(io.StringIO(text)))

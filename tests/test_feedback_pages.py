@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from adam import QUESTIONS
+from adam import ASSIGNMENT, QUESTIONS
 from checks_support import grade, namespace_from, solution_definitions
 from test_checks import _stub_source
 
@@ -21,7 +21,7 @@ def _page(source: str, seed: int = 6) -> str:
         "student", "graded", questions=questions, artifacts=artifacts, seed=seed
     )
     result.recompute_total()
-    return render_feedback(result)
+    return render_feedback(result, ASSIGNMENT)
 
 
 def _text(html: str) -> str:

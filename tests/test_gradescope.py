@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from adam import BONUS_POINTS, CORE_POINTS, QUESTION_IDS
+from adam import ASSIGNMENT, BONUS_POINTS, CORE_POINTS, QUESTION_IDS
 
 from autograder.integrations import otter_build
 from autograder.integrations.gradescope import VISIBILITIES, question_output
@@ -87,7 +87,7 @@ METADATA = {
 
 @pytest.fixture(scope="module")
 def zip_path(tmp_path_factory) -> Path:
-    return otter_build.build_otter_zip(tmp_path_factory.mktemp("dist"), seed=4321)
+    return otter_build.build_otter_zip(ASSIGNMENT, tmp_path_factory.mktemp("dist"), seed=4321)
 
 
 def run_gradescope(zip_path: Path, tmp: Path, files: dict[str, bytes], cwd: str = "") -> dict:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from _engine_support import Q1_SOURCE, standin_run_checks
-from adam import POINTS, QUESTION_IDS, SOLUTION_NOTEBOOK, owner
+from adam import ASSIGNMENT, POINTS, QUESTION_IDS, SOLUTION_NOTEBOOK, owner
 
 from autograder.engine.grade import grade_one
 from autograder.engine.pool import WarmPool
@@ -69,6 +69,7 @@ def endless_notebook(folder: Path, function: str) -> Path:
 def _grade_and_check(tmp_path: Path, pool: WarmPool, function: str, **limits) -> None:
     result = grade_one(
         endless_notebook(tmp_path, function),
+        ASSIGNMENT,
         seed=5,
         device="cpu",
         pool=pool,
@@ -152,6 +153,7 @@ def test_the_engine_keeps_definitions_and_time_for_the_checks(tmp_path, pool):
     )
     result = grade_one(
         nb,
+        ASSIGNMENT,
         seed=3,
         pool=pool,
         cell_timeout=5,

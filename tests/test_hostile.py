@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from _engine_support import CORPUS, ROOT
-from adam import POINTS, QUESTION_IDS
+from adam import ASSIGNMENT, POINTS, QUESTION_IDS
 
 from autograder.checks.run_checks import run_checks
 from autograder.engine.grade import grade_one
@@ -159,6 +159,7 @@ def test_hostile_notebook(name, pool):
     t0 = time.monotonic()
     result = grade_one(
         CORPUS / name,
+        ASSIGNMENT,
         seed=11,
         device="cpu",
         pool=pool,

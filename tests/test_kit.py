@@ -76,8 +76,9 @@ def gd(tmp_path_factory) -> dict:
     folder = copy_fixture(root)
     patch = pytest.MonkeyPatch()
     patch.setenv(ENV, str(folder))
+    assignment = load(str(folder))
     released = root / "released"
-    release.write_release(out_dir=released)
+    release.write_release(assignment, out_dir=released)
     subs = root / "submissions"
     subs.mkdir()
     solution = folder / "gd_basics.ipynb"
@@ -93,6 +94,7 @@ def gd(tmp_path_factory) -> dict:
     yield {
         "root": root,
         "folder": folder,
+        "assignment": assignment,
         "released": released,
         "subs": subs,
         "notebooks": notebooks,
@@ -108,7 +110,7 @@ def _points(result) -> dict[str, float]:
 def native(gd) -> dict:
     """The native engine's results (the sandbox), one per notebook."""
     return {
-        name: grade_one(path, submission_id=name, seed=SEED)
+        name: grade_one(path, gd["assignment"], submission_id=name, seed=SEED)
         for name, path in gd["notebooks"].items()
     }
 
@@ -137,7 +139,9 @@ def test_the_engine_grades_the_fixture(native) -> None:
 @pytest.mark.slow
 def test_batch_feedback_and_report_on_the_fixture(gd, native, tmp_path) -> None:
     out = tmp_path / "grades"
-    summary = batch.run_batch(gd["subs"], out, jobs=2, seed=SEED, stream=open(os.devnull, "w"))
+    summary = batch.run_batch(
+        gd["subs"], out, gd["assignment"], jobs=2, seed=SEED, stream=open(os.devnull, "w")
+    )
     assert sorted(summary.graded) == sorted(EXPECTED) and not summary.errors
     with open(out / "grades.csv", newline="") as fh:
         rows = {r["submission"]: r for r in csv.DictReader(fh)}
@@ -157,7 +161,7 @@ def test_batch_feedback_and_report_on_the_fixture(gd, native, tmp_path) -> None:
 
 
 def test_gradescope_and_otter_on_the_fixture(gd, native, tmp_path) -> None:
-    zip_path = otter_build.build_otter_zip(tmp_path / "dist", seed=SEED)
+    zip_path = otter_build.build_otter_zip(gd["assignment"], tmp_path / "dist", seed=SEED)
     assert zip_path.name == "gd_basics-autograder.zip"
     for name in ("solved", "blank"):
         data = run_gradescope(
@@ -187,14 +191,17 @@ def test_gradescope_and_otter_on_the_fixture(gd, native, tmp_path) -> None:
 
 
 def test_nbgrader_on_the_fixture(gd, native, tmp_path) -> None:
-    course = nbgrader_build.build_nbgrader_course(tmp_path / "course")
+    assignment = gd["assignment"]
+    course = nbgrader_build.build_nbgrader_course(assignment, tmp_path / "course")
     with open(course / "nbgrader_config.py", "a") as fh:
         fh.write(f"c.SandboxExecute.seed = {SEED}\n")
     for name in ("solved", "bad_descend"):
-        nbgrader_build.submit(course, name, gd["notebooks"][name])
-    nbgrader_build.autograde(course)
+        nbgrader_build.submit(course, assignment, name, gd["notebooks"][name])
+    nbgrader_build.autograde(course, assignment)
     for name in ("solved", "bad_descend"):
-        assert nbgrader_build.question_points(course, name) == _points(native[name]), name
+        assert nbgrader_build.question_points(course, assignment, name) == _points(native[name]), (
+            name
+        )
     source = nbformat.read(str(course / "source" / "gd_basics" / "gd_basics.ipynb"), 4)
     per_question = {}
     for cell in source.cells:
@@ -239,13 +246,15 @@ def test_a_point_value_changes_every_path_alike(tmp_path: Path, monkeypatch) -> 
     assert assignment.core_points == 11
     catalog = verify(assignment)
     assert sum(c.points for c in catalog["q1_step"]) == 5
-    result = grade_one(folder / "gd_basics.ipynb", submission_id="solved", seed=SEED)
+    result = grade_one(folder / "gd_basics.ipynb", assignment, submission_id="solved", seed=SEED)
     assert result.max_total == 11 and result.questions["q1_step"].points == 5
-    data = gradescope.results_json(result)  # what otter's plugin and run_autograder write
+    data = gradescope.results_json(
+        result, assignment
+    )  # what otter's plugin and run_autograder write
     scored = {t["name"].split(" ")[0]: t for t in data["tests"] if "max_score" in t}
     assert scored["q1_step"]["max_score"] == 5 and scored["q1_step"]["score"] == 5
     source = nbgrader_build.source_notebook(
-        nbformat.read(str(folder / "gd_basics.ipynb"), 4), catalog
+        nbformat.read(str(folder / "gd_basics.ipynb"), 4), catalog, assignment
     )
     q1 = [
         c.metadata["nbgrader"]["points"]

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from adam import NOTEBOOK_NAME, QUESTIONS
+from adam import ASSIGNMENT, NOTEBOOK_NAME, QUESTIONS
 from test_batch import STANDIN, notebook, parse_html, read_csv
 
 from autograder.assignment.model import load
@@ -136,6 +136,7 @@ def test_penalty_in_grades_exports_feedback_and_report(tmp_path: Path) -> None:
     summary = batch.run_batch(
         subs,
         out,
+        ASSIGNMENT,
         jobs=2,
         grade_fn=STANDIN,
         stream=console,
@@ -184,12 +185,12 @@ def test_penalty_in_grades_exports_feedback_and_report(tmp_path: Path) -> None:
     assert "Late submissions" in report and "per started day" in report
     for name in ("gs", "oneday", "small"):
         assert name in report
-    text, _ = export.export(out, "csv", policy=policy())
+    text, _ = export.export(out, "csv", ASSIGNMENT, policy=policy())
     exported = {r["student"]: r for r in read_csv_text(text)}
     assert {
         k: (float(r["total"]), float(r["late_penalty"])) for k, r in exported.items()
     } == expected
-    canvas, _ = export.export(out, "canvas", policy=policy())
+    canvas, _ = export.export(out, "canvas", ASSIGNMENT, policy=policy())
     grades = {r["SIS Login ID"]: r["adam_variants"] for r in read_csv_text(canvas)[1:]}
     assert float(grades["gs"]) == CORE / 2 - 20
 

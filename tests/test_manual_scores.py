@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from adam import FREE_RESPONSE_POINTS, QUESTIONS
+from adam import ASSIGNMENT, FREE_RESPONSE_POINTS, QUESTIONS
 from test_batch import STANDIN, notebook, parse_html, read_csv
 
 from autograder.batch import run as batch
@@ -22,15 +22,20 @@ CORE = sum(q.points for q in QUESTIONS if not q.bonus)
 
 @pytest.fixture
 def fixed_checks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batch, "checks_fingerprint", lambda: "f" * 64)
+    monkeypatch.setattr(batch, "checks_fingerprint", lambda assignment: "f" * 64)
 
 
 def test_free_response_maximum_is_set_in_the_contract() -> None:
-    assert manual.parse_score(str(FREE_RESPONSE_POINTS)) == FREE_RESPONSE_POINTS
-    assert manual.parse_score("2,5") == 2.5 and manual.parse_score("  ") is None
+    assert (
+        manual.parse_score(str(FREE_RESPONSE_POINTS), FREE_RESPONSE_POINTS) == FREE_RESPONSE_POINTS
+    )
+    assert (
+        manual.parse_score("2,5", FREE_RESPONSE_POINTS) == 2.5
+        and manual.parse_score("  ", FREE_RESPONSE_POINTS) is None
+    )
     for bad in (str(FREE_RESPONSE_POINTS + 0.5), "1000", "-1", "nan", "inf", "lots", "4 pts"):
         with pytest.raises(ValueError):
-            manual.parse_score(bad)
+            manual.parse_score(bad, FREE_RESPONSE_POINTS)
 
 
 def test_bad_rows_are_rejected_by_row_and_the_rest_merges(
@@ -41,7 +46,7 @@ def test_bad_rows_are_rejected_by_row_and_the_rest_merges(
     fractions = {"ann": 1.0, "ben": 0.5, "cat": 0.5, "dan": 0.25, "eve": 0.0}
     for name, fraction in fractions.items():
         (subs / f"{name}.ipynb").write_text(notebook(f"score={fraction}"))
-    batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+    batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     staff = (
         "submission,answer,score,comment\n"  # row 1
         "ann,a,4,good\n"  # row 2: counts
@@ -53,7 +58,7 @@ def test_bad_rows_are_rejected_by_row_and_the_rest_merges(
         "eve,e,-2,\n"
     )  # row 8: negative
     (out / "manual.csv").write_text(staff, encoding="utf-8")
-    summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+    summary = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     assert summary.graded == []  # merging scores runs nothing again
     rejected = [w for w in summary.warnings if w.startswith("manual.csv row")]
     by_row = {re.match(r"manual.csv row (\d+)\b", w).group(1): w for w in rejected}
@@ -102,7 +107,7 @@ def test_manual_csv_never_writes_a_formula(tmp_path: Path) -> None:
     )
     text = text.replace("'@SUM,'@A1,", "'@SUM,'@A1,2")
     path.write_text(text, encoding="utf-8")
-    scores, warnings = manual.load_scores(path, set(answers))
+    scores, warnings = manual.load_scores(path, FREE_RESPONSE_POINTS, set(answers))
     assert scores == {"=HYPERLINK(1)": 3.0, "@SUM": 2.0} and warnings == []
     before = path.read_bytes()
     assert manual.update_manual(path, answers) == []
@@ -114,7 +119,7 @@ def test_formula_ids_through_the_batch(tmp_path: Path) -> None:
     subs.mkdir()
     for name in ("=1+1", "@evil", "-minus"):
         (subs / f"{name}.ipynb").write_text(notebook("score=1"))
-    batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+    batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     for file in ("manual.csv", "grades.csv", "gradebook.csv"):
         rows = list(csv.reader(io.StringIO((out / file).read_text(encoding="utf-8"), newline="")))
         cells = [c for row in rows[1:] for c in row]
@@ -132,7 +137,7 @@ def test_formula_ids_through_the_batch(tmp_path: Path) -> None:
         )
     )
     (out / "manual.csv").write_text(text, encoding="utf-8")
-    batch.run_batch(subs, out, jobs=1, grade_fn=STANDIN, stream=DEVNULL)
+    batch.run_batch(subs, out, ASSIGNMENT, jobs=1, grade_fn=STANDIN, stream=DEVNULL)
     _, rows = read_csv(out / "grades.csv")
     assert {r["submission"]: float(r["total"]) for r in rows} == {
         "'=1+1": CORE,

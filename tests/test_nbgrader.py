@@ -55,7 +55,7 @@ def _tiny_catalog() -> dict[str, list[CheckSpec]]:
 
 def test_source_notebook_cells():
     solution = nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4)
-    nb = nbb.source_notebook(solution, _tiny_catalog())
+    nb = nbb.source_notebook(solution, _tiny_catalog(), ASSIGNMENT)
     tests = [c for c in nb.cells if is_test_cell(c)]
     assert len(tests) == 2 * len(QUESTION_IDS) and nb.cells[-len(tests) :] == tests
     for cell in tests:
@@ -81,14 +81,14 @@ def test_source_notebook_cells():
 
 def test_conversion_keeps_student_cells_and_appends_tests():
     release = nbb.source_notebook(
-        nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4), _tiny_catalog()
+        nbformat.read(str(SOLUTION_NOTEBOOK), as_version=4), _tiny_catalog(), ASSIGNMENT
     )
     student = nbformat.read(str(RELEASED_NOTEBOOK), as_version=4)
     student.cells.insert(5, nbformat.v4.new_code_cell("extra = 1"))
     del student.cells[20]
     for cell in student.cells:  # re-saved elsewhere: every id is new
         cell.id = "x" + cell.id[::-1][:20]
-    converted = nbb.to_nbgrader_submission(student, release)
+    converted = nbb.to_nbgrader_submission(student, release, ASSIGNMENT.free_response_tag)
     n = len(student.cells)
     assert [c.source for c in converted.cells[:n]] == [c.source for c in student.cells]
     assert all(is_test_cell(c) for c in converted.cells[n:])
@@ -100,7 +100,10 @@ def test_conversion_keeps_student_cells_and_appends_tests():
     ]
     assert len(free) == 1 and "free_response" in free[0].metadata.get("tags", [])
     nbformat.validate(converted)
-    assert nbb.to_nbgrader_submission(converted, release).cells == converted.cells
+    assert (
+        nbb.to_nbgrader_submission(converted, release, ASSIGNMENT.free_response_tag).cells
+        == converted.cells
+    )
 
 
 def test_old_format_and_duplicate_ids_become_valid():
@@ -135,7 +138,7 @@ def _variants(tmp: Path) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> dict:
     """Built, every notebook submitted, autograded in one run, feedback generated, exported."""
-    course = nbb.build_nbgrader_course(tmp_path_factory.mktemp("nbgrader") / "course")
+    course = nbb.build_nbgrader_course(ASSIGNMENT, tmp_path_factory.mktemp("nbgrader") / "course")
     with open(course / "nbgrader_config.py", "a") as fh:
         fh.write(f"c.SandboxExecute.seed = {SEED}\n")
     notebooks = {
@@ -144,7 +147,7 @@ def course(tmp_path_factory) -> dict:
         **_variants(tmp_path_factory.mktemp("variants")),
     }
     for name, path in notebooks.items():
-        nbb.submit(course, name, path)
+        nbb.submit(course, ASSIGNMENT, name, path)
     pasted = course / "submitted" / "pasted" / ASSIGNMENT_ID / NOTEBOOK_NAME
     pasted.parent.mkdir(parents=True)
     nb = nbformat.read(str(course / "submitted" / "correct" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
@@ -154,7 +157,7 @@ def course(tmp_path_factory) -> dict:
     nbformat.write(nb, str(pasted))
     notebooks["pasted"] = SAMPLES["correct"]
     t0 = time.monotonic()
-    log = nbb.autograde(course)
+    log = nbb.autograde(course, ASSIGNMENT)
     seconds = time.monotonic() - t0
     sys.stderr.write(
         f"\nnbgrader autograde: {seconds:.1f} s for {len(notebooks)} submissions "
@@ -173,7 +176,7 @@ def course(tmp_path_factory) -> dict:
 @pytest.mark.slow
 def test_course_layout_and_points(course):
     course_dir = course["dir"]
-    catalog = collect_checks()
+    catalog = collect_checks(ASSIGNMENT)
     source = nbformat.read(str(course_dir / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME), 4)
     tests = [c for c in source.cells if is_test_cell(c)]
     assert [c.metadata["nbgrader"]["grade_id"] for c in tests] == [
@@ -204,10 +207,10 @@ def test_points_match_the_native_engine(course):
     for name, path in course["notebooks"].items():
         native = native_result(str(path))
         core = {q: 0.0 if q in BONUS_IDS else p for q, p in native["points"].items()}
-        assert nbb.question_points(course["dir"], name) == core, name
+        assert nbb.question_points(course["dir"], ASSIGNMENT, name) == core, name
         meta = _autograded(course, name).metadata["autograder"]
         assert meta["extra_credit"] == sum(native["points"][q] for q in BONUS_IDS), name
-    assert sum(nbb.question_points(course["dir"], "forger").values()) == 0
+    assert sum(nbb.question_points(course["dir"], ASSIGNMENT, "forger").values()) == 0
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
-from adam import ASSIGNMENT_ID, POINTS, QUESTION_IDS
+from adam import ASSIGNMENT, ASSIGNMENT_ID, POINTS, QUESTION_IDS
 from test_otter_nbgrader_common import SEED, leaks, native_result, samples
 
 from autograder.integrations import otter_build
@@ -32,7 +32,7 @@ TIMINGS: dict[str, float] = {}
 
 @pytest.fixture(scope="module")
 def otter_zip(tmp_path_factory) -> Path:
-    return otter_build.build_otter_zip(tmp_path_factory.mktemp("dist"), seed=SEED)
+    return otter_build.build_otter_zip(ASSIGNMENT, tmp_path_factory.mktemp("dist"), seed=SEED)
 
 
 def otter_run(zip_path: Path, notebook: Path, outdir: Path) -> dict:
@@ -127,9 +127,9 @@ def test_build_is_idempotent(otter_zip):
     """A second build with unchanged inputs rewrites nothing (retried if a file was edited)."""
     stamp = otter_zip.parent / f".{otter_zip.name}.sha256"
     for _ in range(3):
-        otter_build.build_otter_zip(otter_zip.parent, seed=SEED)
+        otter_build.build_otter_zip(ASSIGNMENT, otter_zip.parent, seed=SEED)
         digest, before = stamp.read_text(), otter_zip.stat().st_mtime_ns
-        again = otter_build.build_otter_zip(otter_zip.parent, seed=SEED)
+        again = otter_build.build_otter_zip(ASSIGNMENT, otter_zip.parent, seed=SEED)
         if stamp.read_text() == digest:  # the kit's files did not change in between
             assert again == otter_zip and again.stat().st_mtime_ns == before
             return
@@ -182,6 +182,7 @@ def test_failure_output_is_the_diagnosis(otter_results):
 def test_an_endless_notebook_ends_within_the_engines_limits(tmp_path_factory):
     """otter's own runner has no limit; the sandbox's apply (here a short cell limit)."""
     quick = otter_build.build_otter_zip(
+        ASSIGNMENT,
         tmp_path_factory.mktemp("quick"),
         seed=SEED,
         limits={"cell_timeout": 3, "call_timeout": 3, "total_timeout": 90},

@@ -83,7 +83,8 @@ def samples() -> dict[str, Path]:
             from autograder.assignment.release import release_notebook
 
             nbformat.write(
-                release_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), 4)), str(found["blank"])
+                release_notebook(nbformat.read(str(SOLUTION_NOTEBOOK), 4), ASSIGNMENT),
+                str(found["blank"]),
             )
     if "no_bias_correction" not in found and "adamw_as_l2" not in found:
         found["no_bias_correction"] = tmp / "no_bias_correction.ipynb"
@@ -100,7 +101,7 @@ def native_result(path: str) -> dict:
     """
     from autograder.engine import grade_one
 
-    result = grade_one(path, seed=SEED, device="cpu")
+    result = grade_one(path, ASSIGNMENT, seed=SEED, device="cpu")
     return {
         "status": result.status,
         "points": {qid: round(result.questions[qid].points, 6) for qid in QUESTION_IDS},
@@ -229,11 +230,11 @@ def test_catalog_checks_points_against_the_contract():
         {"nodeid": f"t::{q}", "name": "test_all", "points": p, "question": q}
         for q, p in POINTS.items()
     ]
-    catalog = catalog_from_rows(rows)
+    catalog = catalog_from_rows(rows, ASSIGNMENT)
     assert [c.points for c in catalog["q4_adam_step"]] == [14.0]
     rows[3]["points"] = 13
     with pytest.raises(CatalogError, match="q4_adam_step"):
-        catalog_from_rows(rows)
+        catalog_from_rows(rows, ASSIGNMENT)
     rows[3] = {
         "nodeid": "t::x",
         "name": "test_x",
@@ -241,4 +242,4 @@ def test_catalog_checks_points_against_the_contract():
         "question": None,
         "module": "checks.test_q4_adam_step",
     }
-    assert catalog_from_rows(rows)["q4_adam_step"][0].name == "test_x"
+    assert catalog_from_rows(rows, ASSIGNMENT)["q4_adam_step"][0].name == "test_x"

@@ -183,8 +183,9 @@ def adam_trace(w0=5.0, lr=0.01, steps=8, beta1=0.9, beta2=0.999, eps=1e-8):
 GRADE_AND_MEASURE = """
 import json, sys
 from pathlib import Path
+from autograder.assignment.model import current
 from autograder.engine.grade import grade_one
-result = grade_one(sys.argv[1], seed=5)
+result = grade_one(sys.argv[1], current(), seed=5)
 hwm = [l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM")]
 print(json.dumps({"total": result.total, "status": result.status, "usage": result.usage,
                   "q5": result.questions["q5_adam_trace"].points,
@@ -246,6 +247,8 @@ def test_every_substituted_function_declares_each_of_its_parameters() -> None:
     functions = sorted(marked - classes)
     assert functions and set(functions) <= set(arguments)
     namespace: dict = {}
-    exec(reference_source(functions), namespace)  # the instructor's solution
+    exec(
+        reference_source(functions, ASSIGNMENT.solution_notebook), namespace
+    )  # the instructor's solution
     for name in functions:
         assert set(inspect.signature(namespace[name]).parameters) == set(arguments[name]), name

@@ -8,7 +8,7 @@ from pathlib import Path
 import adam
 import nbformat
 import pytest
-from adam import RELEASE_DIR, RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
+from adam import ASSIGNMENT, RELEASE_DIR, RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.assignment import release
@@ -32,7 +32,7 @@ def g(x, y=2):
 
 
 def test_blocks_become_raises_with_hint_or_name() -> None:
-    out = release.strip_code_solution(FUNC)
+    out = release.strip_code_solution(FUNC, ASSIGNMENT.choices)
     assert '    # HINT: square it\n    raise NotImplementedError("square it")' in out
     assert '    raise NotImplementedError("implement g")' in out
     assert "x * x" not in out and "total" not in out and "SOLUTION" not in out
@@ -55,7 +55,7 @@ def test_method_blocks_name_the_class() -> None:
         ### BEGIN SOLUTION
         return 1
         ### END SOLUTION"""
-    out = release.strip_code_solution(src)
+    out = release.strip_code_solution(src, ASSIGNMENT.choices)
     assert (
         '        super().__init__()\n        raise NotImplementedError("implement A.__init__")'
         in out
@@ -65,7 +65,7 @@ def test_method_blocks_name_the_class() -> None:
 
 def test_module_level_block_becomes_none_constants() -> None:
     src = '### BEGIN SOLUTION\nANSWER_DECOUPLED = "adamw"\nOTHER = 3\n### END SOLUTION'
-    assert release.strip_code_solution(src).split("\n") == [
+    assert release.strip_code_solution(src, ASSIGNMENT.choices).split("\n") == [
         'ANSWER_DECOUPLED = None  # one of "adam_l2", "adamw"',
         "OTHER = None  # your answer",
     ]
@@ -81,7 +81,7 @@ def test_module_level_block_becomes_none_constants() -> None:
 )
 def test_malformed_markers_are_refused(bad: str) -> None:
     with pytest.raises(release.ReleaseError):
-        release.strip_code_solution(bad)
+        release.strip_code_solution(bad, ASSIGNMENT.choices)
 
 
 def test_markdown_answer_is_replaced() -> None:
@@ -105,7 +105,7 @@ def test_release_is_pure_and_normalises_metadata() -> None:
         },
     )
     before = copy.deepcopy(nb)
-    out = release.release_notebook(nb)
+    out = release.release_notebook(nb, ASSIGNMENT)
     assert nb == before
     assert set(out.metadata) == {"kernelspec", "language_info", "autograder"}
     assert dict(out.metadata.language_info) == {"name": "python"}
@@ -113,18 +113,22 @@ def test_release_is_pure_and_normalises_metadata() -> None:
     assert out.cells[0].metadata == {} and out.cells[1].metadata == {"tags": ["q1"]}
     assert out.cells[1].outputs == [] and out.cells[1].execution_count is None
     assert [c.id for c in out.cells] == [c.id for c in nb.cells]
-    assert release.notebook_text(out) == release.notebook_text(release.release_notebook(nb))
+    assert release.notebook_text(out) == release.notebook_text(
+        release.release_notebook(nb, ASSIGNMENT)
+    )
 
 
 def test_release_reproduces_the_committed_folder(tmp_path: Path) -> None:
-    paths = release.write_release(SOLUTION_NOTEBOOK, tmp_path)
+    paths = release.write_release(ASSIGNMENT, SOLUTION_NOTEBOOK, tmp_path)
     for path in paths:
         assert path.read_bytes() == (RELEASE_DIR / path.name).read_bytes(), (
             f"{path.name} is stale: run `make release`"
         )
     first = [p.read_bytes() for p in paths]
-    assert [p.read_bytes() for p in release.write_release(SOLUTION_NOTEBOOK, tmp_path)] == first
-    assert not release.is_stale()
+    assert [
+        p.read_bytes() for p in release.write_release(ASSIGNMENT, SOLUTION_NOTEBOOK, tmp_path)
+    ] == first
+    assert not release.is_stale(ASSIGNMENT)
     assert release_command.main(["--check"]) == 0
 
 

@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from adam import FREE_RESPONSE_POINTS, QUESTIONS
+from adam import ASSIGNMENT, FREE_RESPONSE_POINTS, QUESTIONS
 from test_batch import STANDIN, notebook
 
 from autograder.batch import run as batch
@@ -76,7 +76,7 @@ def built(
     (subs / "low.ipynb").write_text(notebook("score=0.3333"))
     (subs / "broken.ipynb").write_text("{ not json")  # invalid
     (subs / "kit.ipynb").write_text(notebook("raise"))  # the kit failed: not the student's
-    batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+    batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     text = (out / "manual.csv").read_text(encoding="utf-8")
     (out / "manual.csv").write_text(
         text.replace("(top).,", f"(top).,{FREE_RESPONSE_POINTS}"), encoding="utf-8"
@@ -84,7 +84,7 @@ def built(
     original = report.histogram
     report.histogram = spy
     try:
-        batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+        batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     finally:
         report.histogram = original
     parser = Tables()

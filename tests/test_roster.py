@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from adam import ASSIGNMENT
 from test_batch import STANDIN, notebook, parse_html
 
 from autograder.batch import run as batch
@@ -145,6 +146,7 @@ def test_an_unusable_roster_stops_before_grading(tmp_path: Path) -> None:
         batch.run_batch(
             subs,
             out,
+            ASSIGNMENT,
             roster=write(tmp_path / "empty.csv", "Email\n"),
             grade_fn=STANDIN,
             stream=DEVNULL,

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from _engine_support import Q1_SOURCE, ROOT, standin_run_checks
-from adam import ASSIGNMENT_ID, POINTS, QUESTION_IDS
+from adam import ASSIGNMENT, ASSIGNMENT_ID, POINTS, QUESTION_IDS
 
 from autograder.batch.run import run_batch
 from autograder.cli.sandbox import look
@@ -60,7 +60,7 @@ def _nb(path: Path, *sources: str) -> Path:
 
 @NEEDS_ROOT
 def test_a_student_sees_only_the_allow_list():
-    output, limits = look()
+    output, limits = look(ASSIGNMENT)
     lines = dict(line.split(":", 1) for line in output.splitlines() if ":" in line)
     allowed = allowlist.build()
     tops = {p.split("/")[1] for p in allowed.expose} | {p.split("/")[1] for p in allowed.links}
@@ -85,7 +85,7 @@ for dirpath, dirnames, filenames in os.walk(REPO):
     seen += [os.path.join(dirpath, n) for n in dirnames + filenames]
 print(sorted(seen))
 """
-    output, _ = look(probe)
+    output, _ = look(ASSIGNMENT, probe)
     assert eval(output.strip().splitlines()[0]) == [], output  # only the venv's mount point
 
 
@@ -106,7 +106,9 @@ def test_a_tree_exposed_under_tmp_stays_visible(tmp_path, monkeypatch):
         ),
     )
     try:
-        output, _ = look(f"""
+        output, _ = look(
+            ASSIGNMENT,
+            f"""
 import os
 print(open({str(kit / "lib" / "marker.txt")!r}).read().strip())
 print(sorted(os.listdir({str(kit)!r})), sorted(os.listdir("/tmp")))
@@ -114,7 +116,8 @@ try:
     open({str(kit / "lib" / "new.txt")!r}, "w")
 except OSError as exc:
     print("read-only:", exc.errno)
-""")
+""",
+        )
     finally:
         shutil.rmtree(kit)
     lines = output.strip().splitlines()
@@ -277,7 +280,14 @@ def test_trust_corpus_in_a_batch_outside_the_repository(tmp_path):
     before = _leftovers()
 
     summary = run_batch(
-        subs, grades, jobs=1, timeout=120, seed=7, device="cpu", stream=open(os.devnull, "w")
+        subs,
+        grades,
+        ASSIGNMENT,
+        jobs=1,
+        timeout=120,
+        seed=7,
+        device="cpu",
+        stream=open(os.devnull, "w"),
     )
 
     results = {p.stem: json.loads(p.read_text()) for p in (grades / "results").glob("*.json")}
@@ -346,8 +356,8 @@ def test_a_symlinked_submission_is_invalid(tmp_path):
     link = tmp_path / "x.ipynb"
     link.symlink_to(SOLUTION)
     with pytest.raises(InvalidSubmission, match="symbolic link"):
-        load_submission(link)
-    result = grade_one(link, pool=WarmPool(spare=False))
+        load_submission(link, ASSIGNMENT)
+    result = grade_one(link, ASSIGNMENT, pool=WarmPool(spare=False))
     assert result.status == "invalid" and "symbolic link" in result.message
     assert result.total == 0
 
@@ -355,7 +365,7 @@ def test_a_symlinked_submission_is_invalid(tmp_path):
 @pytest.mark.slow
 def test_ten_thousand_cells_are_refused_before_anything_runs(tmp_path):
     path = _nb(tmp_path / "cells.ipynb", *["x = 1"] * 10_000)
-    result = grade_one(path, pool=WarmPool(spare=False))
+    result = grade_one(path, ASSIGNMENT, pool=WarmPool(spare=False))
     assert result.status == "invalid" and "10000 cells" in result.message
     assert result.cells == []
 
@@ -364,13 +374,15 @@ def test_another_assignments_notebook_is_invalid(tmp_path):
     other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("def f():\n  return 1")])
     nbformat.write(other, str(tmp_path / "hw3.ipynb"))
     with pytest.raises(InvalidSubmission, match=f"not the {ASSIGNMENT_ID} notebook"):
-        load_submission(tmp_path / "hw3.ipynb")
+        load_submission(tmp_path / "hw3.ipynb", ASSIGNMENT)
     other.metadata["autograder"] = {"assignment": "hw3_backprop"}
     other.cells[0].source = Q1_SOURCE  # even with our function names: it says it is hw3
     nbformat.write(other, str(tmp_path / "hw3.ipynb"))
     with pytest.raises(InvalidSubmission, match="hw3_backprop"):
-        load_submission(tmp_path / "hw3.ipynb")
-    assert load_submission(ROOT / "submissions" / "blank.ipynb").cells  # ours is accepted
+        load_submission(tmp_path / "hw3.ipynb", ASSIGNMENT)
+    assert load_submission(
+        ROOT / "submissions" / "blank.ipynb", ASSIGNMENT
+    ).cells  # ours is accepted
 
 
 def test_a_large_notebook_is_read_in_bounded_memory(tmp_path):
@@ -389,8 +401,10 @@ def test_a_large_notebook_is_read_in_bounded_memory(tmp_path):
     assert 17e6 < path.stat().st_size < 20 * 1024 * 1024
     script = (
         f"import resource, sys\nfrom autograder.engine.submission import load_submission\n"
+        f"from autograder.assignment.model import load\n"
+        f"ASSIGNMENT = load({ASSIGNMENT.ref!r})\n"
         f"base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        f"sub = load_submission({str(path)!r})\n"
+        f"sub = load_submission({str(path)!r}, ASSIGNMENT)\n"
         f"print(len(sub.cells), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)"
     )
     out = subprocess.run(
@@ -406,7 +420,7 @@ def test_a_large_notebook_is_read_in_bounded_memory(tmp_path):
         str(huge),
     )
     with pytest.raises(InvalidSubmission, match="not graded"):
-        load_submission(huge)
+        load_submission(huge, ASSIGNMENT)
 
 
 def test_chatty_cells_cannot_blow_up_the_result(tmp_path):
@@ -414,6 +428,7 @@ def test_chatty_cells_cannot_blow_up_the_result(tmp_path):
     path = _nb(tmp_path / "chatty.ipynb", Q1_SOURCE, *[chatty] * 400)
     result = grade_one(
         path,
+        ASSIGNMENT,
         pool=WarmPool(spare=False),
         run_checks=standin_run_checks,
         memory_mb=2048,
@@ -431,7 +446,7 @@ def test_chatty_cells_cannot_blow_up_the_result(tmp_path):
 def test_a_sandbox_that_cannot_be_built_runs_nothing():
     """The sandbox fails closed: a step that fails stops the process before student code."""
     slot = isolation.acquire_slot()
-    box = Sandbox(slot, isolation.make_workdir(slot), 2048)
+    box = Sandbox(slot, isolation.make_workdir(slot), 2048, ASSIGNMENT)
     try:
         box.containment.prepare(box)
         box.jail.hostname = "x" * 300  # sethostname refuses it: the jail cannot be built
@@ -480,7 +495,7 @@ def test_without_namespaces_the_sandbox_degrades_and_says_so(tmp_path, monkeypat
     modes = {p: p.stat().st_mode for p in (ROOT, *ROOT.iterdir()) if not p.is_symlink()}
     pool = WarmPool(spare=False)
     try:
-        result = grade_one(nb, pool=pool, run_checks=suite, memory_mb=2048)
+        result = grade_one(nb, ASSIGNMENT, pool=pool, run_checks=suite, memory_mb=2048)
     finally:
         for path, mode in modes.items():
             path.chmod(mode)

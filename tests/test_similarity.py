@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from adam import RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
+from adam import ASSIGNMENT, RELEASED_NOTEBOOK, SOLUTION_NOTEBOOK
 from checks_support import VARIANTS_DIR
 from synthetic_class import copied_notebook, disguise, student_code, student_notebook
 from test_batch import STANDIN, notebook, parse_html
@@ -58,26 +58,38 @@ def test_normalisation_ignores_names_comments_docstrings_and_layout() -> None:
 
 
 def test_released_code_is_not_the_students() -> None:
-    blank = similarity.fingerprint("blank", similarity.own_code(RELEASED_NOTEBOOK.read_bytes()))
+    blank = similarity.fingerprint(
+        "blank",
+        similarity.own_code(RELEASED_NOTEBOOK.read_bytes(), RELEASED_NOTEBOOK),
+        RELEASED_NOTEBOOK,
+    )
     assert blank.code == "" and len(blank.hashes) == 0
-    report = similarity.compare([blank, similarity.fingerprint("b", "")])
+    report = similarity.compare([blank, similarity.fingerprint("b", "", RELEASED_NOTEBOOK)])
     assert not report.flagged and report.pair(0).similarity == 0.0
 
 
 def test_a_disguised_copy_ranks_first_and_independent_solutions_stay_below() -> None:
     documents = [
-        similarity.fingerprint("solution", similarity.own_code(SOLUTION_NOTEBOOK.read_bytes()))
+        similarity.fingerprint(
+            "solution",
+            similarity.own_code(SOLUTION_NOTEBOOK.read_bytes(), RELEASED_NOTEBOOK),
+            RELEASED_NOTEBOOK,
+        )
     ]
     assert len(VARIANTS) >= 5
     for path in VARIANTS:  # five correct solutions written independently of the solution
         documents.append(
             similarity.fingerprint(
-                path.stem, similarity.own_code(released_with(path.read_text(encoding="utf-8")))
+                path.stem,
+                similarity.own_code(
+                    released_with(path.read_text(encoding="utf-8")), RELEASED_NOTEBOOK
+                ),
+                RELEASED_NOTEBOOK,
             )
         )
     copy = disguise(documents[0].code, seed=3)  # renamed locals, comments, reordered
     assert copy != documents[0].code
-    documents.append(similarity.fingerprint("zz_copy", copy))
+    documents.append(similarity.fingerprint("zz_copy", copy, RELEASED_NOTEBOOK))
     report = similarity.compare(sorted(documents, key=lambda d: d.submission))
     assert len(report) == len(documents) * (len(documents) - 1) // 2
     first = report.pair(0)
@@ -98,7 +110,7 @@ def test_grade_run_writes_similarity_csv_and_a_side_by_side_report(tmp_path: Pat
     (subs / "twin.ipynb").write_text(copied_notebook(student_notebook(2), seed=1))
     (subs / "broken.ipynb").write_text("{ not json")
     (subs / "lazy.ipynb").write_text(notebook("score=0"))  # hardly any code of its own
-    summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+    summary = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     rows = list(csv.reader(io.StringIO((out / "similarity.csv").read_text(encoding="utf-8"))))
     assert rows[0][:3] == ["submission_a", "submission_b", "similarity"]
     compared = 7  # the broken notebook cannot be compared
@@ -120,7 +132,9 @@ def test_oversized_and_linked_notebooks_are_not_read(tmp_path: Path, size: int) 
     big.write_bytes(b" " * size)
     link = tmp_path / "link.ipynb"
     link.symlink_to(SOLUTION_NOTEBOOK)
-    documents, not_compared = similarity.load_documents([("big", big), ("link", link)])
+    documents, not_compared = similarity.load_documents(
+        [("big", big), ("link", link)], RELEASED_NOTEBOOK
+    )
     assert documents == [] and [n for n, _ in not_compared] == ["big", "link"]
     assert "larger than" in not_compared[0][1]
 
@@ -130,7 +144,7 @@ def test_the_side_by_side_never_prints_the_instructor_solution(tmp_path: Path) -
     subs.mkdir()
     for name in ("ann", "ben"):  # both hand in the instructor solution
         (subs / f"{name}.ipynb").write_bytes(SOLUTION_NOTEBOOK.read_bytes())
-    summary = batch.run_batch(subs, out, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
+    summary = batch.run_batch(subs, out, ASSIGNMENT, jobs=2, grade_fn=STANDIN, stream=DEVNULL)
     assert [(p.a, p.b) for p in summary.similarity.flagged] == [("ann", "ben")]
     released = {
         line.strip()
@@ -159,9 +173,12 @@ def test_code_most_of_the_class_shares_is_not_evidence() -> None:
     own = [student_code(template_cell * 6, random.Random(seed)) for seed in range(12)]
     lecture = student_code(template_cell * 6, random.Random(99))
     documents = [
-        similarity.fingerprint(f"s{i:02d}", lecture + "\n\n" + code) for i, code in enumerate(own)
+        similarity.fingerprint(f"s{i:02d}", lecture + "\n\n" + code, RELEASED_NOTEBOOK)
+        for i, code in enumerate(own)
     ]
-    documents.append(similarity.fingerprint("s99_copy", lecture + "\n\n" + disguise(own[4])))
+    documents.append(
+        similarity.fingerprint("s99_copy", lecture + "\n\n" + disguise(own[4]), RELEASED_NOTEBOOK)
+    )
     assert len(documents) > similarity.common_limit(len(documents))
     report = similarity.compare(documents)
     assert len(report.common) > 0

@@ -83,7 +83,7 @@ def test_torch_starts_warm_and_from_its_own_random_seed_in_every_submission(tmp_
     pool = WarmPool(spare=False)
     for name in ("a", "b"):
         nb = _notebook(tmp_path / f"{name}.ipynb", Q1_SOURCE, DRAWS)
-        result = grade_one(nb, seed=3, pool=pool, run_checks=suite, memory_mb=2048)
+        result = grade_one(nb, current(), seed=3, pool=pool, run_checks=suite, memory_mb=2048)
         assert result.status == "graded", result.message
     (a, a_warm), (b, b_warm) = seen
     assert len(a) == len(b) == 4 and a != b
@@ -102,7 +102,9 @@ def test_one_zygote_serves_every_grader_and_cleans_up_after_a_killed_one(tmp_pat
         return standin_run_checks(student, **kwargs)
 
     nb = _notebook(tmp_path / "one.ipynb", Q1_SOURCE)
-    result = grade_one(nb, seed=1, pool=WarmPool(spare=False), run_checks=suite, memory_mb=2048)
+    result = grade_one(
+        nb, current(), seed=1, pool=WarmPool(spare=False), run_checks=suite, memory_mb=2048
+    )
     assert result.status == "graded", result.message
     assert seen["zygote"] == server.zygote.pid
     assert (
@@ -116,7 +118,7 @@ def test_one_zygote_serves_every_grader_and_cleans_up_after_a_killed_one(tmp_pat
             textwrap.dedent("""
         import time
         from autograder.engine.pool import WarmPool
-        box = WarmPool(spare=False).acquire(2048)
+        box = WarmPool(spare=False).acquire(2048, current())
         box.worker.wait_ready()
         print(box.worker.init_pid, box.worker.proc.pid, flush=True)
         time.sleep(600)
@@ -149,7 +151,7 @@ def test_a_batch_reports_peak_memory_per_worker(tmp_path):
     subs.mkdir()
     for name in ("correct", "blank"):
         shutil.copyfile(ROOT / "submissions" / f"{name}.ipynb", subs / f"{name}.ipynb")
-    summary = batch.run_batch(subs, tmp_path / "g", jobs=2, seed=5, stream=io.StringIO())
+    summary = batch.run_batch(subs, tmp_path / "g", current(), jobs=2, seed=5, stream=io.StringIO())
     assert not summary.errors
     memory = json.loads((tmp_path / "g" / "logs" / "memory.json").read_text())
     assert len(memory["workers_peak_mb"]) == 2

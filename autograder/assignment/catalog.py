@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.assignment.model import ENV, Assignment, current
+from autograder.assignment.model import ENV, Assignment
 
 _MARK = "@@ADAM_KIT_CATALOG@@"
 
@@ -75,14 +75,13 @@ class CatalogError(RuntimeError):
     """The hidden suite could not be collected, or disagrees with the contract."""
 
 
-def collect_checks(assignment: Assignment | None = None) -> dict[str, list[CheckSpec]]:
-    """Every question of the assignment -> its hidden checks in suite order.
+def collect_checks(assignment: Assignment) -> dict[str, list[CheckSpec]]:
+    """Every question of ``assignment`` -> its hidden checks in suite order.
 
     Raises :class:`CatalogError` when collection fails, when a check has no
     points or no question, or when a question's check points do not add up to
     the question's points in the assignment file.
     """
-    assignment = assignment or current()
     checks_dir = assignment.checks_dir
     if not checks_dir.is_dir():
         raise CatalogError(f"no hidden check suite at {checks_dir}")
@@ -113,13 +112,10 @@ def collect_checks(assignment: Assignment | None = None) -> dict[str, list[Check
     return catalog_from_rows(rows, assignment)
 
 
-def catalog_from_rows(
-    rows: list[dict], assignment: Assignment | None = None
-) -> dict[str, list[CheckSpec]]:
+def catalog_from_rows(rows: list[dict], assignment: Assignment) -> dict[str, list[CheckSpec]]:
     """Build the catalogue from collected test rows (see :data:`_COLLECTOR`) and check it
     against the assignment file: every check has points and belongs to a question, and each
     question's markers add up to the file's points (a mismatch names both places)."""
-    assignment = assignment or current()
     ids = assignment.question_ids
     catalog: dict[str, list[CheckSpec]] = {qid: [] for qid in ids}
     for row in rows:

@@ -8,7 +8,8 @@ preprocessors:
    ``raise NotImplementedError("<hint>")`` at the block's indentation. The hint
    is the text of a ``# HINT: ...`` comment right above the block, else
    ``implement <function name>``. A module-level block (the q11 constants)
-   becomes one ``NAME = None  # one of ...`` line per assigned name.
+   becomes one ``NAME = None  # one of ...`` line per assigned name (the choices
+   the assignment file gives it).
 2. :func:`strip_markdown_solution` replaces a ``<!-- BEGIN SOLUTION -->`` ...
    ``<!-- END SOLUTION -->`` region of a markdown cell by the answer placeholder.
 3. :func:`clear_outputs` drops outputs and execution counts.
@@ -30,13 +31,13 @@ from __future__ import annotations
 import ast
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nbformat
 
 from autograder.assignment.consistency import verify
-from autograder.assignment.model import Assignment, current
+from autograder.assignment.model import Assignment
 
 BEGIN_CODE = "### BEGIN SOLUTION"
 END_CODE = "### END SOLUTION"
@@ -84,8 +85,11 @@ def _enclosing_name(lines: list[str], block_indent: int) -> str | None:
     return func
 
 
-def _constant_stub(block: list[str], indent: str) -> list[str]:
-    """``NAME = None  # one of ...`` for every name a module-level block assigns."""
+def _constant_stub(
+    block: list[str], indent: str, choices: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """``NAME = None  # one of ...`` for every name a module-level block assigns (``choices``:
+    the answers the assignment file lists for a name)."""
     try:
         tree = ast.parse("\n".join(line[len(indent) :] for line in block))
     except SyntaxError as err:
@@ -96,16 +100,17 @@ def _constant_stub(block: list[str], indent: str) -> list[str]:
         for target in targets:
             if not isinstance(target, ast.Name):
                 raise ReleaseError("module-level solution blocks may only assign plain names")
-            choices = current().choices.get(target.id)
-            comment = "one of " + ", ".join(f'"{c}"' for c in choices) if choices else "your answer"
+            listed = choices.get(target.id)
+            comment = "one of " + ", ".join(f'"{c}"' for c in listed) if listed else "your answer"
             stubs.append(f"{indent}{target.id} = None  # {comment}")
     if not stubs:
         raise ReleaseError("a module-level solution block assigns no names")
     return stubs
 
 
-def strip_code_solution(source: str) -> str:
-    """Replace every solution block of a code cell's source by its stub."""
+def strip_code_solution(source: str, choices: Mapping[str, Sequence[str]]) -> str:
+    """Replace every solution block of a code cell's source by its stub (``choices``: the
+    assignment's, ``Assignment.choices``, named in a module-level constant's stub)."""
     lines = source.split("\n")
     out: list[str] = []
     i = 0
@@ -125,7 +130,7 @@ def strip_code_solution(source: str) -> str:
         if any(b.strip() == BEGIN_CODE for b in block):
             raise ReleaseError("nested solution blocks")
         if not indent:
-            out += _constant_stub(block, indent)
+            out += _constant_stub(block, indent, choices)
         else:
             hint_match = _HINT.match(out[-1]) if out else None
             if hint_match:
@@ -143,11 +148,13 @@ def strip_markdown_solution(source: str) -> str:
     return MARKDOWN_SOLUTION.sub(ANSWER_PLACEHOLDER, source)
 
 
-def strip_solutions(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def strip_solutions(
+    nb: nbformat.NotebookNode, choices: Mapping[str, Sequence[str]]
+) -> nbformat.NotebookNode:
     """Step 1: stub out the solution of every code and markdown cell."""
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.source = strip_code_solution(cell.source)
+            cell.source = strip_code_solution(cell.source, choices)
         elif cell.cell_type == "markdown":
             cell.source = strip_markdown_solution(cell.source)
     return nb
@@ -162,8 +169,9 @@ def clear_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def normalise_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Step 3: keep only kernel/language names and cell tags; keep cell ids (number missing ones).
+def normalise_metadata(nb: nbformat.NotebookNode, assignment_id: str) -> nbformat.NotebookNode:
+    """Step 3: keep only kernel/language names, the assignment's id and cell tags; keep cell
+    ids (number missing ones).
 
     The solution's cell ids are kept so that tools can match a released cell with
     the solution cell it came from.
@@ -176,7 +184,7 @@ def normalise_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             language="python",
         ),
         language_info=nbformat.NotebookNode(name="python"),
-        autograder=nbformat.NotebookNode(assignment=current().id),
+        autograder=nbformat.NotebookNode(assignment=assignment_id),
     )
     nb.nbformat, nb.nbformat_minor = 4, 5
     for index, cell in enumerate(nb.cells):
@@ -187,18 +195,15 @@ def normalise_metadata(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-PIPELINE: tuple[Callable[[nbformat.NotebookNode], nbformat.NotebookNode], ...] = (
-    strip_solutions,
-    clear_outputs,
-    normalise_metadata,
-)
-
-
-def release_notebook(solution_nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The student version of a solution notebook (the input is left untouched)."""
+def release_notebook(
+    solution_nb: nbformat.NotebookNode, assignment: Assignment
+) -> nbformat.NotebookNode:
+    """The student version of ``assignment``'s solution notebook (the input is left
+    untouched)."""
     nb = copy.deepcopy(solution_nb)
-    for step in PIPELINE:
-        nb = step(nb)
+    nb = strip_solutions(nb, assignment.choices)
+    nb = clear_outputs(nb)
+    nb = normalise_metadata(nb, assignment.id)
     nbformat.validate(nb)
     return nb
 
@@ -211,7 +216,7 @@ def notebook_text(nb: nbformat.NotebookNode) -> str:
 
 def released_files(assignment: Assignment, solution: Path) -> dict[str, bytes]:
     """What the student folder holds: the notebook, the public checks and the contract."""
-    student = release_notebook(nbformat.read(str(solution), as_version=4))
+    student = release_notebook(nbformat.read(str(solution), as_version=4), assignment)
     files = {solution.name: notebook_text(student).encode("utf-8")}
     for path in (assignment.public_checks, assignment.contract):
         if path.is_file():
@@ -220,10 +225,12 @@ def released_files(assignment: Assignment, solution: Path) -> dict[str, bytes]:
 
 
 def write_release(
-    solution: str | Path | None = None, out_dir: str | Path | None = None
+    assignment: Assignment,
+    solution: str | Path | None = None,
+    out_dir: str | Path | None = None,
 ) -> list[Path]:
-    """Check the points, then write the student folder (``assignments/<id>/``)."""
-    assignment = current()
+    """Check the points, then write the student folder of ``assignment``
+    (``assignments/<id>/``)."""
     solution = Path(solution or assignment.solution_notebook)
     out_dir = Path(out_dir or assignment.release_dir)
     verify(assignment, solution)
@@ -235,9 +242,12 @@ def write_release(
     return written
 
 
-def is_stale(solution: str | Path | None = None, out_dir: str | Path | None = None) -> bool:
+def is_stale(
+    assignment: Assignment,
+    solution: str | Path | None = None,
+    out_dir: str | Path | None = None,
+) -> bool:
     """Whether the released files differ from what the solution would produce now."""
-    assignment = current()
     solution = Path(solution or assignment.solution_notebook)
     out_dir = Path(out_dir or assignment.release_dir)
     for name, data in released_files(assignment, solution).items():

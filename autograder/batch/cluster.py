@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from autograder.assignment.model import Assignment, current
 from autograder.assignment.notebook import MAX_NOTEBOOK_BYTES
 from autograder.batch.discovery import Submission
 from autograder.batch.pool import (
@@ -76,9 +77,15 @@ _grading = threading.Lock()
 
 
 # ---------------------------------------------------------------- worker side
+def _worker_assignment() -> Assignment:
+    """The assignment this Dask worker grades: a worker's start, where its environment
+    (``$AUTOGRADER_ASSIGNMENT``) names it."""
+    return current()
+
+
 @functools.lru_cache(maxsize=1)
 def _worker_checks() -> str:
-    return checks_fingerprint()
+    return checks_fingerprint(_worker_assignment())
 
 
 def _worker_address() -> str:
@@ -95,14 +102,14 @@ def dask_setup(worker: Any) -> None:
     grader's imports, its zygote and a spare sandbox), so that no task waits for it."""
     with _grading:
         _worker_checks()
-        warm_up_grader(DEFAULT_GRADE_FN)
+        warm_up_grader(DEFAULT_GRADE_FN, _worker_assignment())
 
 
 def warm_worker(grade_ref: str) -> str:
     """A task: warm this worker's grader and start its spare sandbox (before any grading)."""
     with _grading:
         _worker_checks()
-        warm_up_grader(grade_ref)
+        warm_up_grader(grade_ref, _worker_assignment())
     return _worker_address()
 
 
@@ -115,6 +122,7 @@ def grade_task(task: dict[str, Any]) -> dict[str, Any]:
     """
     with _grading:
         address = _worker_address()
+        assignment = _worker_assignment()
         mine = _worker_checks()
         if mine != task["checks_sha"]:
             result = SubmissionResult.failed(
@@ -123,6 +131,7 @@ def grade_task(task: dict[str, Any]) -> dict[str, Any]:
                 f"the Dask worker {address} has other hidden checks (fingerprint "
                 f"{mine[:12]}) than the machine that sent the class ({task['checks_sha'][:12]}); "
                 "install the same version of the kit on every worker and rerun",
+                assignment,
                 seed=task["seed"],
             )
             return {
@@ -139,6 +148,7 @@ def grade_task(task: dict[str, Any]) -> dict[str, Any]:
                 resolve_grade_fn(task["grade_ref"]),
                 path,
                 task["id"],
+                assignment,
                 seed=task["seed"],
                 device=task["device"],
                 timeout=task["timeout"],
@@ -168,8 +178,8 @@ def _task(sub: Submission, payload: dict[str, Any], grade_ref: str) -> dict[str,
     }
 
 
-def _error_json(sub_id: str, message: str, seed: int) -> str:
-    return SubmissionResult.failed(sub_id, "error", message, seed=seed).to_json()
+def _error_json(sub_id: str, message: str, assignment: Assignment, seed: int) -> str:
+    return SubmissionResult.failed(sub_id, "error", message, assignment, seed=seed).to_json()
 
 
 def _connect(address: str) -> Any:
@@ -196,6 +206,7 @@ def _connect(address: str) -> Any:
 def grade_on_cluster(
     todo: Sequence[Submission],
     address: str,
+    assignment: Assignment,
     *,
     payload: dict[str, Any],
     grade_ref: str,
@@ -204,7 +215,7 @@ def grade_on_cluster(
     summary: BatchSummary,
     stop: Any,
 ) -> None:
-    """Grade ``todo`` on the Dask cluster at ``address``; ``store(result_json, trace)`` is
+    """Grade ``todo`` (submissions of ``assignment``) on the Dask cluster at ``address``; ``store(result_json, trace)`` is
     called in this thread for each result as it arrives (the batch's ``_store``).
 
     ``payload`` is the batch's (seed, device, timeout, checks_sha). Returns when
@@ -239,6 +250,7 @@ def grade_on_cluster(
                         resolve_grade_fn(grade_ref),
                         sub.path,
                         sub.id,
+                        assignment,
                         seed=payload["seed"],
                         device=payload["device"],
                         timeout=payload["timeout"],
@@ -257,7 +269,14 @@ def grade_on_cluster(
                 if time.monotonic() - watched > WATCH_EVERY:
                     watched = time.monotonic()
                     _enforce_limit(
-                        client, pending, subs, started, hard_limit, payload["seed"], store
+                        client,
+                        pending,
+                        subs,
+                        started,
+                        hard_limit,
+                        assignment,
+                        payload["seed"],
+                        store,
                     )
                 continue
             for future in done.next_batch(block=False):
@@ -271,6 +290,7 @@ def grade_on_cluster(
                         _error_json(
                             sub.id,
                             "the Dask scheduler cancelled this task; rerun to grade it",
+                            assignment,
                             payload["seed"],
                         ),
                         "",
@@ -278,7 +298,7 @@ def grade_on_cluster(
                     continue
                 except Exception as exc:  # a lost task never stops the batch
                     store(
-                        _error_json(sub.id, _failure_message(exc), payload["seed"]),
+                        _error_json(sub.id, _failure_message(exc), assignment, payload["seed"]),
                         "".join(traceback.format_exception(exc)),
                     )
                     continue
@@ -311,6 +331,7 @@ def _enforce_limit(
     subs: dict[str, Submission],
     started: dict[str, float],
     hard_limit: float,
+    assignment: Assignment,
     seed: int,
     store: Callable[[str, str], None],
 ) -> None:
@@ -323,7 +344,7 @@ def _enforce_limit(
             started.setdefault(key, now)
             if key in pending and now - started[key] > hard_limit:
                 client.cancel([pending.pop(key)])
-                store(_error_json(subs[key].id, overran_message(hard_limit), seed), "")
+                store(_error_json(subs[key].id, overran_message(hard_limit), assignment, seed), "")
                 stuck.add(worker)
     if stuck:
         client.restart_workers(list(stuck), raise_for_error=False)

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.assignment.model import current
 from autograder.results import SubmissionResult
 from autograder.staff.file_names import printable_id
 
@@ -52,12 +51,12 @@ def _first_link(folder: Path, path: Path) -> Path | None:
     return None
 
 
-def _folder_notebook(folder: Path, root: Path) -> tuple[Path | None, str, str]:
-    """The notebook of a student folder: (path, problem, '') or (None, '', why it is skipped).
+def _folder_notebook(folder: Path, root: Path, name: str) -> tuple[Path | None, str, str]:
+    """The notebook of a student folder, ``name`` (the assignment's notebook) or its only
+    one: (path, problem, '') or (None, '', why it is skipped).
 
     A symbolic link is never followed: one on the way to the notebook makes the
     submission ``invalid`` with ``problem`` saying so."""
-    name = current().notebook
     for candidate in (folder / name, folder / folder.name / name, folder / Path(name).stem / name):
         link = (
             _first_link(folder, candidate)
@@ -89,9 +88,10 @@ def _folder_notebook(folder: Path, root: Path) -> tuple[Path | None, str, str]:
 
 
 def discover(
-    root: str | Path, exclude: Sequence[Path] = ()
+    root: str | Path, notebook: str, exclude: Sequence[Path] = ()
 ) -> tuple[list[Submission], list[tuple[str, str]]]:
-    """The submissions under ``root`` (sorted by id) and the skipped entries with reasons.
+    """The submissions under ``root`` (sorted by id) and the skipped entries with reasons;
+    ``notebook`` is the assignment's notebook name, looked for in a student folder.
 
     A submission that is, or is reached through, a symbolic link is listed with its
     ``problem`` set: it becomes an ``invalid`` result and is never opened."""
@@ -113,7 +113,7 @@ def discover(
         elif entry.resolve() in excluded:
             continue
         elif entry.is_dir():
-            path, problem, why = _folder_notebook(entry, root)
+            path, problem, why = _folder_notebook(entry, root, notebook)
             sid, folder = printable_id(entry.name), entry
         elif notebook_name:
             path, problem, why, sid, folder = entry, "", "", printable_id(entry.stem), None

@@ -24,7 +24,7 @@ from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment, load
 from autograder.assignment.notebook import file_sha256
 from autograder.batch.discovery import Submission
 from autograder.batch.progress import StopRequest
@@ -45,13 +45,14 @@ def resolve_grade_fn(ref: str) -> Callable[..., SubmissionResult]:
     return getattr(importlib.import_module(module), name or "grade_one")
 
 
-def warm_up_grader(grade_ref: str) -> None:
-    """Let the grading module warm up before the first submission (the engine's
-    ``prewarm``: the grader's imports, then a spare sandbox), when it has such a hook."""
+def warm_up_grader(grade_ref: str, assignment: Assignment) -> None:
+    """Let the grading module warm up for ``assignment`` before the first submission (the
+    engine's ``prewarm``: the grader's imports, then a spare sandbox), when it has such a
+    hook."""
     prewarm = getattr(importlib.import_module(grade_ref.partition(":")[0]), "prewarm", None)
     if callable(prewarm):
         with contextlib.suppress(Exception):  # a missing spare only costs time
-            prewarm()
+            prewarm(assignment)
 
 
 def _safe_json(result: SubmissionResult) -> str:
@@ -67,18 +68,25 @@ def grade_safely(
     grade_fn: Callable[..., SubmissionResult],
     path: Path,
     submission: str,
+    assignment: Assignment,
     *,
     seed: int,
     device: str,
     timeout: float,
     checks_sha: str,
 ) -> tuple[str, str]:
-    """Grade one submission; never raises. Returns (result JSON, kit traceback or '')."""
+    """Grade one submission of ``assignment``; never raises. Returns (result JSON, kit
+    traceback or '')."""
     start = time.perf_counter()
     trace = ""
     try:
         result = grade_fn(
-            path, submission_id=submission, seed=seed, device=device, total_timeout=timeout
+            path,
+            assignment,
+            submission_id=submission,
+            seed=seed,
+            device=device,
+            total_timeout=timeout,
         )
         if not isinstance(result, SubmissionResult):
             raise TypeError(f"grade_one returned {type(result).__name__}, not SubmissionResult")
@@ -88,6 +96,7 @@ def grade_safely(
             submission,
             "error",
             f"the grader failed on this submission ({type(exc).__name__}: {str(exc)[:300]})",
+            assignment,
             seed=seed,
         )
     result.submission = submission
@@ -119,11 +128,13 @@ def peak_memory_mb() -> float:
 def _worker_main(
     conn: Any,
     grade_ref: str,
+    assignment_ref: str,
     log: str | None = None,
     zygote_socket: str | None = None,
     env: dict[str, str] | None = None,
 ) -> None:
-    """A worker: grade one task at a time (JSON over a pipe) until told to stop.
+    """A worker: grade one task at a time (JSON over a pipe) until told to stop, each a
+    submission of the assignment ``assignment_ref`` names (``Assignment.ref``).
 
     Its stdout and stderr (what the engine and the checks print) go to ``log``,
     so that the progress display stays readable. ``zygote_socket`` is the batch's
@@ -155,7 +166,8 @@ def _worker_main(
         sys.modules["torch"].set_num_threads(1)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     grade_fn = resolve_grade_fn(grade_ref)
-    warm_up_grader(grade_ref)
+    assignment = load(assignment_ref)
+    warm_up_grader(grade_ref, assignment)
     while True:
         try:
             task = json.loads(conn.recv_bytes())
@@ -171,6 +183,7 @@ def _worker_main(
             grade_fn,
             Path(task["path"]),
             task["id"],
+            assignment,
             seed=task["seed"],
             device=task["device"],
             timeout=task["timeout"],
@@ -219,13 +232,25 @@ def start_workers_server(grade_ref: str) -> None:
 
 class _Worker:
     def __init__(
-        self, ctx: Any, grade_ref: str, log: Path | None = None, zygote_socket: str | None = None
+        self,
+        ctx: Any,
+        grade_ref: str,
+        assignment_ref: str,
+        log: Path | None = None,
+        zygote_socket: str | None = None,
     ):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(
             target=_worker_main,
             daemon=True,
-            args=(child, grade_ref, str(log) if log else None, zygote_socket, dict(os.environ)),
+            args=(
+                child,
+                grade_ref,
+                assignment_ref,
+                str(log) if log else None,
+                zygote_socket,
+                dict(os.environ),
+            ),
         )
         self.proc.start()
         child.close()
@@ -257,12 +282,13 @@ def overran_message(hard_limit: float) -> str:
     return f"grading took longer than the hard limit of {hard_limit:.0f} s and was stopped"
 
 
-def _shared_zygote(grade_ref: str) -> zygote.ZygoteServer | None:
-    """One warm zygote for every worker of the batch (as root, with the kit's engine)."""
+def _shared_zygote(grade_ref: str, assignment: Assignment) -> zygote.ZygoteServer | None:
+    """One warm zygote for every worker of the batch (as root, with the kit's engine and
+    ``assignment``'s student-side modules)."""
     if grade_ref != DEFAULT_GRADE_FN or not containment.current().confined:
         return None
     try:
-        return zygote.ZygoteServer(zygote.zygote_env(current().student_side_spec()))
+        return zygote.ZygoteServer(zygote.zygote_env(assignment.student_side_spec()))
     except OSError as exc:  # each worker then starts its own
         print(f"[batch] no shared zygote ({exc}); each worker starts its own", file=sys.stderr)
         return None
@@ -271,6 +297,7 @@ def _shared_zygote(grade_ref: str) -> zygote.ZygoteServer | None:
 def run_pool(
     todo: list[Submission],
     out: Path,
+    assignment: Assignment,
     *,
     jobs: int,
     payload: dict[str, Any],
@@ -280,20 +307,23 @@ def run_pool(
     memory: dict[str, Any],
     stop: StopRequest,
 ) -> None:
-    """Grade ``todo`` with ``jobs`` worker processes; ``store(result JSON, kit traceback)``
+    """Grade ``todo`` (submissions of ``assignment``) with ``jobs`` worker processes; ``store(result JSON, kit traceback)``
     gets each result as it finishes, ``memory`` the workers' and the zygote's peak memory.
 
     The workers are forks of one preloaded server (:func:`_worker_context`) and
     fork every sandbox from one shared zygote (:func:`_shared_zygote`), both
     started here, so the batch pays those imports once, whatever ``jobs`` is.
     """
-    server = _shared_zygote(grade_ref)
+    server = _shared_zygote(grade_ref, assignment)
     socket_path = server.path if server is not None else None
     ctx = _worker_context(grade_ref)
     log = out / "logs" / "workers.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     queue = list(reversed(todo))
-    workers = [_Worker(ctx, grade_ref, log, socket_path) for _ in range(min(jobs, len(todo)))]
+    workers = [
+        _Worker(ctx, grade_ref, assignment.ref, log, socket_path)
+        for _ in range(min(jobs, len(todo)))
+    ]
     peaks: list[float] = []
     try:
         while (queue or any(w.task for w in workers)) and not stop.hits:
@@ -304,7 +334,7 @@ def run_pool(
                         w.give(sub, payload)
                     except OSError:  # the idle worker had died: replace it
                         w.stop()
-                        workers[i] = w = _Worker(ctx, grade_ref, log, socket_path)
+                        workers[i] = w = _Worker(ctx, grade_ref, assignment.ref, log, socket_path)
                         w.give(sub, payload)
             busy = [w for w in workers if w.task]
             ready = wait_ready([x for w in busy for x in (w.conn, w.proc.sentinel)], timeout=0.5)
@@ -325,7 +355,7 @@ def run_pool(
                         w.task = None
                         w.peak_mb = max(w.peak_mb, float(reply.get("peak_mb", 0.0)))
                         store(reply["result"], reply["trace"])
-                        suite_guard.current()  # raises SuiteChanged: the run stops here
+                        suite_guard.current(assignment)  # raises SuiteChanged: the run stops here
                         continue
                 limit = hard_limit if w.acked else hard_limit + STARTUP_LIMIT
                 if w.conn in ready or w.proc.sentinel in ready or now - w.started > limit:
@@ -341,12 +371,12 @@ def run_pool(
                     peaks.append(w.peak_mb)
                     store(
                         SubmissionResult.failed(
-                            sub.id, "error", message, seed=payload["seed"]
+                            sub.id, "error", message, assignment, seed=payload["seed"]
                         ).to_json(),
                         "",
                     )
                     if queue:
-                        workers[i] = _Worker(ctx, grade_ref, log, socket_path)
+                        workers[i] = _Worker(ctx, grade_ref, assignment.ref, log, socket_path)
     finally:
         for w in workers:
             try:

@@ -49,7 +49,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.assignment.notebook import file_sha256
 from autograder.batch.discovery import Submission, discover, exists, is_current
 from autograder.batch.lock import grades_lock
@@ -79,6 +79,7 @@ def _store(
     summary: BatchSummary,
     progress: Progress | None,
     inputs: Inputs,
+    assignment: Assignment,
 ) -> None:
     """Write a finished result atomically, then its feedback page (while workers go on)."""
     result = SubmissionResult.from_json(result_json)
@@ -100,6 +101,7 @@ def _store(
         summary.errors.append(result.submission)
     grade = final_grade(
         result,
+        assignment,
         inputs.scores.get(result.submission),
         inputs.lateness.get(result.submission, ON_TIME),
     )
@@ -107,7 +109,7 @@ def _store(
         progress.update(result, grade)
     try:  # the final rebuild finds the page up to date (and retries it if this failed)
         shown = with_penalty(result, grade)
-        write_feedback(shown, out / "feedback", grade.free_response, shown.to_json())
+        write_feedback(shown, assignment, out / "feedback", grade.free_response, shown.to_json())
     except Exception as exc:  # a page must not stop the batch
         summary.warnings.append(f"feedback of {result.submission}: {exc}")
 
@@ -136,14 +138,14 @@ def _kept_inputs(roster: str | Path | None, timestamps_csv: str | Path | None) -
     return kept
 
 
-def _late_policy(policy: LatePolicy | None) -> LatePolicy:
+def _late_policy(policy: LatePolicy | None, assignment: Assignment) -> LatePolicy:
     if policy is not None:
         return policy
     try:
-        return LatePolicy.from_assignment()
+        return LatePolicy.from_assignment(assignment.late)
     except ValueError as exc:
         raise BatchInputError(
-            f"the late policy of {current().folder / 'assignment.toml'}: {exc}"
+            f"the late policy of {assignment.folder / 'assignment.toml'}: {exc}"
         ) from None
 
 
@@ -169,6 +171,7 @@ def _submission_times(
 def run_batch(
     submissions: str | Path,
     out: str | Path,
+    assignment: Assignment,
     *,
     jobs: int | None = None,
     timeout: float | None = None,
@@ -184,10 +187,14 @@ def run_batch(
     wait: bool = False,
     scheduler: str | None = None,
 ) -> BatchSummary:
-    """Grade every submission under ``submissions`` into ``out`` and rebuild the outputs.
+    """Grade every submission of ``assignment`` under ``submissions`` into ``out`` and
+    rebuild the outputs.
 
     ``grade_fn`` names the grading function as ``module:function`` (it is imported
-    in each worker process) and defaults to ``autograder.engine:grade_one``.
+    in each worker process, called as ``grade_fn(path, assignment, submission_id=...,
+    seed=..., device=..., total_timeout=...)``) and defaults to
+    ``autograder.engine:grade_one``; a local worker is told ``assignment.ref`` when it
+    starts, a Dask worker grades the assignment its own environment names.
     ``timeout`` is the engine's limit per submission (default: the assignment file's
     ``total_timeout``, else 300 s); a worker still busy after
     ``hard_limit`` seconds (default ``1.5 * timeout + 120``) is killed and its
@@ -206,8 +213,8 @@ def run_batch(
     stream = stream or sys.stdout
     start = time.monotonic()
     submissions, out = Path(submissions), Path(out)
-    timeout = float(timeout or Limits.of_assignment().total_timeout)
-    policy = _late_policy(late_policy)
+    timeout = float(timeout or Limits.of_assignment(assignment).total_timeout)
+    policy = _late_policy(late_policy, assignment)
     kept = _kept_inputs(roster, timestamps_csv)
     with grades_lock(out, wait=wait, stream=stream):
         summary = BatchSummary()
@@ -218,14 +225,16 @@ def run_batch(
             remove_stale_temps(out / folder)
         for name, data in kept.items():
             (out / name).write_bytes(data)
-        subs, summary.skipped = discover(submissions, exclude=[out])
+        subs, summary.skipped = discover(submissions, assignment.notebook, exclude=[out])
         for name, why in summary.skipped:
             print(f"skipped {name}: {why}", file=stream)
         times = _submission_times(out, subs, summary)
-        scores, _ = manual.load_scores(out / manual.FILE_NAME)
+        scores, _ = manual.load_scores(out / manual.FILE_NAME, assignment.free_response_points)
         inputs = Inputs(scores, {s.id: policy.assess(times.get(s.id)) for s in subs})
-        checks_sha = checks_fingerprint()
-        suite_guard.begin_run()  # the hidden suite as it is now: a private copy, a fingerprint
+        checks_sha = checks_fingerprint(assignment)
+        suite_guard.begin_run(
+            assignment
+        )  # the hidden suite as it is now: a private copy, a fingerprint
         todo: list[Submission] = []
         for sub in subs:
             stored_path = result_path(out, sub.id)
@@ -241,12 +250,13 @@ def run_batch(
                     _store(
                         out,
                         SubmissionResult.failed(
-                            sub.id, "invalid", sub.problem, seed=seed
+                            sub.id, "invalid", sub.problem, assignment, seed=seed
                         ).to_json(),
                         "",
                         summary,
                         None,
                         inputs,
+                        assignment,
                     )
                 else:
                     summary.unchanged.append(sub.id)
@@ -276,11 +286,12 @@ def run_batch(
                     cluster.grade_on_cluster(
                         todo,
                         scheduler,
+                        assignment,
                         payload=payload,
                         grade_ref=grade_fn,
                         hard_limit=limit,
                         store=lambda result, trace: _store(
-                            out, result, trace, summary, progress, inputs
+                            out, result, trace, summary, progress, inputs, assignment
                         ),
                         summary=summary,
                         stop=stop,
@@ -289,6 +300,7 @@ def run_batch(
                     run_pool(
                         todo,
                         out,
+                        assignment,
                         jobs=jobs,
                         payload=payload,
                         grade_ref=grade_fn,
@@ -296,7 +308,7 @@ def run_batch(
                         memory=summary.memory,
                         stop=stop,
                         store=lambda result, trace: _store(
-                            out, result, trace, summary, progress, inputs
+                            out, result, trace, summary, progress, inputs, assignment
                         ),
                     )
             except KeyboardInterrupt:
@@ -310,6 +322,7 @@ def run_batch(
                 summary.interrupted = stop.hits > 0
                 rebuilt = rebuild_outputs(
                     out,
+                    assignment,
                     skipped=summary.skipped,
                     policy=policy,
                     notebooks=[(s.id, s.path) for s in subs if not s.problem],

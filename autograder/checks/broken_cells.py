@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.inside.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import CellRecord, SubmissionResult
 
@@ -89,9 +89,9 @@ def defined_names(source: str) -> set[str]:
     return {a or b for a, b in _DEFINES.findall(source)}
 
 
-def explain(result: SubmissionResult, cells: Iterable[HasSource]) -> None:
-    """Rewrite, in place, the failed checks of each question that could not be graded
-    because a cell defining its functions did not compile, timed out or died."""
+def explain(result: SubmissionResult, cells: Iterable[HasSource], assignment: Assignment) -> None:
+    """Rewrite, in place, the failed checks of each question of ``assignment`` that could not
+    be graded because a cell defining its functions did not compile, timed out or died."""
     sources = {cell.index: cell.source for cell in cells}
     broken: dict[str, str] = {}
     for record in result.cells:
@@ -101,7 +101,7 @@ def explain(result: SubmissionResult, cells: Iterable[HasSource]) -> None:
                 broken.setdefault(name, problem)
     if not broken:
         return
-    for question in current().questions:
+    for question in assignment.questions:
         qr = result.questions.get(question.id)
         if qr is None:
             continue

@@ -1,6 +1,6 @@
 """Reference definitions for the no-double-jeopardy substitution.
 
-``reference_source(names)`` returns Python source that defines ``names`` (and
+``reference_source(names, solution)`` returns Python source that defines ``names`` (and
 the solution's own top-level definitions they use, transitively), extracted by
 AST from the code cells of the assignment's solution notebook, preceded by the
 notebook's own top-level imports (but for the public self-checks). Executing it in
@@ -16,7 +16,6 @@ import functools
 from pathlib import Path
 
 from autograder.assignment import notebook
-from autograder.assignment.model import current
 
 NOT_IMPORTED = ("public_checks", "autograder")
 """Modules of the solution's imports that the reference does not need."""
@@ -91,12 +90,13 @@ def _definitions(
     return sources, uses, order, defs, "\n".join(imports) + "\n\n\n"
 
 
-def reference_source(names: list[str], notebook_path: str | Path | None = None) -> str:
-    """Source defining ``names`` and their dependencies, from the solution notebook.
+def reference_source(names: list[str], notebook_path: str | Path) -> str:
+    """Source defining ``names`` and their dependencies, from the solution notebook at
+    ``notebook_path`` (``Assignment.solution_notebook``).
 
     Raises KeyError naming any name the solution does not define.
     """
-    path = Path(notebook_path or current().solution_notebook)
+    path = Path(notebook_path)
     sources, uses, order, defs, header = _definitions(str(path), path.stat().st_mtime)
     missing = [n for n in names if n not in sources]
     if missing:

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.assignment.model import Assignment, current
+from autograder.assignment.model import Assignment
 from autograder.checks.checking import CheckFailed, take_review_notes
 from autograder.checks.student import StudentError
 from autograder.inside.probes import NOT_DEFINED, NOT_IMPLEMENTED
@@ -64,8 +64,9 @@ def question_of(module_name: str) -> str:
 class _NamedStudent:
     """Passes calls through to the student, naming the function in error messages."""
 
-    def __init__(self, student: Any):
+    def __init__(self, student: Any, assignment: Assignment):
         self._student = student
+        self._assignment = assignment
         self.calls = 0
 
     def _wrap(self, name: str, fn, *args, **kwargs):
@@ -91,7 +92,7 @@ class _NamedStudent:
         return self._wrap(name, self._student.call_inspect, name, *args, **kwargs)
 
     def probe(self, probe: str, **params: Any) -> Any:
-        module = current().module("probes")
+        module = self._assignment.module("probes")
         target = getattr(module, "PROBE_NAMES", {}).get(probe, probe)
         return self._wrap(target, self._student.probe, probe, **params)
 
@@ -102,6 +103,7 @@ class _Plugin:
     def __init__(
         self,
         student: Any,
+        assignment: Assignment,
         seed: int,
         device: str,
         source: str | None,
@@ -109,7 +111,8 @@ class _Plugin:
         questions: list[str] | None,
     ):
         self.raw_student = student
-        self.named = _NamedStudent(student)
+        self.assignment = assignment
+        self.named = _NamedStudent(student, assignment)
         self._seed = int(seed)
         self._device = device
         self._source = source
@@ -204,9 +207,8 @@ class _Plugin:
             try:
                 from autograder.checks.reference_source import reference_source
 
-                self.raw_student.substitute(
-                    self.substituted_names, reference_source(self.substituted_names)
-                )
+                source = reference_source(self.substituted_names, self.assignment.solution_notebook)
+                self.raw_student.substitute(self.substituted_names, source)
             except Exception as exc:  # recorded for staff, shown as a failure
                 self.substitute_error = f"{type(exc).__name__}: {exc}"
                 log.exception("substituting the reference definitions failed")
@@ -333,7 +335,7 @@ def activate_suite(assignment: Assignment) -> Path:
     stale left. Returns the copy's ``checks`` folder."""
     from autograder.checks import suite_guard
 
-    suite = suite_guard.current()
+    suite = suite_guard.current(assignment)
     if suite.assignment != assignment:
         raise RuntimeError(f"the run's suite is {suite.assignment.id}'s, not {assignment.id}'s")
     folder = suite.folder.resolve()
@@ -373,13 +375,15 @@ def resolve_device(device: str) -> str:
 def run_checks(
     student: Any,
     *,
+    assignment: Assignment,
     seed: int,
     device: str = "cpu",
     questions: list[str] | None = None,
     source: str | None = "",
     artifacts: dict | None = None,
 ) -> dict[str, QuestionResult]:
-    """Run the hidden suite on ``student``; one :class:`QuestionResult` per contract question.
+    """Run the hidden suite of ``assignment`` on ``student``; one :class:`QuestionResult` per
+    contract question.
 
     ``questions`` limits the run to those question ids (the others come back
     with 0 points and a note). ``source`` is the submission's code (all code
@@ -389,9 +393,8 @@ def run_checks(
     device = resolve_device(device)
     artifacts = {} if artifacts is None else artifacts
     take_review_notes()  # nothing left over from an interrupted run
-    assignment = current()
     checks_dir = activate_suite(assignment)
-    plugin = _Plugin(student, seed, device, source, artifacts, questions)
+    plugin = _Plugin(student, assignment, seed, device, source, artifacts, questions)
     targets = [str(checks_dir)]
     if questions is not None:
         targets = [
@@ -454,7 +457,7 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
     for entry in plugin.outcomes.values():
         by_question.setdefault(entry["question"], []).append(entry)
     results: dict[str, QuestionResult] = {}
-    for q in current().questions:
+    for q in plugin.assignment.questions:
         entries = by_question.get(q.id, [])
         by_name = {e["name"]: e for e in entries}
         named: dict[str, str] = {}
@@ -488,7 +491,7 @@ def _results(plugin: _Plugin, questions: list[str] | None) -> dict[str, Question
         note = ""
         if any(e["builds_on"] for e in entries):
             names = [n for e in entries for n in e["builds_on"]]
-            sentence = _builds_on_sentence(list(dict.fromkeys(names)), q.id)
+            sentence = _builds_on_sentence(list(dict.fromkeys(names)), q.id, plugin.assignment)
             note = sentence[0].upper() + sentence[1:] + "."
         if questions is not None and q.id not in questions:
             note = "not graded in this run"
@@ -513,13 +516,13 @@ def _twin_outcome(twin: dict) -> tuple[bool, str, str]:
     )
 
 
-def _builds_on_sentence(names: list[str], question_id: str) -> str:
+def _builds_on_sentence(names: list[str], question_id: str, assignment: Assignment) -> str:
     """E.g. "graded with the reference f substituted, so a bug there costs points only in
     q1_f"."""
     owners = []
     for name in names:
         try:
-            owner = current().owner(name)
+            owner = assignment.owner(name)
         except KeyError:
             continue
         if owner != question_id and owner not in owners:
@@ -537,10 +540,9 @@ def _builds_on_sentence(names: list[str], question_id: str) -> str:
     )
 
 
-def checks_fingerprint() -> str:
+def checks_fingerprint(assignment: Assignment) -> str:
     """sha256 over what decides a grade: the assignment's folder (file, hidden suite, solution,
     student-side modules) and the kit's runner and stand-ins (the rerun cache key)."""
-    assignment = current()
     here = Path(__file__).resolve().parents[1]
     paths = sorted(
         p
@@ -567,8 +569,9 @@ def checks_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def suite_table() -> list[dict[str, Any]]:
-    """Every hidden check with its question, points and markers (for docs and tests).
+def suite_table(assignment: Assignment) -> list[dict[str, Any]]:
+    """Every hidden check of ``assignment`` with its question, points and markers (for docs
+    and tests).
 
     Read from the test functions' pytest marks without running anything."""
     import importlib
@@ -576,7 +579,6 @@ def suite_table() -> list[dict[str, Any]]:
     import warnings
 
     rows: list[dict[str, Any]] = []
-    assignment = current()
     checks_dir = activate_suite(assignment)
     try:
         for path in sorted(checks_dir.glob("test_*.py")):

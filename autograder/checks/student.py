@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from autograder import wire
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.inside import probes
 
 
@@ -74,11 +74,12 @@ class Student(Protocol):
 
 
 class InProcessStudent:
-    """A :class:`Student` over a namespace in this process (otter / nbgrader mode)."""
+    """A :class:`Student` over a namespace in this process (otter / nbgrader mode), with the
+    fixed probes of ``assignment``."""
 
-    def __init__(self, namespace: dict[str, Any]):
+    def __init__(self, namespace: dict[str, Any], assignment: Assignment):
         self.namespace = namespace
-        probes.register(getattr(current().module("probes"), "PROBES", {}))
+        probes.register(getattr(assignment.module("probes"), "PROBES", {}))
 
     def has(self, name: str) -> bool:
         return name in self.namespace

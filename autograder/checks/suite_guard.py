@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.assignment.model import Assignment
-from autograder.assignment.model import current as current_assignment
 
 SHA_VAR = "AUTOGRADER_SUITE_SHA256"
 """The run's fingerprint of the assignment's folder and the kit (set when the run begins)."""
@@ -129,11 +128,10 @@ class PrivateSuite:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def begin_run(assignment: Assignment | None = None) -> PrivateSuite:
-    """Take the run's snapshot and private copy now (before any submission); the run's
-    processes inherit both through the environment."""
+def begin_run(assignment: Assignment) -> PrivateSuite:
+    """Take the run's snapshot and private copy of ``assignment`` now (before any
+    submission); the run's processes inherit both through the environment."""
     global _SUITE
-    assignment = assignment or current_assignment()
     if _SUITE is not None:
         _SUITE.remove()
     files = snapshot(assignment)
@@ -157,11 +155,11 @@ def begin_run(assignment: Assignment | None = None) -> PrivateSuite:
 _SUITE: PrivateSuite | None = None
 
 
-def current() -> PrivateSuite:
-    """The run's private suite: the one this process (or the run's first process, through
-    the environment) began with; begun now when there is none yet. Verified."""
+def current(assignment: Assignment) -> PrivateSuite:
+    """The run's private suite of ``assignment``: the one this process (or the run's first
+    process, through the environment) began with; begun now when there is none yet.
+    Verified."""
     global _SUITE
-    assignment = current_assignment()
     if _SUITE is not None and _SUITE.assignment == assignment:
         _SUITE.verify()
         return _SUITE

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from autograder.assignment.model import current
 from autograder.staff import export
 from autograder.staff.atomic import write_text_atomic
 
@@ -37,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        text, warnings = export.export(args.grades, args.format, args.column, args.key)
+        text, warnings = export.export(args.grades, args.format, current(), args.column, args.key)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

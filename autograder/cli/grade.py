@@ -211,7 +211,7 @@ def _main(args: argparse.Namespace) -> int:
     except (AssignmentError, CatalogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    found, skipped = discover(submissions, exclude=[Path(args.out)])
+    found, skipped = discover(submissions, assignment.notebook, exclude=[Path(args.out)])
     if not found:
         print(
             f"error: no submissions in {submissions}: expected <student>.ipynb or "
@@ -230,6 +230,7 @@ def _main(args: argparse.Namespace) -> int:
         summary = run_batch(
             submissions,
             args.out,
+            assignment,
             jobs=args.jobs,
             timeout=args.timeout,
             force=args.force,

@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Exit status 0 when graded, 1 when the notebook was invalid or the kit failed."""
     args = build_parser().parse_args(argv)
+    from autograder.assignment.model import current
     from autograder.engine import containment
     from autograder.engine.grade import grade_one
     from autograder.engine.pool import WarmPool
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = grade_one(
             args.notebook,
+            current(),
             submission_id=args.submission_id,
             seed=args.seed,
             device=args.device,

@@ -31,22 +31,22 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.root)
     start = time.monotonic()
     config = gradescope.plugin_config(root / "source")
-    gradescope.assignment_of(config)
+    assignment = gradescope.assignment_of(config, current())
     seed = args.seed if args.seed is not None else gradescope.seed_of(config)
     try:
         result = gradescope.grade_submission(
-            root / "submission", seed, gradescope.limits_of(config)
+            root / "submission", assignment, seed, gradescope.limits_of(config)
         )
     except ContainmentRefused as exc:  # no sandbox and AUTOGRADER_UNCONFINED not set
         print(f"error: {exc}", file=sys.stderr)
         return 2
     data = gradescope.results_json(
-        result, gradescope.visibility_of(config), time.monotonic() - start
+        result, assignment, gradescope.visibility_of(config), time.monotonic() - start
     )
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(data, indent=1))
     print(
-        f"{current().id}: {result.status}, {final_grade(result).headline} "
+        f"{assignment.id}: {result.status}, {final_grade(result, assignment).headline} "
         f"({time.monotonic() - start:.1f} s)"
     )
     return 0

@@ -26,13 +26,14 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="only report whether the release is stale (exit 1)"
     )
     args = parser.parse_args(argv)
+    assignment = current()
     if args.check:
-        stale = release.is_stale(args.solution, args.out)
-        where = args.out or current().release_dir
+        stale = release.is_stale(assignment, args.solution, args.out)
+        where = args.out or assignment.release_dir
         print(f"release in {where} is {'STALE: run make release' if stale else 'up to date'}")
         return 1 if stale else 0
     try:
-        paths = release.write_release(args.solution, args.out)
+        paths = release.write_release(assignment, args.solution, args.out)
     except (AssignmentError, CatalogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 
+from autograder.assignment.model import Assignment, current
 from autograder.engine import containment
 from autograder.engine.session import Cell, Limits, Sandbox, Session
 
@@ -39,9 +40,12 @@ print("new user namespace:", "made" if libc.unshare(0x10000000) == 0
 """
 
 
-def look(source: str = LOOK_AROUND, memory_mb: int = 2048) -> tuple[str, dict[str, str]]:
-    """Run ``source`` in a fresh sandbox; its output and the sandbox's description."""
-    box = Sandbox.create(memory_mb)
+def look(
+    assignment: Assignment, source: str = LOOK_AROUND, memory_mb: int = 2048
+) -> tuple[str, dict[str, str]]:
+    """Run ``source`` in a fresh sandbox of ``assignment``; its output and the sandbox's
+    description."""
+    box = Sandbox.create(memory_mb, assignment)
     session = Session(
         box, Limits(cell_timeout=30, call_timeout=10, total_timeout=60, memory_mb=memory_mb)
     )
@@ -70,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.cell, encoding="utf-8") as fh:
             source = fh.read()
     try:
-        output, limits = look(source)
+        output, limits = look(current(), source)
     except containment.ContainmentRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

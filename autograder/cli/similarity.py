@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from autograder.assignment.model import current
 from autograder.batch.discovery import discover
 from autograder.staff import similarity
 
@@ -25,8 +26,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not Path(args.submissions).is_dir():
         print(f"error: {args.submissions} is not a folder of submissions", file=sys.stderr)
         return 2
-    subs, _ = discover(args.submissions)
-    report = similarity.similarity_report((s.id, s.path) for s in subs if not s.problem)
+    assignment = current()
+    subs, _ = discover(args.submissions, assignment.notebook)
+    report = similarity.similarity_report(
+        ((s.id, s.path) for s in subs if not s.problem), assignment.released_notebook
+    )
     if args.out:
         similarity.write_csv(args.out, report)
     else:

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.checks import broken_cells, suite_guard
 from autograder.checks.run_checks import checks_fingerprint, resolve_device
 from autograder.checks.run_checks import run_checks as hidden_suite
@@ -38,6 +38,7 @@ MAX_CELL_LOG_BYTES = 256 * 1024
 
 def grade_one(
     notebook: str | Path,
+    assignment: Assignment,
     *,
     submission_id: str | None = None,
     seed: int | None = None,
@@ -49,7 +50,7 @@ def grade_one(
     pool: WarmPool | None = None,
     run_checks: Any = None,
 ) -> SubmissionResult:
-    """Grade one submission notebook of the current assignment in a sandboxed process.
+    """Grade one submission notebook of ``assignment`` in a sandboxed process.
 
     ``seed`` fixes the random probe inputs (a random one is drawn and recorded
     when None); ``device`` is ``auto``, ``cpu`` or ``cuda``; the timeouts are in
@@ -59,8 +60,7 @@ def grade_one(
     assignment file's (``[limits]``), else the engine's default. ``run_checks``
     replaces :func:`autograder.checks.run_checks.run_checks` (tests only).
     """
-    assignment = current()
-    defaults = Limits.of_assignment()
+    defaults = Limits.of_assignment(assignment)
     cell_timeout = defaults.cell_timeout if cell_timeout is None else cell_timeout
     call_timeout = defaults.call_timeout if call_timeout is None else call_timeout
     total_timeout = defaults.total_timeout if total_timeout is None else total_timeout
@@ -71,15 +71,15 @@ def grade_one(
     timings: dict[str, float] = {}
     seed = int(seed) if seed is not None else random.SystemRandom().randrange(2**31)
     try:
-        sub = load_submission(path)
+        sub = load_submission(path, assignment)
     except InvalidSubmission as exc:
-        result = SubmissionResult.failed(name, "invalid", str(exc), seed=seed)
+        result = SubmissionResult.failed(name, "invalid", str(exc), assignment, seed=seed)
         if path.is_file():
             result.notebook_sha256 = _safe_sha(path)
         result.timings = {"read": round(time.monotonic() - t_start, 4)}
         return result
     except Exception as exc:
-        return _kit_error(name, exc)
+        return _kit_error(name, exc, assignment)
     timings["read"] = time.monotonic() - t_start
 
     result = SubmissionResult(
@@ -91,11 +91,11 @@ def grade_one(
         assignment=assignment.id,
     )
     session: Session | None = None
-    suite = suite_guard.current()  # the run's private copy of the hidden suite, verified
+    suite = suite_guard.current(assignment)  # the run's private copy of the hidden suite, verified
     try:
         result.seed = seed
         result.device = resolve_device(device)
-        result.checks_sha256 = checks_fingerprint()
+        result.checks_sha256 = checks_fingerprint(assignment)
         limits = Limits(
             cell_timeout=float(cell_timeout),
             call_timeout=float(call_timeout),
@@ -104,7 +104,7 @@ def grade_one(
             checks_share=defaults.checks_share,
         )
         t0 = time.monotonic()
-        box = (pool or default_pool()).acquire(limits.memory_mb, result.device)
+        box = (pool or default_pool()).acquire(limits.memory_mb, assignment, result.device)
         session = Session(box, limits)
         result.limits = {
             **box.limits_note,
@@ -125,6 +125,7 @@ def grade_one(
         student = SandboxStudent(session)
         questions = (run_checks or hidden_suite)(
             student,
+            assignment=assignment,
             seed=result.seed,
             device=result.device,
             source=sub.source if sub.analysed else None,
@@ -142,7 +143,7 @@ def grade_one(
                     q.id, 0.0, float(q.points), note="not graded"
                 )
         result.recompute_total()
-        broken_cells.explain(result, sub.cells)
+        broken_cells.explain(result, sub.cells, assignment)
         notes = []
         if session.restarts:
             notes.append(f"the student process was restarted {session.restarts} time(s)")
@@ -168,7 +169,7 @@ def grade_one(
     except (ContainmentRefused, SuiteChanged):
         raise  # nothing may be graded like this: the whole run stops
     except Exception as exc:  # never let one submission stop the batch
-        error = _kit_error(name, exc)
+        error = _kit_error(name, exc, assignment)
         error.notebook_sha256 = sub.sha256
         error.cells = result.cells
         error.free_response = result.free_response
@@ -214,9 +215,11 @@ def cap_cell_logs(cells: list[CellRecord], budget: int = MAX_CELL_LOG_BYTES) -> 
     return cells
 
 
-def _kit_error(name: str, exc: BaseException) -> SubmissionResult:
+def _kit_error(name: str, exc: BaseException, assignment: Assignment) -> SubmissionResult:
     tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return SubmissionResult.failed(name, "error", f"the grader failed on this submission: {tb}")
+    return SubmissionResult.failed(
+        name, "error", f"the grader failed on this submission: {tb}", assignment
+    )
 
 
 def _safe_sha(path: Path) -> str:

@@ -16,7 +16,7 @@ import os
 import threading
 from pathlib import Path
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.engine import containment
 from autograder.engine.session import Limits, Sandbox
 
@@ -35,34 +35,43 @@ class WarmPool:
         """(slot number, uid, token) of the sandboxes handed out, newest last (at most 100)."""
         self.last_workdir: Path | None = None
 
-    def acquire(self, memory_mb: int | None, device: str = "cpu") -> Sandbox:
-        """A sandbox for one submission (the warm spare when it fits). Raises
+    def acquire(
+        self, memory_mb: int | None, assignment: Assignment, device: str = "cpu"
+    ) -> Sandbox:
+        """A sandbox for one submission of ``assignment`` (the warm spare when it fits). Raises
         :class:`~autograder.engine.containment.ContainmentRefused` where nothing can confine
         it and that was not allowed, even when a spare is waiting."""
         with self._lock:
             mode = containment.require()
-            box = self._take(memory_mb, device, mode)
+            box = self._take(memory_mb, device, mode, assignment)
             if box is None:
-                box = Sandbox.create(memory_mb, device)
+                box = Sandbox.create(memory_mb, assignment, device)
             self.history = [*self.history[-99:], (box.slot.number, box.slot.uid, box.slot.token)]
             self.last_workdir = box.workdir
             if self.spare:
                 try:
-                    self._box, self._box_for = Sandbox.create(memory_mb, device), current().ref
+                    self._box = Sandbox.create(memory_mb, assignment, device)
+                    self._box_for = assignment.ref
                 except Exception:  # a missing spare only costs time
                     self._box = None
             return box
 
-    def prewarm(self, memory_mb: int | None = 4096) -> None:
-        """Start the spare now (e.g. when a batch worker starts), if there is none."""
+    def prewarm(self, assignment: Assignment, memory_mb: int | None = 4096) -> None:
+        """Start the spare for ``assignment`` now (e.g. when a batch worker starts), if there
+        is none."""
         with self._lock:
             if self._owner != os.getpid():
                 self._owner, self._box = os.getpid(), None
             if self.spare and self._box is None:
-                self._box, self._box_for = Sandbox.create(memory_mb), current().ref
+                self._box = Sandbox.create(memory_mb, assignment)
+                self._box_for = assignment.ref
 
     def _take(
-        self, memory_mb: int | None, device: str, mode: containment.Containment
+        self,
+        memory_mb: int | None,
+        device: str,
+        mode: containment.Containment,
+        assignment: Assignment,
     ) -> Sandbox | None:
         if self._owner != os.getpid():  # forked: the spare belongs to the parent
             self._owner = os.getpid()
@@ -76,7 +85,7 @@ class WarmPool:
             and box.device == device
             and box.worker is not None
             and box.containment == mode
-            and self._box_for == current().ref
+            and self._box_for == assignment.ref
             and box.worker.alive()
         ):
             return box
@@ -112,7 +121,7 @@ def default_pool() -> WarmPool:
     return _default
 
 
-def warm_grader() -> None:
+def warm_grader(assignment: Assignment) -> None:
     """Load, in the grader, what the first submission's checks would load: torch (with
     ``torch._dynamo``, which the first optimizer imports), matplotlib (the font cache
     the sandbox is given), IPython's input transformer (which cells parse), every module
@@ -128,20 +137,19 @@ def warm_grader() -> None:
     from autograder.checks import run_checks
     from autograder.checks.reference_source import reference_source
 
-    run_checks.suite_table()
-    assignment = current()
+    run_checks.suite_table(assignment)
     for role in ("probes", "references"):
         assignment.module(role)
     with contextlib.suppress(KeyError, OSError):
-        reference_source([])
+        reference_source([], assignment.solution_notebook)
 
 
-def prewarm() -> None:
+def prewarm(assignment: Assignment) -> None:
     """Warm the grader (:func:`warm_grader`), then start the default pool's spare student
     process with the assignment's memory cap (the batch calls this once per worker,
     before its first submission)."""
-    warm_grader()
-    default_pool().prewarm(Limits.of_assignment().memory_mb)
+    warm_grader(assignment)
+    default_pool().prewarm(assignment, Limits.of_assignment(assignment).memory_mb)
 
 
 @atexit.register

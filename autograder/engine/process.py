@@ -31,7 +31,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.assignment.model import current
 from autograder.engine.containment import Containment
 from autograder.engine.containment import current as current_containment
 from autograder.sandbox import isolation, procs
@@ -120,6 +119,7 @@ class WorkerProcess:
         slot: isolation.Slot,
         workdir: Path,
         memory_mb: int | None,
+        student_side: dict,
         output_cap: int = 16 * 1024,
         jail: JailSpec | None = None,
         use_zygote: bool = True,
@@ -135,6 +135,8 @@ class WorkerProcess:
         """
         self.slot = slot
         self.workdir = workdir
+        self.student_side = student_side
+        """The assignment's student-side modules (``Assignment.student_side_spec``)."""
         self.jail = jail
         self.containment = containment or current_containment()
         """Decides how this submission's processes are found and killed."""
@@ -217,7 +219,7 @@ class WorkerProcess:
             "--dir",
             str(self.workdir),
             "--student-side",
-            json.dumps(current().student_side_spec()),
+            json.dumps(self.student_side),
         ]
         if self.jail is not None:
             spec_file = self.workdir / "jail.json"
@@ -246,7 +248,7 @@ class WorkerProcess:
         spec = {"jail": self.jail.to_dict(), "env": self._environment()}
         for _ in range(2):  # a zygote that died is started again once
             try:
-                pid = zygote.shared(current().student_side_spec()).fork(spec, list(fds))
+                pid = zygote.shared(self.student_side).fork(spec, list(fds))
             except (zygote.ZygoteError, OSError) as exc:
                 print(
                     f"[engine] zygote unavailable ({exc}); starting a fresh interpreter",

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.checks.reference_calls import ReferenceCalls
 from autograder.checks.student import StudentError
 from autograder.engine import cell_code
@@ -57,10 +57,10 @@ class Limits:
     once they have used the rest."""
 
     @classmethod
-    def of_assignment(cls) -> Limits:
-        """The current assignment's limits (``[limits]`` in its file); these defaults for
-        any it does not set."""
-        given = dict(current().limits)
+    def of_assignment(cls, assignment: Assignment) -> Limits:
+        """The assignment's limits (``[limits]`` in its file); these defaults for any it
+        does not set."""
+        given = dict(assignment.limits)
         if "memory_mb" in given:
             given["memory_mb"] = int(given["memory_mb"])
         return cls(**given)
@@ -99,6 +99,8 @@ class Sandbox:
     slot: isolation.Slot
     workdir: Path
     memory_mb: int | None
+    assignment: Assignment
+    """The assignment graded (what is staged, which modules the student process loads)."""
     device: str = "cpu"
     containment: containment_module.Containment = field(default_factory=containment_module.current)
     jail: JailSpec | None = None
@@ -108,10 +110,10 @@ class Sandbox:
     closed: bool = False
 
     @classmethod
-    def create(cls, memory_mb: int | None, device: str = "cpu") -> Sandbox:
-        """Lock a slot, make its folder (and cgroup) and start a process (it warms up on its
-        own). Raises ContainmentRefused where nothing can confine it and that was not
-        allowed."""
+    def create(cls, memory_mb: int | None, assignment: Assignment, device: str = "cpu") -> Sandbox:
+        """Lock a slot, make its folder (and cgroup) and start a process for a submission of
+        ``assignment`` (it warms up on its own). Raises ContainmentRefused where nothing can
+        confine it and that was not allowed."""
         mode = containment_module.require()
         slot = isolation.acquire_slot()
         try:
@@ -119,7 +121,7 @@ class Sandbox:
         except BaseException:
             slot.release()
             raise
-        box = cls(slot, workdir, memory_mb, device, mode)
+        box = cls(slot, workdir, memory_mb, assignment, device, mode)
         try:
             mode.prepare(box)
             box.worker = box.spawn()
@@ -137,6 +139,7 @@ class Sandbox:
             self.slot,
             self.workdir,
             self.rlimit_mb(),
+            self.assignment.student_side_spec(),
             output_cap=CELL_OUTPUT_CAP,
             jail=self.jail,
             containment=self.containment,
@@ -192,7 +195,7 @@ class Session:
     log: list[str] = field(default_factory=list)
     timeouts: dict[str, int] = field(default_factory=dict)
     """How often each function/probe timed out; after MAX_TIMEOUTS_PER_NAME it fails fast."""
-    reach: cell_code.Reach = field(default_factory=lambda: cell_code.Reach(_question_names()))
+    reach: cell_code.Reach = field(init=False)
     """The notebook functions each cell reaches (read from the cells' text)."""
     hanging: set[str] = field(default_factory=set)
     """Notebook functions reached by a cell that timed out: later cells reaching one of them
@@ -206,6 +209,9 @@ class Session:
     may use what earlier questions left, never the share of the questions still to come)."""
     hung_questions: set[str] = field(default_factory=set)
     """Questions with a call that timed out: only their calls are held to the deadline."""
+
+    def __post_init__(self) -> None:
+        self.reach = cell_code.Reach(_question_names(self.sandbox.assignment))
 
     # ------------------------------------------------------------------ budget
 
@@ -511,7 +517,7 @@ class Session:
         process only gets stand-ins that call it (:mod:`autograder.inside.remote`).
         Remembered for restarts.
         """
-        module = current().module("references")
+        module = self.sandbox.assignment.module("references")
         self.references = ReferenceCalls(
             list(names),
             source,
@@ -535,9 +541,9 @@ class Session:
         self.sandbox.close()
 
 
-def _question_names() -> dict[str, frozenset[str]]:
+def _question_names(assignment: Assignment) -> dict[str, frozenset[str]]:
     """Question id -> the names it defines (a cell calling ``check("<id>")`` reaches them)."""
-    return {q.id: frozenset(q.names) for q in current().questions}
+    return {q.id: frozenset(q.names) for q in assignment.questions}
 
 
 def _names(names: set[str]) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.assignment.notebook import (
     MAX_NOTEBOOK_BYTES,
     NotebookError,
@@ -106,7 +106,7 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def load_submission(path: str | Path) -> Submission:
+def load_submission(path: str | Path, assignment: Assignment) -> Submission:
     """Read and validate ``path``; raise InvalidSubmission with a clear message."""
     path = Path(path)
     raw = read_bounded(path)
@@ -147,14 +147,16 @@ def load_submission(path: str | Path) -> Submission:
             if source is None:
                 raise InvalidSubmission(f"{path.name}: cell {index + 1} has no readable source")
             cells.append(Cell(index, source))
-    _check_assignment(path.name, data, raw_cells, cells)
-    return Submission(path, hashlib.sha256(raw).hexdigest(), cells, free_response(raw_cells), text)
+    _check_assignment(path.name, data, raw_cells, cells, assignment)
+    answer = free_response(raw_cells, assignment.free_response_tag)
+    return Submission(path, hashlib.sha256(raw).hexdigest(), cells, answer, text)
 
 
-def _check_assignment(name: str, data: dict, raw_cells: list[dict], cells: list[Cell]) -> None:
-    """Refuse a notebook of another assignment: it must name this one in its metadata, carry
-    one of its question tags, or define one of its names."""
-    assignment = current()
+def _check_assignment(
+    name: str, data: dict, raw_cells: list[dict], cells: list[Cell], assignment: Assignment
+) -> None:
+    """Refuse a notebook of another assignment: it must name ``assignment`` in its metadata,
+    carry one of its question tags, or define one of its names."""
     meta = data.get("metadata")
     declared = meta.get(ASSIGNMENT_KEY) if isinstance(meta, dict) else None
     declared = declared.get("assignment") if isinstance(declared, dict) else None
@@ -187,16 +189,15 @@ def _check_assignment(name: str, data: dict, raw_cells: list[dict], cells: list[
     )
 
 
-def free_response_index(cells: list) -> int | None:
-    """Which cell holds the free-response answer: the markdown cell tagged ``free_response``,
-    else the first non-empty markdown cell after one whose text contains "Free response"."""
+def free_response_index(cells: list, tag: str) -> int | None:
+    """Which cell holds the free-response answer: the markdown cell tagged ``tag`` (the
+    assignment's ``free_response_tag``), else the first non-empty markdown cell after one whose text contains "Free response"."""
 
     def tags(cell: dict) -> list:
         meta = cell.get("metadata")
         found = meta.get("tags") if isinstance(meta, dict) else None
         return found if isinstance(found, list) else []
 
-    tag = current().free_response_tag
     for i, cell in enumerate(cells):
         if cell.get("cell_type") == "markdown" and tag in tags(cell):
             return i
@@ -215,7 +216,7 @@ def free_response_index(cells: list) -> int | None:
     return None
 
 
-def free_response(cells: list) -> str:
+def free_response(cells: list, tag: str) -> str:
     """The free-response answer (see :func:`free_response_index`), or ""."""
-    index = free_response_index(cells)
+    index = free_response_index(cells, tag)
     return "" if index is None else (_text(cells[index].get("source", "")) or "").strip()

@@ -25,7 +25,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from autograder.assignment.model import LIMIT_NAMES, Assignment, current, select
+from autograder.assignment.model import LIMIT_NAMES, Assignment, select
 from autograder.checks.broken_cells import NOT_GRADED, cell_problems
 from autograder.inside.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import CheckResult, QuestionResult, SubmissionResult, unconfined_banner
@@ -71,10 +71,9 @@ def question_output(question: QuestionResult) -> str:
     return "\n".join(lines)
 
 
-def summary_output(result: SubmissionResult) -> str:
+def summary_output(result: SubmissionResult, assignment: Assignment) -> str:
     """The top of the results page (Markdown): the headline, where extra credit goes,
     cells that did not run, and any note on the run. No seed (that is ``extra_data``)."""
-    assignment = current()
     if result.status == "invalid":
         return f"Your file could not be graded: {result.message}"
     if result.status != "graded":
@@ -82,7 +81,7 @@ def summary_output(result: SubmissionResult) -> str:
             "The grader failed on your notebook. This is not your fault: course staff "
             "will regrade it."
         )
-    lines = [f"**{final_grade(result).headline}**", ""]
+    lines = [f"**{final_grade(result, assignment).headline}**", ""]
     if unconfined_banner(result.limits):
         lines[:0] = [unconfined_banner(result.limits), ""]
     if assignment.extra_credit_points > 0:
@@ -106,10 +105,12 @@ def summary_output(result: SubmissionResult) -> str:
 
 def results_json(
     result: SubmissionResult,
+    assignment: Assignment,
     visibility: str = DEFAULT_VISIBILITY,
     execution_time: float | None = None,
 ) -> dict[str, Any]:
-    """Gradescope's results for one graded submission: one test per question.
+    """Gradescope's results for one graded submission of ``assignment``: one test per
+    question.
 
     ``score`` is the assignment's score as the assignment file's ``extra_credit`` says:
     the core alone (``separate``, the default; a notebook that fails a core check never
@@ -123,7 +124,7 @@ def results_json(
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
     tests = []
-    assignment = current()
+    grade = final_grade(result, assignment)
     for number, q in enumerate(assignment.questions, start=1):
         qr = result.questions.get(q.id) or QuestionResult(q.id, 0.0, float(q.points))
         full = qr.points >= qr.max_points - 1e-9
@@ -156,8 +157,8 @@ def results_json(
         }
     )
     out: dict[str, Any] = {
-        "score": round(final_grade(result).total, 4),
-        "output": summary_output(result),
+        "score": round(grade.total, 4),
+        "output": summary_output(result, assignment),
         "output_format": "md",
         "visibility": visibility,
         "stdout_visibility": "hidden",
@@ -165,8 +166,8 @@ def results_json(
         "extra_data": {
             "seed": result.seed,
             "status": result.status,
-            "core": round(final_grade(result).core, 4),
-            "extra_credit": round(final_grade(result).extra_credit, 4),
+            "core": round(grade.core, 4),
+            "extra_credit": round(grade.extra_credit, 4),
             "message": result.message,
             "checks_sha256": result.checks_sha256,
             "limits": result.limits,
@@ -177,14 +178,14 @@ def results_json(
     return out
 
 
-def find_notebook(folder: Path) -> tuple[Path | None, str]:
-    """The submitted notebook in Gradescope's submission folder, or None and why."""
+def find_notebook(folder: Path, name: str) -> tuple[Path | None, str]:
+    """The submitted notebook in Gradescope's submission folder (``name``, the assignment's
+    notebook, or the only one), or None and why."""
     notebooks = sorted(
         p
         for p in folder.rglob("*.ipynb")
         if ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
     )
-    name = current().notebook
     if not notebooks:
         return None, f"no notebook was submitted; upload {name}"
     named = [p for p in notebooks if p.name == name]
@@ -217,12 +218,13 @@ def seed_of(config: dict[str, Any]) -> int | None:
     return int(seed) if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
-def assignment_of(config: dict[str, Any]) -> Assignment:
-    """The assignment the zip was built for (its config names it), made current; the
-    current one when it has that id already (an assignment selected by its folder)."""
+def assignment_of(config: dict[str, Any], selected: Assignment) -> Assignment:
+    """The assignment the zip was built for (its config names it), made current;
+    ``selected`` (the process's) when it has that id already (an assignment selected by
+    its folder) or the config names none."""
     wanted = config.get("assignment")
-    if not isinstance(wanted, str) or not wanted or current().id == wanted:
-        return current()
+    if not isinstance(wanted, str) or not wanted or selected.id == wanted:
+        return selected
     return select(wanted)
 
 
@@ -232,9 +234,13 @@ def limits_of(config: dict[str, Any]) -> dict[str, float]:
 
 
 def grade_submission_file(
-    notebook: str | Path, seed: int | None = None, limits: dict[str, float] | None = None
+    notebook: str | Path,
+    assignment: Assignment,
+    seed: int | None = None,
+    limits: dict[str, float] | None = None,
 ) -> SubmissionResult:
-    """Grade one submitted notebook in the sandbox, with a fresh seed unless one is given."""
+    """Grade one submitted notebook of ``assignment`` in the sandbox, with a fresh seed
+    unless one is given."""
     from autograder.engine.grade import grade_one
 
     seed = random.SystemRandom().randrange(2**31) if seed is None else seed
@@ -242,15 +248,19 @@ def grade_submission_file(
     if "memory_mb" in kwargs:
         kwargs["memory_mb"] = int(kwargs["memory_mb"])
     return grade_one(
-        notebook, submission_id=Path(notebook).stem, seed=seed, device="auto", **kwargs
+        notebook, assignment, submission_id=Path(notebook).stem, seed=seed, device="auto", **kwargs
     )
 
 
 def grade_submission(
-    folder: Path, seed: int | None = None, limits: dict[str, float] | None = None
+    folder: Path,
+    assignment: Assignment,
+    seed: int | None = None,
+    limits: dict[str, float] | None = None,
 ) -> SubmissionResult:
-    """Grade the notebook in ``folder`` (an invalid result when there is none)."""
-    notebook, why = find_notebook(folder)
+    """Grade the notebook of ``assignment`` in ``folder`` (an invalid result when there is
+    none)."""
+    notebook, why = find_notebook(folder, assignment.notebook)
     if notebook is None:
-        return SubmissionResult.failed("submission", "invalid", why, seed=seed or 0)
-    return grade_submission_file(notebook, seed, limits)
+        return SubmissionResult.failed("submission", "invalid", why, assignment, seed=seed or 0)
+    return grade_submission_file(notebook, assignment, seed, limits)

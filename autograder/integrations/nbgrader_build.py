@@ -47,12 +47,7 @@ from nbgrader.preprocessors import ClearSolutions
 
 from autograder.assignment.catalog import CatalogError, CheckSpec, collect_checks
 from autograder.assignment.consistency import verify
-from autograder.assignment.model import (
-    REPOSITORY,
-    AssignmentError,
-    current,
-    select,
-)
+from autograder.assignment.model import REPOSITORY, Assignment, AssignmentError, current, select
 from autograder.engine.submission import free_response_index
 from autograder.integrations.nbgrader_grading import TEST_PREFIX, check_ids, is_test_cell
 
@@ -145,7 +140,8 @@ class KitClearSolutions(ClearSolutions):
 
         before = cell.source
         if cell.cell_type == "code":
-            cell.source = strip_code_solution(before)
+            # nbgrader's process: the environment names the assignment
+            cell.source = strip_code_solution(before, current().choices)
         else:
             cell.source = strip_markdown_solution(before)
         return cell.source != before
@@ -176,9 +172,10 @@ def _meta(
 
 
 def source_notebook(
-    solution: nbformat.NotebookNode, catalog: dict[str, list[CheckSpec]]
+    solution: nbformat.NotebookNode, catalog: dict[str, list[CheckSpec]], assignment: Assignment
 ) -> nbformat.NotebookNode:
-    """The solution notebook with nbgrader metadata and, at the end, one test cell per check.
+    """The solution notebook of ``assignment`` with nbgrader metadata and, at the end, one
+    test cell per check of ``catalog`` (its hidden suite).
 
     The kit grades the whole notebook at once (by names, as ``make grade`` does),
     so every test cell goes after the last cell, in question order.
@@ -191,7 +188,7 @@ def source_notebook(
             continue
         ident = str(cell.get("id") or f"cell-{index:03d}")
         if cell.cell_type == "markdown":
-            tag = current().free_response_tag
+            tag = assignment.free_response_tag
             free = tag in cell.metadata.get("tags", [])
             cell.metadata["nbgrader"] = _meta(
                 tag if free else f"answer_{ident}",
@@ -204,7 +201,6 @@ def source_notebook(
             cell.metadata["nbgrader"] = _meta(
                 f"answer_{ident}", grade=False, solution=True, locked=False
             )
-    assignment = current()
     ids = check_ids(catalog)
     for qid in assignment.question_ids:
         for check in catalog[qid]:
@@ -260,20 +256,24 @@ def run_nbgrader(
     return proc
 
 
-def build_nbgrader_course(course_dir: str | Path = COURSE_DIR, *, force: bool = False) -> Path:
-    """Write the course directory and run ``nbgrader generate_assignment``; return its path.
+def build_nbgrader_course(
+    assignment: Assignment, course_dir: str | Path = COURSE_DIR, *, force: bool = False
+) -> Path:
+    """Write the course directory of ``assignment`` and run ``nbgrader generate_assignment``;
+    return its path.
 
     Idempotent: when the config, source notebook and support files are
     unchanged since the last build (a SHA-256 stamp in the course dir), nothing
     is rewritten and nbgrader is not run again.
     """
     course_dir = Path(course_dir).resolve()
-    assignment = current()
     config = CONFIG_TEMPLATE.format(
         course_id=assignment.id, assignment=assignment.id, assignment_ref=assignment.ref
     )
     source_nb = source_notebook(
-        nbformat.read(str(assignment.solution_notebook), as_version=4), collect_checks()
+        nbformat.read(str(assignment.solution_notebook), as_version=4),
+        collect_checks(assignment),
+        assignment,
     )
     source_text = nbformat.writes(source_nb)
     public = assignment.public_checks
@@ -315,21 +315,21 @@ def as_current_format(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def to_nbgrader_submission(
-    student: nbformat.NotebookNode, release: nbformat.NotebookNode
+    student: nbformat.NotebookNode, release: nbformat.NotebookNode, free_response_tag: str
 ) -> nbformat.NotebookNode:
     """A student's notebook as nbgrader's release would have come back.
 
     A notebook that came from nbgrader's release carries its grade ids already
     and is only normalised. A kit-format notebook (the kit's own release) gets
     the free-response grade cell's metadata on its free-response answer (the
-    cell tagged ``free_response``, else the one after the "Free response"
+    cell tagged ``free_response_tag``, else the one after the "Free response"
     heading) and every test cell of the release at its end: the kit grades by
     names, so the student may have re-saved, moved, added or deleted cells.
     """
     nb = as_current_format(student)
     if any(is_test_cell(c) for c in nb.cells):
         return nb
-    answer = free_response_index(nb.cells)
+    answer = free_response_index(nb.cells, free_response_tag)
     template = next(
         (
             c
@@ -346,13 +346,15 @@ def to_nbgrader_submission(
     return as_current_format(nb)
 
 
-def submit(course_dir: str | Path, student_id: str, notebook: str | Path) -> Path:
-    """Copy ``notebook`` to ``submitted/<student_id>/<id>/<notebook>``.
+def submit(
+    course_dir: str | Path, assignment: Assignment, student_id: str, notebook: str | Path
+) -> Path:
+    """Copy ``notebook`` to ``submitted/<student_id>/<id>/<notebook>`` (of ``assignment``).
 
     A file that is not a readable notebook goes in as it is (autograding then
     reports it invalid for that student only)."""
     course_dir = Path(course_dir)
-    a = current()
+    a = assignment
     release = nbformat.read(str(course_dir / "release" / a.id / a.notebook), 4)
     target = course_dir / "submitted" / student_id / a.id / a.notebook
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -361,34 +363,40 @@ def submit(course_dir: str | Path, student_id: str, notebook: str | Path) -> Pat
     except Exception:  # nbformat raises many kinds
         shutil.copyfile(notebook, target)
         return target
-    nbformat.write(to_nbgrader_submission(student, release), str(target))
+    nbformat.write(to_nbgrader_submission(student, release, a.free_response_tag), str(target))
     return target
 
 
-def autograde(course_dir: str | Path, student_id: str | None = None) -> subprocess.CompletedProcess:
+def autograde(
+    course_dir: str | Path, assignment: Assignment, student_id: str | None = None
+) -> subprocess.CompletedProcess:
     """``nbgrader autograde <id> --force --create [--student ID]``; its output."""
-    args = ["autograde", current().id, "--force", "--create"]
+    args = ["autograde", assignment.id, "--force", "--create"]
     if student_id is not None:
         args.append(f"--student={student_id}")
     return run_nbgrader(Path(course_dir), *args)
 
 
-def generate_feedback(course_dir: str | Path, student_id: str | None = None) -> Path:
+def generate_feedback(
+    course_dir: str | Path, assignment: Assignment, student_id: str | None = None
+) -> Path:
     """``nbgrader generate_feedback <id> --force``; the feedback folder."""
-    args = ["generate_feedback", current().id, "--force"]
+    args = ["generate_feedback", assignment.id, "--force"]
     if student_id is not None:
         args.append(f"--student={student_id}")
     run_nbgrader(Path(course_dir), *args)
     return Path(course_dir) / "feedback"
 
 
-def question_points(course_dir: str | Path, student_id: str) -> dict[str, float]:
+def question_points(
+    course_dir: str | Path, assignment: Assignment, student_id: str
+) -> dict[str, float]:
     """Per-question points of one student from the gradebook (extra credit included: the
     bonus when the assignment adds extra credit to the total, else 0)."""
     from nbgrader.api import Gradebook
 
     db_url = "sqlite:///" + str((Path(course_dir) / "gradebook.db").resolve())
-    a = current()
+    a = assignment
     points = {qid: 0.0 for qid in a.question_ids}
     os.environ["PATH"] = _env()["PATH"]  # the Gradebook runs `alembic`
     with Gradebook(db_url, a.id) as gb:
@@ -425,26 +433,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        verify(select(args.assignment))
+        assignment = select(args.assignment)
+        verify(assignment)
     except (AssignmentError, CatalogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    course = build_nbgrader_course(args.course_dir, force=args.force)
+    course = build_nbgrader_course(assignment, args.course_dir, force=args.force)
     print(course)
     print(
         f"free response: a manually graded cell worth 0 points; give up to "
-        f"{current().free_response_points:g} points as extra credit in formgrader"
+        f"{assignment.free_response_points:g} points as extra credit in formgrader"
     )
     if args.submit:
         from autograder.batch.discovery import discover
 
-        submissions, skipped = discover(Path(args.submit))
+        submissions, skipped = discover(Path(args.submit), assignment.notebook)
         for sub in submissions:
             if sub.problem:
                 print(f"skipped {sub.id}: {sub.problem}")
                 continue
             try:
-                print(f"submitted {sub.id}: {submit(course, sub.id, sub.path)}")
+                print(f"submitted {sub.id}: {submit(course, assignment, sub.id, sub.path)}")
             except (OSError, ValueError) as exc:  # this student only: the others go on
                 print(f"skipped {sub.id}: {exc}")
         for name, why in skipped:

@@ -24,7 +24,6 @@ puts them into nbgrader's ``Autograde`` pipeline:
 
 from __future__ import annotations
 
-import functools
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from traitlets import Integer, List
 
 from autograder.assignment.catalog import collect_checks
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment, current
 from autograder.checks.broken_cells import cell_problems
 from autograder.results import CheckResult, SubmissionResult, unconfined_banner
 from autograder.staff.final_grades import final_grade
@@ -52,10 +51,14 @@ def grade_id(question_id: str, number: int) -> str:
     return f"{TEST_PREFIX}{question_id}__{number}"
 
 
-@functools.lru_cache(maxsize=4)
-def _suite_ids(assignment_id: str) -> dict[tuple[str, str], str]:
-    """:func:`check_ids` of the current assignment's hidden suite (collected once)."""
-    return check_ids(collect_checks())
+_SUITE_IDS: dict[str, dict[tuple[str, str], str]] = {}
+
+
+def _suite_ids(assignment: Assignment) -> dict[tuple[str, str], str]:
+    """:func:`check_ids` of the assignment's hidden suite (collected once per process)."""
+    if assignment.ref not in _SUITE_IDS:
+        _SUITE_IDS[assignment.ref] = check_ids(collect_checks(assignment))
+    return _SUITE_IDS[assignment.ref]
 
 
 def check_ids(catalog: dict[str, list[Any]]) -> dict[tuple[str, str], str]:
@@ -93,15 +96,16 @@ class SandboxExecute(NbGraderPreprocessor):
     ) -> tuple[nbformat.NotebookNode, dict]:
         from autograder.integrations.gradescope import grade_submission_file
 
+        assignment = current()  # nbgrader's process: the environment names the assignment
         # the student's cells only: the test cells are the kit's, not the submission
         own = [i for i, cell in enumerate(nb.cells) if not is_test_cell(cell)]
         graded = nbformat.v4.new_notebook(cells=[nb.cells[i] for i in own], metadata=nb.metadata)
         with tempfile.TemporaryDirectory(prefix="kit-nbgrader-") as tmp:
-            path = Path(tmp) / current().notebook
+            path = Path(tmp) / assignment.notebook
             path.write_text(nbformat.writes(graded), encoding="utf-8")
-            result = grade_submission_file(path, seed=self.seed)
+            result = grade_submission_file(path, assignment, seed=self.seed)
         resources[RESULT_KEY] = result
-        ids = _suite_ids(current().id)
+        ids = _suite_ids(assignment)
         checks: dict[str, CheckResult] = {
             ids[(c.question, c.name)]: c
             for q in result.questions.values()
@@ -120,11 +124,11 @@ class SandboxExecute(NbGraderPreprocessor):
                         if (banner := unconfined_banner(result.limits))
                         else []
                     ),
-                    *self._verdict(cell, result, checks),
+                    *self._verdict(cell, result, checks, assignment),
                 ]
             else:
                 cell.outputs = self._own_output(logs.get(index))
-        grade = final_grade(result)
+        grade = final_grade(result, assignment)
         nb.metadata["autograder"] = {
             "status": result.status,
             "seed": result.seed,
@@ -145,7 +149,9 @@ class SandboxExecute(NbGraderPreprocessor):
         return nb, resources
 
     @staticmethod
-    def _verdict(cell: Any, result: SubmissionResult, checks: dict[str, CheckResult]) -> list:
+    def _verdict(
+        cell: Any, result: SubmissionResult, checks: dict[str, CheckResult], assignment: Assignment
+    ) -> list:
         gid = cell.metadata["nbgrader"].get("grade_id", "")
         if result.status != "graded":
             return [_error(f"the notebook could not be graded: {result.message}")]
@@ -158,12 +164,15 @@ class SandboxExecute(NbGraderPreprocessor):
                 )
             ]
         if check.passed:
-            if check.question in current().bonus_ids and check.points > 0:
+            if check.question in assignment.bonus_ids and check.points > 0:
                 return [
                     nbformat.v4.new_output(
                         "stream",
                         name="stdout",
-                        text=(f"Extra credit: +{check.points:g} points. {_extra_credit_where()}\n"),
+                        text=(
+                            f"Extra credit: +{check.points:g} points. "
+                            f"{_extra_credit_where(assignment)}\n"
+                        ),
                     )
                 ]
             return []
@@ -200,10 +209,9 @@ class RecordBonus(NbGraderPreprocessor):
     ) -> tuple[nbformat.NotebookNode, dict]:
         result: SubmissionResult | None = resources.get(RESULT_KEY)
         info = resources["nbgrader"]
-        bonus_ids = current().bonus_ids
-        if current().extra_credit != "added":
-            bonus_ids = ()
-        ids = _suite_ids(current().id)
+        assignment = current()  # nbgrader's process: the environment names the assignment
+        bonus_ids = assignment.bonus_ids if assignment.extra_credit == "added" else ()
+        ids = _suite_ids(assignment)
         bonus = (
             {}
             if result is None
@@ -224,8 +232,8 @@ class RecordBonus(NbGraderPreprocessor):
         return nb, resources
 
 
-def _extra_credit_where() -> str:
-    if current().extra_credit == "added":
+def _extra_credit_where(assignment: Assignment) -> str:
+    if assignment.extra_credit == "added":
         return "It counts in the total as extra credit."
     return "It is kept out of the score above: course staff record it in its own column."
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from autograder.assignment.catalog import CatalogError
 from autograder.assignment.consistency import verify
 from autograder.assignment.model import REPOSITORY as ROOT
-from autograder.assignment.model import AssignmentError, current, select
+from autograder.assignment.model import Assignment, AssignmentError, select
 from autograder.integrations.gradescope import DEFAULT_VISIBILITY, PLUGIN, VISIBILITIES
 
 PACKAGE_DIR = ROOT / "autograder"
@@ -115,16 +115,17 @@ def requirements_text() -> str:
 
 
 def otter_config(
+    assignment: Assignment,
     visibility: str = DEFAULT_VISIBILITY,
     limits: dict[str, float] | None = None,
     seed: int | None = None,
 ) -> dict:
-    """otter_config.json: the kit's plugin with its setting (and, to reproduce a grade or in
+    """otter_config.json: the kit's plugin with its setting and the assignment's id (and, to reproduce a grade or in
     tests, the engine's limits and a fixed seed; else the engine's defaults and a fresh seed
     per submission)."""
     if visibility not in VISIBILITIES:
         raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
-    config: dict = {"visibility": visibility, "assignment": current().id}
+    config: dict = {"visibility": visibility, "assignment": assignment.id}
     if limits:
         config["limits"] = dict(limits)
     if seed is not None:
@@ -143,19 +144,20 @@ def otter_config(
 
 def stage(
     staging: Path,
+    assignment: Assignment,
     visibility: str = DEFAULT_VISIBILITY,
     limits: dict[str, float] | None = None,
     seed: int | None = None,
 ) -> None:
-    """Write everything ``otter generate`` and the zip need into ``staging``."""
+    """Write everything ``otter generate`` and the zip of ``assignment`` need into
+    ``staging``."""
     tests = staging / "tests"
     tests.mkdir(parents=True)
-    assignment = current()
     for qid in assignment.question_ids:
         (tests / f"{qid}.py").write_text(placeholder_test(qid))
     (staging / "requirements.txt").write_text(requirements_text())
     (staging / "otter_config.json").write_text(
-        json.dumps(otter_config(visibility, limits, seed), indent=2)
+        json.dumps(otter_config(assignment, visibility, limits, seed), indent=2)
     )
     kit = staging / "kit"
     shutil.copytree(PACKAGE_DIR, kit / "autograder", ignore=_IGNORE)
@@ -193,6 +195,7 @@ def _finish_zip(generated: Path, staging: Path, out: Path) -> None:
 
 
 def build_otter_zip(
+    assignment: Assignment,
     out_dir: str | Path = DEFAULT_OUT_DIR,
     *,
     force: bool = False,
@@ -200,19 +203,19 @@ def build_otter_zip(
     limits: dict[str, float] | None = None,
     seed: int | None = None,
 ) -> Path:
-    """Build ``<out_dir>/<id>-autograder.zip``; return its path.
+    """Build ``<out_dir>/<id>-autograder.zip``, the zip of ``assignment``; return its path.
 
     Idempotent: when the zip exists and was built from identical inputs (a
     SHA-256 of the staged files is kept next to it), nothing is rebuilt.
     """
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    zip_name = f"{current().id}-autograder.zip"
+    zip_name = f"{assignment.id}-autograder.zip"
     zip_path = out_dir / zip_name
     stamp = out_dir / f".{zip_name}.sha256"
     with tempfile.TemporaryDirectory(prefix="kit-otter-") as tmp:
         staging = Path(tmp)
-        stage(staging, visibility, limits, seed)
+        stage(staging, assignment, visibility, limits, seed)
         digest = _digest(staging)
         if not force and zip_path.exists() and stamp.exists() and stamp.read_text() == digest:
             return zip_path
@@ -266,11 +269,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        verify(select(args.assignment))
+        assignment = select(args.assignment)
+        verify(assignment)
     except (AssignmentError, CatalogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(build_otter_zip(args.out_dir, force=args.force, visibility=args.visibility))
+    print(build_otter_zip(assignment, args.out_dir, force=args.force, visibility=args.visibility))
     return 0
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import nbformat
 from otter.plugins import AbstractOtterPlugin
 
+from autograder.assignment.model import current
 from autograder.integrations import gradescope
 from autograder.staff.final_grades import final_grade
 
@@ -37,17 +38,19 @@ class SandboxPlugin(AbstractOtterPlugin):
     def before_execution(self, submission: Any) -> nbformat.NotebookNode:
         start = time.monotonic()
         config = dict(self.plugin_config or {})
-        gradescope.assignment_of(config)
+        # otter's process: the zip's configuration and the environment name the assignment
+        assignment = gradescope.assignment_of(config, current())
         result = gradescope.grade_submission_file(
             self.submission_path,
+            assignment,
             seed=gradescope.seed_of(config),
             limits=gradescope.limits_of(config),
         )
         self.results = gradescope.results_json(
-            result, gradescope.visibility_of(config), time.monotonic() - start
+            result, assignment, gradescope.visibility_of(config), time.monotonic() - start
         )
         self.headline = (
-            final_grade(result).headline
+            final_grade(result, assignment).headline
             if result.status == "graded"
             else f"{result.status}: {result.message}"
         )

@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.staff import wording
 from autograder.staff.csv_cells import guard, table
 from autograder.staff.final_grades import FinalGrade, final_grades, read_inputs
@@ -66,7 +66,7 @@ MOODLE_COLUMNS = ("First name", "Last name", "ID number", "Email address")
 MOODLE_KEYS = {"email": "Email address", "idnumber": "ID number", "username": "Username"}
 
 
-def csv_columns() -> tuple[str, ...]:
+def csv_columns(assignment: Assignment) -> tuple[str, ...]:
     """The plain export's columns (the assignment's questions in the middle)."""
     return (
         "student",
@@ -75,7 +75,7 @@ def csv_columns() -> tuple[str, ...]:
         "section",
         "submission",
         "status",
-        *current().question_ids,
+        *assignment.question_ids,
         "free_response",
         "late_penalty",
         "core",
@@ -86,10 +86,9 @@ def csv_columns() -> tuple[str, ...]:
     )
 
 
-def grade_columns(column: str) -> list[str]:
+def grade_columns(column: str, separate: bool) -> list[str]:
     """The grade columns of a canvas or moodle file: the score, and extra credit beside it
-    when the assignment keeps it separate."""
-    separate = current().extra_credit == "separate"
+    when the assignment keeps it ``separate``."""
     return [column, *([f"{column} extra credit"] if separate else [])]
 
 
@@ -111,12 +110,14 @@ class Row:
         return self.grade is not None and self.grade.status != "error"
 
 
-def collect_rows(out: Path, policy: LatePolicy) -> tuple[list[Row], list[str]]:
+def collect_rows(
+    out: Path, policy: LatePolicy, assignment: Assignment
+) -> tuple[list[Row], list[str]]:
     """One Row per roster student (or per submission without a roster), and warnings."""
     results, warnings = load_all_results(out)
-    inputs = read_inputs(out, results, policy)
+    inputs = read_inputs(out, results, policy, assignment)
     warnings += inputs.warnings
-    grades = {g.submission: g for g in final_grades(results, inputs)}
+    grades = {g.submission: g for g in final_grades(results, inputs, assignment)}
     found, roster_warnings = roster_match(out, sorted(grades))
     warnings += roster_warnings
     if found is None:
@@ -150,9 +151,12 @@ def _left_out(rows: Sequence[Row]) -> list[str]:
     return notes
 
 
-def canvas_csv(rows: Sequence[Row], column: str, maximum: float) -> tuple[str, list[str]]:
-    """Canvas's gradebook import file, and notes on who was left out."""
-    columns = grade_columns(column)
+def canvas_csv(
+    rows: Sequence[Row], column: str, maximum: float, separate: bool
+) -> tuple[str, list[str]]:
+    """Canvas's gradebook import file (extra credit in a column of its own when
+    ``separate``), and notes on who was left out."""
+    columns = grade_columns(column, separate)
     lines = [[CANVAS_POINTS_ROW, "", "", "", "", num(maximum), "0"][: 5 + len(columns)]]
     for r in rows:
         if r.has_grade:
@@ -171,12 +175,13 @@ def canvas_csv(rows: Sequence[Row], column: str, maximum: float) -> tuple[str, l
 
 
 def moodle_csv(
-    rows: Sequence[Row], column: str, key: str, roster: Path | None = None
+    rows: Sequence[Row], column: str, key: str, separate: bool, roster: Path | None = None
 ) -> tuple[str, list[str]]:
-    """Moodle's grade import file keyed by ``key``, and notes on who was left out
-    (``roster``: the roster file the students came from, None when none was given)."""
+    """Moodle's grade import file keyed by ``key`` (extra credit in a column of its own
+    when ``separate``), and notes on who was left out (``roster``: the roster file the
+    students came from, None when none was given)."""
     field = {"email": "email", "idnumber": "id_number", "username": "login"}[key]
-    columns = grade_columns(column)
+    columns = grade_columns(column, separate)
     header = [*MOODLE_COLUMNS, *(["Username"] if key == "username" else []), *columns]
     lines, no_key = [], []
     for r in rows:
@@ -220,10 +225,11 @@ def moodle_csv(
     return table(header, lines), notes
 
 
-def plain_csv(rows: Sequence[Row], maximum: float) -> tuple[str, list[str]]:
+def plain_csv(rows: Sequence[Row], assignment: Assignment) -> tuple[str, list[str]]:
     """One row per student with every question, free response, penalty, total, maximum."""
     lines = []
-    ids = current().question_ids
+    ids = assignment.question_ids
+    maximum = float(assignment.core_points)
     for r in rows:
         s, g = r.student, r.grade
         identity = [
@@ -265,32 +271,33 @@ def plain_csv(rows: Sequence[Row], maximum: float) -> tuple[str, list[str]]:
                 csv_text(grade_message(g)),
             ]
         )
-    return table(csv_columns(), lines), []
+    return table(csv_columns(assignment), lines), []
 
 
 def export(
     out: str | Path,
     fmt: str,
+    assignment: Assignment,
     column: str | None = None,
     key: str = "email",
     policy: LatePolicy | None = None,
 ) -> tuple[str, list[str]]:
-    """The export of grades folder ``out`` in format ``fmt`` as text, and warnings."""
+    """The export of grades folder ``out`` (grades of ``assignment``) in format ``fmt`` as
+    text, and warnings."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     out = Path(out)
     if not (out / "results").is_dir():
         raise ValueError(f"{out} is not a grades folder (no results/; run make grade first)")
-    policy = policy or LatePolicy.from_assignment()
-    rows, warnings = collect_rows(out, policy)
-    assignment = current()
+    policy = policy or LatePolicy.from_assignment(assignment.late)
+    rows, warnings = collect_rows(out, policy, assignment)
     column = column or assignment.id
-    maximum = float(assignment.core_points)
+    separate = assignment.extra_credit == "separate"
     if fmt == "canvas":
-        text, notes = canvas_csv(rows, column, maximum)
+        text, notes = canvas_csv(rows, column, float(assignment.core_points), separate)
     elif fmt == "moodle":
         roster = out / ROSTER_FILE
-        text, notes = moodle_csv(rows, column, key, roster if roster.exists() else None)
+        text, notes = moodle_csv(rows, column, key, separate, roster if roster.exists() else None)
     else:
-        text, notes = plain_csv(rows, maximum)
+        text, notes = plain_csv(rows, assignment)
     return text, warnings + notes

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from autograder.assignment.model import Plot, current
+from autograder.assignment.model import Assignment, Plot
 from autograder.checks.broken_cells import cell_problems
 from autograder.inside.probes import NOT_DEFINED, NOT_IMPLEMENTED
 from autograder.results import QuestionResult, SubmissionResult, unconfined_banner
@@ -100,12 +100,12 @@ def curves_plot(plot: Plot, artifacts: dict[str, Any]) -> tuple[Markup, bool]:
 DRAW = {"trace": trace_plot, "curves": curves_plot}
 
 
-def plots(artifacts: dict[str, Any]) -> list[dict[str, Any]]:
+def plots(artifacts: dict[str, Any], assignment: Assignment) -> list[dict[str, Any]]:
     """The assignment's declared plots (``[[plots]]`` of its file), for this result: each
     with its ``image`` (the student's curve against the reference), or with ``matches``
     (the sentence saying they agree)."""
     parts: list[dict[str, Any]] = []
-    for plot in current().plots:
+    for plot in assignment.plots:
         draw = DRAW.get(plot.kind)
         if draw is None:
             continue
@@ -166,9 +166,9 @@ def _has_section(qr: QuestionResult) -> bool:
     return any(not c.passed for c in qr.checks) and not _unwritten(qr)
 
 
-def _question_rows(result: SubmissionResult) -> list[dict[str, Any]]:
+def _question_rows(result: SubmissionResult, assignment: Assignment) -> list[dict[str, Any]]:
     rows = []
-    for q in current().questions:
+    for q in assignment.questions:
         qr = result.questions.get(q.id)
         if qr is None:
             rows.append(
@@ -200,11 +200,13 @@ def _question_rows(result: SubmissionResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _sections(result: SubmissionResult) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _sections(
+    result: SubmissionResult, assignment: Assignment
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The questions with failed checks (each failure once, with the checks it covers and
     the points lost), and the questions whose code is not written."""
     sections, unwritten = [], []
-    for q in current().questions:
+    for q in assignment.questions:
         qr = result.questions.get(q.id)
         if qr is None:
             continue
@@ -282,14 +284,19 @@ def _status_box(result: SubmissionResult) -> dict[str, str] | None:
     return None
 
 
-def feedback_data(result: SubmissionResult, manual_score: float | None = None) -> dict:
-    """What the feedback page shows, as plain data for ``feedback.html.j2``."""
-    assignment = current()
+def feedback_data(
+    result: SubmissionResult, assignment: Assignment, manual_score: float | None = None
+) -> dict:
+    """What the feedback page of a result of ``assignment`` shows, as plain data for
+    ``feedback.html.j2``."""
     grade = final_grade(
-        result, manual_score, Lateness(0.0, result.late_penalty, message=result.late_message)
+        result,
+        assignment,
+        manual_score,
+        Lateness(0.0, result.late_penalty, message=result.late_message),
     )
     separate = assignment.extra_credit == "separate"
-    sections, unwritten = _sections(result) if result.status == "graded" else ([], [])
+    sections, unwritten = _sections(result, assignment) if result.status == "graded" else ([], [])
     extra = ""
     if assignment.extra_credit_points > 0:
         extra = (
@@ -310,11 +317,11 @@ def feedback_data(result: SubmissionResult, manual_score: float | None = None) -
         "late_note": _late_note(result),
         "status_box": _status_box(result),
         "cell_problems": [p[0].upper() + p[1:] for p in problems],
-        "questions": _question_rows(result),
+        "questions": _question_rows(result, assignment),
         "graded": result.status == "graded",
         "sections": sections,
         "unwritten": unwritten,
-        "plots": plots(result.artifacts),
+        "plots": plots(result.artifacts, assignment),
         "cells": _cells(result),
         "free_response": result.free_response.strip(),
         "banner": unconfined_banner(result.limits),
@@ -322,10 +329,14 @@ def feedback_data(result: SubmissionResult, manual_score: float | None = None) -
 
 
 def render_feedback(
-    result: SubmissionResult, manual_score: float | None = None, meta: dict[str, str] | None = None
+    result: SubmissionResult,
+    assignment: Assignment,
+    manual_score: float | None = None,
+    meta: dict[str, str] | None = None,
 ) -> str:
-    """The feedback page of one result, as HTML text."""
-    return render("feedback.html.j2", meta=meta or {}, **feedback_data(result, manual_score))
+    """The feedback page of one result of ``assignment``, as HTML text."""
+    data = feedback_data(result, assignment, manual_score)
+    return render("feedback.html.j2", meta=meta or {}, **data)
 
 
 def source_key(result_json: str, manual_score: float | None) -> str:
@@ -336,6 +347,7 @@ def source_key(result_json: str, manual_score: float | None) -> str:
 
 def write_feedback(
     result: SubmissionResult,
+    assignment: Assignment,
     folder: str | Path,
     manual_score: float | None = None,
     result_json: str | None = None,
@@ -350,5 +362,5 @@ def write_feedback(
         with open(target, encoding="utf-8", errors="replace") as handle:
             if marker in handle.read(600):
                 return False
-    write_text_atomic(target, render_feedback(result, manual_score, {SOURCE_META: key}))
+    write_text_atomic(target, render_feedback(result, assignment, manual_score, {SOURCE_META: key}))
     return True

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.results import SubmissionResult
 from autograder.staff import manual, timestamps, wording
 from autograder.staff.late import ON_TIME, Lateness, LatePolicy, applied_penalty
@@ -83,10 +83,12 @@ def headline(grade: FinalGrade) -> str:
 
 
 def final_grade(
-    result: SubmissionResult, free_response: float | None = None, lateness: Lateness = ON_TIME
+    result: SubmissionResult,
+    assignment: Assignment,
+    free_response: float | None = None,
+    lateness: Lateness = ON_TIME,
 ) -> FinalGrade:
-    """The final grade of one result."""
-    assignment = current()
+    """The final grade of one result of ``assignment``."""
     bonus = sum(result.questions[q].points for q in assignment.bonus_ids if q in result.questions)
     core = result.total - bonus
     extra = bonus + (free_response or 0.0)
@@ -131,11 +133,15 @@ class Inputs:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_inputs(out: Path, results: Sequence[SubmissionResult], policy: LatePolicy) -> Inputs:
+def read_inputs(
+    out: Path, results: Sequence[SubmissionResult], policy: LatePolicy, assignment: Assignment
+) -> Inputs:
     """Staff scores (``manual.csv``) and lateness (``submission_times.csv`` under the
-    policy) for ``results``."""
+    policy) for ``results`` of ``assignment``."""
     known = {r.submission for r in results}
-    scores, warnings = manual.load_scores(out / manual.FILE_NAME, known)
+    scores, warnings = manual.load_scores(
+        out / manual.FILE_NAME, assignment.free_response_points, known
+    )
     try:
         times = timestamps.read_times(out / timestamps.TIMES_FILE)
     except (OSError, ValueError) as exc:
@@ -153,9 +159,16 @@ def read_inputs(out: Path, results: Sequence[SubmissionResult], policy: LatePoli
     return Inputs(scores, lateness, warnings)
 
 
-def final_grades(results: Sequence[SubmissionResult], inputs: Inputs) -> list[FinalGrade]:
+def final_grades(
+    results: Sequence[SubmissionResult], inputs: Inputs, assignment: Assignment
+) -> list[FinalGrade]:
     """The final grade of every result, in the order given."""
     return [
-        final_grade(r, inputs.scores.get(r.submission), inputs.lateness.get(r.submission, ON_TIME))
+        final_grade(
+            r,
+            assignment,
+            inputs.scores.get(r.submission),
+            inputs.lateness.get(r.submission, ON_TIME),
+        )
         for r in results
     ]

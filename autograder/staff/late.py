@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from autograder.assignment.model import LateSettings, current
+from autograder.assignment.model import LateSettings
 
 UNITS = {"hour": 3600.0, "day": 86400.0}
 
@@ -81,9 +81,8 @@ class LatePolicy:
             raise ValueError("the grace period must be >= 0 and the cut-off after it")
 
     @classmethod
-    def from_assignment(cls, settings: LateSettings | None = None) -> LatePolicy:
-        """The policy of the assignment file's ``[late]`` table (the current assignment's)."""
-        late = settings or current().late
+    def from_assignment(cls, late: LateSettings) -> LatePolicy:
+        """The policy of an assignment file's ``[late]`` table (``Assignment.late``)."""
         deadline = datetime.fromisoformat(late.deadline) if late.deadline else None
         cutoff = late.cutoff_hours
         return cls(

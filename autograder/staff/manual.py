@@ -25,7 +25,6 @@ import math
 from collections.abc import Collection
 from pathlib import Path
 
-from autograder.assignment.model import current
 from autograder.staff import csv_cells
 from autograder.staff.atomic import write_text_atomic
 from autograder.staff.csv_cells import guard, unguard
@@ -75,9 +74,9 @@ def submission_of(row: dict[str, str]) -> str:
     return unguard((row.get("submission") or "").strip())
 
 
-def parse_score(text: str, maximum: float | None = None) -> float | None:
-    """A staff score: None when blank; ValueError unless it is a number in [0, maximum]."""
-    maximum = current().free_response_points if maximum is None else maximum
+def parse_score(text: str, maximum: float) -> float | None:
+    """A staff score: None when blank; ValueError unless it is a number in [0, maximum]
+    (the assignment's free-response points)."""
     text = (text or "").strip()
     if not text:
         return None
@@ -95,9 +94,10 @@ def parse_score(text: str, maximum: float | None = None) -> float | None:
 
 
 def load_scores(
-    path: str | Path, known: Collection[str] | None = None
+    path: str | Path, maximum: float, known: Collection[str] | None = None
 ) -> tuple[dict[str, float], list[str]]:
-    """Staff scores by submission id, and a message for each rejected row.
+    """Staff scores by submission id (each in [0, ``maximum``], the assignment's
+    free-response points), and a message for each rejected row.
 
     ``known`` are the submissions graded; a row naming another one is rejected (None:
     any name is accepted)."""
@@ -119,7 +119,7 @@ def load_scores(
             continue
         first_row[sid] = row_number
         try:
-            value = parse_score(row.get("score", ""))
+            value = parse_score(row.get("score", ""), maximum)
         except ValueError as exc:
             warnings.append(f"{where} ({sid!r}): score rejected: {exc}")
             continue

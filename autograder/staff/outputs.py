@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.results import SubmissionResult
 from autograder.staff import manual, similarity, wording
 from autograder.staff.atomic import write_text_atomic
@@ -27,7 +27,7 @@ from autograder.staff.roster import KEPT_FILE as ROSTER_FILE
 from autograder.staff.roster import RosterError, RosterMatch, match, read_roster
 
 
-def grades_columns() -> tuple[str, ...]:
+def grades_columns(assignment: Assignment) -> tuple[str, ...]:
     """The columns of grades.csv (the assignment's questions in the middle)."""
     return (
         "submission",
@@ -36,7 +36,7 @@ def grades_columns() -> tuple[str, ...]:
         "extra_credit",
         "total",
         "max_total",
-        *current().question_ids,
+        *assignment.question_ids,
         "free_response",
         "late_penalty",
         "message",
@@ -44,9 +44,9 @@ def grades_columns() -> tuple[str, ...]:
     )
 
 
-def gradebook_columns() -> tuple[str, ...]:
+def gradebook_columns(assignment: Assignment) -> tuple[str, ...]:
     """gradebook.csv's columns: ``extra_credit`` too when it is a column of its own."""
-    separate = current().extra_credit == "separate"
+    separate = assignment.extra_credit == "separate"
     return ("student_id", "total", *(["extra_credit"] if separate else []))
 
 
@@ -94,9 +94,9 @@ def num(value: float | None) -> str:
     return "" if value is None else f"{round(float(value), 4):g}"
 
 
-def grades_rows(grades: Sequence[FinalGrade]) -> list[list[str]]:
+def grades_rows(grades: Sequence[FinalGrade], assignment: Assignment) -> list[list[str]]:
     """The rows of grades.csv (see :func:`grades_columns`)."""
-    ids = current().question_ids
+    ids = assignment.question_ids
     return [
         [
             csv_text(g.submission),
@@ -138,15 +138,16 @@ class Rebuilt:
 
 
 def _similarity(
-    out: Path, notebooks: Sequence[tuple[str, Path]]
+    out: Path, notebooks: Sequence[tuple[str, Path]], released: Path
 ) -> tuple[similarity.SimilarityReport, list[str]]:
-    report = similarity.similarity_report(notebooks)
+    report = similarity.similarity_report(notebooks, released)
     similarity.write_csv(out / similarity.FILE_NAME, report)
     return report, [f"similarity: {name} {why}" for name, why in report.not_compared]
 
 
 def rebuild_outputs(
     out: str | Path,
+    assignment: Assignment,
     skipped: Sequence[tuple[str, str]] = (),
     notebooks: Sequence[tuple[str, Path]] | None = None,
     policy: LatePolicy | None = None,
@@ -160,16 +161,20 @@ def rebuild_outputs(
     that a kit failure never reaches a gradebook as a zero.
     """
     out = Path(out)
-    policy = policy or LatePolicy.from_assignment()
+    policy = policy or LatePolicy.from_assignment(assignment.late)
     results, warnings = load_all_results(out)
     warnings += manual.update_manual(
         out / manual.FILE_NAME, {r.submission: r.free_response for r in results}
     )
-    inputs = read_inputs(out, results, policy)
+    inputs = read_inputs(out, results, policy, assignment)
     warnings += inputs.warnings
-    grades = final_grades(results, inputs)
-    write_text_atomic(out / "grades.csv", table(grades_columns(), grades_rows(grades)), newline="")
-    columns = gradebook_columns()
+    grades = final_grades(results, inputs, assignment)
+    write_text_atomic(
+        out / "grades.csv",
+        table(grades_columns(assignment), grades_rows(grades, assignment)),
+        newline="",
+    )
+    columns = gradebook_columns(assignment)
     book = [
         [csv_text(g.submission), num(g.total), num(g.extra_credit)][: len(columns)]
         for g in grades
@@ -189,7 +194,7 @@ def rebuild_outputs(
         keep.add(feedback_name(r.submission))
         try:
             shown = with_penalty(r, grade)
-            write_feedback(shown, feedback_dir, grade.free_response, shown.to_json())
+            write_feedback(shown, assignment, feedback_dir, grade.free_response, shown.to_json())
         except Exception as exc:  # one page must not stop the others
             warnings.append(f"feedback page of {r.submission} not written: {exc}")
     for page in feedback_dir.glob("*.html"):
@@ -199,12 +204,15 @@ def rebuild_outputs(
     rebuilt.roster, roster_warnings = roster_match(out, [r.submission for r in results])
     warnings += roster_warnings
     if notebooks is not None:
-        rebuilt.similarity, similarity_warnings = _similarity(out, notebooks)
+        rebuilt.similarity, similarity_warnings = _similarity(
+            out, notebooks, assignment.released_notebook
+        )
         warnings += similarity_warnings
     write_report(
         out / "report.html",
         results,
         grades,
+        assignment,
         skipped,
         warnings,
         roster=rebuilt.roster,

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from autograder.assignment.model import current
+from autograder.assignment.model import Assignment
 from autograder.checks.broken_cells import cell_problems
 from autograder.results import SubmissionResult, unconfined_banner
 from autograder.staff import wording
@@ -40,10 +40,9 @@ MAX_CODE_LINES = 400
 HISTOGRAM_BIN = 5
 
 
-def histogram_top() -> int:
+def histogram_top(a: Assignment) -> int:
     """The histogram runs to the highest score possible: the core maximum when extra
     credit is a column of its own, else the core plus all extra credit."""
-    a = current()
     if a.extra_credit == "separate":
         return int(a.core_points)
     return int(a.core_points + a.extra_credit_points)
@@ -63,10 +62,12 @@ def submission_seconds(result: SubmissionResult) -> float:
     return float(sum(v for v in timings.values() if isinstance(v, (int, float))))
 
 
-def question_stats(results: Sequence[SubmissionResult]) -> list[dict[str, float | str]]:
+def question_stats(
+    results: Sequence[SubmissionResult], assignment: Assignment
+) -> list[dict[str, float | str]]:
     """Per question: max points, mean points, pass rate (full marks) and zero rate."""
     rows = []
-    for q in current().questions:
+    for q in assignment.questions:
         points = [r.questions[q.id].points if q.id in r.questions else 0.0 for r in results]
         n = len(points) or 1
         rows.append(
@@ -98,7 +99,7 @@ def frequent_mistakes(results: Sequence[SubmissionResult]) -> list[tuple[str, st
 
 
 def _summary(
-    results: Sequence[SubmissionResult], grades: Sequence[FinalGrade]
+    results: Sequence[SubmissionResult], grades: Sequence[FinalGrade], maximum: float
 ) -> list[list[object]]:
     status = Counter(r.status for r in results)
     counted = [g for g in grades if g.status != "error"]
@@ -110,7 +111,7 @@ def _summary(
             f"{sum(g.free_response is not None for g in grades)} of {len(results)}",
         ],
         ["late (points off)", sum(g.late_penalty > 0 or g.not_accepted for g in grades)],
-        ["maximum", points(current().core_points)],
+        ["maximum", points(maximum)],
     ]
     if counted:
         cores = [g.core for g in counted]
@@ -162,12 +163,12 @@ def _late_data(grades: Sequence[FinalGrade], policy: LatePolicy | None) -> dict[
 SOLUTION_LINE = "(a line of the instructor solution, not shown)"
 
 
-def solution_lines() -> frozenset[str]:
+def solution_lines(assignment: Assignment) -> frozenset[str]:
     """Code lines of the instructor solution that the released notebook does not hold.
 
     The side-by-side code never prints them: a report is read by more people than
     the solution should be. A submission that holds them shows where, as this marker."""
-    return _solution_lines(str(current().solution_notebook), str(current().released_notebook))
+    return _solution_lines(str(assignment.solution_notebook), str(assignment.released_notebook))
 
 
 @lru_cache(maxsize=4)
@@ -186,14 +187,14 @@ def _solution_lines(solution_path: str, released_path: str) -> frozenset[str]:
     return frozenset(line for line in solution - released if len(line) >= 8)
 
 
-def _code_line(line: str) -> str:
-    if line.strip() in solution_lines():
+def _code_line(line: str, hidden: frozenset[str]) -> str:
+    if line.strip() in hidden:
         return line[: len(line) - len(line.lstrip())] + SOLUTION_LINE
     return line
 
 
-def _code_column(code: str, marked: set[int]) -> list[dict[str, object]]:
-    lines = [_code_line(line) for line in code.splitlines()]
+def _code_column(code: str, marked: set[int], hidden: frozenset[str]) -> list[dict[str, object]]:
+    lines = [_code_line(line, hidden) for line in code.splitlines()]
     shown: list[dict[str, object]] = [
         {"text": line, "marked": i in marked}
         for i, line in enumerate(lines[:MAX_CODE_LINES], start=1)
@@ -204,8 +205,10 @@ def _code_column(code: str, marked: set[int]) -> list[dict[str, object]]:
     return shown
 
 
-def similarity_data(report: SimilarityReport) -> dict[str, object]:
-    """The similarity section's data (``similarity.html.j2``)."""
+def similarity_data(report: SimilarityReport, assignment: Assignment) -> dict[str, object]:
+    """The similarity section's data (``similarity.html.j2``); no line of the
+    ``assignment``'s solution is shown."""
+    hidden = solution_lines(assignment)
     flagged = report.flagged
     side_by_side = []
     for pair in flagged[:SIDE_BY_SIDE]:
@@ -215,8 +218,8 @@ def similarity_data(report: SimilarityReport) -> dict[str, object]:
                 "a": pair.a,
                 "b": pair.b,
                 "similarity": f"{pair.similarity:.2f}",
-                "code_a": _code_column(report.documents[pair.a].code, lines_a),
-                "code_b": _code_column(report.documents[pair.b].code, lines_b),
+                "code_a": _code_column(report.documents[pair.a].code, lines_a, hidden),
+                "code_b": _code_column(report.documents[pair.b].code, lines_b, hidden),
             }
         )
     return {
@@ -253,8 +256,7 @@ def failing(grades: Sequence[FinalGrade]) -> list[FinalGrade]:
     ]
 
 
-def _scoring_sentence() -> str:
-    a = current()
+def _scoring_sentence(a: Assignment) -> str:
     extra = (
         f"the bonus (up to {a.bonus_points}) and the staff-scored free response (up to "
         f"{a.free_response_points:g})"
@@ -274,6 +276,7 @@ def _scoring_sentence() -> str:
 def report_data(
     results: Sequence[SubmissionResult],
     grades: Sequence[FinalGrade],
+    assignment: Assignment,
     skipped: Sequence[tuple[str, str]] = (),
     notes: Sequence[str] = (),
     *,
@@ -281,14 +284,14 @@ def report_data(
     similarity: SimilarityReport | None = None,
     policy: LatePolicy | None = None,
 ) -> dict[str, object]:
-    """What the class report shows, as plain data for ``report.html.j2``."""
+    """What the class report of ``assignment`` shows, as plain data for ``report.html.j2``."""
     order = sorted(range(len(results)), key=lambda i: results[i].submission)
     results = [results[i] for i in order]
     grades = [grades[i] for i in order]
     counted = [r for r in results if r.status != "error"]
     totals = [g.total for g in grades if g.status != "error"]
-    a = current()
-    top = histogram_top()
+    a = assignment
+    top = histogram_top(a)
     total_label = "score" if a.extra_credit == "separate" else "total"
     chart = None
     if totals:
@@ -310,8 +313,8 @@ def report_data(
         "assignment_id": a.id,
         "built": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "count_results": wording.count(len(results), "result file"),
-        "scoring": _scoring_sentence(),
-        "summary": _summary(results, grades),
+        "scoring": _scoring_sentence(a),
+        "summary": _summary(results, grades, a.core_points),
         "notes": list(notes),
         "histogram": chart,
         "total_label": total_label,
@@ -333,7 +336,7 @@ def report_data(
                 f"{100 * s['pass_rate']:.0f}%",
                 f"{100 * s['zero_rate']:.0f}%",
             ]
-            for s in question_stats(counted)
+            for s in question_stats(counted, a)
         ],
         "mistakes": [
             {"question": q, "diagnosis": d, "count": n, "example": m}
@@ -341,7 +344,7 @@ def report_data(
         ],
         "roster": _roster_data(roster) if roster is not None else None,
         "late": _late_data(grades, policy),
-        "similarity": similarity_data(similarity) if similarity is not None else None,
+        "similarity": similarity_data(similarity, a) if similarity is not None else None,
         "slowest": [
             {
                 "submission": r.submission,
@@ -402,6 +405,7 @@ def _banner(results: Sequence[SubmissionResult]) -> str:
 def render_report(
     results: Sequence[SubmissionResult],
     grades: Sequence[FinalGrade],
+    assignment: Assignment,
     skipped: Sequence[tuple[str, str]] = (),
     notes: Sequence[str] = (),
     *,
@@ -413,7 +417,14 @@ def render_report(
     return render(
         "report.html.j2",
         **report_data(
-            results, grades, skipped, notes, roster=roster, similarity=similarity, policy=policy
+            results,
+            grades,
+            assignment,
+            skipped,
+            notes,
+            roster=roster,
+            similarity=similarity,
+            policy=policy,
         ),
     )
 
@@ -422,6 +433,7 @@ def write_report(
     path: str | Path,
     results: Sequence[SubmissionResult],
     grades: Sequence[FinalGrade],
+    assignment: Assignment,
     skipped: Sequence[tuple[str, str]] = (),
     notes: Sequence[str] = (),
     *,
@@ -433,6 +445,13 @@ def write_report(
     write_text_atomic(
         path,
         render_report(
-            results, grades, skipped, notes, roster=roster, similarity=similarity, policy=policy
+            results,
+            grades,
+            assignment,
+            skipped,
+            notes,
+            roster=roster,
+            similarity=similarity,
+            policy=policy,
         ),
     )

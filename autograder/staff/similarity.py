@@ -50,7 +50,6 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from autograder.assignment.model import current
 from autograder.assignment.notebook import read_notebook_bytes
 from autograder.staff.atomic import write_text_atomic
 from autograder.staff.csv_cells import table
@@ -107,9 +106,9 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 # ---------------------------------------------------------------- reading code
-def _template() -> tuple[frozenset[str], np.ndarray]:
+def _template(released: Path) -> tuple[frozenset[str], np.ndarray]:
     """The released notebook: its normalised code cells and every k-gram hash of its code."""
-    return _template_of(str(current().released_notebook))
+    return _template_of(str(released))
 
 
 @lru_cache(maxsize=4)
@@ -139,10 +138,10 @@ def code_cells(nb: object) -> list[str]:
     return cells
 
 
-def own_code(nb_bytes: bytes) -> str:
-    """The student's own code: code cells that differ from the released notebook's,
-    without magics, cut to MAX_CODE_CHARS."""
-    template_cells, _ = _template()
+def own_code(nb_bytes: bytes, released: Path) -> str:
+    """The student's own code: code cells that differ from those of the ``released``
+    notebook, without magics, cut to MAX_CODE_CHARS."""
+    template_cells, _ = _template(released)
     kept = []
     for source in code_cells(json.loads(nb_bytes.decode("utf-8", errors="replace"))):
         if _normalise_cell(source) in template_cells:
@@ -255,9 +254,10 @@ class Document:
         return lines
 
 
-def fingerprint(submission: str, code: str) -> Document:
-    """The winnowed fingerprints of ``code``, less every k-gram of the released notebook."""
-    _, template_hashes = _template()
+def fingerprint(submission: str, code: str, released: Path) -> Document:
+    """The winnowed fingerprints of ``code``, less every k-gram of the ``released``
+    notebook."""
+    _, template_hashes = _template(released)
     ids, lines = tokenize(code)
     hashes = _kgram_hashes(ids)
     positions = winnow(hashes)
@@ -407,22 +407,25 @@ def compare(documents: Sequence[Document]) -> SimilarityReport:
 
 
 def load_documents(
-    notebooks: Iterable[tuple[str, Path]],
+    notebooks: Iterable[tuple[str, Path]], released: Path
 ) -> tuple[list[Document], list[tuple[str, str]]]:
-    """The fingerprinted documents of ``(submission, notebook path)``, and those not read."""
+    """The fingerprinted documents of ``(submission, notebook path)`` (less what the
+    ``released`` notebook holds), and those not read."""
     documents, not_compared = [], []
     for submission, path in notebooks:
         try:
-            documents.append(fingerprint(submission, own_code(read_notebook_bytes(path))))
+            code = own_code(read_notebook_bytes(path), released)
+            documents.append(fingerprint(submission, code, released))
         except (OSError, ValueError, RecursionError, UnicodeError) as exc:
             not_compared.append((submission, f"not compared: {exc}"))
     return documents, not_compared
 
 
-def similarity_report(notebooks: Iterable[tuple[str, Path]]) -> SimilarityReport:
-    """Read, fingerprint and compare the notebooks ``(submission, path)``."""
+def similarity_report(notebooks: Iterable[tuple[str, Path]], released: Path) -> SimilarityReport:
+    """Read, fingerprint and compare the notebooks ``(submission, path)``, each less what
+    the ``released`` notebook (the assignment's) already holds."""
     start = time.perf_counter()
-    documents, not_compared = load_documents(notebooks)
+    documents, not_compared = load_documents(notebooks, released)
     report = compare(sorted(documents, key=lambda d: d.submission))
     report.not_compared = not_compared
     report.seconds = time.perf_counter() - start

@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from adam import QUESTIONS, all_names
+from adam import ASSIGNMENT, QUESTIONS, SOLUTION_NOTEBOOK, all_names
 
 from autograder.checks.reference_source import reference_source
 from autograder.checks.run_checks import run_checks
@@ -22,7 +22,7 @@ VARIANTS_DIR = Path(__file__).resolve().parent / "variants"
 @functools.lru_cache(maxsize=1)
 def solution_definitions() -> str:
     """Every contract definition of the solution notebook (no demo cells), as source."""
-    return reference_source(all_names())
+    return reference_source(all_names(), SOLUTION_NOTEBOOK)
 
 
 def namespace_from(source: str) -> dict[str, Any]:
@@ -61,7 +61,12 @@ def grade(
     """Grade a namespace in-process. The builds_on substitution rebinds names in ``ns`` itself
     (the functions' globals), as it does in a student's kernel; pass a fresh namespace."""
     return run_checks(
-        InProcessStudent(ns), seed=seed, device="cpu", source=source, artifacts=artifacts
+        InProcessStudent(ns, ASSIGNMENT),
+        assignment=ASSIGNMENT,
+        seed=seed,
+        device="cpu",
+        source=source,
+        artifacts=artifacts,
     )
 
 

@@ -781,7 +781,8 @@ def grade_mutant(mutant: Mutant, seeds: tuple[int, ...] = SEEDS) -> Outcome:
     graded = reaching_questions(source, mutant.function)
     for i, seed in enumerate(seeds):
         results = run_checks(
-            InProcessStudent(namespace_from(source)),
+            InProcessStudent(namespace_from(source), contract.ASSIGNMENT),
+            assignment=contract.ASSIGNMENT,
             seed=seed,
             device="cpu",
             questions=graded,

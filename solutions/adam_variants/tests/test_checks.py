@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import adam as contract
 import pytest
-from adam import SOLUTION_NOTEBOOK, checks_module
+from adam import ASSIGNMENT, SOLUTION_NOTEBOOK, checks_module
 from checks_support import (
     VARIANTS_DIR,
     failures,
@@ -35,7 +35,7 @@ def solution_ns():
 
 
 def test_points_per_question_equal_the_contract():
-    table = suite_table()
+    table = suite_table(ASSIGNMENT)
     per_q: dict[str, float] = defaultdict(float)
     for row in table:
         assert row["points"] > 0, row
@@ -160,11 +160,11 @@ def test_hardcoded_notebook_scores_at_most_the_fixed_checks():
         memory=oracles.CHAPTER_MEMORY_7B,
     )
     results = grade(namespace_from(source), seed=11)
-    fixed = sum(r["points"] for r in suite_table() if r["fixed"])
+    fixed = sum(r["points"] for r in suite_table(ASSIGNMENT) if r["fixed"])
     total = sum(points(results).values())
     assert 0 < total <= fixed, failures(results)
     passed = {c.name for r in results.values() for c in r.checks if c.passed}
-    fixed_names = {r["name"] for r in suite_table() if r["fixed"]}
+    fixed_names = {r["name"] for r in suite_table(ASSIGNMENT) if r["fixed"]}
     assert passed <= fixed_names
     assert "test_default_trace_matches_chapter" in passed  # the trace itself is what it hard-codes
 
@@ -294,8 +294,8 @@ def test_feedback_plots_come_from_the_students_own_functions():
 def test_substitution_keeps_the_students_other_functions():
     ns = namespace_from(solution_definitions())
     ns["marker_helper"] = lambda: 42
-    student = InProcessStudent(ns)
-    student.substitute(["adam_step"], reference_source(["adam_step"]))
+    student = InProcessStudent(ns, ASSIGNMENT)
+    student.substitute(["adam_step"], reference_source(["adam_step"], SOLUTION_NOTEBOOK))
     assert ns["marker_helper"]() == 42 and ns["adamw_step"].__globals__ is ns
 
 
@@ -347,7 +347,8 @@ def test_questions_filter_and_every_question_present():
     from autograder.checks.run_checks import run_checks
 
     only = run_checks(
-        InProcessStudent(namespace_from(solution_definitions())),
+        InProcessStudent(namespace_from(solution_definitions()), ASSIGNMENT),
+        assignment=ASSIGNMENT,
         seed=23,
         questions=["q1_baselines"],
     )
@@ -357,7 +358,10 @@ def test_questions_filter_and_every_question_present():
 
 
 def test_fingerprint_is_stable():
-    assert checks_fingerprint() == checks_fingerprint() and len(checks_fingerprint()) == 64
+    assert (
+        checks_fingerprint(ASSIGNMENT) == checks_fingerprint(ASSIGNMENT)
+        and len(checks_fingerprint(ASSIGNMENT)) == 64
+    )
 
 
 def test_oracle_constants_agree_with_the_chapter_values_file():
@@ -394,10 +398,10 @@ def test_oracle_constants_agree_with_the_chapter_values_file():
 
 
 def test_reference_source_pulls_in_dependencies_only():
-    src = reference_source(["adamw_step"])
+    src = reference_source(["adamw_step"], SOLUTION_NOTEBOOK)
     ns = namespace_from(src)
     assert {"adamw_step", "adam_step", "bias_correction"} <= set(ns)
     assert "compare_optimizers" not in ns and "ANSWER_1D_WINNER" not in ns
     assert src.startswith("import math")
     with pytest.raises(KeyError, match="does not define"):
-        reference_source(["no_such_function"])
+        reference_source(["no_such_function"], SOLUTION_NOTEBOOK)

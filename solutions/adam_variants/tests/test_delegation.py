@@ -515,7 +515,11 @@ UNIMPLEMENTED = {
 def _grade_q9(source: str, seed: int = 8) -> tuple[float, dict]:
     full = solution_definitions() + "\n\n" + source
     result = run_checks(
-        InProcessStudent(namespace_from(full)), seed=seed, questions=[Q9], source=full
+        InProcessStudent(namespace_from(full), ASSIGNMENT),
+        assignment=ASSIGNMENT,
+        seed=seed,
+        questions=[Q9],
+        source=full,
     )[Q9]
     return result.points, {c.name: c for c in result.checks}
 
@@ -550,7 +554,12 @@ def test_the_bypasses_do_run_like_adamw(restore_probes):
     replaced trap through: that is why the source decides."""
     for name in ("fused_kernel", "trap_replaced"):
         full = solution_definitions() + "\n\n" + HOSTILE[name][0]
-        result = run_checks(InProcessStudent(namespace_from(full)), seed=8, questions=[Q9])[Q9]
+        result = run_checks(
+            InProcessStudent(namespace_from(full), ASSIGNMENT),
+            assignment=ASSIGNMENT,
+            seed=8,
+            questions=[Q9],
+        )[Q9]
         passed = {c.name for c in result.checks if c.passed}
         assert "test_matches_adamw_param_groups" in passed, name
 
@@ -590,7 +599,12 @@ def test_the_tripwire_can_cost_points_without_the_source():
             "\n\nclass ScratchAdamW(torch.optim.AdamW):\n    pass\n",
         )
     )
-    result = run_checks(InProcessStudent(namespace_from(full)), seed=8, questions=[Q9])[Q9]
+    result = run_checks(
+        InProcessStudent(namespace_from(full), ASSIGNMENT),
+        assignment=ASSIGNMENT,
+        seed=8,
+        questions=[Q9],
+    )[Q9]
     failed = {c.name: c for c in result.checks if not c.passed}
     assert "test_matches_adamw_param_groups" in failed
     assert "test_no_delegation" in failed  # no source: the grader cannot award it
@@ -670,13 +684,19 @@ def test_the_staff_flag_is_in_the_report_and_not_on_the_students_page(restore_pr
     source, _, note = UNDECIDABLE["exec_in_a_demo_cell"]
     full = solution_definitions() + "\n\n" + source
     questions = run_checks(
-        InProcessStudent(namespace_from(full)), seed=8, questions=[Q9], source=full
+        InProcessStudent(namespace_from(full), ASSIGNMENT),
+        assignment=ASSIGNMENT,
+        seed=8,
+        questions=[Q9],
+        source=full,
     )
     result = SubmissionResult(
         submission="ada", status="graded", questions=questions, max_total=100.0
     )
     result.recompute_total()
-    assert note in render_report([result], [final_grade(result)])
-    assert "For staff to review" in render_report([result], [final_grade(result)])
-    page = render_feedback(result)
+    assert note in render_report([result], [final_grade(result, ASSIGNMENT)], ASSIGNMENT)
+    assert "For staff to review" in render_report(
+        [result], [final_grade(result, ASSIGNMENT)], ASSIGNMENT
+    )
+    page = render_feedback(result, ASSIGNMENT)
     assert note not in page and "review" not in page.lower()

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from adam import checks_module, public_checks
+from adam import ASSIGNMENT, checks_module, public_checks
 from checks_support import namespace_from, solution_definitions
 from public_tables import _scratch_probe_format, computed
 
@@ -79,7 +79,12 @@ def test_answers_are_read_alike_by_public_and_hidden_checks(answers):
     with contextlib.redirect_stdout(out):
         passed, total = check("q11_concepts", namespace=dict(answers))
     assert passed == total == 3, out.getvalue()
-    hidden = run_checks(InProcessStudent(dict(answers)), seed=1, questions=["q11_concepts"])
+    hidden = run_checks(
+        InProcessStudent(dict(answers), ASSIGNMENT),
+        assignment=ASSIGNMENT,
+        seed=1,
+        questions=["q11_concepts"],
+    )
     assert hidden["q11_concepts"].points == 6
     assert {normalise_answer(v) for v in answers.values()} <= {"momentum", "adamw"}
 
