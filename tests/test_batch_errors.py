@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from adam import ASSIGNMENT, NOTEBOOK_NAME, SOLUTION_NOTEBOOK
+from shell_env import shell_env
 from test_batch import STANDIN, notebook, read_csv
 
 from autograder.batch import run as batch
@@ -97,6 +98,7 @@ def test_make_stops_at_an_unknown_variable() -> None:
     typo = subprocess.run(
         ["make", "-n", "grade", "SUBMISSION=elsewhere"],
         cwd=ROOT,
+        env=shell_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -107,6 +109,7 @@ def test_make_stops_at_an_unknown_variable() -> None:
     good = subprocess.run(
         ["make", "-n", "grade", "SUBMISSIONS=elsewhere", "GRADES=g", "ROSTER=r.csv", "JOBS=2"],
         cwd=ROOT,
+        env=shell_env(),
         capture_output=True,
         text=True,
         timeout=60,

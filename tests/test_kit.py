@@ -21,6 +21,7 @@ from pathlib import Path
 import adam
 import nbformat
 import pytest
+from shell_env import shell_env
 from test_gradescope import run_gradescope
 from test_otter import otter_run
 
@@ -325,7 +326,7 @@ def test_new_release_and_grade_a_scaffolded_assignment(tmp_path: Path) -> None:
     """``python -m autograder new``, ``make release ASSIGNMENT=``, ``make grade ASSIGNMENT=``."""
     new_id = f"toy_{os.getpid()}"
     made, released = SOLUTIONS / new_id, RELEASES / new_id
-    env = {k: v for k, v in os.environ.items() if k != ENV and not k.startswith("MAKE")}
+    env = shell_env(drop=(ENV,))
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "autograder", "new", new_id],

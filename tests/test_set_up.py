@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import tomllib
 from packaging.requirements import Requirement
+from shell_env import shell_env
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements-lock.txt"
@@ -38,12 +39,7 @@ def fake_python(folder: Path, version: str) -> tuple[Path, Path]:
 def make(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``make ARGS`` in ``cwd`` as from a shell: without the variables an enclosing make
     (``make test``) hands down to its children (its own command-line variables among them)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
-    }
-    return subprocess.run(["make", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    return subprocess.run(["make", *args], cwd=cwd, env=shell_env(), capture_output=True, text=True)
 
 
 def kit_without_venv(tmp_path: Path) -> Path:
