@@ -117,6 +117,7 @@ def test_one_zygote_serves_every_grader_and_cleans_up_after_a_killed_one(tmp_pat
             "-c",
             textwrap.dedent("""
         import time
+        from autograder.assignment.model import current
         from autograder.engine.pool import WarmPool
         box = WarmPool(spare=False).acquire(2048, current())
         box.worker.wait_ready()
