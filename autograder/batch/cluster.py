@@ -57,6 +57,7 @@ from autograder.batch.pool import (
     warm_up_grader,
 )
 from autograder.batch.progress import BatchSummary
+from autograder.checks import suite_guard
 from autograder.checks.run_checks import checks_fingerprint
 from autograder.results import SubmissionResult
 
@@ -364,6 +365,13 @@ def loopback_cluster(
     sched_file.unlink(missing_ok=True)
     dask = str(Path(sys.executable).with_name("dask"))
     procs: list[subprocess.Popen] = []
+    # A worker outlives any one grading run: it takes no run's private suite from this
+    # process (a later run here would remove that copy under it) but begins its own.
+    env = {
+        k: v
+        for k, v in (os.environ if env is None else env).items()
+        if k not in suite_guard.RUN_VARS
+    }
 
     def start(argv: list[str], log_name: str) -> subprocess.Popen:
         with open(folder / log_name, "wb") as log:

@@ -33,6 +33,9 @@ COPY_VAR = "AUTOGRADER_SUITE_COPY"
 """The run's private copy of the assignment's folder (set when the run begins)."""
 FOR_VAR = "AUTOGRADER_SUITE_FOR"
 """The assignment folder the run's copy and fingerprint are of (set when the run begins)."""
+RUN_VARS = (SHA_VAR, COPY_VAR, FOR_VAR)
+"""The variables through which a run's processes share its suite: a process that is not
+one of the run's (a Dask worker) must not inherit them."""
 KIT = Path(__file__).resolve().parent.parent
 """The kit's package folder (``autograder/``): its modules are fingerprinted too."""
 KIT_SUFFIXES = (".py", ".css", ".html", ".j2")
